@@ -1,0 +1,73 @@
+//! Command line: `kidsearch [serve] [--config PATH]` and `kidsearch check [--config PATH]`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Settings, Sources};
+use crate::engines::Availability;
+
+#[derive(Debug, Parser)]
+#[command(name = "kidsearch", version, about = "A child-safe, supervised search gateway for classroom devices")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, clap::Args, Clone, Default)]
+pub struct Common {
+    /// Server config file (TOML). Without one, built-in defaults are used.
+    #[arg(long, global = true, env = "KIDSEARCH_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on, e.g. 0.0.0.0:8080 (overrides the config file).
+    #[arg(long, global = true, env = "KIDSEARCH_LISTEN")]
+    pub listen: Option<String>,
+    /// Folder for kidsearch's data (overrides the config file).
+    #[arg(long, global = true, env = "KIDSEARCH_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Validate the config and allowlist/ files; name file, line and fix for each problem.
+    Check,
+}
+
+impl Common {
+    pub fn sources(&self) -> Sources {
+        Sources { config_path: self.config.clone(), listen: self.listen.clone(), data_dir: self.data_dir.clone() }
+    }
+}
+
+/// `kidsearch check`: prints every problem (exit 1) or a summary of the engines (exit 0).
+pub fn check(common: &Common) -> i32 {
+    match Settings::load(&common.sources()) {
+        Err(problems) => {
+            for p in &problems.0 {
+                println!("error: {p}");
+            }
+            println!("{} problem(s) found; the server will not start until they are fixed.", problems.0.len());
+            1
+        }
+        Ok(settings) => {
+            println!("engines from {}:", settings.engines_source);
+            for e in settings.engines.all() {
+                let state = match &e.availability {
+                    Availability::Ready => "ready".to_string(),
+                    Availability::Off(why) => format!("off — {why}"),
+                };
+                println!("  {:<18} {:<8} {}", e.id, format!("{:?}", e.audience).to_lowercase(), state);
+            }
+            let live = settings.engines.for_pupils().count();
+            if live == 0 {
+                println!("warning: no engine is ready for pupils' live searches");
+            }
+            println!("ok: configuration is valid ({live} engine(s) ready for pupils)");
+            0
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! Server configuration: embedded defaults → optional TOML file → `KIDSEARCH_*` environment.
+//!
+//! Every problem is reported as a [`ConfigProblem`] naming file, line and fix, and the server
+//! refuses to start with any of them: a school must never run half-configured.
+
+mod problem;
+mod server;
+
+pub use problem::{ConfigProblem, ConfigProblems};
+pub use server::{EngineOverride, ServerConfig};
+
+use std::path::{Path, PathBuf};
+
+use crate::engines::{EngineSet, EMBEDDED_ENGINES_TOML};
+
+/// Everything the server needs to run, parsed and validated.
+pub struct Settings {
+    pub server: ServerConfig,
+    pub engines: EngineSet,
+    /// Where the engine definitions came from, for logs and `kidsearch check`.
+    pub engines_source: String,
+}
+
+/// Command-line and environment inputs that pick the files to read.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    pub config_path: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Loads and validates the whole configuration. Collects every problem rather than the first.
+    pub fn load(sources: &Sources) -> Result<Settings, ConfigProblems> {
+        let mut server = match &sources.config_path {
+            Some(path) => ServerConfig::from_file(path)?,
+            None => ServerConfig::default(),
+        };
+        if let Some(listen) = &sources.listen {
+            server.listen = listen.clone();
+        }
+        if let Some(dir) = &sources.data_dir {
+            server.data_dir = dir.clone();
+        }
+        server.validate(sources.config_path.as_deref())?;
+
+        let (engines_toml, engines_source) = read_engines_file(&server.allowlist_dir)?;
+        let engines = EngineSet::from_toml(&engines_toml, &engines_source, &server)?;
+        Ok(Settings { server, engines, engines_source })
+    }
+}
+
+/// Reads `allowlist/engines.toml` from disk when the allowlist folder exists, otherwise the copy
+/// compiled into the binary, so `cargo run` works from anywhere.
+fn read_engines_file(allowlist_dir: &Path) -> Result<(String, String), ConfigProblems> {
+    let path = allowlist_dir.join("engines.toml");
+    if allowlist_dir.is_dir() {
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok((text, path.display().to_string())),
+            Err(e) => Err(ConfigProblem::whole_file(
+                path.display().to_string(),
+                format!("cannot read it: {e}"),
+                "check the file exists and is readable by the kidsearch user",
+            )
+            .into()),
+        }
+    } else {
+        Ok((EMBEDDED_ENGINES_TOML.to_string(), "<built-in allowlist/engines.toml>".to_string()))
+    }
+}

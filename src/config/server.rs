@@ -1,0 +1,105 @@
+//! The server's own settings file (`kidsearch.toml`): where to listen, where data lives, limits,
+//! and per-engine local settings (keys, ids, base URL overrides).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::{ConfigProblem, ConfigProblems};
+
+/// Typed server settings. Unknown keys are errors, so a misspelt option never silently does nothing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// Folder for the database, keys and other state; created if missing.
+    pub data_dir: PathBuf,
+    /// Folder with `engines.toml` and the lists; the built-in copy is used when it is missing.
+    pub allowlist_dir: PathBuf,
+    /// Pages of results a pupil may see ("first two pages only").
+    pub max_pages: u32,
+    /// How long an engine's answer is reused for the same query and page.
+    pub cache_ttl_secs: u64,
+    /// How long a failing engine rests before it is asked again for the same query.
+    pub engine_error_ttl_secs: u64,
+    /// Entries kept in the result cache.
+    pub cache_capacity: u64,
+    /// Default per-engine time limit; an engine may set its own.
+    pub engine_timeout_ms: u64,
+    /// Largest upstream answer read, in bytes.
+    pub max_upstream_bytes: usize,
+    /// The one honest User-Agent this deployment sends upstream.
+    pub user_agent: String,
+    /// HTTP worker threads; 0 means one per CPU core.
+    pub workers: usize,
+    /// Local settings per engine id from `engines.toml`.
+    pub engines: BTreeMap<String, EngineOverride>,
+}
+
+/// What a school sets locally for one engine.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineOverride {
+    /// Replaces scheme, host and port of the engine's URLs (fixture servers, benchmarks).
+    pub base_url: Option<String>,
+    pub enabled: Option<bool>,
+    pub api_key: Option<String>,
+    pub cx: Option<String>,
+    pub weight: Option<f64>,
+    pub timeout_ms: Option<u64>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "0.0.0.0:8080".to_string(),
+            data_dir: PathBuf::from("data"),
+            allowlist_dir: PathBuf::from("allowlist"),
+            max_pages: 2,
+            cache_ttl_secs: 600,
+            engine_error_ttl_secs: 30,
+            cache_capacity: 10_000,
+            engine_timeout_ms: 3_000,
+            max_upstream_bytes: 2 * 1024 * 1024,
+            user_agent: concat!("kidsearch/", env!("CARGO_PKG_VERSION"), " (school search gateway)").to_string(),
+            workers: 0,
+            engines: BTreeMap::new(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Reads a config file.
+    pub fn from_file(path: &Path) -> Result<ServerConfig, ConfigProblems> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigProblem::whole_file(&file, format!("cannot read the config file: {e}"), "check --config / KIDSEARCH_CONFIG points at a readable file")
+        })?;
+        // Relative paths inside the file are relative to the working directory, as for the
+        // defaults; the systemd unit sets WorkingDirectory so the two agree.
+        toml::from_str(&text).map_err(|e| {
+            ConfigProblem::from_toml(&file, &text, &e, "see the commented example in README.md (Configuration)").into()
+        })
+    }
+
+    /// Checks values serde cannot: ranges and address syntax.
+    pub fn validate(&self, path: Option<&Path>) -> Result<(), ConfigProblems> {
+        let file = path.map(|p| p.display().to_string()).unwrap_or_else(|| "<settings>".to_string());
+        let mut problems = Vec::new();
+        if self.listen.parse::<std::net::SocketAddr>().is_err() {
+            problems.push(ConfigProblem::whole_file(&file, format!("listen = {:?} is not an address:port", self.listen), "write it like \"0.0.0.0:8080\""));
+        }
+        if !(1..=10).contains(&self.max_pages) {
+            problems.push(ConfigProblem::whole_file(&file, format!("max_pages = {} is out of range", self.max_pages), "use a number from 1 to 10 (the usual school rule is 2)"));
+        }
+        if self.engine_timeout_ms == 0 || self.engine_timeout_ms > 30_000 {
+            problems.push(ConfigProblem::whole_file(&file, "engine_timeout_ms must be 1..=30000", "3000 is a good default"));
+        }
+        if self.max_upstream_bytes < 1024 {
+            problems.push(ConfigProblem::whole_file(&file, "max_upstream_bytes is too small to hold a results page", "use at least 262144"));
+        }
+        if problems.is_empty() { Ok(()) } else { Err(ConfigProblems(problems)) }
+    }
+}

@@ -1,0 +1,293 @@
+//! From `engines.toml` text plus the server's local overrides to a validated [`EngineSet`].
+//! Every problem names file, line and fix; one problem anywhere means no engine set at all.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use scraper::Selector;
+use toml::Spanned;
+use url::Url;
+
+use super::definition::{Audience, EngineDef, EnginesFile, HtmlDef, JsonDef, Kind};
+use super::html::HtmlParser;
+use super::json::{JsonParser, UrlSource};
+use super::request::{placeholders, RequestTemplate, KNOWN_PLACEHOLDERS};
+use super::{Availability, Engine, Parser};
+use crate::config::{ConfigProblem, ConfigProblems, EngineOverride, ServerConfig};
+
+/// All engines from the file, in file order, shared read-only by every request.
+#[derive(Debug, Clone)]
+pub struct EngineSet {
+    engines: Arc<Vec<Engine>>,
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+    text: &'a str,
+    problems: Vec<ConfigProblem>,
+}
+
+impl Ctx<'_> {
+    fn problem(&mut self, at: usize, what: impl Into<String>, fix: impl Into<String>) {
+        self.problems.push(ConfigProblem::at(self.file, self.text, at, what, fix));
+    }
+
+    fn selector(&mut self, spanned: &Spanned<String>, engine: &str, field: &str) -> Option<Selector> {
+        match Selector::parse(spanned.get_ref()) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                self.problem(spanned.span().start, format!("engine {engine}: {field} selector {:?} is not valid CSS: {e}", spanned.get_ref()), "write a CSS selector such as \"div.result h2 > a\"");
+                None
+            }
+        }
+    }
+
+    fn url(&mut self, spanned: &Spanned<String>, engine: &str, field: &str) -> Option<Url> {
+        match Url::parse(spanned.get_ref()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Some(u),
+            _ => {
+                self.problem(spanned.span().start, format!("engine {engine}: {field} {:?} is not an absolute http(s) URL", spanned.get_ref()), "write it like \"https://www.example.com/search\"");
+                None
+            }
+        }
+    }
+}
+
+impl EngineSet {
+    pub fn from_toml(text: &str, file: &str, server: &ServerConfig) -> Result<EngineSet, ConfigProblems> {
+        let parsed: EnginesFile = toml::from_str(text).map_err(|e| ConfigProblem::from_toml(file, text, &e, "compare with the engines shipped in allowlist/engines.toml"))?;
+        let mut ctx = Ctx { file, text, problems: Vec::new() };
+        let mut engines = Vec::new();
+        for (id, def) in &parsed.engines {
+            let local = server.engines.get(id).cloned().unwrap_or_default();
+            if let Some(engine) = compile_engine(&mut ctx, id, def, &local, server) {
+                engines.push(engine);
+            }
+        }
+        for id in server.engines.keys() {
+            if !parsed.engines.contains_key(id) {
+                ctx.problems.push(ConfigProblem::whole_file("<server config>", format!("[engines.{id}] names no engine in {file}"), format!("use one of: {}", parsed.engines.keys().cloned().collect::<Vec<_>>().join(", "))));
+            }
+        }
+        // Keep the file's order (BTreeMap sorts ids): a technician reads engines top to bottom.
+        engines.sort_by_key(|e: &(usize, Engine)| e.0);
+        if ctx.problems.is_empty() {
+            Ok(EngineSet { engines: Arc::new(engines.into_iter().map(|(_, e)| e).collect()) })
+        } else {
+            ctx.problems.sort_by_key(|p| p.line);
+            Err(ConfigProblems(ctx.problems))
+        }
+    }
+
+    pub fn all(&self) -> &[Engine] {
+        &self.engines
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Engine> {
+        self.engines.iter().find(|e| e.id == id)
+    }
+
+    /// Engines a pupil's live query may use: ready and meant for pupils.
+    pub fn for_pupils(&self) -> impl Iterator<Item = (usize, &Engine)> {
+        self.engines.iter().enumerate().filter(|(_, e)| e.is_ready() && e.audience == Audience::Pupils)
+    }
+}
+
+fn compile_engine(ctx: &mut Ctx<'_>, id: &str, spanned: &Spanned<EngineDef>, local: &EngineOverride, server: &ServerConfig) -> Option<(usize, Engine)> {
+    let at = spanned.span().start;
+    let def = spanned.get_ref();
+    let before = ctx.problems.len();
+
+    let Some(request_def) = &def.request else {
+        if def.enabled || local.enabled == Some(true) {
+            ctx.problem(at, format!("engine {id} is enabled but has no [engines.{id}.request]"), "add a request table, or set enabled = false with a disabled_reason");
+        }
+        return None;
+    };
+    let mut hosts: Vec<String> = def.hosts.iter().map(|h| h.get_ref().to_ascii_lowercase()).collect();
+    if hosts.is_empty() {
+        ctx.problem(at, format!("engine {id} declares no hosts"), "list the hosts it may contact: hosts = [\"www.example.com\"]");
+    }
+    let mut url = ctx.url(&request_def.url, id, "request url");
+    let mut token_url = def.token.as_ref().and_then(|t| ctx.url(&t.url, id, "token url"));
+    for (u, span) in [(&url, request_def.url.span().start), (&token_url, def.token.as_ref().map_or(at, |t| t.url.span().start))] {
+        if let Some(host) = u.as_ref().and_then(|u| u.host_str()) {
+            if !hosts.iter().any(|h| h == host) {
+                ctx.problem(span, format!("engine {id}: host {host} is not in its hosts list"), format!("add \"{host}\" to hosts, or fix the URL"));
+            }
+        }
+    }
+
+    let safe = def.safe_search.as_ref();
+    if def.audience == Audience::Pupils && safe.is_none_or(|s| s.is_empty()) {
+        ctx.problem(at, format!("engine {id} is for pupils but has no safe-search lock"), format!("add [engines.{id}.safe_search] with the engine's strict setting, e.g. params = {{ safe = \"active\" }}"));
+    }
+
+    for (field, value) in request_def.params.iter().chain(request_def.headers.iter()) {
+        for name in placeholders(value) {
+            if !KNOWN_PLACEHOLDERS.contains(&name) {
+                ctx.problem(request_def.url.span().start, format!("engine {id}: {field} uses unknown placeholder {{{name}}}"), format!("use one of {}", KNOWN_PLACEHOLDERS.join(", ")));
+            }
+        }
+    }
+
+    let parser = match (def.kind, &def.html, &def.json) {
+        (Kind::Html, Some(h), _) => compile_html(ctx, id, h).map(Parser::Html),
+        (Kind::Json, _, Some(j)) => compile_json(ctx, at, id, j).map(Parser::Json),
+        (kind, _, _) => {
+            let table = if kind == Kind::Html { "html" } else { "json" };
+            ctx.problem(at, format!("engine {id} is kind = \"{table}\" but has no [engines.{id}.{table}]"), format!("add the [engines.{id}.{table}] table (see the other engines)"));
+            None
+        }
+    };
+
+    // Local base_url override: replace scheme, host and port everywhere.
+    let mut private_hosts_allowed = false;
+    if let Some(base) = &local.base_url {
+        match Url::parse(base) {
+            Ok(b) if b.host_str().is_some() && matches!(b.scheme(), "http" | "https") => {
+                for u in [&mut url, &mut token_url].into_iter().flatten() {
+                    rebase(u, &b);
+                }
+                hosts = vec![b.host_str().unwrap_or_default().to_ascii_lowercase()];
+                private_hosts_allowed = true;
+            }
+            _ => ctx.problems.push(ConfigProblem::whole_file("<server config>", format!("[engines.{id}] base_url {base:?} is not an http(s) URL"), "write it like \"http://127.0.0.1:9000\"")),
+        }
+    }
+
+    if ctx.problems.len() > before {
+        return None;
+    }
+    let (url, parser) = (url?, parser?);
+
+    let mut vars = BTreeMap::new();
+    let cx = local.cx.clone().or_else(|| def.cx.clone()).unwrap_or_default();
+    vars.insert("cx".to_string(), cx.clone());
+    let api_key = local.api_key.clone().unwrap_or_default();
+    vars.insert("api_key".to_string(), api_key.clone());
+    let availability = availability(id, def, local, &cx, &api_key);
+
+    let safe = safe_pairs(safe);
+    let request = RequestTemplate {
+        method: request_def.method,
+        url,
+        params: request_def.params.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        headers: request_def.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        paging: request_def.paging.clone(),
+        safe_params: safe.0,
+        safe_cookies: safe.1,
+        safe_headers: safe.2,
+        vars,
+        token_url,
+    };
+    let engine = Engine {
+        id: id.to_string(),
+        name: def.name.clone(),
+        audience: def.audience,
+        weight: local.weight.or(def.weight).unwrap_or(1.0),
+        timeout: Duration::from_millis(local.timeout_ms.or(def.timeout_ms).unwrap_or(server.engine_timeout_ms)),
+        availability,
+        hosts,
+        private_hosts_allowed,
+        request,
+        parser,
+    };
+    Some((at, engine))
+}
+
+type Pairs = Vec<(String, String)>;
+
+/// The lock's params, cookies and headers, in that order.
+fn safe_pairs(safe: Option<&super::definition::SafeSearchDef>) -> (Pairs, Pairs, Pairs) {
+    let to_vec = |m: &BTreeMap<String, String>| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    match safe {
+        Some(s) => (to_vec(&s.params), to_vec(&s.cookies), to_vec(&s.headers)),
+        None => Default::default(),
+    }
+}
+
+fn availability(id: &str, def: &EngineDef, local: &EngineOverride, cx: &str, api_key: &str) -> Availability {
+    let uses = |name: &str| def.request.as_ref().is_some_and(|r| r.params.values().chain(r.headers.values()).any(|v| placeholders(v).contains(&name)));
+    if local.enabled == Some(false) {
+        return Availability::Off("turned off in the server config".into());
+    }
+    if !def.enabled && local.enabled != Some(true) {
+        return Availability::Off(def.disabled_reason.clone().unwrap_or_else(|| "enabled = false in engines.toml".into()));
+    }
+    if (def.needs_api_key || uses("api_key")) && api_key.is_empty() {
+        return Availability::Off(format!("needs the school's API key: set [engines.{id}] api_key = \"…\" in the server config"));
+    }
+    if uses("cx") && cx.is_empty() {
+        return Availability::Off(format!("needs its Programmable Search id: set [engines.{id}] cx = \"…\" in the server config (copy it from the engine's own search page source, after cx=)"));
+    }
+    Availability::Ready
+}
+
+fn rebase(url: &mut Url, base: &Url) {
+    // set_scheme refuses some special-scheme changes; http<->https is allowed.
+    let _ = url.set_scheme(base.scheme());
+    let _ = url.set_host(base.host_str());
+    let _ = url.set_port(base.port());
+}
+
+fn compile_html(ctx: &mut Ctx<'_>, id: &str, h: &HtmlDef) -> Option<HtmlParser> {
+    let mut opt = |s: &Option<Spanned<String>>, field: &str| s.as_ref().map(|s| ctx.selector(s, id, field));
+    let skip = opt(&h.skip, "skip");
+    let snippet = opt(&h.snippet, "snippet");
+    let no_results = opt(&h.no_results, "no_results");
+    let blocked = opt(&h.blocked, "blocked");
+    let result = ctx.selector(&h.result, id, "result");
+    let title = ctx.selector(&h.title, id, "title");
+    let link = ctx.selector(&h.link, id, "link");
+    let carry: Vec<_> = h.carry.iter().map(|(name, s)| (name.clone(), ctx.selector(s, id, "carry"))).collect();
+    if let Some(rule) = h.unwrap.iter().find(|r| r.query_param.is_none() && r.path_segment.is_none()) {
+        ctx.problem(h.result.span().start, format!("engine {id}: an unwrap rule {rule:?} names neither query_param nor path_segment"), "add query_param = \"…\" or path_segment = \"…\"");
+    }
+    let unwrap_optional = |o: Option<Option<Selector>>| -> Result<Option<Selector>, ()> {
+        match o {
+            None => Ok(None),
+            Some(Some(s)) => Ok(Some(s)),
+            Some(None) => Err(()),
+        }
+    };
+    Some(HtmlParser {
+        result: result?,
+        skip: unwrap_optional(skip).ok()?,
+        title: title?,
+        link: link?,
+        snippet: unwrap_optional(snippet).ok()?,
+        no_results: unwrap_optional(no_results).ok()?,
+        blocked: unwrap_optional(blocked).ok()?,
+        blocked_text: h.blocked_text.clone(),
+        carry: carry.into_iter().map(|(n, s)| s.map(|s| (n, s))).collect::<Option<Vec<_>>>()?,
+        unwrap: h.unwrap.clone(),
+    })
+}
+
+fn compile_json(ctx: &mut Ctx<'_>, at: usize, id: &str, j: &JsonDef) -> Option<JsonParser> {
+    let pointers = [Some(&j.items), Some(&j.title), j.url.as_ref(), j.snippet.as_ref(), j.error.as_ref(), j.response_marker.as_ref()];
+    for p in pointers.into_iter().flatten() {
+        if !p.is_empty() && !p.starts_with('/') {
+            ctx.problem(at, format!("engine {id}: JSON pointer {p:?} must start with /"), "write pointers like \"/query/search\"");
+        }
+    }
+    let url = match (&j.url, &j.url_template) {
+        (Some(p), None) => UrlSource::Pointer(p.clone()),
+        (None, Some(t)) if t.contains("{title}") => UrlSource::TitleTemplate(t.clone()),
+        _ => {
+            ctx.problem(at, format!("engine {id}: give exactly one of url (a pointer) or url_template (with {{title}})"), "e.g. url = \"/link\"");
+            return None;
+        }
+    };
+    Some(JsonParser {
+        jsonp: j.jsonp,
+        items: j.items.clone(),
+        title: j.title.clone(),
+        url,
+        snippet: j.snippet.clone(),
+        error: j.error.clone(),
+        response_marker: j.response_marker.clone(),
+    })
+}

@@ -1,0 +1,113 @@
+//! Upstream search engines as data: definitions from `allowlist/engines.toml`, compiled once at
+//! start-up into [`Engine`]s with their selectors, request templates and safe-search locks.
+//!
+//! Invariant: an engine whose audience is `pupils` always has a non-empty safe-search lock, and
+//! that lock is applied after every other parameter (see [`request`]).
+
+mod compile;
+pub mod definition;
+pub mod fetch;
+pub mod html;
+pub mod json;
+pub mod request;
+pub mod text;
+pub mod unwrap;
+
+use std::time::Duration;
+
+pub use compile::EngineSet;
+pub use definition::Audience;
+
+/// The engine definitions shipped with the binary, used when no `allowlist/` folder is present.
+pub const EMBEDDED_ENGINES_TOML: &str = include_str!("../../allowlist/engines.toml");
+
+/// One result as an engine gave it, already cleaned: plain-text title and snippet, an absolute
+/// `http(s)` URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawResult {
+    pub title: String,
+    pub url: url::Url,
+    pub snippet: String,
+}
+
+/// What one engine answered for one query and page.
+#[derive(Debug, Clone, Default)]
+pub struct EnginePage {
+    pub results: Vec<RawResult>,
+    /// Hidden form values that later pages must send back (DuckDuckGo's `vqd`).
+    pub carried: Vec<(String, String)>,
+}
+
+/// Why an engine gave no usable answer. The message is shown to staff and in the JSON API.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error("turned off: {0}")]
+    Off(String),
+    #[error("took longer than {0} ms")]
+    Timeout(u64),
+    #[error("resting: the engine answered with a bot check or rate limit")]
+    Blocked,
+    #[error("answered HTTP {0}")]
+    Status(u16),
+    #[error("answer could not be read as results: {0}")]
+    Unparseable(String),
+    #[error("refused to contact {0}: not one of this engine's allowed hosts")]
+    HostRefused(String),
+    #[error("answer larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("engine reported an error: {0}")]
+    Upstream(String),
+    #[error("could not reach the engine: {0}")]
+    Transport(String),
+}
+
+/// Whether an engine can be asked at all, and if not, why (shown by `check` and to staff).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Availability {
+    Ready,
+    Off(String),
+}
+
+/// A compiled engine: everything needed to ask it and read its answer.
+#[derive(Debug)]
+pub struct Engine {
+    pub id: String,
+    pub name: String,
+    pub audience: Audience,
+    pub weight: f64,
+    pub timeout: Duration,
+    pub availability: Availability,
+    /// Hosts this engine may contact (lowercase). Nothing else is ever fetched for it.
+    pub hosts: Vec<String>,
+    /// True when the hosts came from a `base_url` override: only then may they be private or
+    /// loopback addresses (fixture servers in tests, a local mirror).
+    pub private_hosts_allowed: bool,
+    pub request: request::RequestTemplate,
+    pub parser: Parser,
+}
+
+/// How an engine's answer is read.
+#[derive(Debug)]
+pub enum Parser {
+    Html(html::HtmlParser),
+    Json(json::JsonParser),
+}
+
+impl Engine {
+    /// Whether later pages need values read from page 1.
+    pub fn carries_state(&self) -> bool {
+        matches!(&self.parser, Parser::Html(p) if !p.carry.is_empty())
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.availability == Availability::Ready
+    }
+
+    /// Reads an answer body into results. Never panics, whatever the body.
+    pub fn parse(&self, body: &str, page_url: &url::Url) -> Result<EnginePage, EngineError> {
+        match &self.parser {
+            Parser::Html(p) => p.parse(body, page_url),
+            Parser::Json(p) => p.parse(body),
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! kidsearch: a child-safe, supervised search gateway for infant-school classroom devices.
+//!
+//! See `ARCHITECTURE.md` for the map of modules and the path of one pupil query.
+
+pub mod cli;
+pub mod config;
+pub mod engines;
+pub mod outbound;
+pub mod search;
+pub mod startup;
+pub mod web;
+
+pub use startup::Application;

@@ -1,0 +1,55 @@
+//! Thin entry point: parse the command line, set up logs, hand over to the library.
+
+use clap::Parser;
+use kidsearch::cli::{check, Cli, Command};
+use kidsearch::config::Settings;
+use kidsearch::Application;
+use tracing_subscriber::EnvFilter;
+
+fn main() {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt().with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))).init();
+    let code = match cli.command {
+        Some(Command::Check) => check(&cli.common),
+        Some(Command::Serve) | None => serve(&cli.common),
+    };
+    std::process::exit(code);
+}
+
+fn serve(common: &kidsearch::cli::Common) -> i32 {
+    let settings = match Settings::load(&common.sources()) {
+        Ok(s) => s,
+        Err(problems) => {
+            eprint!("kidsearch cannot start:\n{problems}");
+            return 1;
+        }
+    };
+    let listen = settings.server.listen.clone();
+    let ready = settings.engines.for_pupils().count();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kidsearch cannot start: {e}");
+            return 1;
+        }
+    };
+    runtime.block_on(async move {
+        let app = match Application::build(settings) {
+            Ok(app) => app,
+            Err(e) => {
+                eprintln!("kidsearch cannot start: {e}");
+                return 1;
+            }
+        };
+        let host = listen.rsplit_once(':').map_or("localhost", |(h, _)| if h == "0.0.0.0" || h == "[::]" { "localhost" } else { h });
+        tracing::info!(engines_ready_for_pupils = ready, "kidsearch listening on {listen}");
+        println!("kidsearch is running: open http://{host}:{}/ (Ctrl+C to stop)", app.port());
+        match app.run_until_stopped().await {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("kidsearch stopped with an error: {e}");
+                1
+            }
+        }
+    })
+}

@@ -1,0 +1,141 @@
+//! The gateway's only way out: one HTTP client per engine that can reach that engine's declared
+//! hosts and nothing else.
+//!
+//! Invariants (the SSRF guard is built in, not bolted on):
+//! - a request to a host outside the engine's `hosts` is refused before any connection is made;
+//! - a redirect is followed only to one of those hosts (at most 3 hops);
+//! - a host name that resolves to a private, loopback or link-local address is refused unless
+//!   the engine's hosts came from a local `base_url` override (tests, a local mirror);
+//! - bodies are capped in size and every request in time.
+
+mod address;
+
+use std::error::Error as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use url::Url;
+
+use crate::engines::definition::Method;
+use crate::engines::request::UpstreamRequest;
+use crate::engines::{Engine, EngineError};
+
+pub use address::is_public_address;
+
+/// An answer read in full (up to the cap).
+#[derive(Debug)]
+pub struct UpstreamResponse {
+    pub status: u16,
+    pub url: Url,
+    pub body: String,
+}
+
+/// The outbound client for one engine.
+#[derive(Debug, Clone)]
+pub struct GuardedClient {
+    client: reqwest::Client,
+    hosts: Arc<Vec<String>>,
+    private_ok: bool,
+    max_body: usize,
+    timeout: Duration,
+}
+
+/// Raised by the redirect policy; found again in the error chain to report the refused host.
+#[derive(Debug)]
+struct RefusedRedirect(String);
+
+impl std::fmt::Display for RefusedRedirect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "redirect to {} refused", self.0)
+    }
+}
+
+impl std::error::Error for RefusedRedirect {}
+
+const MAX_REDIRECTS: usize = 3;
+
+impl GuardedClient {
+    pub fn for_engine(engine: &Engine, user_agent: &str, max_body: usize) -> Result<GuardedClient, String> {
+        let hosts = Arc::new(engine.hosts.clone());
+        let private_ok = engine.private_hosts_allowed;
+        let policy_hosts = hosts.clone();
+        let redirect = reqwest::redirect::Policy::custom(move |attempt| {
+            let host = attempt.url().host_str().unwrap_or_default().to_ascii_lowercase();
+            if attempt.previous().len() > MAX_REDIRECTS {
+                attempt.error(RefusedRedirect(format!("{host} (too many redirects)")))
+            } else if policy_hosts.iter().any(|h| *h == host) && address::literal_allowed(attempt.url(), private_ok) {
+                attempt.follow()
+            } else {
+                attempt.error(RefusedRedirect(host))
+            }
+        });
+        let mut default_headers = HeaderMap::new();
+        default_headers.insert(USER_AGENT, HeaderValue::from_str(user_agent).map_err(|e| format!("user_agent: {e}"))?);
+        let client = reqwest::Client::builder()
+            .redirect(redirect)
+            .no_proxy()
+            .default_headers(default_headers)
+            .connect_timeout(engine.timeout)
+            .timeout(engine.timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            .dns_resolver(Arc::new(address::GuardedResolver { private_ok }))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(GuardedClient { client, hosts, private_ok, max_body, timeout: engine.timeout })
+    }
+
+    /// May this client contact `url` at all? Checked before any connection is made.
+    pub fn allows(&self, url: &Url) -> bool {
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        matches!(url.scheme(), "http" | "https") && self.hosts.iter().any(|h| *h == host) && address::literal_allowed(url, self.private_ok)
+    }
+
+    pub async fn send(&self, req: &UpstreamRequest) -> Result<UpstreamResponse, EngineError> {
+        if !self.allows(&req.url) {
+            return Err(EngineError::HostRefused(req.url.host_str().unwrap_or("?").to_string()));
+        }
+        let mut builder = match req.method {
+            Method::Get => self.client.get(req.url.clone()),
+            Method::Post => self.client.post(req.url.clone()).form(req.form.as_deref().unwrap_or(&[])),
+        };
+        for (name, value) in &req.headers {
+            let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) else {
+                return Err(EngineError::Transport(format!("header {name} is not valid")));
+            };
+            builder = builder.header(name, value);
+        }
+        let mut response = builder.send().await.map_err(|e| self.classify(e))?;
+        let status = response.status().as_u16();
+        let url = response.url().clone();
+        if response.content_length().is_some_and(|len| len as usize > self.max_body) {
+            return Err(EngineError::TooLarge(self.max_body));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
+            if body.len() + chunk.len() > self.max_body {
+                return Err(EngineError::TooLarge(self.max_body));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(UpstreamResponse { status, url, body: String::from_utf8_lossy(&body).into_owned() })
+    }
+
+    fn classify(&self, e: reqwest::Error) -> EngineError {
+        if e.is_timeout() {
+            return EngineError::Timeout(self.timeout.as_millis() as u64);
+        }
+        let mut source = e.source();
+        while let Some(s) = source {
+            if let Some(refused) = s.downcast_ref::<RefusedRedirect>() {
+                return EngineError::HostRefused(refused.0.clone());
+            }
+            if let Some(refused) = s.downcast_ref::<address::RefusedAddress>() {
+                return EngineError::HostRefused(refused.0.clone());
+            }
+            source = s.source();
+        }
+        EngineError::Transport(if e.is_connect() { "connection failed".into() } else { "request failed".into() })
+    }
+}

@@ -1,0 +1,117 @@
+//! Merging several engines' answers into one list: dedupe by normalised URL (keeping every
+//! engine's name) and rank by position and engine weight.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use url::Url;
+
+use crate::engines::RawResult;
+
+/// One result as shown to a pupil.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MergedResult {
+    pub title: String,
+    pub url: String,
+    pub snippet: String,
+    /// Engine ids that returned this result, best first.
+    pub engines: Vec<String>,
+    #[serde(skip)]
+    pub site: String,
+    #[serde(skip)]
+    score: f64,
+}
+
+/// One engine's answer for merging.
+pub struct EngineAnswer<'a> {
+    pub engine: &'a str,
+    pub weight: f64,
+    pub results: &'a [RawResult],
+}
+
+/// Reciprocal-rank fusion weighted per engine: a result high on several engines rises.
+pub fn merge(answers: &[EngineAnswer<'_>]) -> Vec<MergedResult> {
+    let mut merged: Vec<MergedResult> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for answer in answers {
+        for (position, raw) in answer.results.iter().enumerate() {
+            let score = answer.weight / (position as f64 + 1.0);
+            let key = dedupe_key(&raw.url);
+            match index.get(&key) {
+                Some(&i) => {
+                    let existing = &mut merged[i];
+                    existing.score += score;
+                    if !existing.engines.iter().any(|e| e == answer.engine) {
+                        existing.engines.push(answer.engine.to_string());
+                    }
+                    if existing.snippet.is_empty() && !raw.snippet.is_empty() {
+                        existing.snippet = raw.snippet.clone();
+                    }
+                }
+                None => {
+                    index.insert(key, merged.len());
+                    merged.push(MergedResult {
+                        title: raw.title.clone(),
+                        url: raw.url.to_string(),
+                        snippet: raw.snippet.clone(),
+                        engines: vec![answer.engine.to_string()],
+                        site: site_name(&raw.url),
+                        score,
+                    });
+                }
+            }
+        }
+    }
+    // Stable sort: equal scores keep engine order, so the page does not shuffle between loads.
+    merged.sort_by(|a, b| b.score.total_cmp(&a.score));
+    merged
+}
+
+/// The same page reached by `http`/`https`, with or without `www.`, a trailing slash, a
+/// fragment or tracking parameters, is one result.
+pub fn dedupe_key(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host);
+    let path = url.path().trim_end_matches('/');
+    let mut pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| !k.starts_with("utm_") && k != "fbclid" && k != "gclid")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    pairs.sort();
+    let query: Vec<String> = pairs.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{host}{}{path}?{}", url.port().map(|p| format!(":{p}")).unwrap_or_default(), query.join("&"))
+}
+
+/// What a pupil sees as the site's name: the host without `www.`.
+pub fn site_name(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    host.strip_prefix("www.").unwrap_or(host).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(title: &str, url: &str) -> RawResult {
+        RawResult { title: title.into(), url: Url::parse(url).unwrap(), snippet: String::new() }
+    }
+
+    #[test]
+    fn the_same_page_from_two_engines_is_one_result_naming_both() {
+        let a = [raw("Volcano", "https://www.kids.example/volcano/"), raw("Other", "https://other.example/")];
+        let b = [raw("Volcano!", "http://kids.example/volcano#top")];
+        let merged = merge(&[EngineAnswer { engine: "a", weight: 1.0, results: &a }, EngineAnswer { engine: "b", weight: 1.0, results: &b }]);
+        assert_eq!(merged.len(), 2);
+        assert_eq!(merged[0].title, "Volcano");
+        assert_eq!(merged[0].engines, vec!["a", "b"]);
+    }
+
+    #[test]
+    fn a_heavier_engine_ranks_first_at_equal_position() {
+        let a = [raw("A", "https://a.example/")];
+        let b = [raw("B", "https://b.example/")];
+        let merged = merge(&[EngineAnswer { engine: "a", weight: 1.0, results: &a }, EngineAnswer { engine: "b", weight: 2.0, results: &b }]);
+        assert_eq!(merged[0].title, "B");
+    }
+}

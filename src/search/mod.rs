@@ -1,0 +1,194 @@
+//! The pupil's live search: cache → concurrent fan-out to the pupil engines → merge → page limit.
+//!
+//! Invariants:
+//! - each (engine, query, page) is fetched at most once at a time: concurrent identical
+//!   queries wait for the same upstream request (moka's `get_with` runs one loader per key);
+//! - a failing engine's error is remembered briefly (`engine_error_ttl_secs`) so a stalled
+//!   engine does not make every pupil wait out its timeout;
+//! - only engines with `audience = "pupils"` that are ready are ever asked from here;
+//! - pages past `max_pages` are never fetched.
+
+pub mod merge;
+pub mod query;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use moka::future::Cache;
+use moka::Expiry;
+use serde::Serialize;
+
+use crate::config::ServerConfig;
+use crate::engines::fetch::{fetch_page, fetch_token};
+use crate::engines::{EngineError, EnginePage, EngineSet};
+use crate::outbound::GuardedClient;
+use merge::{merge, EngineAnswer, MergedResult};
+pub use query::{Query, QueryError};
+
+type PageAnswer = Arc<Result<EnginePage, EngineError>>;
+type TokenAnswer = Arc<Result<Vec<(String, String)>, EngineError>>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PageKey {
+    engine: usize,
+    query: String,
+    page: u32,
+}
+
+/// Good answers live for the cache TTL, failures only for the (short) error TTL.
+struct AnswerExpiry {
+    ok: Duration,
+    failed: Duration,
+}
+
+impl<K, T> Expiry<K, Arc<Result<T, EngineError>>> for AnswerExpiry {
+    fn expire_after_create(&self, _key: &K, value: &Arc<Result<T, EngineError>>, _now: Instant) -> Option<Duration> {
+        Some(if value.is_ok() { self.ok } else { self.failed })
+    }
+}
+
+/// How long the element-API token is reused (Google rotates it; about an hour is safe).
+const TOKEN_TTL: Duration = Duration::from_secs(3600);
+
+pub struct SearchService {
+    engines: EngineSet,
+    clients: Vec<GuardedClient>,
+    pages: Cache<PageKey, PageAnswer>,
+    tokens: Cache<usize, TokenAnswer>,
+    max_pages: u32,
+}
+
+/// Overall state of a search, as the JSON `status` field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Unavailable,
+}
+
+/// How one engine did, for the JSON `engines` field and staff.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct EngineReport {
+    pub id: String,
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Everything a results page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchOutcome {
+    pub status: Status,
+    pub query: String,
+    pub page: u32,
+    pub max_pages: u32,
+    /// True when the pupil asked past the page limit: nothing was fetched.
+    pub page_limit_reached: bool,
+    pub results: Vec<MergedResult>,
+    pub engines: Vec<EngineReport>,
+}
+
+impl SearchService {
+    pub fn new(engines: EngineSet, config: &ServerConfig) -> Result<SearchService, String> {
+        let clients = engines
+            .all()
+            .iter()
+            .map(|e| GuardedClient::for_engine(e, &config.user_agent, config.max_upstream_bytes).map_err(|err| format!("engine {}: {err}", e.id)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let pages = Cache::builder()
+            .max_capacity(config.cache_capacity)
+            .expire_after(AnswerExpiry { ok: Duration::from_secs(config.cache_ttl_secs), failed: Duration::from_secs(config.engine_error_ttl_secs) })
+            .build();
+        let tokens = Cache::builder()
+            .max_capacity(engines.all().len() as u64 + 1)
+            .expire_after(AnswerExpiry { ok: TOKEN_TTL, failed: Duration::from_secs(config.engine_error_ttl_secs) })
+            .build();
+        Ok(SearchService { engines, clients, pages, tokens, max_pages: config.max_pages })
+    }
+
+    pub fn engines(&self) -> &EngineSet {
+        &self.engines
+    }
+
+    pub fn max_pages(&self) -> u32 {
+        self.max_pages
+    }
+
+    /// A pupil's live search of `page` (1-based) through every ready pupil engine.
+    pub async fn live_search(&self, query: &Query, page: u32) -> SearchOutcome {
+        let page = page.max(1);
+        let mut outcome = SearchOutcome {
+            status: Status::Ok,
+            query: query.as_str().to_string(),
+            page,
+            max_pages: self.max_pages,
+            page_limit_reached: page > self.max_pages,
+            results: Vec::new(),
+            engines: Vec::new(),
+        };
+        if outcome.page_limit_reached {
+            return outcome;
+        }
+        let chosen: Vec<usize> = self.engines.for_pupils().map(|(i, _)| i).collect();
+        let answers = join_all(chosen.iter().map(|&i| self.engine_page(i, query, page))).await;
+
+        let all = self.engines.all();
+        let mut good = Vec::new();
+        for (&i, answer) in chosen.iter().zip(&answers) {
+            let engine = &all[i];
+            match answer.as_ref() {
+                Ok(page) => {
+                    good.push(EngineAnswer { engine: &engine.id, weight: engine.weight, results: &page.results });
+                    outcome.engines.push(EngineReport { id: engine.id.clone(), ok: true, error: None });
+                }
+                Err(e) => {
+                    tracing::warn!(engine = %engine.id, error = %e, "engine left out of a search");
+                    outcome.engines.push(EngineReport { id: engine.id.clone(), ok: false, error: Some(e.to_string()) });
+                }
+            }
+        }
+        if good.is_empty() {
+            outcome.status = Status::Unavailable;
+        }
+        outcome.results = merge(&good);
+        outcome
+    }
+
+    /// One engine's page, from the cache or from one shared upstream request.
+    fn engine_page<'a>(&'a self, engine: usize, query: &'a Query, page: u32) -> Pin<Box<dyn Future<Output = PageAnswer> + Send + 'a>> {
+        Box::pin(async move {
+            let key = PageKey { engine, query: query.key(), page };
+            self.pages.get_with(key, self.load_page(engine, query, page)).await
+        })
+    }
+
+    async fn load_page(&self, index: usize, query: &Query, page: u32) -> PageAnswer {
+        let engine = &self.engines.all()[index];
+        let work = async {
+            let token = match engine.request.token_url {
+                Some(_) => self.token(index).await.as_ref().clone()?,
+                None => Vec::new(),
+            };
+            // Later pages of some engines need values from page 1 (DuckDuckGo's vqd).
+            let carried = if page > 1 && engine.carries_state() { self.engine_page(index, query, 1).await.as_ref().clone()?.carried } else { Vec::new() };
+            fetch_page(engine, &self.clients[index], query.as_str(), page, &token, &carried).await
+        };
+        let result = match tokio::time::timeout(engine.timeout, work).await {
+            Ok(r) => r,
+            Err(_) => Err(EngineError::Timeout(engine.timeout.as_millis() as u64)),
+        };
+        Arc::new(result)
+    }
+
+    async fn token(&self, index: usize) -> TokenAnswer {
+        self.tokens
+            .get_with(index, async {
+                let engine = &self.engines.all()[index];
+                Arc::new(fetch_token(engine, &self.clients[index]).await)
+            })
+            .await
+    }
+}

@@ -1,0 +1,46 @@
+//! Building the application: one start-up path shared by `main` and the tests.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+
+use crate::config::Settings;
+use crate::search::SearchService;
+use crate::web::{routes, security_headers, AppState};
+
+/// A bound, ready-to-run server. Binding happens in `build`, so `port()` is known before `run`
+/// (tests listen on port 0).
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub fn build(settings: Settings) -> std::io::Result<Application> {
+        let config = settings.server;
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot create data dir {}: {e}", config.data_dir.display())))?;
+        let search = SearchService::new(settings.engines, &config).map_err(std::io::Error::other)?;
+        let state = web::Data::new(AppState { search: Arc::new(search) });
+
+        let listener = TcpListener::bind(&config.listen)?;
+        let port = listener.local_addr()?.port();
+        let workers = if config.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { config.workers };
+        let server = HttpServer::new(move || App::new().wrap(security_headers()).app_data(state.clone()).configure(routes))
+            .workers(workers)
+            .listen(listener)?
+            .run();
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Runs until the server is stopped (SIGINT/SIGTERM stop it gracefully).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

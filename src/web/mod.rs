@@ -1,0 +1,43 @@
+//! HTTP surface: routes, shared state, security headers. One file per page under `pupil/`.
+//!
+//! Invariant: every response carries the security headers below; no page loads anything from
+//! another host (CSP `default-src 'self'`), and pupil queries never leak via `Referer`.
+
+mod assets;
+mod layout;
+pub mod paths;
+mod pupil;
+
+use std::sync::Arc;
+
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{web, HttpResponse};
+
+use crate::search::SearchService;
+
+/// Shared, read-only state for every handler.
+pub struct AppState {
+    pub search: Arc<SearchService>,
+}
+
+/// The strict security headers of `../shared/design/security.md`, on every response.
+pub fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("Content-Security-Policy", "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Cross-Origin-Opener-Policy", "same-origin"))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(paths::HOME, web::get().to(pupil::home::page))
+        .route(paths::SEARCH, web::get().to(pupil::results::page))
+        .route(paths::HEALTHZ, web::get().to(healthz))
+        .route("/static/{file}", web::get().to(assets::serve))
+        .default_service(web::to(pupil::not_found::page));
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ok\n")
+}

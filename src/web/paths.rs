@@ -1,0 +1,17 @@
+//! Typed URLs: every link the pages make is built here, never by string pasting in templates.
+
+pub const HOME: &str = "/";
+pub const SEARCH: &str = "/search";
+pub const HEALTHZ: &str = "/healthz";
+pub const STYLESHEET: &str = "/static/kidsearch.css";
+pub const LOGO: &str = "/static/logo.svg";
+
+/// `/search?q=…&page=N` with the query encoded.
+pub fn search(query: &str, page: u32) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    s.append_pair("q", query);
+    if page > 1 {
+        s.append_pair("page", &page.to_string());
+    }
+    format!("{SEARCH}?{}", s.finish())
+}

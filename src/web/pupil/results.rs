@@ -1,0 +1,105 @@
+//! `/search?q=…&page=N[&format=json]`: the results page, or the same outcome as JSON.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use maud::{html, Markup};
+
+use crate::search::merge::MergedResult;
+use crate::search::{Query, QueryError, SearchOutcome, Status};
+use crate::web::layout::{message_card, pupil_page, search_box};
+use crate::web::{paths, AppState};
+
+/// The query string, read leniently: a malformed parameter is treated as absent, never a 400
+/// from the framework with a developer's message.
+struct Params {
+    q: String,
+    page: u32,
+    json: bool,
+}
+
+impl Params {
+    fn from_request(req: &HttpRequest) -> Params {
+        let mut params = Params { q: String::new(), page: 1, json: false };
+        for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
+            match k.as_ref() {
+                "q" => params.q = v.into_owned(),
+                "page" => params.page = v.trim().parse::<u32>().ok().filter(|p| *p >= 1).unwrap_or(1),
+                "format" => params.json = v == "json",
+                _ => {}
+            }
+        }
+        params
+    }
+}
+
+pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let params = Params::from_request(&req);
+    let query = match Query::parse(&params.q) {
+        Ok(q) => q,
+        Err(e) => return invalid_query(&params, e),
+    };
+    let outcome = state.search.live_search(&query, params.page).await;
+    let status = match outcome.status {
+        Status::Ok => StatusCode::OK,
+        Status::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    if params.json {
+        return HttpResponse::build(status).json(&outcome);
+    }
+    HttpResponse::build(status).content_type("text/html; charset=utf-8").body(results_page(&outcome).into_string())
+}
+
+fn invalid_query(params: &Params, e: QueryError) -> HttpResponse {
+    if params.json {
+        return HttpResponse::BadRequest().json(serde_json::json!({ "status": "invalid", "error": e.to_string() }));
+    }
+    let (heading, text) = match e {
+        QueryError::Empty => ("Type a word to search", "Try a word like \"dinosaurs\" or \"rainbows\"."),
+        QueryError::TooLong => ("That's a lot of words!", "Try a shorter search, with just a few words."),
+    };
+    let body = html! {
+        (message_card("✏️", heading, text))
+        (search_box(""))
+    };
+    HttpResponse::BadRequest().content_type("text/html; charset=utf-8").body(pupil_page("Search", body).into_string())
+}
+
+fn results_page(outcome: &SearchOutcome) -> Markup {
+    let body = html! {
+        (search_box(&outcome.query))
+        @if outcome.page_limit_reached {
+            (message_card("🏁", "That's all for this search", "You have seen all the pages your teacher allows. Try a new search!"))
+        } @else if outcome.status == Status::Unavailable {
+            (message_card("😴", "Search is having a rest", "Please try again in a little while, or ask a grown-up."))
+        } @else if outcome.results.is_empty() {
+            (message_card("🔍", "Nothing found", "Try a different word, or check the spelling with a grown-up."))
+        } @else {
+            h1.visually-hidden { "Results for " (outcome.query) }
+            ol.results {
+                @for result in &outcome.results { li { (result_card(result)) } }
+            }
+            nav.pager aria-label="More results" {
+                @if outcome.page > 1 {
+                    a.button href=(paths::search(&outcome.query, outcome.page - 1)) { "◀ Back" }
+                }
+                @if outcome.page < outcome.max_pages {
+                    a.button href=(paths::search(&outcome.query, outcome.page + 1)) { "More results ▶" }
+                } @else {
+                    p.end { "That's all the pages for this search." }
+                }
+            }
+        }
+    };
+    pupil_page(&outcome.query, body)
+}
+
+/// One big, plain card: title, short snippet, the site's name. Upstream text is text.
+fn result_card(result: &MergedResult) -> Markup {
+    html! {
+        article.card {
+            h2 { a href=(result.url) rel="noopener noreferrer" { (result.title) } }
+            @if !result.snippet.is_empty() { p.snippet { (result.snippet) } }
+            p.site { (result.site) }
+        }
+    }
+}
