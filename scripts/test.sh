@@ -3,4 +3,4 @@
 # Tests only ever talk to servers on 127.0.0.1 that the tests start themselves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo test --all-targets --locked -- --test-threads=2
+cargo test --all-targets --locked --no-fail-fast -- --test-threads=2

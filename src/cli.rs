@@ -62,6 +62,9 @@ pub fn check(common: &Common) -> i32 {
                 };
                 println!("  {:<18} {:<8} {}", e.id, format!("{:?}", e.audience).to_lowercase(), state);
             }
+            for u in settings.engines.unsearchable() {
+                println!("  {:<18} {:<8} off — {}", u.id, "", u.reason);
+            }
             let live = settings.engines.for_pupils().count();
             if live == 0 {
                 println!("warning: no engine is ready for pupils' live searches");

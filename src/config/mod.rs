@@ -43,7 +43,12 @@ impl Settings {
             server.data_dir = dir.clone();
         }
         server.validate(sources.config_path.as_deref())?;
+        Settings::from_server_config(server)
+    }
 
+    /// Reads the engine definitions that `server` points at and validates them against it.
+    pub fn from_server_config(server: ServerConfig) -> Result<Settings, ConfigProblems> {
+        server.validate(None)?;
         let (engines_toml, engines_source) = read_engines_file(&server.allowlist_dir)?;
         let engines = EngineSet::from_toml(&engines_toml, &engines_source, &server)?;
         Ok(Settings { server, engines, engines_source })

@@ -20,6 +20,16 @@ use crate::config::{ConfigProblem, ConfigProblems, EngineOverride, ServerConfig}
 #[derive(Debug, Clone)]
 pub struct EngineSet {
     engines: Arc<Vec<Engine>>,
+    /// Engines declared with no way to search them (GoBubble, ViewPure): listed with the reason.
+    unsearchable: Arc<Vec<Unsearchable>>,
+}
+
+/// An engine the file names but that has nothing to search.
+#[derive(Debug, Clone)]
+pub struct Unsearchable {
+    pub id: String,
+    pub name: String,
+    pub reason: String,
 }
 
 struct Ctx<'a> {
@@ -59,12 +69,19 @@ impl EngineSet {
         let parsed: EnginesFile = toml::from_str(text).map_err(|e| ConfigProblem::from_toml(file, text, &e, "compare with the engines shipped in allowlist/engines.toml"))?;
         let mut ctx = Ctx { file, text, problems: Vec::new() };
         let mut engines = Vec::new();
+        let mut unsearchable = Vec::new();
         for (id, def) in &parsed.engines {
             let local = server.engines.get(id).cloned().unwrap_or_default();
+            if def.get_ref().request.is_none() && !def.get_ref().enabled && local.enabled != Some(true) {
+                let reason = def.get_ref().disabled_reason.clone().unwrap_or_else(|| "no request defined".into());
+                unsearchable.push((def.span().start, Unsearchable { id: id.clone(), name: def.get_ref().name.clone(), reason }));
+                continue;
+            }
             if let Some(engine) = compile_engine(&mut ctx, id, def, &local, server) {
                 engines.push(engine);
             }
         }
+        unsearchable.sort_by_key(|u| u.0);
         for id in server.engines.keys() {
             if !parsed.engines.contains_key(id) {
                 ctx.problems.push(ConfigProblem::whole_file("<server config>", format!("[engines.{id}] names no engine in {file}"), format!("use one of: {}", parsed.engines.keys().cloned().collect::<Vec<_>>().join(", "))));
@@ -73,7 +90,10 @@ impl EngineSet {
         // Keep the file's order (BTreeMap sorts ids): a technician reads engines top to bottom.
         engines.sort_by_key(|e: &(usize, Engine)| e.0);
         if ctx.problems.is_empty() {
-            Ok(EngineSet { engines: Arc::new(engines.into_iter().map(|(_, e)| e).collect()) })
+            Ok(EngineSet {
+                engines: Arc::new(engines.into_iter().map(|(_, e)| e).collect()),
+                unsearchable: Arc::new(unsearchable.into_iter().map(|(_, u)| u).collect()),
+            })
         } else {
             ctx.problems.sort_by_key(|p| p.line);
             Err(ConfigProblems(ctx.problems))
@@ -82,6 +102,10 @@ impl EngineSet {
 
     pub fn all(&self) -> &[Engine] {
         &self.engines
+    }
+
+    pub fn unsearchable(&self) -> &[Unsearchable] {
+        &self.unsearchable
     }
 
     pub fn get(&self, id: &str) -> Option<&Engine> {
@@ -100,9 +124,7 @@ fn compile_engine(ctx: &mut Ctx<'_>, id: &str, spanned: &Spanned<EngineDef>, loc
     let before = ctx.problems.len();
 
     let Some(request_def) = &def.request else {
-        if def.enabled || local.enabled == Some(true) {
-            ctx.problem(at, format!("engine {id} is enabled but has no [engines.{id}.request]"), "add a request table, or set enabled = false with a disabled_reason");
-        }
+        ctx.problem(at, format!("engine {id} is enabled but has no [engines.{id}.request]"), "add a request table, or set enabled = false with a disabled_reason");
         return None;
     };
     let mut hosts: Vec<String> = def.hosts.iter().map(|h| h.get_ref().to_ascii_lowercase()).collect();
@@ -112,10 +134,9 @@ fn compile_engine(ctx: &mut Ctx<'_>, id: &str, spanned: &Spanned<EngineDef>, loc
     let mut url = ctx.url(&request_def.url, id, "request url");
     let mut token_url = def.token.as_ref().and_then(|t| ctx.url(&t.url, id, "token url"));
     for (u, span) in [(&url, request_def.url.span().start), (&token_url, def.token.as_ref().map_or(at, |t| t.url.span().start))] {
-        if let Some(host) = u.as_ref().and_then(|u| u.host_str()) {
-            if !hosts.iter().any(|h| h == host) {
-                ctx.problem(span, format!("engine {id}: host {host} is not in its hosts list"), format!("add \"{host}\" to hosts, or fix the URL"));
-            }
+        if let Some(u) = u.as_ref().filter(|u| !crate::outbound::host_listed(&hosts, u)) {
+            let host = &u[url::Position::BeforeHost..url::Position::AfterPort];
+            ctx.problem(span, format!("engine {id}: {host} is not in its hosts list"), format!("add \"{host}\" to hosts, or fix the URL"));
         }
     }
 
@@ -150,7 +171,11 @@ fn compile_engine(ctx: &mut Ctx<'_>, id: &str, spanned: &Spanned<EngineDef>, loc
                 for u in [&mut url, &mut token_url].into_iter().flatten() {
                     rebase(u, &b);
                 }
-                hosts = vec![b.host_str().unwrap_or_default().to_ascii_lowercase()];
+                let host = b.host_str().unwrap_or_default().to_ascii_lowercase();
+                hosts = vec![match b.port_or_known_default() {
+                    Some(port) => format!("{host}:{port}"),
+                    None => host,
+                }];
                 private_hosts_allowed = true;
             }
             _ => ctx.problems.push(ConfigProblem::whole_file("<server config>", format!("[engines.{id}] base_url {base:?} is not an http(s) URL"), "write it like \"http://127.0.0.1:9000\"")),

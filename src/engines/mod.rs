@@ -15,7 +15,7 @@ pub mod unwrap;
 
 use std::time::Duration;
 
-pub use compile::EngineSet;
+pub use compile::{EngineSet, Unsearchable};
 pub use definition::Audience;
 
 /// The engine definitions shipped with the binary, used when no `allowlist/` folder is present.

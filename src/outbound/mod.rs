@@ -55,6 +55,22 @@ impl std::error::Error for RefusedRedirect {}
 
 const MAX_REDIRECTS: usize = 3;
 
+/// Is the URL's host (and port) one of `hosts`? An entry without a port allows only the
+/// scheme's default port, so `www.bing.com` does not open `www.bing.com:8443`.
+pub fn host_listed(hosts: &[String], url: &Url) -> bool {
+    let Some(host) = url.host_str().map(str::to_ascii_lowercase) else {
+        return false;
+    };
+    let with_port = url.port_or_known_default().map(|p| format!("{host}:{p}"));
+    hosts.iter().any(|entry| {
+        if entry.contains(':') && !entry.starts_with('[') || entry.contains("]:") {
+            with_port.as_deref() == Some(entry.as_str())
+        } else {
+            *entry == host && url.port().is_none()
+        }
+    })
+}
+
 impl GuardedClient {
     pub fn for_engine(engine: &Engine, user_agent: &str, max_body: usize) -> Result<GuardedClient, String> {
         let hosts = Arc::new(engine.hosts.clone());
@@ -64,7 +80,7 @@ impl GuardedClient {
             let host = attempt.url().host_str().unwrap_or_default().to_ascii_lowercase();
             if attempt.previous().len() > MAX_REDIRECTS {
                 attempt.error(RefusedRedirect(format!("{host} (too many redirects)")))
-            } else if policy_hosts.iter().any(|h| *h == host) && address::literal_allowed(attempt.url(), private_ok) {
+            } else if host_listed(&policy_hosts, attempt.url()) && address::literal_allowed(attempt.url(), private_ok) {
                 attempt.follow()
             } else {
                 attempt.error(RefusedRedirect(host))
@@ -88,8 +104,7 @@ impl GuardedClient {
 
     /// May this client contact `url` at all? Checked before any connection is made.
     pub fn allows(&self, url: &Url) -> bool {
-        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-        matches!(url.scheme(), "http" | "https") && self.hosts.iter().any(|h| *h == host) && address::literal_allowed(url, self.private_ok)
+        matches!(url.scheme(), "http" | "https") && host_listed(&self.hosts, url) && address::literal_allowed(url, self.private_ok)
     }
 
     pub async fn send(&self, req: &UpstreamRequest) -> Result<UpstreamResponse, EngineError> {

@@ -1,0 +1,222 @@
+//! A fixture upstream: one small HTTP server on 127.0.0.1 per engine, serving pages that
+//! reproduce that engine's real markup (`tests/fixtures/<engine>/`), and recording every
+//! request it receives so tests can check what kidsearch sent.
+
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+
+/// What a fixture answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// The realistic results page (page 2 when a paging parameter is present).
+    Results,
+    /// The engine's real "no results" answer.
+    Empty,
+    /// The engine's CAPTCHA / bot-check / rate-limit answer.
+    Blocked,
+    /// Truncated, malformed markup that is not a results page.
+    Malformed,
+    /// HTTP 500.
+    ServerError,
+    /// No answer for 10 s (past every test timeout).
+    Stall,
+    /// A redirect to another host (the `redirect_target`).
+    RedirectAway,
+}
+
+/// One request as the fixture saw it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub form: Vec<(String, String)>,
+    pub headers: BTreeMap<String, String>,
+}
+
+impl Recorded {
+    /// A parameter from the query string or the form body.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query.iter().chain(self.form.iter()).find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+pub struct FixtureState {
+    engine: String,
+    dir: PathBuf,
+    scenario: Mutex<Scenario>,
+    delay_ms: AtomicU64,
+    searches: AtomicUsize,
+    recorded: Mutex<Vec<Recorded>>,
+    redirect_target: Mutex<Option<String>>,
+}
+
+/// Every engine's fixture server.
+pub struct FixtureUpstream {
+    servers: BTreeMap<String, (u16, Arc<FixtureState>)>,
+}
+
+/// Paging parameters across the shipped engines: their presence means "page 2 or later".
+const PAGING_PARAMS: &[&str] = &["s", "first", "start", "sroffset", "offset", "b"];
+
+fn extension(engine: &str) -> &'static str {
+    match engine {
+        "kiddle" | "kidrex" | "swiggle" => "js",
+        "simple_wikipedia" | "brave_api" | "google_cse_api" => "json",
+        _ => "html",
+    }
+}
+
+impl FixtureUpstream {
+    pub async fn start(engines: &[&str]) -> FixtureUpstream {
+        let mut servers = BTreeMap::new();
+        for engine in engines {
+            let state = Arc::new(FixtureState {
+                engine: engine.to_string(),
+                dir: super::repo_dir().join("tests/fixtures").join(engine),
+                scenario: Mutex::new(Scenario::Results),
+                delay_ms: AtomicU64::new(0),
+                searches: AtomicUsize::new(0),
+                recorded: Mutex::new(Vec::new()),
+                redirect_target: Mutex::new(None),
+            });
+            let listener = TcpListener::bind("127.0.0.1:0").expect("bind fixture");
+            let port = listener.local_addr().expect("addr").port();
+            let data = web::Data::from(state.clone());
+            let server = HttpServer::new(move || App::new().app_data(data.clone()).default_service(web::to(answer)))
+                .workers(1)
+                .disable_signals()
+                .listen(listener)
+                .expect("listen")
+                .run();
+            tokio::spawn(server);
+            servers.insert(engine.to_string(), (port, state));
+        }
+        FixtureUpstream { servers }
+    }
+
+    /// Every pupil and staff engine the product ships.
+    pub async fn start_all() -> FixtureUpstream {
+        let all: Vec<&str> = super::PUPIL_ENGINES.iter().chain(super::STAFF_ENGINES).copied().collect();
+        FixtureUpstream::start(&all).await
+    }
+
+    pub fn engines(&self) -> Vec<String> {
+        self.servers.keys().cloned().collect()
+    }
+
+    pub fn port(&self, engine: &str) -> u16 {
+        self.state_port(engine).0
+    }
+
+    pub fn base_url(&self, engine: &str) -> String {
+        format!("http://127.0.0.1:{}", self.port(engine))
+    }
+
+    fn state_port(&self, engine: &str) -> (u16, &Arc<FixtureState>) {
+        let (port, state) = self.servers.get(engine).unwrap_or_else(|| panic!("no fixture for {engine}"));
+        (*port, state)
+    }
+
+    pub fn set_scenario(&self, engine: &str, scenario: Scenario) {
+        *self.state_port(engine).1.scenario.lock().expect("lock") = scenario;
+    }
+
+    pub fn set_all(&self, scenario: Scenario) {
+        for engine in self.servers.keys() {
+            self.set_scenario(engine, scenario);
+        }
+    }
+
+    pub fn set_delay(&self, engine: &str, delay: Duration) {
+        self.state_port(engine).1.delay_ms.store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    pub fn set_redirect_target(&self, engine: &str, target: &str) {
+        *self.state_port(engine).1.redirect_target.lock().expect("lock") = Some(target.to_string());
+    }
+
+    /// Search requests received (token script fetches are not searches).
+    pub fn searches(&self, engine: &str) -> usize {
+        self.state_port(engine).1.searches.load(Ordering::SeqCst)
+    }
+
+    pub fn total_requests(&self, engine: &str) -> usize {
+        self.state_port(engine).1.recorded.lock().expect("lock").len()
+    }
+
+    pub fn requests(&self, engine: &str) -> Vec<Recorded> {
+        self.state_port(engine).1.recorded.lock().expect("lock").clone()
+    }
+
+    /// The fixture file's text, for tests that parse it directly.
+    pub fn file(engine: &str, name: &str) -> String {
+        let path = super::repo_dir().join("tests/fixtures").join(engine).join(format!("{name}.{}", extension(engine)));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+}
+
+async fn answer(req: HttpRequest, body: web::Bytes, state: web::Data<FixtureState>) -> HttpResponse {
+    let query: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let headers = req.headers().iter().map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or("").to_string())).collect();
+    let recorded = Recorded { path: req.path().to_string(), query, form, headers };
+    state.recorded.lock().expect("lock").push(recorded.clone());
+
+    if req.path().ends_with("cse.js") {
+        return file_response(&state, "cse", 200, "application/javascript");
+    }
+    state.searches.fetch_add(1, Ordering::SeqCst);
+    let delay = state.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    let scenario = *state.scenario.lock().expect("lock");
+    let ext = extension(&state.engine);
+    let content_type = match ext {
+        "html" => "text/html; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        _ => "application/json",
+    };
+    match scenario {
+        Scenario::Results => {
+            let later_page = PAGING_PARAMS.iter().any(|p| recorded.param(p).is_some());
+            file_response(&state, if later_page { "page2" } else { "results" }, 200, content_type)
+        }
+        Scenario::Empty => file_response(&state, "empty", 200, content_type),
+        Scenario::Blocked => {
+            let status = if state.engine == "mojeek" { 403 } else { 200 };
+            file_response(&state, "blocked", status, content_type)
+        }
+        Scenario::Malformed => {
+            let body = match ext {
+                "html" => "<html><body><div class=\"x\"><p>Lorem <b>ipsum</p><ul><li><a href=\"/x\">half a",
+                "js" => "/*O_o*/\n_({\"cursor\": {\"currentPageIndex\": 0, \"esti",
+                _ => "{\"unexpected\": [1, 2, {\"tr",
+            };
+            HttpResponse::Ok().content_type(content_type).body(body)
+        }
+        Scenario::ServerError => HttpResponse::InternalServerError().body("upstream exploded"),
+        Scenario::Stall => {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            file_response(&state, "results", 200, content_type)
+        }
+        Scenario::RedirectAway => {
+            let target = state.redirect_target.lock().expect("lock").clone().unwrap_or_else(|| "http://localhost:9/".into());
+            HttpResponse::Found().insert_header(("Location", target)).finish()
+        }
+    }
+}
+
+fn file_response(state: &FixtureState, name: &str, status: u16, content_type: &str) -> HttpResponse {
+    let path = state.dir.join(format!("{name}.{}", if name == "cse" { "js" } else { extension(&state.engine) }));
+    match std::fs::read(&path) {
+        Ok(bytes) => HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("status")).content_type(content_type).body(bytes),
+        Err(e) => HttpResponse::NotFound().body(format!("fixture {} missing: {e}", path.display())),
+    }
+}

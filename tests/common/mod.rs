@@ -1,0 +1,119 @@
+//! Shared test helpers: the real app on a random port, beside a fixture upstream on 127.0.0.1.
+#![allow(dead_code, unused_imports)]
+
+pub mod fixture;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use kidsearch::config::{EngineOverride, ServerConfig, Settings};
+use kidsearch::Application;
+
+pub use fixture::{FixtureUpstream, Scenario};
+
+/// A running kidsearch with a client to talk to it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub data_dir: PathBuf,
+}
+
+/// Engines whose fixtures stand in for the real thing in every test.
+pub const PUPIL_ENGINES: &[&str] = &["kiddle", "kidrex", "swiggle", "duckduckgo", "bing", "mojeek", "simple_wikipedia", "brave_api", "google_cse_api"];
+pub const STAFF_ENGINES: &[&str] = &["google", "yahoo"];
+/// Shipped engines that are off by definition (no endpoint to search).
+pub const OFF_ENGINES: &[&str] = &["gobubble", "viewpure"];
+
+pub fn repo_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fresh, unique folder under the system temp dir.
+pub fn temp_dir(label: &str) -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!("kidsearch-test-{}-{}-{}", label, std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+/// The server config tests start from: every shipped engine pointed at its fixture, with the
+/// ids and keys the real ones would need, short timeouts, and the shipped `allowlist/`.
+pub fn test_config(upstream: &FixtureUpstream) -> ServerConfig {
+    let mut config = ServerConfig {
+        listen: "127.0.0.1:0".into(),
+        data_dir: temp_dir("data"),
+        allowlist_dir: repo_dir().join("allowlist"),
+        engine_timeout_ms: 800,
+        workers: 2,
+        ..ServerConfig::default()
+    };
+    // Tests never reach the internet: every shipped engine without a fixture here is off.
+    for engine in PUPIL_ENGINES.iter().chain(STAFF_ENGINES).chain(OFF_ENGINES) {
+        config.engines.insert(engine.to_string(), EngineOverride { enabled: Some(false), ..EngineOverride::default() });
+    }
+    for engine in upstream.engines() {
+        let needs_cx = matches!(engine.as_str(), "kiddle" | "kidrex" | "swiggle" | "google_cse_api");
+        let needs_key = matches!(engine.as_str(), "brave_api" | "google_cse_api");
+        config.engines.insert(
+            engine.clone(),
+            EngineOverride {
+                base_url: Some(upstream.base_url(&engine)),
+                cx: needs_cx.then(|| format!("test-cx-{engine}")),
+                api_key: needs_key.then(|| "test-key".to_string()),
+                ..EngineOverride::default()
+            },
+        );
+    }
+    config
+}
+
+/// Starts the real application with `config` on a random port.
+pub async fn spawn_app_with(config: ServerConfig) -> TestApp {
+    let data_dir = config.data_dir.clone();
+    let settings = Settings::from_server_config(config).expect("test config is valid");
+    let app = Application::build(settings).expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    TestApp { address, client, data_dir }
+}
+
+/// Starts the app against every shipped engine's fixture.
+pub async fn spawn_app(upstream: &FixtureUpstream) -> TestApp {
+    spawn_app_with(test_config(upstream)).await
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{}", self.address, path)).send().await.expect("request to app")
+    }
+
+    /// `GET /search?q=…&page=N&format=json`, returning status and parsed body.
+    pub async fn search_json(&self, q: &str, page: u32) -> (u16, serde_json::Value) {
+        let response = self.client.get(format!("{}/search", self.address)).query(&[("q", q), ("page", &page.to_string()), ("format", "json")]).send().await.expect("search");
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.expect("body");
+        (status, serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes))))
+    }
+
+    pub async fn search_html(&self, q: &str) -> (u16, String) {
+        let response = self.client.get(format!("{}/search", self.address)).query(&[("q", q)]).send().await.expect("search");
+        (response.status().as_u16(), response.text().await.expect("body"))
+    }
+}
+
+/// The ids of engines reported ok / not ok in a JSON outcome.
+pub fn engine_states(body: &serde_json::Value) -> (Vec<String>, Vec<(String, String)>) {
+    let mut ok = Vec::new();
+    let mut failed = Vec::new();
+    for e in body["engines"].as_array().expect("engines array") {
+        let id = e["id"].as_str().unwrap_or_default().to_string();
+        if e["ok"].as_bool() == Some(true) {
+            ok.push(id);
+        } else {
+            failed.push((id, e["error"].as_str().unwrap_or_default().to_string()));
+        }
+    }
+    (ok, failed)
+}

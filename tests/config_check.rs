@@ -1,0 +1,111 @@
+//! `kidsearch check` and start-up validation: every bad line names file, line and fix, and the
+//! server refuses to start half-configured.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{repo_dir, temp_dir};
+
+fn kidsearch(args: &[&str], dir: &Path) -> (i32, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_kidsearch"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("KIDSEARCH_CONFIG")
+        .env_remove("KIDSEARCH_LISTEN")
+        .env_remove("KIDSEARCH_DATA_DIR")
+        .output()
+        .expect("run kidsearch");
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.code().unwrap_or(-1), text)
+}
+
+/// A folder with an `allowlist/engines.toml` made from the shipped one by `edit`.
+fn allowlist_with(edit: impl FnOnce(String) -> String) -> std::path::PathBuf {
+    let dir = temp_dir("check");
+    std::fs::create_dir_all(dir.join("allowlist")).expect("mkdir");
+    let shipped = std::fs::read_to_string(repo_dir().join("allowlist/engines.toml")).expect("shipped engines.toml");
+    std::fs::write(dir.join("allowlist/engines.toml"), edit(shipped)).expect("write");
+    dir
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).expect("needle in file") + 1
+}
+
+#[test]
+fn the_shipped_configuration_passes_check_and_names_every_engine() {
+    let (code, out) = kidsearch(&["check"], &repo_dir());
+    assert_eq!(code, 0, "{out}");
+    for id in ["kiddle", "kidrex", "swiggle", "gobubble", "viewpure", "duckduckgo", "bing", "mojeek", "simple_wikipedia", "brave_api", "google_cse_api", "google", "yahoo"] {
+        assert!(out.contains(id), "{id} missing from:\n{out}");
+    }
+    assert!(out.contains("needs the school's API key"), "{out}");
+    assert!(out.contains("no public search endpoint"), "GoBubble's reason is shown: {out}");
+}
+
+#[test]
+fn the_built_in_allowlist_is_used_when_there_is_no_allowlist_folder() {
+    let dir = temp_dir("noallowlist");
+    let (code, out) = kidsearch(&["check"], &dir);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("<built-in allowlist/engines.toml>"), "{out}");
+}
+
+#[test]
+fn a_bad_selector_is_reported_with_file_line_and_fix() {
+    let dir = allowlist_with(|s| s.replace("result = \"ol#b_results > li.b_algo\"", "result = \"ol#b_results >> li[\""));
+    let text = std::fs::read_to_string(dir.join("allowlist/engines.toml")).expect("read");
+    let line = line_of(&text, "ol#b_results >> li[");
+    let (code, out) = kidsearch(&["check"], &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("engines.toml:{line}:")), "line {line} not named:\n{out}");
+    assert!(out.contains("not valid CSS") && out.contains("fix:"), "{out}");
+}
+
+#[test]
+fn a_pupil_engine_without_a_safe_search_lock_stops_the_server_from_starting() {
+    let dir = allowlist_with(|s| s.replace("[engines.mojeek.safe_search]\nparams = { safe = \"1\" }\n", ""));
+    let text = std::fs::read_to_string(dir.join("allowlist/engines.toml")).expect("read");
+    let line = line_of(&text, "[engines.mojeek]");
+    let (code, out) = kidsearch(&["check"], &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("engines.toml:{line}:")) && out.contains("no safe-search lock"), "{out}");
+
+    let (code, out) = kidsearch(&["serve", "--listen", "127.0.0.1:0"], &dir);
+    assert_eq!(code, 1, "the server must refuse to start: {out}");
+    assert!(out.contains("cannot start") && out.contains("safe-search"), "{out}");
+}
+
+#[test]
+fn a_request_url_outside_the_engine_hosts_is_refused() {
+    let dir = allowlist_with(|s| s.replace("url = \"https://www.mojeek.com/search\"", "url = \"https://evil.example/search\""));
+    let (code, out) = kidsearch(&["check"], &dir);
+    assert_eq!(code, 1);
+    assert!(out.contains("evil.example is not in its hosts list"), "{out}");
+}
+
+#[test]
+fn an_unknown_key_or_a_typo_in_the_server_config_names_its_line() {
+    let dir = temp_dir("badconfig");
+    std::fs::write(dir.join("kidsearch.toml"), "listen = \"127.0.0.1:8080\"\nmax_page = 3\n").expect("write");
+    let (code, out) = kidsearch(&["check", "--config", "kidsearch.toml"], &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("kidsearch.toml:2:") && out.contains("max_page"), "{out}");
+
+    std::fs::write(dir.join("kidsearch.toml"), "[engines.bingg]\nenabled = false\n").expect("write");
+    let (code, out) = kidsearch(&["check", "--config", "kidsearch.toml"], &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("bingg") && out.contains("use one of"), "{out}");
+}
+
+#[test]
+fn a_broken_toml_line_is_named() {
+    let dir = allowlist_with(|s| s.replacen("name = \"Bing\"", "name = \"Bing", 1));
+    let text = std::fs::read_to_string(dir.join("allowlist/engines.toml")).expect("read");
+    let line = line_of(&text, "name = \"Bing");
+    let (code, out) = kidsearch(&["check"], &dir);
+    assert_eq!(code, 1);
+    assert!(out.contains(&format!("engines.toml:{line}:")), "line {line}: {out}");
+}

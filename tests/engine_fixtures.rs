@@ -1,0 +1,103 @@
+//! Every shipped engine's parser against fixtures that reproduce the engine's real markup:
+//! results (with ads and wrapped links), page 2, "no results", bot checks and garbage.
+
+mod common;
+
+use common::{repo_dir, FixtureUpstream, OFF_ENGINES, PUPIL_ENGINES, STAFF_ENGINES};
+use kidsearch::config::{ServerConfig, Settings};
+use kidsearch::engines::{Engine, EngineError, RawResult};
+
+const SEARCHABLE: &[&str] = &["kiddle", "kidrex", "swiggle", "duckduckgo", "bing", "mojeek", "simple_wikipedia", "brave_api", "google_cse_api", "google", "yahoo"];
+
+fn shipped() -> Settings {
+    let config = ServerConfig { allowlist_dir: repo_dir().join("allowlist"), ..ServerConfig::default() };
+    Settings::from_server_config(config).expect("shipped engines are valid")
+}
+
+fn parse(engine: &Engine, body: &str) -> Result<Vec<RawResult>, EngineError> {
+    engine.parse(body, &engine.request.url).map(|p| p.results)
+}
+
+fn expected(engine: &str, page: &str) -> Vec<(String, String, String)> {
+    let text = std::fs::read_to_string(repo_dir().join("tests/fixtures").join(engine).join("expected.json")).expect("expected.json");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("expected.json is JSON");
+    json[page]
+        .as_array()
+        .expect("page list")
+        .iter()
+        .map(|r| (r["title"].as_str().expect("title").to_string(), r["url"].as_str().expect("url").to_string(), r["snippet"].as_str().expect("snippet").to_string()))
+        .collect()
+}
+
+fn as_tuples(results: &[RawResult]) -> Vec<(String, String, String)> {
+    results.iter().map(|r| (r.title.clone(), r.url.to_string(), r.snippet.clone())).collect()
+}
+
+#[test]
+fn the_test_lists_cover_every_shipped_engine_so_no_test_reaches_the_internet() {
+    let settings = shipped();
+    let mut listed: Vec<&str> = PUPIL_ENGINES.iter().chain(STAFF_ENGINES).chain(OFF_ENGINES).copied().collect();
+    listed.sort();
+    let mut shipped: Vec<&str> = settings.engines.all().iter().map(|e| e.id.as_str()).chain(settings.engines.unsearchable().iter().map(|u| u.id.as_str())).collect();
+    shipped.sort();
+    assert_eq!(listed, shipped);
+}
+
+#[test]
+fn every_engine_reads_its_results_pages_exactly() {
+    let settings = shipped();
+    for id in SEARCHABLE {
+        let engine = settings.engines.get(id).expect("engine");
+        for (file, page) in [("results", "page1"), ("page2", "page2")] {
+            let got = parse(engine, &FixtureUpstream::file(id, file)).unwrap_or_else(|e| panic!("{id} {file}: {e}"));
+            let want = expected(id, page);
+            assert_eq!(as_tuples(&got), want, "{id} {file}");
+        }
+    }
+}
+
+#[test]
+fn ads_and_javascript_links_never_come_through() {
+    let settings = shipped();
+    for id in SEARCHABLE {
+        let engine = settings.engines.get(id).expect("engine");
+        let got = parse(engine, &FixtureUpstream::file(id, "results")).expect("results");
+        assert!(!got.is_empty(), "{id}");
+        for r in &got {
+            assert!(!r.title.to_uppercase().contains("SPONSORED"), "{id}: ad {r:?}");
+            assert!(matches!(r.url.scheme(), "http" | "https"), "{id}: {r:?}");
+        }
+    }
+}
+
+#[test]
+fn a_no_results_page_is_an_empty_answer_not_an_error() {
+    let settings = shipped();
+    for id in SEARCHABLE {
+        let engine = settings.engines.get(id).expect("engine");
+        let got = parse(engine, &FixtureUpstream::file(id, "empty")).unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert!(got.is_empty(), "{id}: {got:?}");
+    }
+}
+
+#[test]
+fn a_bot_check_page_is_recognised_as_resting() {
+    let settings = shipped();
+    for id in SEARCHABLE {
+        let engine = settings.engines.get(id).expect("engine");
+        let got = parse(engine, &FixtureUpstream::file(id, "blocked"));
+        assert_eq!(got, Err(EngineError::Blocked), "{id}");
+    }
+}
+
+#[test]
+fn garbage_is_unparseable_not_an_empty_answer() {
+    let settings = shipped();
+    for id in SEARCHABLE {
+        let engine = settings.engines.get(id).expect("engine");
+        for garbage in ["", "<html><body><p>Welcome to our new look!</p></body></html>", "{\"what\": 1}", "\u{0}\u{1}binary"] {
+            let got = parse(engine, garbage);
+            assert!(matches!(got, Err(EngineError::Unparseable(_))), "{id} read {garbage:?} as {got:?}");
+        }
+    }
+}
