@@ -2,6 +2,8 @@
 //!
 //! See `ARCHITECTURE.md` for the map of modules and the path of one pupil query.
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod cli;
 pub mod config;
 pub mod engines;

@@ -311,3 +311,37 @@ async fn the_home_page_is_one_big_search_box() {
     let unknown = app.get("/admin").await;
     assert_eq!(unknown.status(), 404);
 }
+
+/// Every pupil engine in every failure mode at once: each is reported with the right reason,
+/// the pupil gets the matching calm page, and nothing is a 500.
+#[tokio::test]
+async fn every_engine_in_every_failure_mode_is_reported_with_its_reason() {
+    let cases = [
+        (Scenario::Empty, None, 200, "Nothing found"),
+        (Scenario::Blocked, Some("resting"), 503, "Search is having a rest"),
+        (Scenario::Malformed, Some("could not be read"), 503, "Search is having a rest"),
+        (Scenario::ServerError, Some("HTTP 500"), 503, "Search is having a rest"),
+        (Scenario::Stall, Some("took longer"), 503, "Search is having a rest"),
+    ];
+    for (scenario, reason, want_status, page_text) in cases {
+        let upstream = FixtureUpstream::start(PUPIL_ENGINES).await;
+        upstream.set_all(scenario);
+        let app = spawn_app(&upstream).await;
+
+        let (status, body) = app.search_json("volcanoes", 1).await;
+        assert_eq!(status, want_status, "{scenario:?}: {body}");
+        let (ok, failed) = engine_states(&body);
+        match reason {
+            None => assert_eq!(ok.len(), PUPIL_ENGINES.len(), "{scenario:?}: {failed:?}"),
+            Some(words) => {
+                assert_eq!(failed.len(), PUPIL_ENGINES.len(), "{scenario:?}: {ok:?}");
+                for (id, why) in &failed {
+                    assert!(why.contains(words), "{scenario:?}: {id} said {why:?}");
+                }
+            }
+        }
+        let (status, html) = app.search_html("volcanoes").await;
+        assert_eq!(status, want_status);
+        assert!(html.contains(page_text), "{scenario:?}");
+    }
+}

@@ -9,7 +9,7 @@ use scraper::Selector;
 use toml::Spanned;
 use url::Url;
 
-use super::definition::{Audience, EngineDef, EnginesFile, HtmlDef, JsonDef, Kind};
+use super::definition::{Audience, EngineDef, EnginesFile, HtmlDef, JsonDef, JsonTextField, Kind};
 use super::html::HtmlParser;
 use super::json::{JsonParser, UrlSource};
 use super::request::{placeholders, RequestTemplate, KNOWN_PLACEHOLDERS};
@@ -263,6 +263,7 @@ fn compile_html(ctx: &mut Ctx<'_>, id: &str, h: &HtmlDef) -> Option<HtmlParser> 
     let snippet = opt(&h.snippet, "snippet");
     let no_results = opt(&h.no_results, "no_results");
     let blocked = opt(&h.blocked, "blocked");
+    let strip = opt(&h.strip, "strip");
     let result = ctx.selector(&h.result, id, "result");
     let title = ctx.selector(&h.title, id, "title");
     let link = ctx.selector(&h.link, id, "link");
@@ -288,6 +289,7 @@ fn compile_html(ctx: &mut Ctx<'_>, id: &str, h: &HtmlDef) -> Option<HtmlParser> 
         blocked_text: h.blocked_text.clone(),
         carry: carry.into_iter().map(|(n, s)| s.map(|s| (n, s))).collect::<Option<Vec<_>>>()?,
         unwrap: h.unwrap.clone(),
+        strip: unwrap_optional(strip).ok()?,
     })
 }
 
@@ -314,5 +316,7 @@ fn compile_json(ctx: &mut Ctx<'_>, at: usize, id: &str, j: &JsonDef) -> Option<J
         snippet: j.snippet.clone(),
         error: j.error.clone(),
         response_marker: j.response_marker.clone(),
+        title_is_html: j.html.contains(&JsonTextField::Title),
+        snippet_is_html: j.html.contains(&JsonTextField::Snippet),
     })
 }

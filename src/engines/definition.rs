@@ -121,6 +121,7 @@ pub struct HtmlDef {
     pub carry: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     pub unwrap: Vec<UnwrapRule>,
+    pub strip: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -135,6 +136,17 @@ pub struct JsonDef {
     pub snippet: Option<String>,
     pub error: Option<String>,
     pub response_marker: Option<String>,
+    /// Which of `title` and `snippet` hold HTML (tags stripped, entities decoded); the others
+    /// are plain text and shown exactly as sent.
+    #[serde(default)]
+    pub html: Vec<JsonTextField>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JsonTextField {
+    Title,
+    Snippet,
 }
 
 /// How a wrapped result link (an engine's click-tracking redirect) gives up its real target.

@@ -21,6 +21,8 @@ pub struct HtmlParser {
     pub blocked_text: Vec<String>,
     pub carry: Vec<(String, Selector)>,
     pub unwrap: Vec<UnwrapRule>,
+    /// Elements whose text is not part of a title or snippet (Bing's "WEB" slug icon).
+    pub strip: Option<Selector>,
 }
 
 /// Results kept from one page at most; a page with thousands of matches is not a results page.
@@ -41,7 +43,14 @@ impl HtmlParser {
         }
         let mut matched = 0;
         let mut results = Vec::new();
+        let mut seen = Vec::new();
         for element in doc.select(&self.result).take(MAX_RESULTS_PER_PAGE) {
+            // A selector list such as "div.MjjYud, div.g" can match a result and its own inner
+            // block; the outer match is the result.
+            if element.ancestors().any(|a| seen.contains(&a.id())) {
+                continue;
+            }
+            seen.push(element.id());
             matched += 1;
             if self.is_ad(element) {
                 continue;
@@ -64,20 +73,37 @@ impl HtmlParser {
         Ok(EnginePage { results, carried })
     }
 
+    /// The element's text, leaving out any `strip` elements inside it.
+    fn text_of(&self, element: ElementRef<'_>) -> String {
+        let Some(strip) = &self.strip else {
+            return element.text().collect();
+        };
+        let mut out = String::new();
+        for node in element.descendants() {
+            if let Some(text) = node.value().as_text() {
+                let stripped = node.ancestors().take_while(|a| a.id() != element.id()).filter_map(ElementRef::wrap).any(|a| strip.matches(&a));
+                if !stripped {
+                    out.push_str(text);
+                }
+            }
+        }
+        out
+    }
+
     fn is_ad(&self, element: ElementRef<'_>) -> bool {
         self.skip.as_ref().is_some_and(|skip| skip.matches(&element) || element.select(skip).next().is_some())
     }
 
     fn read_result(&self, element: ElementRef<'_>, page_url: &Url) -> Option<RawResult> {
         let title_el = element.select(&self.title).next()?;
-        let title = tidy(&title_el.text().collect::<String>(), MAX_TITLE_CHARS);
+        let title = tidy(&self.text_of(title_el), MAX_TITLE_CHARS);
         let href = element.select(&self.link).find_map(|a| a.value().attr("href"))?;
         let url = unwrap_link(safe_link(href, page_url)?, &self.unwrap)?;
         let snippet = self
             .snippet
             .as_ref()
             .and_then(|s| element.select(s).next())
-            .map(|el| tidy(&el.text().collect::<String>(), MAX_SNIPPET_CHARS))
+            .map(|el| tidy(&self.text_of(el), MAX_SNIPPET_CHARS))
             .unwrap_or_default();
         if title.is_empty() {
             return None;

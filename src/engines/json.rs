@@ -3,7 +3,7 @@
 use serde_json::Value;
 use url::Url;
 
-use super::text::{strip_html, MAX_SNIPPET_CHARS, MAX_TITLE_CHARS};
+use super::text::{strip_html, tidy, MAX_SNIPPET_CHARS, MAX_TITLE_CHARS};
 use super::{EngineError, EnginePage, RawResult};
 
 #[derive(Debug)]
@@ -18,6 +18,8 @@ pub struct JsonParser {
     /// A pointer that exists in every genuine answer; with it and no items, the answer is
     /// "no results" rather than garbage.
     pub response_marker: Option<String>,
+    pub title_is_html: bool,
+    pub snippet_is_html: bool,
 }
 
 #[derive(Debug)]
@@ -50,7 +52,7 @@ impl JsonParser {
 
     fn read_item(&self, item: &Value) -> Option<RawResult> {
         let raw_title = item.pointer(&self.title)?.as_str()?;
-        let title = strip_html(raw_title, MAX_TITLE_CHARS);
+        let title = self.text(raw_title, self.title_is_html, MAX_TITLE_CHARS);
         let url_text = match &self.url {
             UrlSource::Pointer(p) => item.pointer(p)?.as_str()?.to_string(),
             UrlSource::TitleTemplate(t) => t.replace("{title}", &raw_title.trim().replace(' ', "_")),
@@ -61,12 +63,22 @@ impl JsonParser {
             .as_deref()
             .and_then(|p| item.pointer(p))
             .and_then(Value::as_str)
-            .map(|s| strip_html(s, MAX_SNIPPET_CHARS))
+            .map(|s| self.text(s, self.snippet_is_html, MAX_SNIPPET_CHARS))
             .unwrap_or_default();
         if title.is_empty() {
             return None;
         }
         Some(RawResult { title, url, snippet })
+    }
+}
+
+impl JsonParser {
+    fn text(&self, raw: &str, is_html: bool, max: usize) -> String {
+        if is_html {
+            strip_html(raw, max)
+        } else {
+            tidy(raw, max)
+        }
     }
 }
 

@@ -53,6 +53,8 @@ pub enum EngineError {
     Unparseable(String),
     #[error("refused to contact {0}: not one of this engine's allowed hosts")]
     HostRefused(String),
+    #[error("refused to contact {0}: it resolves to a private or loopback address")]
+    AddressRefused(String),
     #[error("answer larger than {0} bytes")]
     TooLarge(usize),
     #[error("engine reported an error: {0}")]

@@ -147,7 +147,7 @@ impl GuardedClient {
                 return EngineError::HostRefused(refused.0.clone());
             }
             if let Some(refused) = s.downcast_ref::<address::RefusedAddress>() {
-                return EngineError::HostRefused(refused.0.clone());
+                return EngineError::AddressRefused(refused.0.clone());
             }
             source = s.source();
         }

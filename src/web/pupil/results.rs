@@ -78,7 +78,7 @@ fn results_page(outcome: &SearchOutcome) -> Markup {
             ol.results {
                 @for result in &outcome.results { li { (result_card(result)) } }
             }
-            nav.pager aria-label="More results" {
+            nav.pager aria-label="Pages of results" {
                 @if outcome.page > 1 {
                     a.button href=(paths::search(&outcome.query, outcome.page - 1)) { "◀ Back" }
                 }

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Gateway benchmark (issue 2's figures): cached results page throughput/latency at 30 and 300
+# connections, and live-query overhead over the slowest engine.
+#
+#   bash benches/gateway.sh [DURATION_SECONDS=10] [DELAY_MS=100]
+#
+# Everything runs on this machine over loopback: a fixture upstream (3 engines answering after
+# DELAY_MS), the release kidsearch, and wrk (Debian package, installed if missing). The load
+# generator shares the CPU with the server: compare only figures taken in the same run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${1:-10}
+DELAY=${2:-100}
+PORT=8088
+WORK=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+cargo build --release --quiet --bin kidsearch --example fixture_upstream
+
+./target/release/examples/fixture_upstream "$WORK/kidsearch.toml" "$DELAY" duckduckgo bing mojeek 2>"$WORK/fixture.log" &
+for _ in $(seq 50); do [ -s "$WORK/kidsearch.toml" ] && break; sleep 0.1; done
+RUST_LOG=warn ./target/release/kidsearch --config "$WORK/kidsearch.toml" --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" >"$WORK/server.log" 2>&1 &
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+
+URL="http://127.0.0.1:$PORT/search?q=volcanoes"
+curl -sf "$URL" -o "$WORK/page.html"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); date: $(date -u +%F)"
+echo "cached results page: $(wc -c <"$WORK/page.html") bytes"
+for C in 30 300; do
+  echo "--- cached page, $C connections, ${DURATION}s (wrk -t2) ---"
+  wrk -t2 -c"$C" -d"${DURATION}s" --latency "$URL" | grep -E 'Requests/sec|Latency  |99%|50%|Non-2xx|Socket errors' || true
+done
+
+echo "--- live query overhead: 200 distinct uncached queries, engines answer after ${DELAY} ms ---"
+for i in $(seq 200); do
+  curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$PORT/search?q=lava+flow+$i"
+done | awk -v d="$DELAY" '{ print ($1 * 1000) - d }' | sort -n > "$WORK/overhead.txt"
+awk '{ a[NR] = $1 } END { printf "overhead ms: p50 %.2f  p99 %.2f  max %.2f (n=%d)\n", a[int(NR*0.5)], a[int(NR*0.99)], a[NR], NR }' "$WORK/overhead.txt"

@@ -1,0 +1,54 @@
+//! Runs the test suite's fixture upstream on its own, for benchmarks and manual trials:
+//! one server per engine on 127.0.0.1, each answering with that engine's fixture pages after a
+//! fixed delay. Writes a kidsearch config pointing every engine at its fixture.
+//!
+//!   cargo run --release --example fixture_upstream -- CONFIG_OUT DELAY_MS ENGINE...
+//!
+//! It never contacts anything; it only listens on loopback. Stop it with Ctrl+C.
+
+#[path = "../tests/common/fixture.rs"]
+#[allow(dead_code)]
+mod fixture;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub fn repo_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub const PUPIL_ENGINES: &[&str] = &["kiddle", "kidrex", "swiggle", "duckduckgo", "bing", "mojeek", "simple_wikipedia", "brave_api", "google_cse_api"];
+pub const STAFF_ENGINES: &[&str] = &["google", "yahoo"];
+const ALL: &[&str] = &["kiddle", "kidrex", "swiggle", "duckduckgo", "bing", "mojeek", "simple_wikipedia", "brave_api", "google_cse_api", "google", "yahoo", "gobubble", "viewpure"];
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (Some(config_out), Some(delay)) = (args.first(), args.get(1).and_then(|d| d.parse::<u64>().ok())) else {
+        eprintln!("usage: fixture_upstream CONFIG_OUT DELAY_MS ENGINE...");
+        std::process::exit(2);
+    };
+    let engines: Vec<&str> = args[2..].iter().map(String::as_str).collect();
+    let upstream = fixture::FixtureUpstream::start(&engines).await;
+    let mut config = String::from("listen = \"127.0.0.1:8088\"\n");
+    for id in ALL {
+        if engines.contains(id) {
+            upstream.set_delay(id, Duration::from_millis(delay));
+            config.push_str(&format!("[engines.{id}]\nbase_url = \"{}\"\n", upstream.base_url(id)));
+            if matches!(*id, "kiddle" | "kidrex" | "swiggle" | "google_cse_api") {
+                config.push_str(&format!("cx = \"bench-{id}\"\n"));
+            }
+            if matches!(*id, "brave_api" | "google_cse_api") {
+                config.push_str("api_key = \"bench-key\"\n");
+            }
+        } else {
+            config.push_str(&format!("[engines.{id}]\nenabled = false\n"));
+        }
+    }
+    std::fs::write(config_out, config).expect("write config");
+    eprintln!("fixture upstream ready ({} engines, {delay} ms); config in {config_out}", engines.len());
+    tokio::signal::ctrl_c().await.ok();
+    for id in &engines {
+        eprintln!("{id}: {} search requests", upstream.searches(id));
+    }
+}
