@@ -59,7 +59,7 @@ impl HtmlParser {
                 results.push(result);
             }
         }
-        if matched == 0 && !self.no_results.as_ref().is_some_and(|s| doc.select(s).next().is_some()) {
+        if matched == 0 && self.no_results.as_ref().is_none_or(|s| doc.select(s).next().is_none()) {
             return Err(EngineError::Unparseable("no results and no \"no results\" marker".into()));
         }
         let carried = self
