@@ -65,12 +65,30 @@ pub fn check(common: &Common) -> i32 {
             for u in settings.engines.unsearchable() {
                 println!("  {:<18} {:<8} off — {}", u.id, "", u.reason);
             }
+            let policy = &settings.policy;
+            println!("safety policy: {} term entries in {} categories ({}); block lists: {}; kids' sites: {}; trusted: {}; walled garden: {}",
+                policy.terms.len(),
+                policy.terms.categories().len(),
+                policy.terms.categories().join(", "),
+                policy.blocked.iter().map(|(c, s)| format!("{c} {}", s.len())).collect::<Vec<_>>().join(", "),
+                policy.kids.len(),
+                policy.trusted.len(),
+                policy.garden.as_ref().map_or("off".to_string(), |g| format!("{} domains", g.len())),
+            );
+            for w in &settings.warnings {
+                println!("warning: {w}");
+            }
             let live = settings.engines.for_pupils().count();
             if live == 0 {
                 println!("warning: no engine is ready for pupils' live searches");
             }
-            println!("ok: configuration is valid ({live} engine(s) ready for pupils)");
-            0
+            if settings.warnings.is_empty() {
+                println!("ok: configuration is valid ({live} engine(s) ready for pupils)");
+                0
+            } else {
+                println!("{} warning(s): the server would start, but fix them to be sure the lists do what you expect.", settings.warnings.len());
+                1
+            }
         }
     }
 }

@@ -8,8 +8,10 @@ pub mod cli;
 pub mod config;
 pub mod engines;
 pub mod outbound;
+pub mod policy;
 pub mod search;
 pub mod startup;
+pub mod store;
 pub mod web;
 
 pub use startup::Application;

@@ -7,7 +7,9 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 
 use crate::config::Settings;
+use crate::policy::golink::LinkSigner;
 use crate::search::SearchService;
+use crate::store::Store;
 use crate::web::{routes, security_headers, AppState};
 
 /// A bound, ready-to-run server. Binding happens in `build`, so `port()` is known before `run`
@@ -22,8 +24,14 @@ impl Application {
         let config = settings.server;
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| std::io::Error::new(e.kind(), format!("cannot create data dir {}: {e}", config.data_dir.display())))?;
-        let search = SearchService::new(settings.engines, &config).map_err(std::io::Error::other)?;
-        let state = web::Data::new(AppState { search: Arc::new(search) });
+        for warning in &settings.warnings {
+            tracing::warn!("{warning}");
+        }
+        let policy = Arc::new(settings.policy);
+        let search = SearchService::new(settings.engines, policy.clone(), &config).map_err(std::io::Error::other)?;
+        let store = Store::open(&config.data_dir).map_err(std::io::Error::other)?;
+        let links = LinkSigner::load_or_create(&config.data_dir)?;
+        let state = web::Data::new(AppState { search: Arc::new(search), policy, store, links });
 
         let listener = TcpListener::bind(&config.listen)?;
         let port = listener.local_addr()?.port();

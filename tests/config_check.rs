@@ -109,3 +109,32 @@ fn a_broken_toml_line_is_named() {
     assert_eq!(code, 1);
     assert!(out.contains(&format!("engines.toml:{line}:")), "line {line}: {out}");
 }
+
+/// A copy of the shipped allowlist folder with one list file replaced.
+fn allowlist_with_list(path: &str, text: &str) -> std::path::PathBuf {
+    let dir = temp_dir("lists");
+    let status = Command::new("cp").arg("-r").arg(repo_dir().join("allowlist")).arg(dir.join("allowlist")).status().expect("cp");
+    assert!(status.success());
+    std::fs::write(dir.join("allowlist").join(path), text).expect("write");
+    dir
+}
+
+#[test]
+fn term_list_mistakes_are_reported_with_file_and_line() {
+    let dir = allowlist_with_list("terms/local.txt", "# our list\nfortnite\nfortnite\ngrass\npo*rn\n!!!\n");
+    let (code, out) = kidsearch(&["check"], &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("local.txt:3:") && out.contains("duplicates"), "duplicate: {out}");
+    assert!(out.contains("local.txt:4:") && out.contains("collides with the exception"), "collision: {out}");
+    assert!(out.contains("local.txt:5:") && out.contains("* may only stand"), "bad wildcard: {out}");
+    assert!(out.contains("local.txt:6:") && out.contains("never match"), "never matches: {out}");
+}
+
+#[test]
+fn domain_list_lines_that_are_not_domains_or_are_public_suffixes_are_named() {
+    let dir = allowlist_with_list("domains/local/domains", "# ours\nco.uk\nhttp://bad.example/path\ngood.example\n");
+    let (code, out) = kidsearch(&["check"], &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("local/domains:2:") && out.contains("public suffix"), "{out}");
+    assert!(out.contains("local/domains:3:") && out.contains("not a domain"), "{out}");
+}

@@ -12,6 +12,7 @@ pub use server::{EngineOverride, ServerConfig};
 use std::path::{Path, PathBuf};
 
 use crate::engines::{EngineSet, EMBEDDED_ENGINES_TOML};
+use crate::policy::{load_policy, Policy};
 
 /// Everything the server needs to run, parsed and validated.
 pub struct Settings {
@@ -19,6 +20,11 @@ pub struct Settings {
     pub engines: EngineSet,
     /// Where the engine definitions came from, for logs and `kidsearch check`.
     pub engines_source: String,
+    /// Term lists, domain lists and ranking tiers from `allowlist/`.
+    pub policy: Policy,
+    /// Problems that do not stop the server (duplicate entries, skipped lines): `check`
+    /// reports them and the server logs them.
+    pub warnings: Vec<ConfigProblem>,
 }
 
 /// Command-line and environment inputs that pick the files to read.
@@ -50,8 +56,16 @@ impl Settings {
     pub fn from_server_config(server: ServerConfig) -> Result<Settings, ConfigProblems> {
         server.validate(None)?;
         let (engines_toml, engines_source) = read_engines_file(&server.allowlist_dir)?;
-        let engines = EngineSet::from_toml(&engines_toml, &engines_source, &server)?;
-        Ok(Settings { server, engines, engines_source })
+        let engines = EngineSet::from_toml(&engines_toml, &engines_source, &server);
+        let policy = load_policy(&server.allowlist_dir, server.walled_garden);
+        match (engines, policy) {
+            (Ok(engines), Ok((policy, warnings))) => Ok(Settings { server, engines, engines_source, policy, warnings }),
+            (engines, policy) => {
+                let mut all = engines.err().map(|p| p.0).unwrap_or_default();
+                all.extend(policy.err().map(|p| p.0).unwrap_or_default());
+                Err(ConfigProblems(all))
+            }
+        }
     }
 }
 

@@ -34,6 +34,8 @@ pub struct ServerConfig {
     pub user_agent: String,
     /// HTTP worker threads; 0 means one per CPU core.
     pub workers: usize,
+    /// Walled-garden mode: pupils see only results from `allowlist/garden/domains`.
+    pub walled_garden: bool,
     /// Local settings per engine id from `engines.toml`.
     pub engines: BTreeMap<String, EngineOverride>,
 }
@@ -65,6 +67,7 @@ impl Default for ServerConfig {
             max_upstream_bytes: 2 * 1024 * 1024,
             user_agent: concat!("kidsearch/", env!("CARGO_PKG_VERSION"), " (school search gateway)").to_string(),
             workers: 0,
+            walled_garden: false,
             engines: BTreeMap::new(),
         }
     }

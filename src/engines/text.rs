@@ -40,9 +40,10 @@ pub fn tidy(text: &str, max_chars: usize) -> String {
     out
 }
 
-/// Zero-width and bidi-control characters: they can hide or reorder text on a pupil's screen.
-fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}')
+/// Zero-width, bidi-control and other invisible characters: they can hide or reorder text on a
+/// pupil's screen, or hide a word from a filter.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}' | '\u{034F}' | '\u{180E}' | '\u{115F}' | '\u{1160}' | '\u{3164}')
 }
 
 /// Text of an HTML fragment (as JSON APIs embed `<b>`/`<span>` in snippets): tags removed,

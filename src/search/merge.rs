@@ -18,6 +18,12 @@ pub struct MergedResult {
     pub engines: Vec<String>,
     #[serde(skip)]
     pub site: String,
+    /// The URL's host as the policy lists compare it.
+    #[serde(skip)]
+    pub host: String,
+    /// The signed `/go` link the page uses (set by the web layer).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub go: String,
     #[serde(skip)]
     score: f64,
 }
@@ -56,6 +62,8 @@ pub fn merge(answers: &[EngineAnswer<'_>]) -> Vec<MergedResult> {
                         snippet: raw.snippet.clone(),
                         engines: vec![answer.engine.to_string()],
                         site: site_name(&raw.url),
+                        host: crate::policy::domains::host_of(&raw.url).unwrap_or_default(),
+                        go: String::new(),
                         score,
                     });
                 }

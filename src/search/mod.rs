@@ -25,6 +25,7 @@ use crate::config::ServerConfig;
 use crate::engines::fetch::{fetch_page, fetch_token};
 use crate::engines::{EngineError, EnginePage, EngineSet};
 use crate::outbound::GuardedClient;
+use crate::policy::{Filtered, Policy};
 use merge::{merge, EngineAnswer, MergedResult};
 pub use query::{Query, QueryError};
 
@@ -59,6 +60,7 @@ pub struct SearchService {
     pages: Cache<PageKey, PageAnswer>,
     tokens: Cache<usize, TokenAnswer>,
     max_pages: u32,
+    policy: Arc<Policy>,
 }
 
 /// Overall state of a search, as the JSON `status` field.
@@ -66,6 +68,8 @@ pub struct SearchService {
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Ok,
+    /// Refused by the safety policy; nothing was fetched.
+    Blocked,
     Unavailable,
 }
 
@@ -89,10 +93,15 @@ pub struct SearchOutcome {
     pub page_limit_reached: bool,
     pub results: Vec<MergedResult>,
     pub engines: Vec<EngineReport>,
+    /// The policy category that refused the query.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// How many results the policy dropped, by reason.
+    pub filtered: Filtered,
 }
 
 impl SearchService {
-    pub fn new(engines: EngineSet, config: &ServerConfig) -> Result<SearchService, String> {
+    pub fn new(engines: EngineSet, policy: Arc<Policy>, config: &ServerConfig) -> Result<SearchService, String> {
         let clients = engines
             .all()
             .iter()
@@ -106,7 +115,7 @@ impl SearchService {
             .max_capacity(engines.all().len() as u64 + 1)
             .expire_after(AnswerExpiry { ok: TOKEN_TTL, failed: Duration::from_secs(config.engine_error_ttl_secs) })
             .build();
-        Ok(SearchService { engines, clients, pages, tokens, max_pages: config.max_pages })
+        Ok(SearchService { engines, clients, pages, tokens, max_pages: config.max_pages, policy })
     }
 
     pub fn engines(&self) -> &EngineSet {
@@ -117,7 +126,8 @@ impl SearchService {
         self.max_pages
     }
 
-    /// A pupil's live search of `page` (1-based) through every ready pupil engine.
+    /// A pupil's live search of `page` (1-based) through every ready pupil engine, with the
+    /// safety policy applied: a refused query returns `Blocked` before anything is fetched.
     pub async fn live_search(&self, query: &Query, page: u32) -> SearchOutcome {
         let page = page.max(1);
         let mut outcome = SearchOutcome {
@@ -128,7 +138,14 @@ impl SearchService {
             page_limit_reached: page > self.max_pages,
             results: Vec::new(),
             engines: Vec::new(),
+            category: None,
+            filtered: Filtered::default(),
         };
+        if let Some(category) = self.policy.check_query(query) {
+            outcome.status = Status::Blocked;
+            outcome.category = Some(category.to_string());
+            return outcome;
+        }
         if outcome.page_limit_reached {
             return outcome;
         }
@@ -153,7 +170,9 @@ impl SearchService {
         if good.is_empty() {
             outcome.status = Status::Unavailable;
         }
-        outcome.results = merge(&good);
+        let (results, filtered) = self.policy.filter_and_rank(merge(&good));
+        outcome.results = results;
+        outcome.filtered = filtered;
         outcome
     }
 

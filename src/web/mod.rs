@@ -13,11 +13,17 @@ use std::sync::Arc;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, HttpResponse};
 
+use crate::policy::golink::LinkSigner;
+use crate::policy::Policy;
 use crate::search::SearchService;
+use crate::store::Store;
 
-/// Shared, read-only state for every handler.
+/// Shared state for every handler.
 pub struct AppState {
     pub search: Arc<SearchService>,
+    pub policy: Arc<Policy>,
+    pub store: Store,
+    pub links: LinkSigner,
 }
 
 /// The strict security headers of `../shared/design/security.md`, on every response.
@@ -33,6 +39,7 @@ pub fn security_headers() -> DefaultHeaders {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(paths::HOME, web::get().to(pupil::home::page))
         .route(paths::SEARCH, web::get().to(pupil::results::page))
+        .route(paths::GO, web::get().to(pupil::go::page))
         .route(paths::HEALTHZ, web::get().to(healthz))
         .route("/static/{file}", web::get().to(assets::serve))
         .default_service(web::to(pupil::not_found::page));

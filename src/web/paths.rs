@@ -15,3 +15,13 @@ pub fn search(query: &str, page: u32) -> String {
     }
     format!("{SEARCH}?{}", s.finish())
 }
+
+pub const GO: &str = "/go";
+
+/// `/go?u=…&s=…`: the signed click-through for a result link.
+pub fn go(url: &str, signature: &str) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    s.append_pair("u", url);
+    s.append_pair("s", signature);
+    format!("{GO}?{}", s.finish())
+}

@@ -7,6 +7,7 @@ use maud::{html, Markup};
 use crate::search::merge::MergedResult;
 use crate::search::{Query, QueryError, SearchOutcome, Status};
 use crate::web::layout::{message_card, pupil_page, search_box};
+use crate::store::{Activity, ActivityKind};
 use crate::web::{paths, AppState};
 
 /// The query string, read leniently: a malformed parameter is treated as absent, never a 400
@@ -38,15 +39,33 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         Ok(q) => q,
         Err(e) => return invalid_query(&params, e),
     };
-    let outcome = state.search.live_search(&query, params.page).await;
+    let mut outcome = state.search.live_search(&query, params.page).await;
+    record(&state, &outcome).await;
+    for result in &mut outcome.results {
+        result.go = state.links.go_link(&result.url);
+    }
     let status = match outcome.status {
-        Status::Ok => StatusCode::OK,
+        Status::Ok | Status::Blocked => StatusCode::OK,
         Status::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     };
     if params.json {
         return HttpResponse::build(status).json(&outcome);
     }
     HttpResponse::build(status).content_type("text/html; charset=utf-8").body(results_page(&outcome).into_string())
+}
+
+/// Every pupil query goes to the activity log; a refused one is committed before the pupil's
+/// page is sent (staff must be able to see every attempt to reach blocked material).
+async fn record(state: &AppState, outcome: &SearchOutcome) {
+    let kind = if outcome.status == Status::Blocked { ActivityKind::Refused } else { ActivityKind::Query };
+    let row = Activity { category: outcome.category.clone(), query: Some(outcome.query.clone()), ..Activity::now(kind) };
+    if kind == ActivityKind::Refused {
+        if let Err(e) = state.store.record_durable(row).await {
+            tracing::error!(error = %e, "a refused query could not be recorded");
+        }
+    } else if outcome.page == 1 {
+        state.store.record(row);
+    }
 }
 
 fn invalid_query(params: &Params, e: QueryError) -> HttpResponse {
@@ -67,7 +86,9 @@ fn invalid_query(params: &Params, e: QueryError) -> HttpResponse {
 fn results_page(outcome: &SearchOutcome) -> Markup {
     let body = html! {
         (search_box(&outcome.query))
-        @if outcome.page_limit_reached {
+        @if outcome.status == Status::Blocked {
+            (message_card("🤝", "Let's ask a grown-up to help with this search", "A grown-up can help you find what you are looking for."))
+        } @else if outcome.page_limit_reached {
             (message_card("🏁", "That's all for this search", "You have seen all the pages your teacher allows. Try a new search!"))
         } @else if outcome.status == Status::Unavailable {
             (message_card("😴", "Search is having a rest", "Please try again in a little while, or ask a grown-up."))
@@ -97,7 +118,7 @@ fn results_page(outcome: &SearchOutcome) -> Markup {
 fn result_card(result: &MergedResult) -> Markup {
     html! {
         article.card {
-            h2 { a href=(result.url) rel="noopener noreferrer" { (result.title) } }
+            h2 { a href=(result.go) rel="noopener noreferrer" { (result.title) } }
             @if !result.snippet.is_empty() { p.snippet { (result.snippet) } }
             p.site { (result.site) }
         }

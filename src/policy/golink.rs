@@ -1,0 +1,100 @@
+//! Signed click-through links: `/go?u=<url>&s=<signature>`. Only links the gateway itself made
+//! can be followed, so `/go` is no open redirect. The HMAC key is generated at first start and
+//! kept in the data dir with 0600 permissions.
+
+use std::io::Write;
+use std::path::Path;
+
+use ring::hmac;
+use ring::rand::{SecureRandom, SystemRandom};
+
+use crate::web::paths;
+
+const KEY_FILE: &str = "link-signing.key";
+const KEY_BYTES: usize = 32;
+/// Signature length kept in links (hex of the first 16 bytes of HMAC-SHA256: 128 bits).
+const SIG_BYTES: usize = 16;
+
+pub struct LinkSigner {
+    key: hmac::Key,
+}
+
+impl LinkSigner {
+    /// Loads the key from `data_dir`, creating it (0600) on first start.
+    pub fn load_or_create(data_dir: &Path) -> std::io::Result<LinkSigner> {
+        let path = data_dir.join(KEY_FILE);
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) if bytes.len() == KEY_BYTES => bytes,
+            Ok(_) => return Err(std::io::Error::other(format!("{} is damaged (wrong length); delete it to make a new one (old links stop working)", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let mut fresh = vec![0u8; KEY_BYTES];
+                SystemRandom::new().fill(&mut fresh).map_err(|_| std::io::Error::other("no system randomness"))?;
+                write_private(&path, &fresh)?;
+                fresh
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(LinkSigner { key: hmac::Key::new(hmac::HMAC_SHA256, &bytes) })
+    }
+
+    pub fn sign(&self, url: &str) -> String {
+        let tag = hmac::sign(&self.key, url.as_bytes());
+        hex(&tag.as_ref()[..SIG_BYTES])
+    }
+
+    /// Constant-time comparison of the given signature with the right one.
+    pub fn verify(&self, url: &str, signature: &str) -> bool {
+        let expected = self.sign(url);
+        // Constant time: every byte is compared whatever the first difference.
+        expected.len() == signature.len() && expected.bytes().zip(signature.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    }
+
+    /// The gateway link a pupil clicks for `url`.
+    pub fn go_link(&self, url: &str) -> String {
+        paths::go(url, &self.sign(url))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_verifies_only_for_its_own_url_and_survives_restart() {
+        let dir = std::env::temp_dir().join(format!("kidsearch-golink-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let signer = LinkSigner::load_or_create(&dir).unwrap();
+        let sig = signer.sign("https://kids.example/a");
+        assert!(signer.verify("https://kids.example/a", &sig));
+        assert!(!signer.verify("https://evil.example/a", &sig));
+        assert!(!signer.verify("https://kids.example/a", "00"));
+        let again = LinkSigner::load_or_create(&dir).unwrap();
+        assert!(again.verify("https://kids.example/a", &sig));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join(KEY_FILE)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! The normalised form that term matching works on, built to defeat the tricks pupils use:
+//! case, accents, full-width and other compatibility forms (NFKC), look-alike letters from other
+//! scripts (Unicode UTS #39 confusable skeletons, via `unicode-security`), zero-width and
+//! invisible characters, digit/symbol substitutions, punctuation or spaces inside a word.
+//!
+//! The same function is applied to list entries and to queries, so both sides always agree.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// One query (or entry) as words, in three spellings: with punctuation inside a word removed
+/// (`p.o.r.n` → `porn`), split at punctuation (`kill-myself` → `kill myself`), and with runs of
+/// three or more single letters read as one word in place (`k i l l myself` → `kill myself`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Normalised {
+    pub joined: Vec<String>,
+    pub split: Vec<String>,
+    pub collapsed: Vec<String>,
+}
+
+impl Normalised {
+    pub fn streams(&self) -> [&[String]; 3] {
+        [&self.joined, &self.split, &self.collapsed]
+    }
+}
+
+/// Appends the folded form of one character: lowercase ASCII where a look-alike exists,
+/// digits as the letters they stand for. Symbols are left to `fold`, which sees their context.
+fn fold_char(c: char, out: &mut String) {
+    if c.is_ascii() {
+        let lower = c.to_ascii_lowercase();
+        out.push(if lower.is_ascii_digit() { leet(lower) } else { lower });
+        return;
+    }
+    if crate::engines::text::is_invisible(c) {
+        return;
+    }
+    // Lowercase first, so the same letter folds the same way in either case; then accents
+    // (é → e); then look-alikes from other scripts (Cyrillic о → o).
+    for lower in c.to_lowercase() {
+        let stripped: String = lower.to_string().nfd().filter(|m| !is_combining_mark(*m)).collect();
+        if stripped.is_ascii() && !stripped.is_empty() {
+            out.extend(stripped.chars().map(|c| if c.is_ascii_digit() { leet(c) } else { c.to_ascii_lowercase() }));
+            continue;
+        }
+        let skeleton: String = unicode_security::confusable_detection::skeleton(&stripped).collect();
+        if skeleton.is_ascii() && !skeleton.is_empty() {
+            out.extend(skeleton.chars().map(|c| if c.is_ascii_digit() { leet(c) } else { c.to_ascii_lowercase() }));
+        } else {
+            out.push_str(&stripped);
+        }
+    }
+}
+
+/// Digits and symbols pupils use for letters. Applied to both sides, so `4chan` in a list
+/// still matches `4chan` typed.
+fn leet(c: char) -> char {
+    match c {
+        '0' => 'o',
+        '1' | '!' => 'i',
+        '3' => 'e',
+        '4' | '@' => 'a',
+        '5' | '$' => 's',
+        '7' | '+' => 't',
+        '8' => 'b',
+        '|' => 'l',
+        other => other,
+    }
+}
+
+fn is_combining_mark(c: char) -> bool {
+    matches!(c, '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}' | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}')
+}
+
+/// Folds a whole text: NFKC, then every character through `fold_char`. Punctuation is kept
+/// (as itself) so the word splitting below can see it.
+pub fn fold(text: &str) -> String {
+    let mut letters = String::with_capacity(text.len());
+    for c in text.nfkc() {
+        fold_char(c, &mut letters);
+    }
+    // A run of symbols stands for letters when a letter or digit follows it (`$ex`, `!diot`),
+    // or, for `$` and `@` only, when one comes before it (`a$$`); other punctuation stays
+    // punctuation (`porn!`). Runs are maximal, so a second pass decides the same way.
+    let chars: Vec<char> = letters.chars().collect();
+    let mut out = String::with_capacity(letters.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_leet_symbol(chars[i]) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && is_leet_symbol(chars[i]) {
+            i += 1;
+        }
+        let run = &chars[start..i];
+        let word_after = chars.get(i).is_some_and(|c| c.is_alphanumeric());
+        let word_before = start > 0 && chars[start - 1].is_alphanumeric() && run.iter().all(|c| matches!(c, '$' | '@'));
+        if word_after || word_before {
+            out.extend(run.iter().map(|c| leet(*c)));
+        } else {
+            out.extend(run);
+        }
+    }
+    out
+}
+
+fn is_leet_symbol(c: char) -> bool {
+    matches!(c, '!' | '@' | '$' | '|' | '+')
+}
+
+pub fn normalise(text: &str) -> Normalised {
+    let folded = fold(text);
+    let mut joined: Vec<String> = Vec::new();
+    let mut split = Vec::new();
+    for raw in folded.split(|c: char| c.is_whitespace()) {
+        let word: String = raw.chars().filter(|c| c.is_alphanumeric()).collect();
+        if !word.is_empty() {
+            joined.push(word);
+        }
+        split.extend(raw.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string));
+    }
+    let collapsed = collapse_single_letters(&joined);
+    Normalised { joined, split, collapsed }
+}
+
+/// "p o r n" → "porn": a run of three or more one-letter words becomes one word, in place.
+fn collapse_single_letters(words: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(words.len());
+    let mut run: Vec<&String> = Vec::new();
+    let flush = |run: &mut Vec<&String>, out: &mut Vec<String>| {
+        if run.len() >= 3 {
+            out.push(run.iter().map(|s| s.as_str()).collect());
+        } else {
+            out.extend(run.iter().map(|s| s.to_string()));
+        }
+        run.clear();
+    };
+    for w in words {
+        if w.chars().count() == 1 {
+            run.push(w);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(w.clone());
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+/// A word as runs of one letter: `pooorn` → p×1 o×3 r×1 n×1.
+pub fn runs(word: &str) -> Vec<(char, usize)> {
+    let mut out: Vec<(char, usize)> = Vec::with_capacity(word.len());
+    for c in word.chars() {
+        match out.last_mut() {
+            Some((last, n)) if *last == c => *n += 1,
+            _ => out.push((c, 1)),
+        }
+    }
+    out
+}
+
+/// Is `word` (or, for the wildcard shapes, part of it) `entry` with letters held down —
+/// the same letters in order, none fewer, and at least one letter held for two extra, or held
+/// to three or more (`pooorn` for `porn`, `sexxx` for `sex`, `snufff` for `snuff`)? One extra
+/// letter making a double is how ordinary words differ (`rapping`, `hopping`), so it is not
+/// counted as stretching.
+pub fn is_stretch(word: &[(char, usize)], entry: &[(char, usize)], at_start: bool, at_end: bool) -> bool {
+    let m = entry.len();
+    if m == 0 || word.len() < m {
+        return false;
+    }
+    let starts: Vec<usize> = match (at_start, at_end) {
+        (true, true) if word.len() == m => vec![0],
+        (true, true) => vec![],
+        (true, false) => vec![0],
+        (false, true) => vec![word.len() - m],
+        (false, false) => (0..=word.len() - m).collect(),
+    };
+    starts.into_iter().any(|j| {
+        let window = &word[j..j + m];
+        let same = window.iter().zip(entry).all(|(w, e)| w.0 == e.0 && w.1 >= e.1);
+        // Letters before or after the window may belong to the neighbouring text, so the
+        // window's edge runs count as stretched only at the word's own edge.
+        let stretched = window.iter().zip(entry).enumerate().any(|(k, (w, e))| {
+            let inner = (k > 0 || j == 0) && (k + 1 < m || j + m == word.len());
+            inner && (w.1 >= e.1 + 2 || (w.1 >= 3 && w.1 > e.1))
+        });
+        same && stretched
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        normalise(s).joined
+    }
+
+    #[test]
+    fn tricks_fold_to_the_plain_word() {
+        assert_eq!(words("PORN"), vec!["porn"]);
+        assert_eq!(words("ｐｏｒｎ"), vec!["porn"]);
+        assert_eq!(words("pоrn"), vec!["porn"], "Cyrillic о");
+        assert_eq!(words("p\u{200B}orn"), vec!["porn"]);
+        assert_eq!(words("p.o.r.n"), vec!["porn"]);
+        assert_eq!(words("p0rn"), vec!["porn"]);
+        assert_eq!(words("$3x"), vec!["sex"]);
+        assert_eq!(words("pörn"), vec!["porn"]);
+        assert_eq!(normalise("k i l l myself").collapsed, vec!["kill", "myself"]);
+        assert_eq!(words("porn!"), vec!["porn"], "trailing punctuation is not a letter");
+    }
+
+    #[test]
+    fn punctuation_also_splits_words() {
+        assert_eq!(normalise("kill-myself").split, vec!["kill", "myself"]);
+    }
+
+    #[test]
+    fn stretching_needs_two_extra_letters() {
+        let s = |w: &str, e: &str| is_stretch(&runs(w), &runs(e), true, true);
+        assert!(s("pooorn", "porn"));
+        assert!(s("sexxx", "sex"));
+        assert!(!s("rapping", "raping"));
+        assert!(!s("bobbies", "boobies"));
+        assert!(!s("porn", "porn"));
+        assert!(is_stretch(&runs("freepooorn"), &runs("porn"), false, false));
+        assert!(!is_stretch(&runs("poorness"), &runs("porn"), false, false));
+    }
+
+    #[test]
+    fn symbols_count_as_letters_only_inside_words() {
+        assert_eq!(fold("a$$"), "ass");
+        assert_eq!(fold("$ex"), "sex");
+        assert_eq!(fold("porn!"), "porn!");
+        assert_eq!(fold("!!!"), "!!!");
+    }
+}

@@ -1,0 +1,336 @@
+//! Term lists (`allowlist/terms/<category>.txt`) and the query matcher.
+//!
+//! Entry syntax, one per line, `#` starts a comment:
+//! - `word`      the whole word (and its plural with -s/-es);
+//! - `word*`     words starting with it; `*word` words ending with it; `*word*` anywhere inside a
+//!   word, so glued words (`freeporn`) are caught;
+//! - `two words` a phrase: consecutive whole words.
+//!
+//! `exceptions.txt` lists words and phrases that are never blocked: the words an exception covers
+//! are not checked against any list (Scunthorpe, great tit, Dick Whittington).
+
+use std::collections::HashMap;
+
+use super::normalise::{is_stretch, normalise, runs, Normalised};
+use crate::config::ConfigProblem;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Shape {
+    Whole,
+    Prefix,
+    Suffix,
+    Anywhere,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    /// Normalised words; more than one means a phrase (always whole words).
+    words: Vec<String>,
+    /// The first word as letter runs, for stretched spellings.
+    runs: Vec<(char, usize)>,
+    shape: Shape,
+    category: usize,
+}
+
+/// Where an entry came from, for `check`.
+#[derive(Debug, Clone)]
+struct Origin {
+    file: String,
+    line: usize,
+}
+
+/// All term lists and exceptions, compiled.
+#[derive(Debug, Default)]
+pub struct TermLists {
+    categories: Vec<String>,
+    entries: Vec<Entry>,
+    /// Whole single words: exact form → entry index.
+    whole: HashMap<String, usize>,
+    /// Whole single words by their letters without repeats, to find stretched spellings
+    /// (`pooorn`) quickly; a hit is then confirmed with `is_stretch`.
+    whole_by_letters: HashMap<String, Vec<usize>>,
+    /// Prefix/suffix/anywhere entries and phrases: few, scanned.
+    scanned: Vec<usize>,
+    exceptions: Vec<Vec<String>>,
+}
+
+/// One list file's text.
+pub struct ListFile<'a> {
+    /// Category name (the file stem), or "exceptions".
+    pub category: &'a str,
+    pub file: String,
+    pub text: &'a str,
+}
+
+/// Problems that stop the server (errors) and those `check` reports but the server survives
+/// (warnings: duplicates, entries an exception overrides).
+#[derive(Debug, Default)]
+pub struct ListReport {
+    pub errors: Vec<ConfigProblem>,
+    pub warnings: Vec<ConfigProblem>,
+}
+
+/// Lines of a list file without comments and blanks: (1-based line, entry text).
+pub fn entries_of(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines().enumerate().filter_map(|(i, line)| {
+        let entry = line.split('#').next().unwrap_or("").trim();
+        (!entry.is_empty()).then_some((i + 1, entry))
+    })
+}
+
+impl TermLists {
+    pub fn build(files: &[ListFile<'_>], report: &mut ListReport) -> TermLists {
+        let mut lists = TermLists::default();
+        let mut seen: HashMap<(Vec<String>, Shape), Origin> = HashMap::new();
+        let mut exception_origins: Vec<Origin> = Vec::new();
+
+        for f in files.iter().filter(|f| f.category == "exceptions") {
+            for (line, raw) in entries_of(f.text) {
+                let words = entry_words(raw);
+                if words.is_empty() || raw.contains('*') {
+                    report.errors.push(ConfigProblem { file: f.file.clone(), line: Some(line), what: format!("exception {raw:?} can never match"), fix: "write the word or phrase as a pupil would type it, without *".into() });
+                    continue;
+                }
+                // "king-smith" is typed both joined and split: keep both spellings.
+                let split: Vec<String> = normalise(raw).split;
+                if split != words && !split.is_empty() {
+                    lists.exceptions.push(split);
+                    exception_origins.push(Origin { file: f.file.clone(), line });
+                }
+                lists.exceptions.push(words);
+                exception_origins.push(Origin { file: f.file.clone(), line });
+            }
+        }
+
+        for f in files.iter().filter(|f| f.category != "exceptions") {
+            let category = lists.categories.len();
+            lists.categories.push(f.category.to_string());
+            for (line, raw) in entries_of(f.text) {
+                let problem = |what: String, fix: &str| ConfigProblem { file: f.file.clone(), line: Some(line), what, fix: fix.to_string() };
+                let Some((core, shape)) = parse_shape(raw) else {
+                    report.errors.push(problem(format!("{raw:?}: * may only stand at the start or end of one word"), "write word, word*, *word or *word*"));
+                    continue;
+                };
+                let words = entry_words(core);
+                if words.is_empty() {
+                    report.errors.push(problem(format!("{raw:?} can never match: nothing is left after normalising it"), "use letters or digits"));
+                    continue;
+                }
+                if words.len() > 1 && shape != Shape::Whole {
+                    report.errors.push(problem(format!("{raw:?}: a phrase cannot use *"), "list the phrase without *, or one word with *"));
+                    continue;
+                }
+                let key = (words.clone(), shape);
+                if let Some(first) = seen.get(&key) {
+                    report.warnings.push(problem(format!("{raw:?} duplicates {}:{}", first.file, first.line), "remove one of them"));
+                    continue;
+                }
+                seen.insert(key, Origin { file: f.file.clone(), line });
+                if let Some(i) = lists.exceptions.iter().position(|e| *e == words) {
+                    let ex = &exception_origins[i];
+                    report.warnings.push(problem(format!("{raw:?} collides with the exception at {}:{}; the exception wins, so this entry never blocks", ex.file, ex.line), "remove the entry or the exception"));
+                }
+                let index = lists.entries.len();
+                if words.len() == 1 && shape == Shape::Whole {
+                    lists.whole.entry(words[0].clone()).or_insert(index);
+                    lists.whole_by_letters.entry(letters_of(&words[0])).or_default().push(index);
+                } else {
+                    lists.scanned.push(index);
+                }
+                let entry_runs = runs(&words[0]);
+                lists.entries.push(Entry { words, runs: entry_runs, shape, category });
+            }
+        }
+        lists
+    }
+
+    pub fn categories(&self) -> &[String] {
+        &self.categories
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The category of the first entry the text trips, if any.
+    pub fn check(&self, text: &str) -> Option<&str> {
+        let n = normalise(text);
+        self.check_normalised(&n).map(|c| self.categories[c].as_str())
+    }
+
+    fn check_normalised(&self, n: &Normalised) -> Option<usize> {
+        n.streams().into_iter().find_map(|words| self.check_words(words))
+    }
+
+    fn check_words(&self, words: &[String]) -> Option<usize> {
+        let covered = self.exception_cover(words);
+        for (i, word) in words.iter().enumerate() {
+            if covered[i] {
+                continue;
+            }
+            if let Some(e) = self.whole_match(word) {
+                return Some(self.entries[e].category);
+            }
+            for &e in &self.scanned {
+                let entry = &self.entries[e];
+                let hit = if entry.words.len() == 1 {
+                    wildcard_match(word, entry)
+                } else {
+                    words.len() >= i + entry.words.len() && entry.words.iter().enumerate().all(|(k, w)| !covered[i + k] && whole_word_match(&words[i + k], w))
+                };
+                if hit {
+                    return Some(entry.category);
+                }
+            }
+        }
+        None
+    }
+
+    fn whole_match(&self, word: &str) -> Option<usize> {
+        for form in std::iter::once(word).chain(singulars(word)) {
+            if let Some(&e) = self.whole.get(form) {
+                return Some(e);
+            }
+            let form_runs = runs(form);
+            if let Some(candidates) = self.whole_by_letters.get(&letters_of(form)) {
+                if let Some(&e) = candidates.iter().find(|&&e| is_stretch(&form_runs, &self.entries[e].runs, true, true)) {
+                    return Some(e);
+                }
+            }
+        }
+        None
+    }
+
+    /// Marks words covered by an exception word or phrase.
+    fn exception_cover(&self, words: &[String]) -> Vec<bool> {
+        let mut covered = vec![false; words.len()];
+        for exception in &self.exceptions {
+            if exception.len() > words.len() {
+                continue;
+            }
+            for start in 0..=(words.len() - exception.len()) {
+                // Exceptions match exactly (or as a plural), never stretched: "boooobies" must
+                // not pass as an exception's spelling of something innocent.
+                if exception.iter().enumerate().all(|(k, e)| std::iter::once(words[start + k].as_str()).chain(singulars(&words[start + k])).any(|f| f == e)) {
+                    covered[start..start + exception.len()].iter_mut().for_each(|c| *c = true);
+                }
+            }
+        }
+        covered
+    }
+}
+
+/// An entry's words, each normalised as a query word would be.
+fn entry_words(entry: &str) -> Vec<String> {
+    entry.split_whitespace().map(|w| normalise(w).joined.concat()).filter(|w| !w.is_empty()).collect()
+}
+
+fn parse_shape(raw: &str) -> Option<(&str, Shape)> {
+    let starts = raw.starts_with('*');
+    let ends = raw.ends_with('*') && raw.len() > 1;
+    let core = raw.trim_start_matches('*').trim_end_matches('*');
+    if core.contains('*') || core.is_empty() {
+        return None;
+    }
+    let shape = match (starts, ends) {
+        (false, false) => Shape::Whole,
+        (false, true) => Shape::Prefix,
+        (true, false) => Shape::Suffix,
+        (true, true) => Shape::Anywhere,
+    };
+    Some((core, shape))
+}
+
+/// A word's letters with repeats removed (`pooorn` → `porn`): the index key for stretches.
+fn letters_of(word: &str) -> String {
+    runs(word).into_iter().map(|(c, _)| c).collect()
+}
+
+/// The singular forms a plural word may have: `-s`, and `-es` after s, x, z, ch, sh (so
+/// "spices" is not read as "spic" + "es", nor "heroines" as "heroin" + "es").
+fn singulars(word: &str) -> impl Iterator<Item = &str> {
+    let s = word.strip_suffix('s').filter(|stem| stem.len() > 1);
+    let es = word.strip_suffix("es").filter(|stem| ["s", "x", "z", "ch", "sh"].iter().any(|end| stem.ends_with(end)));
+    s.into_iter().chain(es)
+}
+
+/// A word equals the entry, one of its plurals, or a stretched spelling of it.
+fn whole_word_match(word: &str, entry: &str) -> bool {
+    std::iter::once(word).chain(singulars(word)).any(|form| form == entry || is_stretch(&runs(form), &runs(entry), true, true))
+}
+
+/// Prefix / suffix / anywhere matching, exactly or as a stretched spelling.
+fn wildcard_match(word: &str, entry: &Entry) -> bool {
+    let e = entry.words[0].as_str();
+    let (at_start, at_end, exact) = match entry.shape {
+        Shape::Prefix => (true, false, word.starts_with(e)),
+        Shape::Suffix => (false, true, word.ends_with(e)),
+        Shape::Anywhere => (false, false, word.contains(e)),
+        Shape::Whole => (true, true, word == e),
+    };
+    exact || is_stretch(&runs(word), &entry.runs, at_start, at_end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lists(terms: &str, exceptions: &str) -> TermLists {
+        let mut report = ListReport::default();
+        let lists = TermLists::build(
+            &[ListFile { category: "exceptions", file: "exceptions.txt".into(), text: exceptions }, ListFile { category: "sexual", file: "sexual.txt".into(), text: terms }],
+            &mut report,
+        );
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        lists
+    }
+
+    #[test]
+    fn whole_words_do_not_match_inside_other_words() {
+        let l = lists("tit\ncock\nsex*\n*porn*\n", "great tit\nsextant\n");
+        assert_eq!(l.check("tits"), Some("sexual"));
+        assert_eq!(l.check("Titanic"), None);
+        assert_eq!(l.check("cocktail sausages"), None);
+        assert_eq!(l.check("great tit nest"), None);
+        assert_eq!(l.check("sexy"), Some("sexual"));
+        assert_eq!(l.check("sextant"), None);
+        assert_eq!(l.check("freeporn"), Some("sexual"));
+        assert_eq!(l.check("f r e e p o r n"), Some("sexual"));
+        assert_eq!(l.check("pooorn"), Some("sexual"));
+    }
+
+    #[test]
+    fn phrases_match_consecutive_words() {
+        let l = lists("kill myself\n", "");
+        assert_eq!(l.check("how to kill myself"), Some("sexual"));
+        assert_eq!(l.check("kill-myself"), Some("sexual"));
+        assert_eq!(l.check("myself kill"), None);
+    }
+
+    #[test]
+    fn stretching_is_not_a_way_in_and_not_a_false_alarm() {
+        let l = lists("ass\n", "");
+        assert_eq!(l.check("asss"), Some("sexual"));
+        assert_eq!(l.check("as"), None);
+        assert_eq!(l.check("class"), None);
+        assert_eq!(l.check("grass"), None);
+    }
+
+    #[test]
+    fn check_reports_duplicates_collisions_and_bad_entries() {
+        let mut report = ListReport::default();
+        TermLists::build(
+            &[ListFile { category: "exceptions", file: "exceptions.txt".into(), text: "grass\n" }, ListFile { category: "drugs", file: "drugs.txt".into(), text: "weed\n# c\nweed\ngrass\np*t\n---\n" }],
+            &mut report,
+        );
+        let text: Vec<String> = report.errors.iter().chain(&report.warnings).map(ToString::to_string).collect();
+        assert!(text.iter().any(|t| t.starts_with("drugs.txt:3:") && t.contains("duplicates drugs.txt:1")), "{text:?}");
+        assert!(text.iter().any(|t| t.starts_with("drugs.txt:4:") && t.contains("collides with the exception at exceptions.txt:1")), "{text:?}");
+        assert!(text.iter().any(|t| t.starts_with("drugs.txt:5:")), "{text:?}");
+        assert!(text.iter().any(|t| t.starts_with("drugs.txt:6:") && t.contains("never match")), "{text:?}");
+    }
+}

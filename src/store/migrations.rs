@@ -1,0 +1,25 @@
+//! Schema migrations, run at start-up (rusqlite_migration keeps the version in `user_version`).
+//! Never edit a released migration: add a new one.
+
+use rusqlite::Connection;
+use rusqlite_migration::{Migrations, M};
+
+use super::StoreError;
+
+const MIGRATIONS: &[M<'static>] = &[M::up(
+    "CREATE TABLE activity (
+        id INTEGER PRIMARY KEY,
+        at_ms INTEGER NOT NULL,
+        device TEXT,
+        kind TEXT NOT NULL CHECK (kind IN ('query', 'refused', 'click', 'blocked_click')),
+        category TEXT,
+        query TEXT,
+        url TEXT
+    );
+    CREATE INDEX activity_at ON activity (at_ms);
+    CREATE INDEX activity_kind ON activity (kind, at_ms);",
+)];
+
+pub fn run(conn: &mut Connection) -> Result<(), StoreError> {
+    Migrations::from_slice(MIGRATIONS).to_latest(conn).map_err(|e| StoreError::Migration(e.to_string()))
+}

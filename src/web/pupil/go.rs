@@ -1,0 +1,54 @@
+//! `/go?u=…&s=…`: the checked click-through. Only links the gateway signed are followed; the
+//! destination is checked against the block lists again at click time, and the click recorded.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use maud::html;
+use url::Url;
+
+use crate::policy::domains::host_of;
+use crate::store::{Activity, ActivityKind};
+use crate::web::layout::{message_card, pupil_page, search_box};
+use crate::web::AppState;
+
+pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let mut target = None;
+    let mut signature = None;
+    for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
+        match k.as_ref() {
+            "u" => target = Some(v.into_owned()),
+            "s" => signature = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    let (Some(target), Some(signature)) = (target, signature) else {
+        return broken_link();
+    };
+    if !state.links.verify(&target, &signature) {
+        return broken_link();
+    }
+    let Some(url) = Url::parse(&target).ok().filter(|u| matches!(u.scheme(), "http" | "https")) else {
+        return broken_link();
+    };
+    let host = host_of(&url).unwrap_or_default();
+    if let Some(category) = state.policy.domain_category(&host) {
+        let row = Activity { category: Some(category.to_string()), url: Some(target.clone()), ..Activity::now(ActivityKind::BlockedClick) };
+        if let Err(e) = state.store.record_durable(row).await {
+            tracing::error!(error = %e, "a blocked click could not be recorded");
+        }
+        let body = html! {
+            (message_card("🤝", "Let's ask a grown-up about this page", "This page is not for our school. A grown-up can help you find a better one."))
+            (search_box(""))
+        };
+        return HttpResponse::Forbidden().content_type("text/html; charset=utf-8").body(pupil_page("Ask a grown-up", body).into_string());
+    }
+    state.store.record(Activity { url: Some(target.clone()), ..Activity::now(ActivityKind::Click) });
+    HttpResponse::SeeOther().insert_header(("Location", url.as_str())).finish()
+}
+
+fn broken_link() -> HttpResponse {
+    let body = html! {
+        (message_card("🔗", "This link doesn't work", "Let's go back and search again."))
+        (search_box(""))
+    };
+    HttpResponse::BadRequest().content_type("text/html; charset=utf-8").body(pupil_page("Link not working", body).into_string())
+}

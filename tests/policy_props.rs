@@ -1,0 +1,108 @@
+//! Property tests for the query policy: normalisation is stable, nothing panics, and the tricks
+//! pupils use (zero-width characters, case, look-alike letters) never turn a refused query into
+//! an allowed one.
+
+mod common;
+
+use common::repo_dir;
+use kidsearch::config::{ServerConfig, Settings};
+use kidsearch::policy::normalise::{fold, normalise};
+use proptest::prelude::*;
+
+fn settings() -> &'static Settings {
+    static SETTINGS: std::sync::OnceLock<Settings> = std::sync::OnceLock::new();
+    SETTINGS.get_or_init(|| {
+        let config = ServerConfig { allowlist_dir: repo_dir().join("allowlist"), ..ServerConfig::default() };
+        Settings::from_server_config(config).expect("shipped lists")
+    })
+}
+
+/// Harmful queries from the table, in their plainest (ASCII) form.
+fn harmful() -> Vec<String> {
+    let text = std::fs::read_to_string(repo_dir().join("tests/fixtures/policy/queries.tsv")).expect("queries.tsv");
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.splitn(3, '\t').collect();
+            (cols.len() == 3 && cols[0] == "block" && cols[2].chars().all(|c| c.is_ascii_alphabetic() || c == ' ')).then(|| cols[2].to_string())
+        })
+        .collect()
+}
+
+/// Look-alike letters from Cyrillic and Greek for Latin ones: each is a confusable of its Latin
+/// letter under Unicode UTS #39 (checked in `the_look_alikes_are_unicode_confusables`).
+const LOOK_ALIKES: &[(char, char)] = &[('a', 'а'), ('e', 'е'), ('o', 'о'), ('p', 'р'), ('c', 'с'), ('x', 'х'), ('y', 'у'), ('i', 'і'), ('s', 'ѕ'), ('o', 'ο'), ('v', 'ν'), ('h', 'һ'), ('j', 'ј')];
+
+fn confusable(c: char) -> Option<char> {
+    LOOK_ALIKES.iter().find(|(latin, _)| *latin == c).map(|(_, other)| *other)
+}
+
+#[test]
+fn the_look_alikes_are_unicode_confusables() {
+    for (latin, other) in LOOK_ALIKES {
+        let skeleton: String = unicode_security::confusable_detection::skeleton(&other.to_string()).collect();
+        assert_eq!(skeleton, latin.to_string(), "{other:?}");
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Trick {
+    ZeroWidth(usize),
+    Upper(usize),
+    Confusable(usize),
+    FullWidth(usize),
+}
+
+fn apply(query: &str, tricks: &[Trick]) -> String {
+    let mut chars: Vec<char> = query.chars().collect();
+    for t in tricks {
+        let n = chars.len().max(1);
+        match *t {
+            Trick::ZeroWidth(i) => chars.insert(i % (n + 1).min(chars.len() + 1), '\u{200B}'),
+            Trick::Upper(i) => chars[i % n] = chars[i % n].to_ascii_uppercase(),
+            Trick::Confusable(i) => {
+                if let Some(c) = confusable(chars[i % n].to_ascii_lowercase()) {
+                    chars[i % n] = c;
+                }
+            }
+            Trick::FullWidth(i) => {
+                let c = chars[i % n];
+                if c.is_ascii_alphabetic() {
+                    chars[i % n] = char::from_u32(c as u32 - 0x21 + 0xFF01).unwrap_or(c);
+                }
+            }
+        }
+    }
+    chars.into_iter().collect()
+}
+
+fn trick() -> impl Strategy<Value = Trick> {
+    prop_oneof![any::<usize>().prop_map(Trick::ZeroWidth), any::<usize>().prop_map(Trick::Upper), any::<usize>().prop_map(Trick::Confusable), any::<usize>().prop_map(Trick::FullWidth)]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn folding_is_idempotent(s in "\\PC{0,60}") {
+        let once = fold(&s);
+        prop_assert_eq!(fold(&once), once);
+    }
+
+    #[test]
+    fn no_input_panics_the_matcher(s in "\\PC{0,200}") {
+        let _ = normalise(&s);
+        let _ = settings().policy.terms.check(&s);
+    }
+
+    #[test]
+    fn tricks_never_turn_a_refused_query_into_an_allowed_one(index in any::<usize>(), tricks in prop::collection::vec(trick(), 1..6)) {
+        let queries = harmful();
+        prop_assume!(!queries.is_empty());
+        let base = &queries[index % queries.len()];
+        let terms = &settings().policy.terms;
+        prop_assert!(terms.check(base).is_some(), "base {:?} must be refused", base);
+        let tricked = apply(base, &tricks);
+        prop_assert!(terms.check(&tricked).is_some(), "{:?} (from {:?}) was allowed", tricked, base);
+    }
+}
