@@ -13,7 +13,7 @@ DURATION=${1:-10}
 DELAY=${2:-100}
 PORT=8088
 WORK=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; cp "$WORK/server.log" /tmp/kidsearch-bench-server.log 2>/dev/null; rm -rf "$WORK"' EXIT
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --quiet --bin kidsearch --example fixture_upstream

@@ -28,9 +28,9 @@ impl Application {
             tracing::warn!("{warning}");
         }
         let policy = Arc::new(settings.policy);
-        let search = SearchService::new(settings.engines, policy.clone(), &config).map_err(std::io::Error::other)?;
-        let store = Store::open(&config.data_dir).map_err(std::io::Error::other)?;
         let links = LinkSigner::load_or_create(&config.data_dir)?;
+        let search = SearchService::new(settings.engines, policy.clone(), links.clone(), &config).map_err(std::io::Error::other)?;
+        let store = Store::open(&config.data_dir).map_err(std::io::Error::other)?;
         let state = web::Data::new(AppState { search: Arc::new(search), policy, store, links });
 
         let listener = TcpListener::bind(&config.listen)?;

@@ -15,6 +15,7 @@ const KEY_BYTES: usize = 32;
 /// Signature length kept in links (hex of the first 16 bytes of HMAC-SHA256: 128 bits).
 const SIG_BYTES: usize = 16;
 
+#[derive(Clone)]
 pub struct LinkSigner {
     key: hmac::Key,
 }

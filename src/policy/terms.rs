@@ -28,6 +28,8 @@ struct Entry {
     words: Vec<String>,
     /// The first word as letter runs, for stretched spellings.
     runs: Vec<(char, usize)>,
+    /// The first word's letters without repeats: a cheap filter before any closer look.
+    letters: String,
     shape: Shape,
     category: usize,
 }
@@ -49,9 +51,13 @@ pub struct TermLists {
     /// Whole single words by their letters without repeats, to find stretched spellings
     /// (`pooorn`) quickly; a hit is then confirmed with `is_stretch`.
     whole_by_letters: HashMap<String, Vec<usize>>,
-    /// Prefix/suffix/anywhere entries and phrases: few, scanned.
+    /// Prefix/suffix/anywhere entries and phrases.
     scanned: Vec<usize>,
+    /// Finds which `scanned` entries' letters occur in a word, in one pass over the word.
+    scanned_finder: Option<aho_corasick::AhoCorasick>,
     exceptions: Vec<Vec<String>>,
+    /// Exceptions by their first word, so covering a text costs a lookup per word.
+    exceptions_by_first: HashMap<String, Vec<usize>>,
 }
 
 /// One list file's text.
@@ -102,6 +108,10 @@ impl TermLists {
             }
         }
 
+        for (i, e) in lists.exceptions.iter().enumerate() {
+            lists.exceptions_by_first.entry(e[0].clone()).or_default().push(i);
+        }
+
         for f in files.iter().filter(|f| f.category != "exceptions") {
             let category = lists.categories.len();
             lists.categories.push(f.category.to_string());
@@ -138,9 +148,12 @@ impl TermLists {
                     lists.scanned.push(index);
                 }
                 let entry_runs = runs(&words[0]);
-                lists.entries.push(Entry { words, runs: entry_runs, shape, category });
+                let letters = letters_of(&words[0]);
+                lists.entries.push(Entry { words, runs: entry_runs, letters, shape, category });
             }
         }
+        let patterns: Vec<&str> = lists.scanned.iter().map(|&e| lists.entries[e].letters.as_str()).collect();
+        lists.scanned_finder = aho_corasick::AhoCorasick::new(patterns).ok();
         lists
     }
 
@@ -175,7 +188,16 @@ impl TermLists {
             if let Some(e) = self.whole_match(word) {
                 return Some(self.entries[e].category);
             }
-            for &e in &self.scanned {
+            // Any match, exact or stretched, keeps the entry's letters in order inside the
+            // word's letters: one Aho-Corasick pass finds the few entries worth a closer look.
+            let word_letters = letters_of(word);
+            let mut candidates: Vec<usize> = match &self.scanned_finder {
+                Some(finder) => finder.find_overlapping_iter(&word_letters).map(|m| self.scanned[m.pattern().as_usize()]).collect(),
+                None => self.scanned.clone(),
+            };
+            candidates.sort_unstable();
+            candidates.dedup();
+            for e in candidates {
                 let entry = &self.entries[e];
                 let hit = if entry.words.len() == 1 {
                     wildcard_match(word, entry)
@@ -207,16 +229,19 @@ impl TermLists {
 
     /// Marks words covered by an exception word or phrase.
     fn exception_cover(&self, words: &[String]) -> Vec<bool> {
+        // Exceptions match exactly (or as a plural), never stretched: "boooobies" must not pass
+        // as an exception's spelling of something innocent.
+        let forms = |w: &str| std::iter::once(w.to_string()).chain(singulars(w).map(str::to_string)).collect::<Vec<_>>();
         let mut covered = vec![false; words.len()];
-        for exception in &self.exceptions {
-            if exception.len() > words.len() {
-                continue;
-            }
-            for start in 0..=(words.len() - exception.len()) {
-                // Exceptions match exactly (or as a plural), never stretched: "boooobies" must
-                // not pass as an exception's spelling of something innocent.
-                if exception.iter().enumerate().all(|(k, e)| std::iter::once(words[start + k].as_str()).chain(singulars(&words[start + k])).any(|f| f == e)) {
-                    covered[start..start + exception.len()].iter_mut().for_each(|c| *c = true);
+        for start in 0..words.len() {
+            for first in forms(&words[start]) {
+                let Some(candidates) = self.exceptions_by_first.get(&first) else { continue };
+                for &x in candidates {
+                    let exception = &self.exceptions[x];
+                    let end = start + exception.len();
+                    if end <= words.len() && exception.iter().zip(&words[start..end]).all(|(e, w)| forms(w).iter().any(|f| f == e)) {
+                        covered[start..end].iter_mut().for_each(|c| *c = true);
+                    }
                 }
             }
         }

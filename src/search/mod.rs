@@ -25,6 +25,7 @@ use crate::config::ServerConfig;
 use crate::engines::fetch::{fetch_page, fetch_token};
 use crate::engines::{EngineError, EnginePage, EngineSet};
 use crate::outbound::GuardedClient;
+use crate::policy::golink::LinkSigner;
 use crate::policy::{Filtered, Policy};
 use merge::{merge, EngineAnswer, MergedResult};
 pub use query::{Query, QueryError};
@@ -59,8 +60,25 @@ pub struct SearchService {
     clients: Vec<GuardedClient>,
     pages: Cache<PageKey, PageAnswer>,
     tokens: Cache<usize, TokenAnswer>,
+    /// Whole answers (merged, filtered, ranked) by query and page, so a cached page costs a
+    /// lookup, not a merge and a policy pass over every result.
+    outcomes: Cache<(String, u32), Arc<SearchOutcome>>,
     max_pages: u32,
     policy: Arc<Policy>,
+    links: LinkSigner,
+}
+
+/// A whole answer lives as long as its engines' answers: the cache TTL when every engine
+/// answered, the error TTL when one was left out (so it is asked again soon).
+struct OutcomeExpiry {
+    ok: Duration,
+    degraded: Duration,
+}
+
+impl Expiry<(String, u32), Arc<SearchOutcome>> for OutcomeExpiry {
+    fn expire_after_create(&self, _key: &(String, u32), value: &Arc<SearchOutcome>, _now: Instant) -> Option<Duration> {
+        Some(if value.engines.iter().all(|e| e.ok) { self.ok } else { self.degraded })
+    }
 }
 
 /// Overall state of a search, as the JSON `status` field.
@@ -101,7 +119,7 @@ pub struct SearchOutcome {
 }
 
 impl SearchService {
-    pub fn new(engines: EngineSet, policy: Arc<Policy>, config: &ServerConfig) -> Result<SearchService, String> {
+    pub fn new(engines: EngineSet, policy: Arc<Policy>, links: LinkSigner, config: &ServerConfig) -> Result<SearchService, String> {
         let clients = engines
             .all()
             .iter()
@@ -115,7 +133,11 @@ impl SearchService {
             .max_capacity(engines.all().len() as u64 + 1)
             .expire_after(AnswerExpiry { ok: TOKEN_TTL, failed: Duration::from_secs(config.engine_error_ttl_secs) })
             .build();
-        Ok(SearchService { engines, clients, pages, tokens, max_pages: config.max_pages, policy })
+        let outcomes = Cache::builder()
+            .max_capacity(config.cache_capacity)
+            .expire_after(OutcomeExpiry { ok: Duration::from_secs(config.cache_ttl_secs), degraded: Duration::from_secs(config.engine_error_ttl_secs) })
+            .build();
+        Ok(SearchService { engines, clients, pages, tokens, outcomes, max_pages: config.max_pages, policy, links })
     }
 
     pub fn engines(&self) -> &EngineSet {
@@ -128,9 +150,25 @@ impl SearchService {
 
     /// A pupil's live search of `page` (1-based) through every ready pupil engine, with the
     /// safety policy applied: a refused query returns `Blocked` before anything is fetched.
-    pub async fn live_search(&self, query: &Query, page: u32) -> SearchOutcome {
+    /// The whole answer is cached, refusals included, so a repeated search costs one lookup.
+    pub async fn live_search(&self, query: &Query, page: u32) -> Arc<SearchOutcome> {
         let page = page.max(1);
-        let mut outcome = SearchOutcome {
+        self.outcomes
+            .get_with((query.key(), page), async {
+                let outcome = self.empty_outcome(query, page);
+                if let Some(category) = self.policy.check_query(query) {
+                    return Arc::new(SearchOutcome { status: Status::Blocked, category: Some(category.to_string()), ..outcome });
+                }
+                if outcome.page_limit_reached {
+                    return Arc::new(outcome);
+                }
+                Arc::new(self.fetch_and_merge(query, outcome).await)
+            })
+            .await
+    }
+
+    fn empty_outcome(&self, query: &Query, page: u32) -> SearchOutcome {
+        SearchOutcome {
             status: Status::Ok,
             query: query.as_str().to_string(),
             page,
@@ -140,15 +178,12 @@ impl SearchService {
             engines: Vec::new(),
             category: None,
             filtered: Filtered::default(),
-        };
-        if let Some(category) = self.policy.check_query(query) {
-            outcome.status = Status::Blocked;
-            outcome.category = Some(category.to_string());
-            return outcome;
         }
-        if outcome.page_limit_reached {
-            return outcome;
-        }
+    }
+
+    /// Asks every ready pupil engine for the page concurrently, merges, applies the policy.
+    async fn fetch_and_merge(&self, query: &Query, mut outcome: SearchOutcome) -> SearchOutcome {
+        let page = outcome.page;
         let chosen: Vec<usize> = self.engines.for_pupils().map(|(i, _)| i).collect();
         let answers = join_all(chosen.iter().map(|&i| self.engine_page(i, query, page))).await;
 
@@ -170,7 +205,10 @@ impl SearchService {
         if good.is_empty() {
             outcome.status = Status::Unavailable;
         }
-        let (results, filtered) = self.policy.filter_and_rank(merge(&good));
+        let (mut results, filtered) = self.policy.filter_and_rank(merge(&good));
+        for result in &mut results {
+            result.go = self.links.go_link(&result.url);
+        }
         outcome.results = results;
         outcome.filtered = filtered;
         outcome

@@ -39,17 +39,14 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         Ok(q) => q,
         Err(e) => return invalid_query(&params, e),
     };
-    let mut outcome = state.search.live_search(&query, params.page).await;
+    let outcome = state.search.live_search(&query, params.page).await;
     record(&state, &outcome).await;
-    for result in &mut outcome.results {
-        result.go = state.links.go_link(&result.url);
-    }
     let status = match outcome.status {
         Status::Ok | Status::Blocked => StatusCode::OK,
         Status::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     };
     if params.json {
-        return HttpResponse::build(status).json(&outcome);
+        return HttpResponse::build(status).json(outcome.as_ref());
     }
     HttpResponse::build(status).content_type("text/html; charset=utf-8").body(results_page(&outcome).into_string())
 }
