@@ -138,3 +138,13 @@ fn domain_list_lines_that_are_not_domains_or_are_public_suffixes_are_named() {
     assert!(out.contains("local/domains:2:") && out.contains("public suffix"), "{out}");
     assert!(out.contains("local/domains:3:") && out.contains("not a domain"), "{out}");
 }
+
+#[test]
+fn the_config_path_can_come_from_the_environment() {
+    let dir = temp_dir("envconfig");
+    std::fs::write(dir.join("school.toml"), "max_pages = 0\n").expect("write");
+    let output = Command::new(env!("CARGO_BIN_EXE_kidsearch")).arg("check").current_dir(&dir).env("KIDSEARCH_CONFIG", "school.toml").output().expect("run");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("max_pages = 0 is out of range"), "{text}");
+}

@@ -345,3 +345,17 @@ async fn every_engine_in_every_failure_mode_is_reported_with_its_reason() {
         assert!(html.contains(page_text), "{scenario:?}");
     }
 }
+
+#[tokio::test]
+async fn an_answer_larger_than_the_cap_is_refused_not_read() {
+    let upstream = FixtureUpstream::start(&["bing", "simple_wikipedia"]).await;
+    let mut config = test_config(&upstream);
+    // Bing's fixture page is ~27 KB; Simple Wikipedia's JSON is far smaller.
+    config.max_upstream_bytes = 8 * 1024;
+    let app = spawn_app_with(config).await;
+    let (status, body) = app.search_json("volcanoes", 1).await;
+    assert_eq!(status, 200, "{body}");
+    let (ok, failed) = engine_states(&body);
+    assert_eq!(ok, vec!["simple_wikipedia".to_string()]);
+    assert!(failed.iter().any(|(id, why)| id == "bing" && why.contains("larger than 8192 bytes")), "{failed:?}");
+}
