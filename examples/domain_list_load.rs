@@ -49,6 +49,10 @@ fn main() {
     let _ = std::fs::remove_file(&path);
     println!("lines: {lines}, domains kept: {}, problems: {}", set.len(), problems.len());
     println!("load (read + parse + sort): {:.3} s", elapsed.as_secs_f64());
-    println!("set heap: {:.1} MiB; peak RSS growth during load: {:.1} MiB", set.heap_bytes() as f64 / 1048576.0, (after.saturating_sub(before)) as f64 / 1024.0);
+    println!(
+        "set heap: {:.1} MiB; peak RSS growth during load: {:.1} MiB",
+        set.heap_bytes() as f64 / 1048576.0,
+        (after.saturating_sub(before)) as f64 / 1024.0
+    );
     println!("lookup (host with parents, 100k probes, {hits} hits): {per_lookup:?} each");
 }

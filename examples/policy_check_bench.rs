@@ -23,5 +23,10 @@ fn main() {
     let elapsed = started.elapsed();
     let checks = rounds * queries.len();
     println!("loaded {} term entries (and every list) in {:.1} ms", terms.len(), load.as_secs_f64() * 1000.0);
-    println!("{checks} checks ({} queries x {rounds}), {refused} refusals: {:.2} µs per query, {:.0} queries/s on one core", queries.len(), elapsed.as_secs_f64() * 1e6 / checks as f64, checks as f64 / elapsed.as_secs_f64());
+    println!(
+        "{checks} checks ({} queries x {rounds}), {refused} refusals: {:.2} µs per query, {:.0} queries/s on one core",
+        queries.len(),
+        elapsed.as_secs_f64() * 1e6 / checks as f64,
+        checks as f64 / elapsed.as_secs_f64()
+    );
 }

@@ -66,7 +66,8 @@ pub fn check(common: &Common) -> i32 {
                 println!("  {:<18} {:<8} off — {}", u.id, "", u.reason);
             }
             let policy = &settings.policy;
-            println!("safety policy: {} term entries in {} categories ({}); block lists: {}; kids' sites: {}; trusted: {}; walled garden: {}",
+            println!(
+                "safety policy: {} term entries in {} categories ({}); block lists: {}; kids' sites: {}; trusted: {}; walled garden: {}",
                 policy.terms.len(),
                 policy.terms.categories().len(),
                 policy.terms.categories().join(", "),

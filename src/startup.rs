@@ -36,10 +36,8 @@ impl Application {
         let listener = TcpListener::bind(&config.listen)?;
         let port = listener.local_addr()?.port();
         let workers = if config.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { config.workers };
-        let server = HttpServer::new(move || App::new().wrap(security_headers()).app_data(state.clone()).configure(routes))
-            .workers(workers)
-            .listen(listener)?
-            .run();
+        let server =
+            HttpServer::new(move || App::new().wrap(security_headers()).app_data(state.clone()).configure(routes)).workers(workers).listen(listener)?.run();
         Ok(Application { port, server })
     }
 

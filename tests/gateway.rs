@@ -212,7 +212,8 @@ async fn pupils_can_page_up_to_the_limit_and_page_three_is_never_fetched() {
     let (status, page2) = app.search_json("volcanoes", 2).await;
     assert_eq!(status, 200);
     assert_eq!(page2["page_limit_reached"], false);
-    let urls = |b: &serde_json::Value| b["results"].as_array().expect("results").iter().map(|r| r["url"].as_str().unwrap_or_default().to_string()).collect::<Vec<_>>();
+    let urls =
+        |b: &serde_json::Value| b["results"].as_array().expect("results").iter().map(|r| r["url"].as_str().unwrap_or_default().to_string()).collect::<Vec<_>>();
     assert!(!urls(&page2).is_empty());
     assert!(urls(&page2).iter().all(|u| !urls(&page1).contains(u)), "page 2 shows new results");
 

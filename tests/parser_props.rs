@@ -3,18 +3,14 @@
 
 mod common;
 
-use common::{repo_dir, FixtureUpstream};
-use kidsearch::config::{ServerConfig, Settings};
+use common::FixtureUpstream;
+use kidsearch::config::Settings;
 use kidsearch::engines::text::{strip_html, tidy};
 use kidsearch::search::Query;
 use proptest::prelude::*;
 
 fn settings() -> &'static Settings {
-    static SETTINGS: std::sync::OnceLock<Settings> = std::sync::OnceLock::new();
-    SETTINGS.get_or_init(|| {
-        let config = ServerConfig { allowlist_dir: repo_dir().join("allowlist"), ..ServerConfig::default() };
-        Settings::from_server_config(config).expect("shipped engines")
-    })
+    common::shipped_settings()
 }
 
 /// HTML-ish text: tags, attributes, entities and the engines' own class names, mixed at random.

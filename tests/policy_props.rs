@@ -5,16 +5,12 @@
 mod common;
 
 use common::repo_dir;
-use kidsearch::config::{ServerConfig, Settings};
+use kidsearch::config::Settings;
 use kidsearch::policy::normalise::{fold, normalise};
 use proptest::prelude::*;
 
 fn settings() -> &'static Settings {
-    static SETTINGS: std::sync::OnceLock<Settings> = std::sync::OnceLock::new();
-    SETTINGS.get_or_init(|| {
-        let config = ServerConfig { allowlist_dir: repo_dir().join("allowlist"), ..ServerConfig::default() };
-        Settings::from_server_config(config).expect("shipped lists")
-    })
+    common::shipped_settings()
 }
 
 /// Harmful queries from the table, in their plainest (ASCII) form.
@@ -31,7 +27,21 @@ fn harmful() -> Vec<String> {
 
 /// Look-alike letters from Cyrillic and Greek for Latin ones: each is a confusable of its Latin
 /// letter under Unicode UTS #39 (checked in `the_look_alikes_are_unicode_confusables`).
-const LOOK_ALIKES: &[(char, char)] = &[('a', 'а'), ('e', 'е'), ('o', 'о'), ('p', 'р'), ('c', 'с'), ('x', 'х'), ('y', 'у'), ('i', 'і'), ('s', 'ѕ'), ('o', 'ο'), ('v', 'ν'), ('h', 'һ'), ('j', 'ј')];
+const LOOK_ALIKES: &[(char, char)] = &[
+    ('a', 'а'),
+    ('e', 'е'),
+    ('o', 'о'),
+    ('p', 'р'),
+    ('c', 'с'),
+    ('x', 'х'),
+    ('y', 'у'),
+    ('i', 'і'),
+    ('s', 'ѕ'),
+    ('o', 'ο'),
+    ('v', 'ν'),
+    ('h', 'һ'),
+    ('j', 'ј'),
+];
 
 fn confusable(c: char) -> Option<char> {
     LOOK_ALIKES.iter().find(|(latin, _)| *latin == c).map(|(_, other)| *other)
@@ -77,7 +87,12 @@ fn apply(query: &str, tricks: &[Trick]) -> String {
 }
 
 fn trick() -> impl Strategy<Value = Trick> {
-    prop_oneof![any::<usize>().prop_map(Trick::ZeroWidth), any::<usize>().prop_map(Trick::Upper), any::<usize>().prop_map(Trick::Confusable), any::<usize>().prop_map(Trick::FullWidth)]
+    prop_oneof![
+        any::<usize>().prop_map(Trick::ZeroWidth),
+        any::<usize>().prop_map(Trick::Upper),
+        any::<usize>().prop_map(Trick::Confusable),
+        any::<usize>().prop_map(Trick::FullWidth)
+    ]
 }
 
 proptest! {

@@ -82,9 +82,7 @@ impl ServerConfig {
         })?;
         // Relative paths inside the file are relative to the working directory, as for the
         // defaults; the systemd unit sets WorkingDirectory so the two agree.
-        toml::from_str(&text).map_err(|e| {
-            ConfigProblem::from_toml(&file, &text, &e, "see the commented example in README.md (Configuration)").into()
-        })
+        toml::from_str(&text).map_err(|e| ConfigProblem::from_toml(&file, &text, &e, "see the commented example in README.md (Configuration)").into())
     }
 
     /// Checks values serde cannot: ranges and address syntax.
@@ -95,7 +93,11 @@ impl ServerConfig {
             problems.push(ConfigProblem::whole_file(&file, format!("listen = {:?} is not an address:port", self.listen), "write it like \"0.0.0.0:8080\""));
         }
         if !(1..=10).contains(&self.max_pages) {
-            problems.push(ConfigProblem::whole_file(&file, format!("max_pages = {} is out of range", self.max_pages), "use a number from 1 to 10 (the usual school rule is 2)"));
+            problems.push(ConfigProblem::whole_file(
+                &file,
+                format!("max_pages = {} is out of range", self.max_pages),
+                "use a number from 1 to 10 (the usual school rule is 2)",
+            ));
         }
         if self.engine_timeout_ms == 0 || self.engine_timeout_ms > 30_000 {
             problems.push(ConfigProblem::whole_file(&file, "engine_timeout_ms must be 1..=30000", "3000 is a good default"));
@@ -103,6 +105,10 @@ impl ServerConfig {
         if self.max_upstream_bytes < 1024 {
             problems.push(ConfigProblem::whole_file(&file, "max_upstream_bytes is too small to hold a results page", "use at least 262144"));
         }
-        if problems.is_empty() { Ok(()) } else { Err(ConfigProblems(problems)) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigProblems(problems))
+        }
     }
 }

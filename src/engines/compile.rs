@@ -47,7 +47,11 @@ impl Ctx<'_> {
         match Selector::parse(spanned.get_ref()) {
             Ok(s) => Some(s),
             Err(e) => {
-                self.problem(spanned.span().start, format!("engine {engine}: {field} selector {:?} is not valid CSS: {e}", spanned.get_ref()), "write a CSS selector such as \"div.result h2 > a\"");
+                self.problem(
+                    spanned.span().start,
+                    format!("engine {engine}: {field} selector {:?} is not valid CSS: {e}", spanned.get_ref()),
+                    "write a CSS selector such as \"div.result h2 > a\"",
+                );
                 None
             }
         }
@@ -57,7 +61,11 @@ impl Ctx<'_> {
         match Url::parse(spanned.get_ref()) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Some(u),
             _ => {
-                self.problem(spanned.span().start, format!("engine {engine}: {field} {:?} is not an absolute http(s) URL", spanned.get_ref()), "write it like \"https://www.example.com/search\"");
+                self.problem(
+                    spanned.span().start,
+                    format!("engine {engine}: {field} {:?} is not an absolute http(s) URL", spanned.get_ref()),
+                    "write it like \"https://www.example.com/search\"",
+                );
                 None
             }
         }
@@ -66,7 +74,8 @@ impl Ctx<'_> {
 
 impl EngineSet {
     pub fn from_toml(text: &str, file: &str, server: &ServerConfig) -> Result<EngineSet, ConfigProblems> {
-        let parsed: EnginesFile = toml::from_str(text).map_err(|e| ConfigProblem::from_toml(file, text, &e, "compare with the engines shipped in allowlist/engines.toml"))?;
+        let parsed: EnginesFile =
+            toml::from_str(text).map_err(|e| ConfigProblem::from_toml(file, text, &e, "compare with the engines shipped in allowlist/engines.toml"))?;
         let mut ctx = Ctx { file, text, problems: Vec::new() };
         let mut engines = Vec::new();
         let mut unsearchable = Vec::new();
@@ -84,7 +93,11 @@ impl EngineSet {
         unsearchable.sort_by_key(|u| u.0);
         for id in server.engines.keys() {
             if !parsed.engines.contains_key(id) {
-                ctx.problems.push(ConfigProblem::whole_file("<server config>", format!("[engines.{id}] names no engine in {file}"), format!("use one of: {}", parsed.engines.keys().cloned().collect::<Vec<_>>().join(", "))));
+                ctx.problems.push(ConfigProblem::whole_file(
+                    "<server config>",
+                    format!("[engines.{id}] names no engine in {file}"),
+                    format!("use one of: {}", parsed.engines.keys().cloned().collect::<Vec<_>>().join(", ")),
+                ));
             }
         }
         // Keep the file's order (BTreeMap sorts ids): a technician reads engines top to bottom.
@@ -124,7 +137,11 @@ fn compile_engine(ctx: &mut Ctx<'_>, id: &str, spanned: &Spanned<EngineDef>, loc
     let before = ctx.problems.len();
 
     let Some(request_def) = &def.request else {
-        ctx.problem(at, format!("engine {id} is enabled but has no [engines.{id}.request]"), "add a request table, or set enabled = false with a disabled_reason");
+        ctx.problem(
+            at,
+            format!("engine {id} is enabled but has no [engines.{id}.request]"),
+            "add a request table, or set enabled = false with a disabled_reason",
+        );
         return None;
     };
     let mut hosts: Vec<String> = def.hosts.iter().map(|h| h.get_ref().to_ascii_lowercase()).collect();
@@ -142,13 +159,21 @@ fn compile_engine(ctx: &mut Ctx<'_>, id: &str, spanned: &Spanned<EngineDef>, loc
 
     let safe = def.safe_search.as_ref();
     if def.audience == Audience::Pupils && safe.is_none_or(|s| s.is_empty()) {
-        ctx.problem(at, format!("engine {id} is for pupils but has no safe-search lock"), format!("add [engines.{id}.safe_search] with the engine's strict setting, e.g. params = {{ safe = \"active\" }}"));
+        ctx.problem(
+            at,
+            format!("engine {id} is for pupils but has no safe-search lock"),
+            format!("add [engines.{id}.safe_search] with the engine's strict setting, e.g. params = {{ safe = \"active\" }}"),
+        );
     }
 
     for (field, value) in request_def.params.iter().chain(request_def.headers.iter()) {
         for name in placeholders(value) {
             if !KNOWN_PLACEHOLDERS.contains(&name) {
-                ctx.problem(request_def.url.span().start, format!("engine {id}: {field} uses unknown placeholder {{{name}}}"), format!("use one of {}", KNOWN_PLACEHOLDERS.join(", ")));
+                ctx.problem(
+                    request_def.url.span().start,
+                    format!("engine {id}: {field} uses unknown placeholder {{{name}}}"),
+                    format!("use one of {}", KNOWN_PLACEHOLDERS.join(", ")),
+                );
             }
         }
     }
@@ -158,7 +183,11 @@ fn compile_engine(ctx: &mut Ctx<'_>, id: &str, spanned: &Spanned<EngineDef>, loc
         (Kind::Json, _, Some(j)) => compile_json(ctx, at, id, j).map(Parser::Json),
         (kind, _, _) => {
             let table = if kind == Kind::Html { "html" } else { "json" };
-            ctx.problem(at, format!("engine {id} is kind = \"{table}\" but has no [engines.{id}.{table}]"), format!("add the [engines.{id}.{table}] table (see the other engines)"));
+            ctx.problem(
+                at,
+                format!("engine {id} is kind = \"{table}\" but has no [engines.{id}.{table}]"),
+                format!("add the [engines.{id}.{table}] table (see the other engines)"),
+            );
             None
         }
     };
@@ -178,7 +207,11 @@ fn compile_engine(ctx: &mut Ctx<'_>, id: &str, spanned: &Spanned<EngineDef>, loc
                 }];
                 private_hosts_allowed = true;
             }
-            _ => ctx.problems.push(ConfigProblem::whole_file("<server config>", format!("[engines.{id}] base_url {base:?} is not an http(s) URL"), "write it like \"http://127.0.0.1:9000\"")),
+            _ => ctx.problems.push(ConfigProblem::whole_file(
+                "<server config>",
+                format!("[engines.{id}] base_url {base:?} is not an http(s) URL"),
+                "write it like \"http://127.0.0.1:9000\"",
+            )),
         }
     }
 
@@ -269,7 +302,11 @@ fn compile_html(ctx: &mut Ctx<'_>, id: &str, h: &HtmlDef) -> Option<HtmlParser> 
     let link = ctx.selector(&h.link, id, "link");
     let carry: Vec<_> = h.carry.iter().map(|(name, s)| (name.clone(), ctx.selector(s, id, "carry"))).collect();
     if let Some(rule) = h.unwrap.iter().find(|r| r.query_param.is_none() && r.path_segment.is_none()) {
-        ctx.problem(h.result.span().start, format!("engine {id}: an unwrap rule {rule:?} names neither query_param nor path_segment"), "add query_param = \"…\" or path_segment = \"…\"");
+        ctx.problem(
+            h.result.span().start,
+            format!("engine {id}: an unwrap rule {rule:?} names neither query_param nor path_segment"),
+            "add query_param = \"…\" or path_segment = \"…\"",
+        );
     }
     let unwrap_optional = |o: Option<Option<Selector>>| -> Result<Option<Selector>, ()> {
         match o {

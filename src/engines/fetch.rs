@@ -7,7 +7,14 @@ use super::{Engine, EngineError, EnginePage};
 use crate::outbound::GuardedClient;
 
 /// Fetches and parses one page. `token` and `carried` come from earlier requests (see `search`).
-pub async fn fetch_page(engine: &Engine, client: &GuardedClient, query: &str, page: u32, token: &[(String, String)], carried: &[(String, String)]) -> Result<EnginePage, EngineError> {
+pub async fn fetch_page(
+    engine: &Engine,
+    client: &GuardedClient,
+    query: &str,
+    page: u32,
+    token: &[(String, String)],
+    carried: &[(String, String)],
+) -> Result<EnginePage, EngineError> {
     let request = engine.request.build(query, page, token, carried);
     let response = client.send(&request).await?;
     if !(200..300).contains(&response.status) {

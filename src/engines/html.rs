@@ -99,12 +99,7 @@ impl HtmlParser {
         let title = tidy(&self.text_of(title_el), MAX_TITLE_CHARS);
         let href = element.select(&self.link).find_map(|a| a.value().attr("href"))?;
         let url = unwrap_link(safe_link(href, page_url)?, &self.unwrap)?;
-        let snippet = self
-            .snippet
-            .as_ref()
-            .and_then(|s| element.select(s).next())
-            .map(|el| tidy(&self.text_of(el), MAX_SNIPPET_CHARS))
-            .unwrap_or_default();
+        let snippet = self.snippet.as_ref().and_then(|s| element.select(s).next()).map(|el| tidy(&self.text_of(el), MAX_SNIPPET_CHARS)).unwrap_or_default();
         if title.is_empty() {
             return None;
         }

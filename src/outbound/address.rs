@@ -39,7 +39,12 @@ pub fn is_public_address(ip: IpAddr) -> bool {
                 return is_public_address(IpAddr::V4(v4));
             }
             let first = v6.segments()[0];
-            !(v6.is_loopback() || v6.is_unspecified() || v6.is_multicast() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80 || first == 0x2001 && v6.segments()[1] == 0x0db8)
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || first == 0x2001 && v6.segments()[1] == 0x0db8)
         }
     }
 }
@@ -81,7 +86,9 @@ mod tests {
 
     #[test]
     fn private_and_loopback_addresses_are_not_public() {
-        for ip in ["127.0.0.1", "10.1.2.3", "192.168.0.1", "172.16.5.5", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1"] {
+        for ip in
+            ["127.0.0.1", "10.1.2.3", "192.168.0.1", "172.16.5.5", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1"]
+        {
             assert!(!is_public_address(ip.parse().unwrap()), "{ip}");
         }
         for ip in ["1.1.1.1", "151.101.0.1", "2a00:1450::1"] {

@@ -45,7 +45,12 @@ impl DomainSet {
                             Some(h) => format!("{h} is a public suffix: it would block every site under it; skipped"),
                             None => format!("{entry:?} is not a domain name; skipped"),
                         };
-                        problems.push(ConfigProblem { file: file.to_string(), line: Some(i + 1), what, fix: "one registrable domain per line, e.g. example.com".into() });
+                        problems.push(ConfigProblem {
+                            file: file.to_string(),
+                            line: Some(i + 1),
+                            what,
+                            fix: "one registrable domain per line, e.g. example.com".into(),
+                        });
                     }
                 }
             }

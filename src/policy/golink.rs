@@ -26,7 +26,12 @@ impl LinkSigner {
         let path = data_dir.join(KEY_FILE);
         let bytes = match std::fs::read(&path) {
             Ok(bytes) if bytes.len() == KEY_BYTES => bytes,
-            Ok(_) => return Err(std::io::Error::other(format!("{} is damaged (wrong length); delete it to make a new one (old links stop working)", path.display()))),
+            Ok(_) => {
+                return Err(std::io::Error::other(format!(
+                    "{} is damaged (wrong length); delete it to make a new one (old links stop working)",
+                    path.display()
+                )))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut fresh = vec![0u8; KEY_BYTES];
                 SystemRandom::new().fill(&mut fresh).map_err(|_| std::io::Error::other("no system randomness"))?;

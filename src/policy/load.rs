@@ -58,7 +58,11 @@ fn part(allowlist_dir: &Path, folder: &str, problems: &mut Vec<ConfigProblem>) -
             match std::fs::read_to_string(&path) {
                 Ok(text) => Some(Loaded { relative, shown: path.display().to_string(), text }),
                 Err(e) => {
-                    problems.push(ConfigProblem::whole_file(path.display().to_string(), format!("cannot read it: {e}"), "check the file is readable UTF-8 text"));
+                    problems.push(ConfigProblem::whole_file(
+                        path.display().to_string(),
+                        format!("cannot read it: {e}"),
+                        "check the file is readable UTF-8 text",
+                    ));
                     None
                 }
             }
@@ -120,7 +124,11 @@ pub fn load_policy(allowlist_dir: &Path, walled_garden: bool) -> Result<(Policy,
     let trusted = one("ranking", "trusted.txt");
     let garden = walled_garden.then(|| one("garden", "domains"));
     if garden.as_ref().is_some_and(DomainSet::is_empty) {
-        errors.push(ConfigProblem::whole_file(allowlist_dir.join("garden/domains").display().to_string(), "walled_garden is on but the garden list is empty: pupils would see no results", "add allowed domains to allowlist/garden/domains, or set walled_garden = false"));
+        errors.push(ConfigProblem::whole_file(
+            allowlist_dir.join("garden/domains").display().to_string(),
+            "walled_garden is on but the garden list is empty: pupils would see no results",
+            "add allowed domains to allowlist/garden/domains, or set walled_garden = false",
+        ));
     }
 
     if errors.is_empty() {

@@ -94,7 +94,12 @@ impl TermLists {
             for (line, raw) in entries_of(f.text) {
                 let words = entry_words(raw);
                 if words.is_empty() || raw.contains('*') {
-                    report.errors.push(ConfigProblem { file: f.file.clone(), line: Some(line), what: format!("exception {raw:?} can never match"), fix: "write the word or phrase as a pupil would type it, without *".into() });
+                    report.errors.push(ConfigProblem {
+                        file: f.file.clone(),
+                        line: Some(line),
+                        what: format!("exception {raw:?} can never match"),
+                        fix: "write the word or phrase as a pupil would type it, without *".into(),
+                    });
                     continue;
                 }
                 // "king-smith" is typed both joined and split: keep both spellings.
@@ -138,7 +143,10 @@ impl TermLists {
                 seen.insert(key, Origin { file: f.file.clone(), line });
                 if let Some(i) = lists.exceptions.iter().position(|e| *e == words) {
                     let ex = &exception_origins[i];
-                    report.warnings.push(problem(format!("{raw:?} collides with the exception at {}:{}; the exception wins, so this entry never blocks", ex.file, ex.line), "remove the entry or the exception"));
+                    report.warnings.push(problem(
+                        format!("{raw:?} collides with the exception at {}:{}; the exception wins, so this entry never blocks", ex.file, ex.line),
+                        "remove the entry or the exception",
+                    ));
                 }
                 let index = lists.entries.len();
                 if words.len() == 1 && shape == Shape::Whole {
@@ -307,7 +315,10 @@ mod tests {
     fn lists(terms: &str, exceptions: &str) -> TermLists {
         let mut report = ListReport::default();
         let lists = TermLists::build(
-            &[ListFile { category: "exceptions", file: "exceptions.txt".into(), text: exceptions }, ListFile { category: "sexual", file: "sexual.txt".into(), text: terms }],
+            &[
+                ListFile { category: "exceptions", file: "exceptions.txt".into(), text: exceptions },
+                ListFile { category: "sexual", file: "sexual.txt".into(), text: terms },
+            ],
             &mut report,
         );
         assert!(report.errors.is_empty(), "{:?}", report.errors);
@@ -349,7 +360,10 @@ mod tests {
     fn check_reports_duplicates_collisions_and_bad_entries() {
         let mut report = ListReport::default();
         TermLists::build(
-            &[ListFile { category: "exceptions", file: "exceptions.txt".into(), text: "grass\n" }, ListFile { category: "drugs", file: "drugs.txt".into(), text: "weed\n# c\nweed\ngrass\np*t\n---\n" }],
+            &[
+                ListFile { category: "exceptions", file: "exceptions.txt".into(), text: "grass\n" },
+                ListFile { category: "drugs", file: "drugs.txt".into(), text: "weed\n# c\nweed\ngrass\np*t\n---\n" },
+            ],
             &mut report,
         );
         let text: Vec<String> = report.errors.iter().chain(&report.warnings).map(ToString::to_string).collect();

@@ -81,11 +81,8 @@ pub fn dedupe_key(url: &Url) -> String {
     let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
     let host = host.strip_prefix("www.").unwrap_or(&host);
     let path = url.path().trim_end_matches('/');
-    let mut pairs: Vec<(String, String)> = url
-        .query_pairs()
-        .filter(|(k, _)| !k.starts_with("utm_") && k != "fbclid" && k != "gclid")
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
+    let mut pairs: Vec<(String, String)> =
+        url.query_pairs().filter(|(k, _)| !k.starts_with("utm_") && k != "fbclid" && k != "gclid").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
     pairs.sort();
     let query: Vec<String> = pairs.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
     format!("{host}{}{path}?{}", url.port().map(|p| format!(":{p}")).unwrap_or_default(), query.join("&"))

@@ -127,7 +127,11 @@ impl Store {
         let (reply, done) = oneshot::channel();
         let tx = self.tx.clone();
         // The queue is bounded; waiting for room happens off the async worker.
-        tokio::task::spawn_blocking(move || tx.send(Command::Append(row, Some(reply))).is_ok()).await.ok().filter(|sent| *sent).ok_or(StoreError::WriterGone)?;
+        tokio::task::spawn_blocking(move || tx.send(Command::Append(row, Some(reply))).is_ok())
+            .await
+            .ok()
+            .filter(|sent| *sent)
+            .ok_or(StoreError::WriterGone)?;
         done.await.map_err(|_| StoreError::WriterGone)?.map_err(StoreError::Migration)
     }
 

@@ -24,6 +24,15 @@ pub const STAFF_ENGINES: &[&str] = &["google", "yahoo"];
 /// Shipped engines that are off by definition (no endpoint to search).
 pub const OFF_ENGINES: &[&str] = &["gobubble", "viewpure"];
 
+/// The shipped `allowlist/` compiled with default server settings, loaded once per test binary.
+pub fn shipped_settings() -> &'static Settings {
+    static SETTINGS: std::sync::OnceLock<Settings> = std::sync::OnceLock::new();
+    SETTINGS.get_or_init(|| {
+        let config = ServerConfig { allowlist_dir: repo_dir().join("allowlist"), ..ServerConfig::default() };
+        Settings::from_server_config(config).expect("the shipped allowlist is valid")
+    })
+}
+
 pub fn repo_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -91,7 +100,13 @@ impl TestApp {
 
     /// `GET /search?q=…&page=N&format=json`, returning status and parsed body.
     pub async fn search_json(&self, q: &str, page: u32) -> (u16, serde_json::Value) {
-        let response = self.client.get(format!("{}/search", self.address)).query(&[("q", q), ("page", &page.to_string()), ("format", "json")]).send().await.expect("search");
+        let response = self
+            .client
+            .get(format!("{}/search", self.address))
+            .query(&[("q", q), ("page", &page.to_string()), ("format", "json")])
+            .send()
+            .await
+            .expect("search");
         let status = response.status().as_u16();
         let bytes = response.bytes().await.expect("body");
         (status, serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes))))

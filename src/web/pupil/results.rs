@@ -6,8 +6,8 @@ use maud::{html, Markup};
 
 use crate::search::merge::MergedResult;
 use crate::search::{Query, QueryError, SearchOutcome, Status};
-use crate::web::layout::{message_card, pupil_page, search_box};
 use crate::store::{Activity, ActivityKind};
+use crate::web::layout::{message_card, pupil_page, search_box};
 use crate::web::{paths, AppState};
 
 /// The query string, read leniently: a malformed parameter is treated as absent, never a 400
