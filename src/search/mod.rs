@@ -116,6 +116,16 @@ pub struct SearchOutcome {
     pub category: Option<String>,
     /// How many results the policy dropped, by reason.
     pub filtered: Filtered,
+    /// The rendered page and JSON, made once per cached answer (see `web::pupil::results`).
+    #[serde(skip)]
+    pub rendered: Rendered,
+}
+
+/// Bytes of a rendered answer, built on first use and shared by every later request.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    pub html: std::sync::OnceLock<bytes::Bytes>,
+    pub json: std::sync::OnceLock<bytes::Bytes>,
 }
 
 impl SearchService {
@@ -178,6 +188,7 @@ impl SearchService {
             engines: Vec::new(),
             category: None,
             filtered: Filtered::default(),
+            rendered: Rendered::default(),
         }
     }
 

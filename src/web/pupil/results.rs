@@ -45,10 +45,13 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         Status::Ok | Status::Blocked => StatusCode::OK,
         Status::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     };
+    // The page for a cached answer is rendered once and its bytes shared by later requests.
     if params.json {
-        return HttpResponse::build(status).json(outcome.as_ref());
+        let body = outcome.rendered.json.get_or_init(|| serde_json::to_vec(outcome.as_ref()).unwrap_or_default().into());
+        return HttpResponse::build(status).content_type("application/json").body(body.clone());
     }
-    HttpResponse::build(status).content_type("text/html; charset=utf-8").body(results_page(&outcome).into_string())
+    let body = outcome.rendered.html.get_or_init(|| results_page(&outcome).into_string().into());
+    HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body.clone())
 }
 
 /// Every pupil query goes to the activity log; a refused one is committed before the pupil's
