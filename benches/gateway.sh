@@ -20,8 +20,13 @@ cargo build --release --quiet --bin kidsearch --example fixture_upstream
 
 ./target/release/examples/fixture_upstream "$WORK/kidsearch.toml" "$DELAY" duckduckgo bing simple_wikipedia 2>"$WORK/fixture.log" &
 for _ in $(seq 50); do [ -s "$WORK/kidsearch.toml" ] && break; sleep 0.1; done
+START=$(date +%s%N)
 RUST_LOG=warn ./target/release/kidsearch --config "$WORK/kidsearch.toml" --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" >"$WORK/server.log" 2>&1 &
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+SERVER=$!
+for _ in $(seq 500); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.01; done
+echo "cold start to first answered request: $(( ($(date +%s%N) - START) / 1000000 )) ms"
+rss() { awk '/VmRSS/ { printf "%.1f MB", $2 / 1024 }' "/proc/$SERVER/status"; }
+echo "RSS idle: $(rss)"
 
 URL="http://127.0.0.1:$PORT/search?q=volcanoes"
 curl -sf "$URL" -o "$WORK/page.html"
@@ -30,6 +35,7 @@ echo "cached results page: $(wc -c <"$WORK/page.html") bytes"
 for C in 30 300; do
   echo "--- cached page, $C connections, ${DURATION}s (wrk -t2) ---"
   wrk -t2 -c"$C" -d"${DURATION}s" --latency "$URL" | grep -E 'Requests/sec|Latency  |99%|50%|Non-2xx|Socket errors' || true
+  echo "RSS after this load: $(rss)"
 done
 
 echo "--- live query overhead: 200 distinct uncached queries, 3 engines answering after ${DELAY} ms ---"
