@@ -143,8 +143,10 @@ impl SearchService {
             .max_capacity(engines.all().len() as u64 + 1)
             .expire_after(AnswerExpiry { ok: TOKEN_TTL, failed: Duration::from_secs(config.engine_error_ttl_secs) })
             .build();
+        // Each whole answer also keeps its rendered HTML and JSON (~15 KB together), so this
+        // cache holds fewer entries than the per-engine one to keep memory bounded (~30 MB).
         let outcomes = Cache::builder()
-            .max_capacity(config.cache_capacity)
+            .max_capacity((config.cache_capacity / 5).max(100))
             .expire_after(OutcomeExpiry { ok: Duration::from_secs(config.cache_ttl_secs), degraded: Duration::from_secs(config.engine_error_ttl_secs) })
             .build();
         Ok(SearchService { engines, clients, pages, tokens, outcomes, max_pages: config.max_pages, policy, links })
