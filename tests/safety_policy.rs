@@ -123,6 +123,7 @@ async fn a_refused_query_never_reaches_an_engine_and_is_recorded_for_staff() {
     assert_eq!(body["results"].as_array().map(Vec::len), Some(0));
     let (_, html) = app.search_html("ｐｏｒｎ").await;
     assert!(html.contains("Let's ask a grown-up to help with this search"), "{html}");
+    assert!(!html.to_lowercase().contains("porn") && !html.contains("ｐｏｒｎ"), "the refused words are not shown back: {html}");
 
     assert_eq!(upstream.total_requests("bing") + upstream.total_requests("duckduckgo"), 0, "nothing went upstream");
     let refused = activity(&app, "refused");

@@ -84,8 +84,10 @@ fn invalid_query(params: &Params, e: QueryError) -> HttpResponse {
 }
 
 fn results_page(outcome: &SearchOutcome) -> Markup {
+    // A refused query is not shown back on the screen, where other children can see it.
+    let shown_query = if outcome.status == Status::Blocked { "" } else { outcome.query.as_str() };
     let body = html! {
-        (search_box(&outcome.query))
+        (search_box(shown_query))
         @if outcome.status == Status::Blocked {
             (message_card("🤝", "Let's ask a grown-up to help with this search", "A grown-up can help you find what you are looking for."))
         } @else if outcome.page_limit_reached {
@@ -111,7 +113,7 @@ fn results_page(outcome: &SearchOutcome) -> Markup {
             }
         }
     };
-    pupil_page(&outcome.query, body)
+    pupil_page(if shown_query.is_empty() { "Ask a grown-up" } else { shown_query }, body)
 }
 
 /// One big, plain card: title, short snippet, the site's name. Upstream text is text.
