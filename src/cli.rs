@@ -35,6 +35,63 @@ pub enum Command {
     Serve,
     /// Validate the config and allowlist/ files; name file, line and fix for each problem.
     Check,
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a staff account. The password is read from standard input (a prompt, or a pipe),
+    /// never from the command line, where other users of the machine could see it.
+    Add {
+        /// teacher, dsl (designated safeguarding lead) or admin (ICT technician).
+        #[arg(long, default_value = "teacher")]
+        role: String,
+        /// The name staff sign in with.
+        name: String,
+    },
+}
+
+/// `kidsearch user add --role ROLE NAME`.
+pub fn user(common: &Common, command: &UserCommand) -> i32 {
+    let UserCommand::Add { role, name } = command;
+    let Some(role) = crate::staff::Role::parse(role) else {
+        eprintln!("error: role must be teacher, dsl or admin");
+        return 2;
+    };
+    let settings = match Settings::load(&common.sources()) {
+        Ok(s) => s,
+        Err(problems) => {
+            eprint!("kidsearch cannot read its configuration:\n{problems}");
+            return 1;
+        }
+    };
+    eprint!("Password for {name} (at least {} characters): ", crate::staff::accounts::MIN_PASSWORD_CHARS);
+    let mut password = String::new();
+    if std::io::stdin().read_line(&mut password).is_err() {
+        eprintln!("\nerror: could not read the password from standard input");
+        return 1;
+    }
+    let password = password.trim_end_matches(['\n', '\r']).to_string();
+    eprintln!();
+    let result = tokio::runtime::Runtime::new().map_err(|e| e.to_string()).and_then(|rt| {
+        rt.block_on(async {
+            std::fs::create_dir_all(&settings.server.data_dir).map_err(|e| e.to_string())?;
+            let store = crate::store::Store::open(&settings.server.data_dir).map_err(|e| e.to_string())?;
+            crate::staff::accounts::add_account(&store, name, role, &password).await.map_err(|e| e.to_string())
+        })
+    });
+    match result {
+        Ok(account) => {
+            println!("added {} ({})", account.name, account.role.as_str());
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
 }
 
 impl Common {

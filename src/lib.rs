@@ -10,6 +10,7 @@ pub mod engines;
 pub mod outbound;
 pub mod policy;
 pub mod search;
+pub mod staff;
 pub mod startup;
 pub mod store;
 pub mod web;

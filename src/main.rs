@@ -1,7 +1,7 @@
 //! Thin entry point: parse the command line, set up logs, hand over to the library.
 
 use clap::Parser;
-use kidsearch::cli::{check, Cli, Command};
+use kidsearch::cli::{check, user, Cli, Command};
 use kidsearch::config::Settings;
 use kidsearch::Application;
 use tracing_subscriber::EnvFilter;
@@ -11,6 +11,7 @@ fn main() {
     tracing_subscriber::fmt().with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))).init();
     let code = match cli.command {
         Some(Command::Check) => check(&cli.common),
+        Some(Command::User(ref action)) => user(&cli.common, action),
         Some(Command::Serve) | None => serve(&cli.common),
     };
     std::process::exit(code);

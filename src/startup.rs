@@ -31,13 +31,19 @@ impl Application {
         let links = LinkSigner::load_or_create(&config.data_dir)?;
         let search = SearchService::new(settings.engines, policy.clone(), links.clone(), &config).map_err(std::io::Error::other)?;
         let store = Store::open(&config.data_dir).map_err(std::io::Error::other)?;
-        let state = web::Data::new(AppState { search: Arc::new(search), policy, store, links });
+        let session_key = crate::web::staff::load_session_key(&config.data_dir)?;
+        let state = web::Data::new(AppState { search: Arc::new(search), policy, store: store.clone(), links, login_throttle: Default::default() });
 
         let listener = TcpListener::bind(&config.listen)?;
         let port = listener.local_addr()?.port();
         let workers = if config.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { config.workers };
-        let server =
-            HttpServer::new(move || App::new().wrap(security_headers()).app_data(state.clone()).configure(routes)).workers(workers).listen(listener)?.run();
+        let server = HttpServer::new(move || {
+            let (store, key) = (store.clone(), session_key.clone());
+            App::new().wrap(security_headers()).app_data(state.clone()).configure(move |cfg| crate::web::staff::routes(cfg, store, key)).configure(routes)
+        })
+        .workers(workers)
+        .listen(listener)?
+        .run();
         Ok(Application { port, server })
     }
 

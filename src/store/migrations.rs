@@ -6,8 +6,9 @@ use rusqlite_migration::{Migrations, M};
 
 use super::StoreError;
 
-const MIGRATIONS: &[M<'static>] = &[M::up(
-    "CREATE TABLE activity (
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(
+        "CREATE TABLE activity (
         id INTEGER PRIMARY KEY,
         at_ms INTEGER NOT NULL,
         device TEXT,
@@ -18,7 +19,29 @@ const MIGRATIONS: &[M<'static>] = &[M::up(
     );
     CREATE INDEX activity_at ON activity (at_ms);
     CREATE INDEX activity_kind ON activity (kind, at_ms);",
-)];
+    ),
+    M::up(
+        "CREATE TABLE staff (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        role TEXT NOT NULL CHECK (role IN ('teacher', 'dsl', 'admin')),
+        password_hash TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+    );
+    CREATE TABLE staff_sessions (
+        key TEXT PRIMARY KEY,
+        state TEXT NOT NULL,
+        expires_ms INTEGER NOT NULL
+    );
+    CREATE TABLE security_events (
+        id INTEGER PRIMARY KEY,
+        at_ms INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT,
+        detail TEXT
+    );",
+    ),
+];
 
 pub fn run(conn: &mut Connection) -> Result<(), StoreError> {
     Migrations::from_slice(MIGRATIONS).to_latest(conn).map_err(|e| StoreError::Migration(e.to_string()))

@@ -135,8 +135,9 @@ impl Store {
         done.await.map_err(|_| StoreError::WriterGone)?.map_err(StoreError::Migration)
     }
 
-    /// Runs a read on the writer's connection (sees every committed write).
-    pub async fn read<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<T, rusqlite::Error> + Send + 'static) -> Result<T, StoreError> {
+    /// Runs `f` on the writer's connection and waits for its answer: reads see every committed
+    /// write, and a write made here is committed (autocommit) before the answer comes back.
+    pub async fn call<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<T, rusqlite::Error> + Send + 'static) -> Result<T, StoreError> {
         let (reply, done) = oneshot::channel::<Result<T, String>>();
         let job = Box::new(move |conn: &Connection| {
             let _ = reply.send(f(conn).map_err(|e| e.to_string()));
@@ -148,7 +149,7 @@ impl Store {
 
     /// The latest activity rows, newest first.
     pub async fn recent_activity(&self, limit: usize) -> Result<Vec<Activity>, StoreError> {
-        self.read(move |conn| {
+        self.call(move |conn| {
             let mut stmt = conn.prepare("SELECT at_ms, device, kind, category, query, url FROM activity ORDER BY id DESC LIMIT ?1")?;
             let rows = stmt.query_map(params![limit as i64], |r| {
                 let kind: String = r.get(2)?;

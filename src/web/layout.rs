@@ -54,3 +54,21 @@ pub fn message_card(emoji: &str, heading: &str, text: &str) -> Markup {
         }
     }
 }
+
+/// The frame of staff pages: plain and quick, same stylesheet.
+pub fn staff_page(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en-GB" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " – kidsearch staff" }
+                link rel="stylesheet" href=(paths::STYLESHEET);
+            }
+            body.staff {
+                main { (body) }
+            }
+        }
+    }
+}

@@ -7,6 +7,7 @@ mod assets;
 mod layout;
 pub mod paths;
 mod pupil;
+pub mod staff;
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ use actix_web::{web, HttpResponse};
 use crate::policy::golink::LinkSigner;
 use crate::policy::Policy;
 use crate::search::SearchService;
+use crate::staff::throttle::LoginThrottle;
 use crate::store::Store;
 
 /// Shared state for every handler.
@@ -24,6 +26,7 @@ pub struct AppState {
     pub policy: Arc<Policy>,
     pub store: Store,
     pub links: LinkSigner,
+    pub login_throttle: LoginThrottle,
 }
 
 /// The strict security headers of `../shared/design/security.md`, on every response.

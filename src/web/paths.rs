@@ -25,3 +25,7 @@ pub fn go(url: &str, signature: &str) -> String {
     s.append_pair("s", signature);
     format!("{GO}?{}", s.finish())
 }
+
+pub const STAFF: &str = "/staff";
+pub const STAFF_LOGIN: &str = "/staff/login";
+pub const STAFF_LOGOUT: &str = "/staff/logout";

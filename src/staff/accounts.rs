@@ -1,0 +1,195 @@
+//! Creating staff accounts and checking passwords.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use rusqlite::{params, OptionalExtension};
+
+use crate::store::{now_ms, Store, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Teacher,
+    /// Designated Safeguarding Lead.
+    Dsl,
+    /// The ICT technician.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Teacher => "teacher",
+            Role::Dsl => "dsl",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "teacher" => Some(Role::Teacher),
+            "dsl" => Some(Role::Dsl),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffAccount {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+}
+
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// Passwords people pick first; refused whatever their length.
+const COMMON_PASSWORDS: &[&str] = &[
+    "password1234",
+    "123456789012",
+    "qwertyuiop12",
+    "passwordpassword",
+    "letmein12345",
+    "welcome12345",
+    "iloveyou1234",
+    "administrator",
+    "changeme1234",
+    "schoolschool",
+    "teacher12345",
+    "password123!",
+    "qwertyqwerty",
+    "abcdefghijkl",
+    "111111111111",
+    "000000000000",
+    "1q2w3e4r5t6y",
+];
+
+/// Why a new password is not acceptable.
+pub fn check_new_password(password: &str, name: &str) -> Result<(), String> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(format!("the password must be at least {MIN_PASSWORD_CHARS} characters"));
+    }
+    let lower = password.to_lowercase();
+    if COMMON_PASSWORDS.contains(&lower.as_str()) || lower.contains(&name.to_lowercase()) {
+        return Err("the password is too easy to guess (a common password, or it contains the name)".into());
+    }
+    Ok(())
+}
+
+/// argon2id with OWASP's recommended minimum (m = 19 MiB, t = 2, p = 1).
+fn hasher() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let salt = SaltString::generate(&mut OsRng);
+    hasher().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| hasher().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+/// A stored hash to verify against when the name is unknown, so both cases take as long.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("not-a-real-password-at-all").unwrap_or_default())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AddUserError {
+    #[error("{0}")]
+    Password(String),
+    #[error("a staff account named {0:?} already exists")]
+    Exists(String),
+    #[error("the name must be 1 to 64 letters, digits, spaces, dots or dashes")]
+    BadName,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub async fn add_account(store: &Store, name: &str, role: Role, password: &str) -> Result<StaffAccount, AddUserError> {
+    let name = name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 64 || !name.chars().all(|c| c.is_alphanumeric() || " .-_'".contains(c)) {
+        return Err(AddUserError::BadName);
+    }
+    check_new_password(password, &name).map_err(AddUserError::Password)?;
+    let hash = hash_password(password).map_err(AddUserError::Password)?;
+    let inserted = {
+        let name = name.clone();
+        store
+            .call(move |conn| {
+                let n = conn.execute(
+                    "INSERT INTO staff (name, role, password_hash, created_ms) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO NOTHING",
+                    params![name, role.as_str(), hash, now_ms()],
+                )?;
+                Ok((n == 1).then(|| conn.last_insert_rowid()))
+            })
+            .await?
+    };
+    let id = inserted.ok_or_else(|| AddUserError::Exists(name.clone()))?;
+    security_event(store, "account_created", Some(&name), Some(role.as_str())).await;
+    Ok(StaffAccount { id, name, role })
+}
+
+/// The account and its password hash, by name (case-insensitive).
+pub async fn find_account(store: &Store, name: &str) -> Result<Option<(StaffAccount, String)>, StoreError> {
+    let name = name.trim().to_string();
+    store
+        .call(move |conn| {
+            conn.query_row("SELECT id, name, role, password_hash FROM staff WHERE name = ?1", params![name], |r| {
+                let role: String = r.get(2)?;
+                Ok((StaffAccount { id: r.get(0)?, name: r.get(1)?, role: Role::parse(&role).unwrap_or(Role::Teacher) }, r.get::<_, String>(3)?))
+            })
+            .optional()
+        })
+        .await
+}
+
+pub async fn account_by_id(store: &Store, id: i64) -> Result<Option<StaffAccount>, StoreError> {
+    store
+        .call(move |conn| {
+            conn.query_row("SELECT id, name, role FROM staff WHERE id = ?1", params![id], |r| {
+                let role: String = r.get(2)?;
+                Ok(StaffAccount { id: r.get(0)?, name: r.get(1)?, role: Role::parse(&role).unwrap_or(Role::Teacher) })
+            })
+            .optional()
+        })
+        .await
+}
+
+/// Logins, failures, lockouts and account changes, for admins. Never passwords.
+pub async fn security_event(store: &Store, kind: &str, name: Option<&str>, detail: Option<&str>) {
+    let (kind, name, detail) = (kind.to_string(), name.map(str::to_string), detail.map(str::to_string));
+    let result = store
+        .call(move |conn| {
+            conn.execute("INSERT INTO security_events (at_ms, kind, name, detail) VALUES (?1, ?2, ?3, ?4)", params![now_ms(), kind, name, detail])
+        })
+        .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, "could not record a security event");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_against_their_own_hash() {
+        let hash = hash_password("correct horse battery").unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("correct horse batterY", &hash));
+    }
+
+    #[test]
+    fn weak_passwords_are_refused() {
+        assert!(check_new_password("short", "amy").is_err());
+        assert!(check_new_password("Password1234", "amy").is_err());
+        assert!(check_new_password("amy-amy-amy-amy", "amy").is_err());
+        assert!(check_new_password("plum tree under snow", "amy").is_ok());
+    }
+}

@@ -1,0 +1,84 @@
+//! Staff sessions stored server-side in SQLite, behind actix-session's `SessionStore`, so a
+//! logout (or an admin) ends a session for real and sessions survive a restart.
+
+use std::collections::HashMap;
+
+use actix_session::storage::{generate_session_key, LoadError, SaveError, SessionKey, SessionStore, UpdateError};
+use actix_web::cookie::time::Duration;
+use rusqlite::{params, OptionalExtension};
+
+use crate::store::{now_ms, Store};
+
+#[derive(Clone)]
+pub struct SqliteSessionStore {
+    store: Store,
+}
+
+impl SqliteSessionStore {
+    pub fn new(store: Store) -> Self {
+        SqliteSessionStore { store }
+    }
+}
+
+fn expires(ttl: &Duration) -> i64 {
+    now_ms() + ttl.whole_milliseconds() as i64
+}
+
+impl SessionStore for SqliteSessionStore {
+    async fn load(&self, session_key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
+        let key = session_key.as_ref().to_string();
+        let state: Option<String> = self
+            .store
+            .call(move |conn| {
+                conn.query_row("SELECT state FROM staff_sessions WHERE key = ?1 AND expires_ms > ?2", params![key, now_ms()], |r| r.get(0)).optional()
+            })
+            .await
+            .map_err(|e| LoadError::Other(anyhow::anyhow!(e)))?;
+        state.map(|s| serde_json::from_str(&s).map_err(|e| LoadError::Deserialization(anyhow::anyhow!(e)))).transpose()
+    }
+
+    async fn save(&self, state: HashMap<String, String>, ttl: &Duration) -> Result<SessionKey, SaveError> {
+        let json = serde_json::to_string(&state).map_err(|e| SaveError::Serialization(anyhow::anyhow!(e)))?;
+        let key = generate_session_key();
+        let (k, until) = (key.as_ref().to_string(), expires(ttl));
+        self.store
+            .call(move |conn| {
+                // Expired sessions are swept whenever a new one starts.
+                conn.execute("DELETE FROM staff_sessions WHERE expires_ms <= ?1", params![now_ms()])?;
+                conn.execute("INSERT INTO staff_sessions (key, state, expires_ms) VALUES (?1, ?2, ?3)", params![k, json, until])
+            })
+            .await
+            .map_err(|e| SaveError::Other(anyhow::anyhow!(e)))?;
+        Ok(key)
+    }
+
+    async fn update(&self, session_key: SessionKey, state: HashMap<String, String>, ttl: &Duration) -> Result<SessionKey, UpdateError> {
+        let json = serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(anyhow::anyhow!(e)))?;
+        let (k, until) = (session_key.as_ref().to_string(), expires(ttl));
+        let updated = self
+            .store
+            .call(move |conn| {
+                conn.execute("UPDATE staff_sessions SET state = ?2, expires_ms = ?3 WHERE key = ?1 AND expires_ms > ?4", params![k, json, until, now_ms()])
+            })
+            .await
+            .map_err(|e| UpdateError::Other(anyhow::anyhow!(e)))?;
+        if updated == 1 {
+            Ok(session_key)
+        } else {
+            // The session was ended meanwhile: start a new one rather than revive it.
+            self.save(state, ttl).await.map_err(|e| UpdateError::Other(anyhow::anyhow!(e.to_string())))
+        }
+    }
+
+    async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
+        let (k, until) = (session_key.as_ref().to_string(), expires(ttl));
+        self.store.call(move |conn| conn.execute("UPDATE staff_sessions SET expires_ms = ?2 WHERE key = ?1", params![k, until])).await?;
+        Ok(())
+    }
+
+    async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {
+        let k = session_key.as_ref().to_string();
+        self.store.call(move |conn| conn.execute("DELETE FROM staff_sessions WHERE key = ?1", params![k])).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,175 @@
+//! Staff accounts through the real server: the CLI creates an account, staff sign in and out,
+//! CSRF is required, failures are throttled, pupils never reach staff pages.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use common::{spawn_app_with, test_config, FixtureUpstream, TestApp};
+
+const PASSWORD: &str = "plum tree under snow";
+
+fn add_user(data_dir: &std::path::Path, role: &str, name: &str, password: &str) -> (i32, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kidsearch"))
+        .args(["--data-dir", data_dir.to_str().expect("path"), "user", "add", "--role", role, name])
+        .current_dir(common::repo_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run kidsearch user add");
+    writeln!(child.stdin.take().expect("stdin"), "{password}").expect("write password");
+    let out = child.wait_with_output().expect("wait");
+    (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+/// A browser's view: the session cookie it holds.
+struct Browser<'a> {
+    app: &'a TestApp,
+    cookie: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Browser { app, cookie: None }
+    }
+
+    fn keep_cookie(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all("set-cookie") {
+            let text = value.to_str().unwrap_or_default();
+            let pair = text.split(';').next().unwrap_or_default().to_string();
+            self.cookie = if pair.ends_with('=') { None } else { Some(pair) };
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> reqwest::Response {
+        let mut req = self.app.client.get(format!("{}{}", self.app.address, path));
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        let response = req.send().await.expect("get");
+        self.keep_cookie(&response);
+        response
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let mut req = self.app.client.post(format!("{}{}", self.app.address, path)).header("content-type", "application/x-www-form-urlencoded").body(body);
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        let response = req.send().await.expect("post");
+        self.keep_cookie(&response);
+        response
+    }
+
+    /// The CSRF token in the page's form.
+    async fn csrf_from(&mut self, path: &str) -> String {
+        let html = self.get(path).await.text().await.expect("page");
+        let start = html.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
+        html[start..].split('"').next().expect("token").to_string()
+    }
+
+    async fn sign_in(&mut self, name: &str, password: &str) -> reqwest::Response {
+        let csrf = self.csrf_from("/staff/login").await;
+        self.post("/staff/login", &[("csrf", &csrf), ("name", name), ("password", password)]).await
+    }
+}
+
+async fn app_with_teacher() -> (FixtureUpstream, TestApp) {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let config = test_config(&upstream);
+    let (code, out) = add_user(&config.data_dir, "teacher", "Mr Oak", PASSWORD);
+    assert_eq!(code, 0, "{out}");
+    let app = spawn_app_with(config).await;
+    (upstream, app)
+}
+
+#[tokio::test]
+async fn a_teacher_signs_in_with_a_hardened_cookie_and_signs_out_for_real() {
+    let (_upstream, app) = app_with_teacher().await;
+    let mut browser = Browser::new(&app);
+
+    let response = browser.sign_in("mr oak", PASSWORD).await;
+    assert_eq!(response.status(), 303);
+    let set_cookie = response.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"), "{set_cookie}");
+
+    let home = browser.get("/staff").await;
+    assert_eq!(home.status(), 200);
+    assert!(home.text().await.expect("page").contains("Signed in as <strong>Mr Oak</strong> (teacher)"));
+
+    let stolen = browser.cookie.clone();
+    let csrf = browser.csrf_from("/staff").await;
+    assert_eq!(browser.post("/staff/logout", &[("csrf", &csrf)]).await.status(), 303);
+    // The old cookie, replayed after logout, is worthless: the session is gone server-side.
+    let mut thief = Browser { app: &app, cookie: stolen };
+    let replay = thief.get("/staff").await;
+    assert_eq!(replay.status(), 303);
+    assert_eq!(replay.headers().get("location").and_then(|v| v.to_str().ok()), Some("/staff/login"));
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_name_get_the_same_answer() {
+    let (_upstream, app) = app_with_teacher().await;
+    let mut a = Browser::new(&app);
+    let wrong = a.sign_in("Mr Oak", "not the password at all").await;
+    let mut b = Browser::new(&app);
+    let unknown = b.sign_in("Nobody Here", "not the password at all").await;
+    assert_eq!(wrong.status(), 401);
+    assert_eq!(unknown.status(), 401);
+    let (w, u) = (wrong.text().await.expect("page"), unknown.text().await.expect("page"));
+    let message = "That name or password is not right.";
+    assert!(w.contains(message) && u.contains(message));
+    assert_eq!(a.get("/staff").await.status(), 303, "not signed in");
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_even_for_the_right_password() {
+    let (_upstream, app) = app_with_teacher().await;
+    let mut browser = Browser::new(&app);
+    for _ in 0..5 {
+        browser.sign_in("Mr Oak", "guessing guessing").await;
+    }
+    let locked = browser.sign_in("Mr Oak", PASSWORD).await;
+    assert_eq!(locked.status(), 429);
+    assert!(locked.text().await.expect("page").contains("Too many attempts"));
+    assert_eq!(browser.get("/staff").await.status(), 303);
+}
+
+#[tokio::test]
+async fn a_login_without_the_csrf_token_is_refused() {
+    let (_upstream, app) = app_with_teacher().await;
+    let mut browser = Browser::new(&app);
+    browser.get("/staff/login").await;
+    let response = browser.post("/staff/login", &[("name", "Mr Oak"), ("password", PASSWORD)]).await;
+    assert_eq!(response.status(), 403);
+    let forged = browser.post("/staff/login", &[("csrf", "00000000000000000000000000000000"), ("name", "Mr Oak"), ("password", PASSWORD)]).await;
+    assert_eq!(forged.status(), 403);
+    assert_eq!(browser.get("/staff").await.status(), 303, "not signed in");
+}
+
+#[tokio::test]
+async fn a_pupil_device_gets_the_login_page_never_staff_data() {
+    let (_upstream, app) = app_with_teacher().await;
+    let response = app.get("/staff").await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers().get("location").and_then(|v| v.to_str().ok()), Some("/staff/login"));
+    let login = app.get("/staff/login").await.text().await.expect("page");
+    assert!(login.contains("Staff sign in") && !login.contains("Mr Oak"));
+    // Pupil pages set no staff cookie at all.
+    assert!(app.get("/search?q=volcanoes").await.headers().get("set-cookie").is_none());
+}
+
+#[test]
+fn the_cli_refuses_weak_passwords_and_duplicate_names() {
+    let dir = common::temp_dir("users");
+    assert_eq!(add_user(&dir, "admin", "Ms Ada", "short").0, 1);
+    assert_eq!(add_user(&dir, "admin", "Ms Ada", "password1234").0, 1);
+    assert_eq!(add_user(&dir, "admin", "Ms Ada", PASSWORD).0, 0);
+    let (code, out) = add_user(&dir, "teacher", "ms ada", PASSWORD);
+    assert_eq!(code, 1);
+    assert!(out.contains("already exists"), "{out}");
+    assert_eq!(add_user(&dir, "headteacher", "Someone", PASSWORD).0, 2, "unknown role");
+}
