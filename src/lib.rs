@@ -4,7 +4,9 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod approvals;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod engines;
 pub mod outbound;

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 
+use crate::approvals::Approvals;
+use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::policy::golink::LinkSigner;
 use crate::search::SearchService;
@@ -21,6 +23,11 @@ pub struct Application {
 
 impl Application {
     pub fn build(settings: Settings) -> std::io::Result<Application> {
+        Application::build_with_clock(settings, Arc::new(SystemClock))
+    }
+
+    /// As `build`, with the clock the server reads (tests move it across a school day's end).
+    pub fn build_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> std::io::Result<Application> {
         let config = settings.server;
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| std::io::Error::new(e.kind(), format!("cannot create data dir {}: {e}", config.data_dir.display())))?;
@@ -32,7 +39,16 @@ impl Application {
         let search = SearchService::new(settings.engines, policy.clone(), links.clone(), &config).map_err(std::io::Error::other)?;
         let store = Store::open(&config.data_dir).map_err(std::io::Error::other)?;
         let session_key = crate::web::staff::load_session_key(&config.data_dir)?;
-        let state = web::Data::new(AppState { search: Arc::new(search), policy, store: store.clone(), links, login_throttle: Default::default() });
+        let approvals = Arc::new(Approvals::new(store.clone(), clock, &config.time_zone).map_err(std::io::Error::other)?);
+        let state = web::Data::new(AppState {
+            search: Arc::new(search),
+            policy,
+            store: store.clone(),
+            links,
+            login_throttle: Default::default(),
+            approvals,
+            pupil_live_search: config.pupil_live_search,
+        });
 
         let listener = TcpListener::bind(&config.listen)?;
         let port = listener.local_addr()?.port();

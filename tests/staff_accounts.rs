@@ -3,79 +3,11 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-use common::{spawn_app_with, test_config, FixtureUpstream, TestApp};
+use common::{spawn_app_with, test_config, Browser, FixtureUpstream, TestApp};
 
 const PASSWORD: &str = "plum tree under snow";
 
-fn add_user(data_dir: &std::path::Path, role: &str, name: &str, password: &str) -> (i32, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kidsearch"))
-        .args(["--data-dir", data_dir.to_str().expect("path"), "user", "add", "--role", role, name])
-        .current_dir(common::repo_dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run kidsearch user add");
-    writeln!(child.stdin.take().expect("stdin"), "{password}").expect("write password");
-    let out = child.wait_with_output().expect("wait");
-    (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
-}
-
-/// A browser's view: the session cookie it holds.
-struct Browser<'a> {
-    app: &'a TestApp,
-    cookie: Option<String>,
-}
-
-impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
-        Browser { app, cookie: None }
-    }
-
-    fn keep_cookie(&mut self, response: &reqwest::Response) {
-        for value in response.headers().get_all("set-cookie") {
-            let text = value.to_str().unwrap_or_default();
-            let pair = text.split(';').next().unwrap_or_default().to_string();
-            self.cookie = if pair.ends_with('=') { None } else { Some(pair) };
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> reqwest::Response {
-        let mut req = self.app.client.get(format!("{}{}", self.app.address, path));
-        if let Some(c) = &self.cookie {
-            req = req.header("cookie", c);
-        }
-        let response = req.send().await.expect("get");
-        self.keep_cookie(&response);
-        response
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
-        let mut req = self.app.client.post(format!("{}{}", self.app.address, path)).header("content-type", "application/x-www-form-urlencoded").body(body);
-        if let Some(c) = &self.cookie {
-            req = req.header("cookie", c);
-        }
-        let response = req.send().await.expect("post");
-        self.keep_cookie(&response);
-        response
-    }
-
-    /// The CSRF token in the page's form.
-    async fn csrf_from(&mut self, path: &str) -> String {
-        let html = self.get(path).await.text().await.expect("page");
-        let start = html.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
-        html[start..].split('"').next().expect("token").to_string()
-    }
-
-    async fn sign_in(&mut self, name: &str, password: &str) -> reqwest::Response {
-        let csrf = self.csrf_from("/staff/login").await;
-        self.post("/staff/login", &[("csrf", &csrf), ("name", name), ("password", password)]).await
-    }
-}
+use common::add_user;
 
 async fn app_with_teacher() -> (FixtureUpstream, TestApp) {
     let upstream = FixtureUpstream::start(&["bing"]).await;

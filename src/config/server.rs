@@ -36,6 +36,10 @@ pub struct ServerConfig {
     pub workers: usize,
     /// Walled-garden mode: pupils see only results from `allowlist/garden/domains`.
     pub walled_garden: bool,
+    /// false: pupils may only use searches a teacher approved today (the strictest setting).
+    pub pupil_live_search: bool,
+    /// The school's time zone: approvals end at midnight here.
+    pub time_zone: String,
     /// Local settings per engine id from `engines.toml`.
     pub engines: BTreeMap<String, EngineOverride>,
 }
@@ -68,6 +72,8 @@ impl Default for ServerConfig {
             user_agent: concat!("kidsearch/", env!("CARGO_PKG_VERSION"), " (school search gateway)").to_string(),
             workers: 0,
             walled_garden: false,
+            pupil_live_search: true,
+            time_zone: "Europe/London".to_string(),
             engines: BTreeMap::new(),
         }
     }
@@ -104,6 +110,13 @@ impl ServerConfig {
         }
         if self.max_upstream_bytes < 1024 {
             problems.push(ConfigProblem::whole_file(&file, "max_upstream_bytes is too small to hold a results page", "use at least 262144"));
+        }
+        if jiff::tz::TimeZone::get(&self.time_zone).is_err() {
+            problems.push(ConfigProblem::whole_file(
+                &file,
+                format!("time_zone = {:?} is not a known time zone", self.time_zone),
+                "use an IANA name such as \"Europe/London\"",
+            ));
         }
         if problems.is_empty() {
             Ok(())

@@ -28,6 +28,33 @@ pub struct MergedResult {
     score: f64,
 }
 
+impl MergedResult {
+    /// A result served from a teacher's frozen approval.
+    pub fn from_frozen(f: &crate::approvals::FrozenResult, go: String) -> MergedResult {
+        MergedResult {
+            title: f.title.clone(),
+            url: f.url.clone(),
+            snippet: f.snippet.clone(),
+            engines: f.engines.clone(),
+            site: f.site.clone(),
+            host: String::new(),
+            go,
+            score: 0.0,
+        }
+    }
+
+    /// The result as it is frozen into an approval.
+    pub fn to_frozen(&self) -> crate::approvals::FrozenResult {
+        crate::approvals::FrozenResult {
+            title: self.title.clone(),
+            url: self.url.clone(),
+            snippet: self.snippet.clone(),
+            site: self.site.clone(),
+            engines: self.engines.clone(),
+        }
+    }
+}
+
 /// One engine's answer for merging.
 pub struct EngineAnswer<'a> {
     pub engine: &'a str,

@@ -86,6 +86,9 @@ impl Expiry<(String, u32), Arc<SearchOutcome>> for OutcomeExpiry {
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Ok,
+    /// `pupil_live_search = false` and no approved search matches: ask the teacher.
+    #[serde(rename = "approved_only")]
+    ApprovedOnly,
     /// Refused by the safety policy; nothing was fetched.
     Blocked,
     Unavailable,
@@ -116,6 +119,11 @@ pub struct SearchOutcome {
     pub category: Option<String>,
     /// How many results the policy dropped, by reason.
     pub filtered: Filtered,
+    /// Served from a teacher's approved, frozen copy (no engine was asked).
+    pub approved: bool,
+    /// The class the approval is for; `null` for the whole school. Only when `approved`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_by_class: Option<Option<String>>,
     /// The rendered page and JSON, made once per cached answer (see `web::pupil::results`).
     #[serde(skip)]
     pub rendered: Rendered,
@@ -156,6 +164,10 @@ impl SearchService {
         &self.engines
     }
 
+    pub fn links(&self) -> &LinkSigner {
+        &self.links
+    }
+
     pub fn max_pages(&self) -> u32 {
         self.max_pages
     }
@@ -179,7 +191,7 @@ impl SearchService {
             .await
     }
 
-    fn empty_outcome(&self, query: &Query, page: u32) -> SearchOutcome {
+    pub fn empty_outcome(&self, query: &Query, page: u32) -> SearchOutcome {
         SearchOutcome {
             status: Status::Ok,
             query: query.as_str().to_string(),
@@ -190,14 +202,32 @@ impl SearchService {
             engines: Vec::new(),
             category: None,
             filtered: Filtered::default(),
+            approved: false,
+            approved_by_class: None,
             rendered: Rendered::default(),
         }
     }
 
     /// Asks every ready pupil engine for the page concurrently, merges, applies the policy.
-    async fn fetch_and_merge(&self, query: &Query, mut outcome: SearchOutcome) -> SearchOutcome {
-        let page = outcome.page;
+    async fn fetch_and_merge(&self, query: &Query, outcome: SearchOutcome) -> SearchOutcome {
         let chosen: Vec<usize> = self.engines.for_pupils().map(|(i, _)| i).collect();
+        self.merge_engines(&chosen, query, outcome).await
+    }
+
+    /// A teacher's pre-run: the same pipeline as a pupil's search (policy included) through the
+    /// engines the teacher picked, which may include staff-only general engines. Not cached as a
+    /// whole (each engine's answer is), and never offered to pupils except as a frozen approval.
+    pub async fn prerun(&self, engine_ids: &[String], query: &Query, page: u32) -> SearchOutcome {
+        let outcome = self.empty_outcome(query, page.max(1));
+        if let Some(category) = self.policy.check_query(query) {
+            return SearchOutcome { status: Status::Blocked, category: Some(category.to_string()), ..outcome };
+        }
+        let chosen: Vec<usize> = self.engines.all().iter().enumerate().filter(|(_, e)| e.is_ready() && engine_ids.contains(&e.id)).map(|(i, _)| i).collect();
+        self.merge_engines(&chosen, query, outcome).await
+    }
+
+    async fn merge_engines(&self, chosen: &[usize], query: &Query, mut outcome: SearchOutcome) -> SearchOutcome {
+        let page = outcome.page;
         let answers = join_all(chosen.iter().map(|&i| self.engine_page(i, query, page))).await;
 
         let all = self.engines.all();

@@ -41,6 +41,25 @@ const MIGRATIONS: &[M<'static>] = &[
         detail TEXT
     );",
     ),
+    M::up(
+        "CREATE TABLE approvals (
+        id INTEGER PRIMARY KEY,
+        query_key TEXT NOT NULL,
+        query TEXT NOT NULL,
+        picture TEXT,
+        class TEXT,
+        max_pages INTEGER NOT NULL,
+        engines TEXT NOT NULL,
+        hidden TEXT NOT NULL,
+        approved_by INTEGER NOT NULL REFERENCES staff (id),
+        school_day TEXT NOT NULL,
+        expires_ms INTEGER NOT NULL,
+        withdrawn_ms INTEGER,
+        created_ms INTEGER NOT NULL,
+        frozen TEXT NOT NULL
+    );
+    CREATE INDEX approvals_live ON approvals (query_key, expires_ms);",
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<(), StoreError> {

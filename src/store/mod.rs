@@ -70,6 +70,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("database migration failed: {0}")]
     Migration(String),
+    #[error("database error: {0}")]
+    Query(String),
     #[error("the database writer has stopped")]
     WriterGone,
 }
@@ -132,7 +134,7 @@ impl Store {
             .ok()
             .filter(|sent| *sent)
             .ok_or(StoreError::WriterGone)?;
-        done.await.map_err(|_| StoreError::WriterGone)?.map_err(StoreError::Migration)
+        done.await.map_err(|_| StoreError::WriterGone)?.map_err(StoreError::Query)
     }
 
     /// Runs `f` on the writer's connection and waits for its answer: reads see every committed
@@ -144,7 +146,7 @@ impl Store {
         });
         let tx = self.tx.clone();
         tokio::task::spawn_blocking(move || tx.send(Command::Read(job)).is_ok()).await.ok().filter(|sent| *sent).ok_or(StoreError::WriterGone)?;
-        done.await.map_err(|_| StoreError::WriterGone)?.map_err(StoreError::Migration)
+        done.await.map_err(|_| StoreError::WriterGone)?.map_err(StoreError::Query)
     }
 
     /// The latest activity rows, newest first.

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{web, HttpResponse};
 
+use crate::approvals::Approvals;
 use crate::policy::golink::LinkSigner;
 use crate::policy::Policy;
 use crate::search::SearchService;
@@ -27,6 +28,9 @@ pub struct AppState {
     pub store: Store,
     pub links: LinkSigner,
     pub login_throttle: LoginThrottle,
+    pub approvals: Arc<Approvals>,
+    /// false: pupils may only use approved searches.
+    pub pupil_live_search: bool,
 }
 
 /// The strict security headers of `../shared/design/security.md`, on every response.

@@ -29,3 +29,5 @@ pub fn go(url: &str, signature: &str) -> String {
 pub const STAFF: &str = "/staff";
 pub const STAFF_LOGIN: &str = "/staff/login";
 pub const STAFF_LOGOUT: &str = "/staff/logout";
+pub const STAFF_PRERUN: &str = "/staff/prerun";
+pub const STAFF_APPROVALS: &str = "/staff/approvals";

@@ -11,6 +11,12 @@ use kidsearch::Application;
 
 pub use fixture::{FixtureUpstream, Scenario};
 
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use kidsearch::clock::Clock;
+
 /// A running kidsearch with a client to talk to it.
 pub struct TestApp {
     pub address: String,
@@ -131,4 +137,83 @@ pub fn engine_states(body: &serde_json::Value) -> (Vec<String>, Vec<(String, Str
         }
     }
     (ok, failed)
+}
+
+/// Starts the app with a clock the test controls.
+pub async fn spawn_app_with_clock(config: ServerConfig, clock: Arc<dyn Clock>) -> TestApp {
+    let data_dir = config.data_dir.clone();
+    let settings = Settings::from_server_config(config).expect("test config is valid");
+    let app = Application::build_with_clock(settings, clock).expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    TestApp { address, client, data_dir }
+}
+
+/// `kidsearch user add` through the real CLI, the password on stdin.
+pub fn add_user(data_dir: &std::path::Path, role: &str, name: &str, password: &str) -> (i32, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kidsearch"))
+        .args(["--data-dir", data_dir.to_str().expect("path"), "user", "add", "--role", role, name])
+        .current_dir(repo_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run kidsearch user add");
+    writeln!(child.stdin.take().expect("stdin"), "{password}").expect("write password");
+    let out = child.wait_with_output().expect("wait");
+    (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+/// A browser's view: the session cookie it holds.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub cookie: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(app: &'a TestApp) -> Self {
+        Browser { app, cookie: None }
+    }
+
+    fn keep_cookie(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all("set-cookie") {
+            let text = value.to_str().unwrap_or_default();
+            let pair = text.split(';').next().unwrap_or_default().to_string();
+            self.cookie = if pair.ends_with('=') { None } else { Some(pair) };
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> reqwest::Response {
+        let mut req = self.app.client.get(format!("{}{}", self.app.address, path));
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        let response = req.send().await.expect("get");
+        self.keep_cookie(&response);
+        response
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let mut req = self.app.client.post(format!("{}{}", self.app.address, path)).header("content-type", "application/x-www-form-urlencoded").body(body);
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        let response = req.send().await.expect("post");
+        self.keep_cookie(&response);
+        response
+    }
+
+    /// The CSRF token in the page's form.
+    pub async fn csrf_from(&mut self, path: &str) -> String {
+        let html = self.get(path).await.text().await.expect("page");
+        let start = html.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
+        html[start..].split('"').next().expect("token").to_string()
+    }
+
+    pub async fn sign_in(&mut self, name: &str, password: &str) -> reqwest::Response {
+        let csrf = self.csrf_from("/staff/login").await;
+        self.post("/staff/login", &[("csrf", &csrf), ("name", name), ("password", password)]).await
+    }
 }

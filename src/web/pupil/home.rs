@@ -1,15 +1,36 @@
-//! `/`: one big search box, a friendly name and picture, nothing else to get lost in.
+//! `/`: one big search box, a friendly name and picture, and the "Today's searches" board of
+//! teacher-approved searches as big picture buttons, for children who cannot yet spell.
 
-use actix_web::HttpResponse;
+use actix_web::{web, HttpResponse};
 use maud::html;
 
 use crate::web::layout::{pupil_page, search_box};
+use crate::web::{paths, AppState};
 
-pub async fn page() -> HttpResponse {
+pub async fn page(state: web::Data<AppState>) -> HttpResponse {
+    let mut today = state.approvals.today().await;
+    // A search approved twice (renewed) shows once.
+    let mut seen = std::collections::HashSet::new();
+    today.retain(|a| seen.insert(a.query_key.clone()));
     let body = html! {
         section.home {
             h1 { "Let's find out!" }
             (search_box(""))
+        }
+        @if !today.is_empty() {
+            section.board aria-labelledby="today" {
+                h2 #today { "Today's searches" }
+                ul.board-buttons {
+                    @for a in &today {
+                        li {
+                            a.board-button href=(paths::search(&a.query, 1)) {
+                                @if let Some(p) = &a.picture { span.picture aria-hidden="true" { (p) } }
+                                span.words { (a.query) }
+                            }
+                        }
+                    }
+                }
+            }
         }
     };
     HttpResponse::Ok().content_type("text/html; charset=utf-8").body(pupil_page("Search", body).into_string())

@@ -4,6 +4,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::{html, Markup};
 
+use std::sync::Arc;
+
+use crate::approvals::Approval;
 use crate::search::merge::MergedResult;
 use crate::search::{Query, QueryError, SearchOutcome, Status};
 use crate::store::{Activity, ActivityKind};
@@ -39,10 +42,19 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         Ok(q) => q,
         Err(e) => return invalid_query(&params, e),
     };
-    let outcome = state.search.live_search(&query, params.page).await;
+    // A teacher's approved search wins: pupils get the frozen copy, no engine is asked.
+    let outcome = if let Some(approval) = state.approvals.live_for(&query.key()).await {
+        Arc::new(from_approval(&state, &query, &approval, params.page))
+    } else if !state.pupil_live_search {
+        let mut outcome = state.search.empty_outcome(&query, params.page);
+        outcome.status = Status::ApprovedOnly;
+        Arc::new(outcome)
+    } else {
+        state.search.live_search(&query, params.page).await
+    };
     record(&state, &outcome).await;
     let status = match outcome.status {
-        Status::Ok | Status::Blocked => StatusCode::OK,
+        Status::Ok | Status::Blocked | Status::ApprovedOnly => StatusCode::OK,
         Status::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     };
     // The page for a cached answer is rendered once and its bytes shared by later requests.
@@ -54,11 +66,29 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body.clone())
 }
 
-/// Every pupil query goes to the activity log; a refused one is committed before the pupil's
+/// The page of a frozen approval, with its own page limit enforced here.
+fn from_approval(state: &AppState, query: &Query, approval: &Approval, page: u32) -> SearchOutcome {
+    let mut outcome = state.search.empty_outcome(query, page);
+    outcome.query = approval.query.clone();
+    outcome.max_pages = approval.max_pages;
+    outcome.page_limit_reached = page > approval.max_pages;
+    outcome.approved = true;
+    outcome.approved_by_class = Some(approval.class.clone());
+    if !outcome.page_limit_reached {
+        if let Some(results) = approval.pages.get(page as usize - 1) {
+            let links = state.search.links();
+            outcome.results = results.iter().map(|f| MergedResult::from_frozen(f, links.go_link(&f.url))).collect();
+        }
+    }
+    outcome
+}
+
+/// Every pupil query goes to the activity log (approved ones with the category "approved"); a refused one is committed before the pupil's
 /// page is sent (staff must be able to see every attempt to reach blocked material).
 async fn record(state: &AppState, outcome: &SearchOutcome) {
     let kind = if outcome.status == Status::Blocked { ActivityKind::Refused } else { ActivityKind::Query };
-    let row = Activity { category: outcome.category.clone(), query: Some(outcome.query.clone()), ..Activity::now(kind) };
+    let category = if outcome.approved { Some("approved".to_string()) } else { outcome.category.clone() };
+    let row = Activity { category, query: Some(outcome.query.clone()), ..Activity::now(kind) };
     if kind == ActivityKind::Refused {
         if let Err(e) = state.store.record_durable(row).await {
             tracing::error!(error = %e, "a refused query could not be recorded");
@@ -88,7 +118,9 @@ fn results_page(outcome: &SearchOutcome) -> Markup {
     let shown_query = if outcome.status == Status::Blocked { "" } else { outcome.query.as_str() };
     let body = html! {
         (search_box(shown_query))
-        @if outcome.status == Status::Blocked {
+        @if outcome.status == Status::ApprovedOnly {
+            (message_card("🧑‍🏫", "Let's ask your teacher", "Today we use the searches your teacher chose. Tap one on the first page, or ask your teacher."))
+        } @else if outcome.status == Status::Blocked {
             (message_card("🤝", "Let's ask a grown-up to help with this search", "A grown-up can help you find what you are looking for."))
         } @else if outcome.page_limit_reached {
             (message_card("🏁", "That's all for this search", "You have seen all the pages your teacher allows. Try a new search!"))

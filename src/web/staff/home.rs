@@ -18,6 +18,10 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
     let body = html! {
         h1 { "kidsearch staff" }
         p { "Signed in as " strong { (account.name) } " (" (account.role.as_str()) ")." }
+        ul {
+            li { a href=(paths::STAFF_PRERUN) { "Pre-run a search and approve it for today" } }
+            li { a href=(paths::STAFF_APPROVALS) { "Approved searches" } }
+        }
         form method="post" action=(paths::STAFF_LOGOUT) {
             input type="hidden" name="csrf" value=(token);
             button type="submit" { "Sign out" }

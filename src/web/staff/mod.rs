@@ -2,6 +2,7 @@
 //! needs a staff session, except the login form itself; a pupil device that wanders here gets
 //! the login page and never any data. Every state-changing form carries a CSRF token.
 
+mod approvals;
 mod home;
 mod login;
 
@@ -43,7 +44,12 @@ pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key) {
             .route("", web::get().to(home::page))
             .route("/login", web::get().to(login::form))
             .route("/login", web::post().to(login::submit))
-            .route("/logout", web::post().to(home::logout)),
+            .route("/logout", web::post().to(home::logout))
+            .route("/prerun", web::get().to(approvals::prerun))
+            .route("/approvals", web::get().to(approvals::list))
+            .route("/approvals", web::post().to(approvals::approve))
+            .route("/approvals/{id}/withdraw", web::post().to(approvals::withdraw))
+            .route("/approvals/{id}/renew", web::post().to(approvals::renew)),
     );
 }
 

@@ -1,0 +1,191 @@
+//! Teacher-approved searches: a frozen copy of the pages a teacher checked, served to pupils
+//! all day with no upstream request, until midnight in the school's time zone or until the
+//! teacher withdraws it.
+//!
+//! Invariants:
+//! - an approval is committed to SQLite before the teacher's page says it is approved, so a
+//!   crash or kill -9 never loses one;
+//! - pupils get only the frozen pages, with the hidden results removed before freezing, and
+//!   never past its page limit (enforced here, not in the page);
+//! - a withdrawal or a new approval invalidates the in-memory copy at once.
+
+pub mod school_day;
+
+use std::sync::Arc;
+
+use moka::future::Cache;
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Clock;
+use crate::store::{Store, StoreError};
+
+/// One result as frozen in an approval.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FrozenResult {
+    pub title: String,
+    pub url: String,
+    pub snippet: String,
+    pub site: String,
+    pub engines: Vec<String>,
+}
+
+/// An approval as pupils get it.
+#[derive(Debug)]
+pub struct Approval {
+    pub id: i64,
+    pub query_key: String,
+    pub query: String,
+    pub picture: Option<String>,
+    pub class: Option<String>,
+    pub max_pages: u32,
+    pub engines: Vec<String>,
+    pub hidden: Vec<String>,
+    pub approved_by: String,
+    pub school_day: String,
+    pub expires_ms: i64,
+    pub withdrawn: bool,
+    pub pages: Vec<Vec<FrozenResult>>,
+}
+
+/// What a teacher approves.
+pub struct NewApproval {
+    pub query_key: String,
+    pub query: String,
+    pub picture: Option<String>,
+    pub class: Option<String>,
+    pub max_pages: u32,
+    pub engines: Vec<String>,
+    pub hidden: Vec<String>,
+    pub approved_by: i64,
+    pub pages: Vec<Vec<FrozenResult>>,
+}
+
+pub struct Approvals {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    tz: jiff::tz::TimeZone,
+    /// The live approval (or none) per query key, in front of SQLite.
+    live: Cache<String, Option<Arc<Approval>>>,
+}
+
+const COLUMNS: &str =
+    "a.id, a.query_key, a.query, a.picture, a.class, a.max_pages, a.engines, a.hidden, s.name, a.school_day, a.expires_ms, a.withdrawn_ms, a.frozen";
+
+fn row_to_approval(r: &rusqlite::Row<'_>) -> rusqlite::Result<Approval> {
+    let engines: String = r.get(6)?;
+    let hidden: String = r.get(7)?;
+    let frozen: String = r.get(12)?;
+    Ok(Approval {
+        id: r.get(0)?,
+        query_key: r.get(1)?,
+        query: r.get(2)?,
+        picture: r.get(3)?,
+        class: r.get(4)?,
+        max_pages: r.get(5)?,
+        engines: engines.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        hidden: serde_json::from_str(&hidden).unwrap_or_default(),
+        approved_by: r.get(8)?,
+        school_day: r.get(9)?,
+        expires_ms: r.get(10)?,
+        withdrawn: r.get::<_, Option<i64>>(11)?.is_some(),
+        pages: serde_json::from_str(&frozen).unwrap_or_default(),
+    })
+}
+
+impl Approvals {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, time_zone: &str) -> Result<Approvals, String> {
+        let tz = jiff::tz::TimeZone::get(time_zone).map_err(|e| format!("time_zone {time_zone:?}: {e}"))?;
+        let live = Cache::builder().max_capacity(10_000).time_to_live(std::time::Duration::from_secs(300)).build();
+        Ok(Approvals { store, clock, tz, live })
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// The approval pupils get for this query key right now, if any.
+    pub async fn live_for(&self, query_key: &str) -> Option<Arc<Approval>> {
+        let now = self.clock.now_ms();
+        let store = self.store.clone();
+        let key = query_key.to_string();
+        let found = self
+            .live
+            .get_with(query_key.to_string(), async move {
+                let sql = format!("SELECT {COLUMNS} FROM approvals a JOIN staff s ON s.id = a.approved_by WHERE a.query_key = ?1 AND a.withdrawn_ms IS NULL ORDER BY a.expires_ms DESC, a.id DESC LIMIT 1");
+                store.call(move |conn| conn.query_row(&sql, params![key], row_to_approval).map(Some).or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })).await.ok().flatten().map(Arc::new)
+            })
+            .await;
+        // Expiry is checked against the clock at every use, not when cached.
+        found.filter(|a| !a.withdrawn && a.expires_ms > now)
+    }
+
+    /// Stores an approval for today and makes pupils see it at once.
+    pub async fn approve(&self, new: NewApproval) -> Result<i64, StoreError> {
+        let now = self.clock.now_ms();
+        let (day, expires) = school_day::school_day(now, &self.tz);
+        let frozen = serde_json::to_string(&new.pages).unwrap_or_else(|_| "[]".into());
+        let hidden = serde_json::to_string(&new.hidden).unwrap_or_else(|_| "[]".into());
+        let key = new.query_key.clone();
+        let id = self
+            .store
+            .call(move |conn| {
+                conn.execute(
+                    "INSERT INTO approvals (query_key, query, picture, class, max_pages, engines, hidden, approved_by, school_day, expires_ms, created_ms, frozen)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    params![new.query_key, new.query, new.picture, new.class, new.max_pages, new.engines.join(","), hidden, new.approved_by, day, expires, now, frozen],
+                )?;
+                Ok(conn.last_insert_rowid())
+            })
+            .await?;
+        self.live.invalidate(&key).await;
+        Ok(id)
+    }
+
+    /// Withdraws an approval; pupils lose it on their next request. False if there was none.
+    pub async fn withdraw(&self, id: i64) -> Result<bool, StoreError> {
+        let now = self.clock.now_ms();
+        let key: Option<String> = self
+            .store
+            .call(move |conn| {
+                let key = conn.query_row("SELECT query_key FROM approvals WHERE id = ?1 AND withdrawn_ms IS NULL", params![id], |r| r.get::<_, String>(0));
+                match key {
+                    Ok(k) => {
+                        conn.execute("UPDATE approvals SET withdrawn_ms = ?2 WHERE id = ?1", params![id, now])?;
+                        Ok(Some(k))
+                    }
+                    Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            })
+            .await?;
+        if let Some(k) = &key {
+            self.live.invalidate(k).await;
+        }
+        Ok(key.is_some())
+    }
+
+    /// Approvals live now, and (with `days_back` > 0) those of the last days, newest first.
+    pub async fn list(&self, days_back: i64) -> Result<Vec<Approval>, StoreError> {
+        let since = self.clock.now_ms() - days_back * 86_400_000;
+        let sql = format!("SELECT {COLUMNS} FROM approvals a JOIN staff s ON s.id = a.approved_by WHERE a.expires_ms > ?1 ORDER BY a.id DESC LIMIT 200");
+        self.store.call(move |conn| conn.prepare(&sql)?.query_map(params![since], row_to_approval)?.collect()).await
+    }
+
+    pub async fn by_id(&self, id: i64) -> Result<Option<Approval>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM approvals a JOIN staff s ON s.id = a.approved_by WHERE a.id = ?1");
+        self.store
+            .call(move |conn| {
+                conn.query_row(&sql, params![id], row_to_approval)
+                    .map(Some)
+                    .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })
+            })
+            .await
+    }
+
+    /// Live approvals for the pupils' "Today's searches" board.
+    pub async fn today(&self) -> Vec<Approval> {
+        let now = self.clock.now_ms();
+        self.list(0).await.unwrap_or_default().into_iter().filter(|a| !a.withdrawn && a.expires_ms > now).collect()
+    }
+}

@@ -1,0 +1,283 @@
+//! Pre-running and approving searches (the school rule: "the teacher performs the same search
+//! earlier that day and restricts it"). `/staff/prerun` shows the results exactly as pupils
+//! would get them, page by page, with a "hide" box on each; approving freezes those pages.
+
+use actix_session::Session;
+use actix_web::{web, HttpResponse};
+use maud::{html, Markup};
+
+use super::{csrf_ok, csrf_token, signed_in, to_login};
+use crate::approvals::{Approval, NewApproval};
+use crate::search::{Query, SearchOutcome, Status};
+use crate::staff::accounts::security_event;
+use crate::web::layout::staff_page;
+use crate::web::{paths, AppState};
+
+/// Pages a teacher can approve at most.
+const MAX_APPROVED_PAGES: u32 = 5;
+const DEFAULT_PAGES: u32 = 2;
+
+/// A form or query string, read leniently (repeated keys kept in order).
+fn pairs(bytes: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(bytes).into_owned().collect()
+}
+
+fn one<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+fn all(pairs: &[(String, String)], key: &str) -> Vec<String> {
+    pairs.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
+}
+
+fn page_count(pairs: &[(String, String)]) -> u32 {
+    one(pairs, "pages").and_then(|p| p.parse().ok()).unwrap_or(DEFAULT_PAGES).clamp(1, MAX_APPROVED_PAGES)
+}
+
+fn html_page(title: &str, body: Markup) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").insert_header(("Cache-Control", "no-store")).body(staff_page(title, body).into_string())
+}
+
+/// Runs the teacher's search for pages 1..=pages through the chosen engines.
+async fn run_pages(state: &AppState, engines: &[String], query: &Query, pages: u32) -> Vec<SearchOutcome> {
+    let mut out = Vec::new();
+    for page in 1..=pages {
+        out.push(state.search.prerun(engines, query, page).await);
+    }
+    out
+}
+
+pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let Some(_account) = signed_in(&session, &state).await else {
+        return to_login();
+    };
+    let params = pairs(req.query_string().as_bytes());
+    let raw_query = one(&params, "q").unwrap_or("").to_string();
+    let mut engines = all(&params, "engine");
+    if engines.is_empty() {
+        engines = state.search.engines().for_pupils().map(|(_, e)| e.id.clone()).collect();
+    }
+    let pages = page_count(&params);
+    let token = csrf_token(&session);
+    let ready: Vec<(String, String, bool)> = state
+        .search
+        .engines()
+        .all()
+        .iter()
+        .filter(|e| e.is_ready())
+        .map(|e| {
+            (
+                e.id.clone(),
+                format!("{} ({})", e.name, if e.audience == crate::engines::Audience::Staff { "staff only" } else { "pupils" }),
+                engines.contains(&e.id),
+            )
+        })
+        .collect();
+
+    let search_form = html! {
+        h1 { "Pre-run a search" }
+        form method="get" action=(paths::STAFF_PRERUN) {
+            label for="q" { "Search words" }
+            input #q type="text" name="q" value=(raw_query) required maxlength="100";
+            fieldset {
+                legend { "Engines" }
+                @for (id, label, checked) in &ready {
+                    label.hide-result { input type="checkbox" name="engine" value=(id) checked[*checked]; (label) }
+                }
+            }
+            label for="pages" { "Pages pupils may see" }
+            input #pages type="number" name="pages" min="1" max=(MAX_APPROVED_PAGES) value=(pages);
+            button type="submit" { "Show results" }
+        }
+    };
+    let Ok(query) = Query::parse(&raw_query) else {
+        return html_page("Pre-run a search", search_form);
+    };
+    let outcomes = run_pages(&state, &engines, &query, pages).await;
+    let refused = outcomes.first().filter(|o| o.status == Status::Blocked).and_then(|o| o.category.clone());
+    let body = html! {
+        (search_form)
+        @if let Some(category) = refused {
+            p.notice role="alert" { "The safety policy refuses this search (" (category) "), so it cannot be approved for pupils." }
+        } @else {
+            form method="post" action=(paths::STAFF_APPROVALS) {
+                input type="hidden" name="csrf" value=(token);
+                input type="hidden" name="q" value=(query.as_str());
+                input type="hidden" name="pages" value=(pages);
+                @for e in &engines { input type="hidden" name="engine" value=(e); }
+                @for outcome in &outcomes {
+                    h2 { "Page " (outcome.page) }
+                    @for failed in outcome.engines.iter().filter(|e| !e.ok) {
+                        p.notice { (failed.id) ": " (failed.error.clone().unwrap_or_default()) }
+                    }
+                    @if outcome.results.is_empty() { p { "No results on this page." } }
+                    @for r in &outcome.results {
+                        label.hide-result {
+                            input type="checkbox" name="hide" value=(r.url);
+                            span { "Hide: " strong { (r.title) } br; (r.snippet) br; small { (r.site) } }
+                        }
+                    }
+                }
+                label for="picture" { "Picture for the button (an emoji or a word, optional)" }
+                input #picture type="text" name="picture" maxlength="16";
+                label for="class" { "For class (leave empty for the whole school)" }
+                input #class type="text" name="class" maxlength="40";
+                button type="submit" { "Approve for today" }
+            }
+        }
+    };
+    html_page("Pre-run a search", body)
+}
+
+pub async fn approve(body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let Some(account) = signed_in(&session, &state).await else {
+        return to_login();
+    };
+    let form = pairs(&body);
+    if !csrf_ok(&session, one(&form, "csrf")) {
+        return HttpResponse::Forbidden().body("This form has expired; go back and try again.");
+    }
+    let Ok(query) = Query::parse(one(&form, "q").unwrap_or("")) else {
+        return HttpResponse::BadRequest().body("The search words are missing or too long.");
+    };
+    let engines = all(&form, "engine");
+    let clean = |s: Option<&str>, max: usize| s.map(|s| crate::engines::text::tidy(s, max)).filter(|s| !s.is_empty());
+    let request = ApprovalRequest {
+        query,
+        engines,
+        pages: page_count(&form),
+        hidden: all(&form, "hide"),
+        picture: clean(one(&form, "picture"), 16),
+        class: clean(one(&form, "class"), 40),
+    };
+    match freeze_and_approve(&state, account.id, request).await {
+        Ok(id) => {
+            security_event(&state.store, "approval", Some(&account.name), Some(&format!("approval {id}"))).await;
+            HttpResponse::SeeOther().insert_header(("Location", paths::STAFF_APPROVALS)).finish()
+        }
+        Err(why) => {
+            HttpResponse::BadRequest().content_type("text/html; charset=utf-8").body(staff_page("Not approved", html! { p.notice { (why) } }).into_string())
+        }
+    }
+}
+
+struct ApprovalRequest {
+    query: Query,
+    engines: Vec<String>,
+    pages: u32,
+    hidden: Vec<String>,
+    picture: Option<String>,
+    class: Option<String>,
+}
+
+/// Re-runs the search (each engine's answer comes from the cache the pre-run filled), removes
+/// the hidden results, and stores the frozen pages.
+async fn freeze_and_approve(state: &AppState, staff_id: i64, r: ApprovalRequest) -> Result<i64, String> {
+    let outcomes = run_pages(state, &r.engines, &r.query, r.pages).await;
+    if outcomes.iter().any(|o| o.status == Status::Blocked) {
+        return Err("The safety policy refuses this search, so it cannot be approved.".into());
+    }
+    let frozen: Vec<_> = outcomes.iter().map(|o| o.results.iter().filter(|x| !r.hidden.contains(&x.url)).map(|x| x.to_frozen()).collect::<Vec<_>>()).collect();
+    let new = NewApproval {
+        query_key: r.query.key(),
+        query: r.query.as_str().to_string(),
+        picture: r.picture,
+        class: r.class,
+        max_pages: r.pages,
+        engines: r.engines,
+        hidden: r.hidden,
+        approved_by: staff_id,
+        pages: frozen,
+    };
+    state.approvals.approve(new).await.map_err(|e| format!("The approval could not be saved: {e}"))
+}
+
+pub async fn list(session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let Some(_account) = signed_in(&session, &state).await else {
+        return to_login();
+    };
+    let token = csrf_token(&session);
+    let now = state.approvals.now_ms();
+    let approvals = state.approvals.list(7).await.unwrap_or_default();
+    let status = |a: &Approval| {
+        if a.withdrawn {
+            "withdrawn"
+        } else if a.expires_ms > now {
+            "live today"
+        } else {
+            "ended"
+        }
+    };
+    let body = html! {
+        h1 { "Approved searches" }
+        p { a href=(paths::STAFF_PRERUN) { "Pre-run a new search" } }
+        table {
+            thead { tr { th { "Search" } th { "For" } th { "Pages" } th { "By" } th { "Day" } th { "State" } th {} } }
+            tbody {
+                @for a in &approvals {
+                    tr {
+                        td { @if let Some(p) = &a.picture { (p) " " } (a.query) }
+                        td { (a.class.clone().unwrap_or_else(|| "whole school".into())) }
+                        td { (a.max_pages) " (" (a.pages.iter().map(Vec::len).sum::<usize>()) " results)" }
+                        td { (a.approved_by) }
+                        td { (a.school_day) }
+                        td { (status(a)) }
+                        td {
+                            @if status(a) == "live today" {
+                                form method="post" action=(format!("{}/{}/withdraw", paths::STAFF_APPROVALS, a.id)) {
+                                    input type="hidden" name="csrf" value=(token);
+                                    button type="submit" { "Withdraw" }
+                                }
+                            } @else {
+                                form method="post" action=(format!("{}/{}/renew", paths::STAFF_APPROVALS, a.id)) {
+                                    input type="hidden" name="csrf" value=(token);
+                                    button type="submit" { "Approve again for today" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    html_page("Approved searches", body)
+}
+
+pub async fn withdraw(path: web::Path<i64>, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let Some(account) = signed_in(&session, &state).await else {
+        return to_login();
+    };
+    if !csrf_ok(&session, one(&pairs(&body), "csrf")) {
+        return HttpResponse::Forbidden().body("This form has expired; go back and try again.");
+    }
+    let id = path.into_inner();
+    match state.approvals.withdraw(id).await {
+        Ok(_) => {
+            security_event(&state.store, "approval_withdrawn", Some(&account.name), Some(&format!("approval {id}"))).await;
+            HttpResponse::SeeOther().insert_header(("Location", paths::STAFF_APPROVALS)).finish()
+        }
+        Err(e) => HttpResponse::InternalServerError().body(format!("could not withdraw: {e}")),
+    }
+}
+
+/// "Re-run yesterday's search in one click": the same words, engines, pages, hidden results,
+/// picture and class, fetched afresh and approved for today.
+pub async fn renew(path: web::Path<i64>, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let Some(account) = signed_in(&session, &state).await else {
+        return to_login();
+    };
+    if !csrf_ok(&session, one(&pairs(&body), "csrf")) {
+        return HttpResponse::Forbidden().body("This form has expired; go back and try again.");
+    }
+    let Ok(Some(old)) = state.approvals.by_id(path.into_inner()).await else {
+        return HttpResponse::NotFound().body("No such approval.");
+    };
+    let Ok(query) = Query::parse(&old.query) else {
+        return HttpResponse::BadRequest().body("The stored search words are not valid.");
+    };
+    let request = ApprovalRequest { query, engines: old.engines, pages: old.max_pages, hidden: old.hidden, picture: old.picture, class: old.class };
+    match freeze_and_approve(&state, account.id, request).await {
+        Ok(_) => HttpResponse::SeeOther().insert_header(("Location", paths::STAFF_APPROVALS)).finish(),
+        Err(why) => HttpResponse::BadRequest().body(why),
+    }
+}

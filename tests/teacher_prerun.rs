@@ -1,0 +1,242 @@
+//! Teacher pre-run through the real server: a teacher runs a search, hides results, approves it
+//! for today; pupils get that frozen copy with no upstream request, within its page limit, until
+//! midnight in the school's time zone (across the clock changes) or until it is withdrawn; the
+//! approval survives a kill -9.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{add_user, spawn_app_with_clock, test_config, Browser, FixtureUpstream, TestApp};
+use kidsearch::clock::ManualClock;
+
+const PASSWORD: &str = "plum tree under snow";
+
+fn ms(s: &str) -> i64 {
+    s.parse::<jiff::Timestamp>().expect("timestamp").as_millisecond()
+}
+
+async fn setup(clock: Arc<ManualClock>, tweak: impl FnOnce(&mut kidsearch::config::ServerConfig)) -> (FixtureUpstream, TestApp) {
+    let upstream = FixtureUpstream::start(&["bing", "duckduckgo"]).await;
+    let mut config = test_config(&upstream);
+    tweak(&mut config);
+    assert_eq!(add_user(&config.data_dir, "teacher", "Mr Oak", PASSWORD).0, 0);
+    let app = spawn_app_with_clock(config, clock).await;
+    (upstream, app)
+}
+
+/// Signs in, pre-runs `q` through Bing for `pages` pages, hides `hide`, approves; returns the
+/// browser (still signed in).
+async fn approve<'a>(app: &'a TestApp, q: &str, pages: u32, hide: &[&str], extra: &[(&str, &str)]) -> Browser<'a> {
+    let mut teacher = Browser::new(app);
+    assert_eq!(teacher.sign_in("Mr Oak", PASSWORD).await.status(), 303);
+    let prerun = teacher.get(&format!("/staff/prerun?q={}&engine=bing&pages={pages}", q.replace(' ', "+"))).await;
+    assert_eq!(prerun.status(), 200);
+    let html = prerun.text().await.expect("page");
+    assert!(html.contains("Approve for today"), "{html}");
+    let start = html.find("name=\"csrf\" value=\"").expect("csrf") + 19;
+    let csrf = html[start..].split('"').next().expect("token").to_string();
+    let pages_text = pages.to_string();
+    let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf), ("q", q), ("engine", "bing"), ("pages", &pages_text)];
+    form.extend(hide.iter().map(|h| ("hide", *h)));
+    form.extend_from_slice(extra);
+    let response = teacher.post("/staff/approvals", &form).await;
+    assert_eq!(response.status(), 303, "{:?}", response.text().await);
+    teacher
+}
+
+fn urls(body: &serde_json::Value) -> Vec<String> {
+    body["results"].as_array().expect("results").iter().map(|r| r["url"].as_str().unwrap_or_default().to_string()).collect()
+}
+
+const HIDDEN: &str = "https://www.dkfindout.com/uk/earth/volcanoes/";
+
+#[tokio::test]
+async fn pupils_get_the_frozen_copy_with_no_upstream_request_and_never_a_hidden_result() {
+    let clock = Arc::new(ManualClock::new(ms("2026-11-23T09:00:00Z")));
+    let (upstream, app) = setup(clock, |_| {}).await;
+    approve(&app, "volcanoes", 1, &[HIDDEN], &[("picture", "🌋")]).await;
+    let before = upstream.total_requests("bing") + upstream.total_requests("duckduckgo");
+
+    let (status, body) = app.search_json("Volcanoes", 1).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["approved"], true);
+    assert_eq!(body["approved_by_class"], serde_json::Value::Null, "whole school");
+    let got = urls(&body);
+    assert!(!got.is_empty());
+    assert!(!got.iter().any(|u| u == HIDDEN), "hidden result served: {got:?}");
+    assert!(got.iter().all(|u| !u.contains("dkfindout")), "{got:?}");
+    let (_, html) = app.search_html("volcanoes").await;
+    assert!(!html.contains("dkfindout"), "hidden in HTML too");
+
+    // The page limit (1) is enforced by the server, for HTML and JSON.
+    let (_, page2) = app.search_json("volcanoes", 2).await;
+    assert_eq!(page2["page_limit_reached"], true);
+    assert_eq!(page2["results"].as_array().map(Vec::len), Some(0));
+    let html = app.get("/search?q=volcanoes&page=2").await.text().await.expect("page");
+    assert!(html.contains("That's all for this search") && !html.contains("kids.nationalgeographic"));
+
+    assert_eq!(upstream.total_requests("bing") + upstream.total_requests("duckduckgo"), before, "no upstream request at pupil time");
+
+    // The board on the pupil home page shows it as a picture button.
+    let home = app.get("/").await.text().await.expect("home");
+    assert!(home.contains("Today's searches") && home.contains("🌋") && home.contains("href=\"/search?q=volcanoes\""), "{home}");
+}
+
+#[tokio::test]
+async fn a_withdrawn_approval_disappears_on_the_next_request() {
+    let clock = Arc::new(ManualClock::new(ms("2026-11-23T09:00:00Z")));
+    let (_upstream, app) = setup(clock, |_| {}).await;
+    let mut teacher = approve(&app, "volcanoes", 2, &[], &[("class", "Oak")]).await;
+    let (_, body) = app.search_json("volcanoes", 1).await;
+    assert_eq!(body["approved"], true);
+    assert_eq!(body["approved_by_class"], "Oak");
+
+    let list = teacher.get("/staff/approvals").await.text().await.expect("list");
+    let at = list.find("/withdraw\"").expect("withdraw form");
+    let action_start = list[..at].rfind("action=\"").expect("action") + 8;
+    let action = format!("{}/withdraw", &list[action_start..at]);
+    let csrf = teacher.csrf_from("/staff/approvals").await;
+    assert_eq!(teacher.post(&action, &[("csrf", &csrf)]).await.status(), 303);
+
+    let (_, body) = app.search_json("volcanoes", 1).await;
+    assert_eq!(body["approved"], false, "live search again after withdrawal");
+}
+
+#[tokio::test]
+async fn approvals_end_at_local_midnight_across_both_clock_changes() {
+    // 29 March 2026: clocks go forward; local midnight is 23:00 UTC.
+    let clock = Arc::new(ManualClock::new(ms("2026-03-29T10:00:00Z")));
+    let (_upstream, app) = setup(clock.clone(), |_| {}).await;
+    approve(&app, "volcanoes", 1, &[], &[]).await;
+    clock.set(ms("2026-03-29T22:59:00Z"));
+    assert_eq!(app.search_json("volcanoes", 1).await.1["approved"], true);
+    clock.set(ms("2026-03-29T23:00:01Z"));
+    assert_eq!(app.search_json("volcanoes", 1).await.1["approved"], false, "ended at midnight BST");
+
+    // 25 October 2026: clocks go back; local midnight is 00:00 UTC the next day.
+    clock.set(ms("2026-10-25T15:00:00Z"));
+    approve(&app, "rainbows", 1, &[], &[]).await;
+    clock.set(ms("2026-10-25T23:30:00Z"));
+    assert_eq!(app.search_json("rainbows", 1).await.1["approved"], true, "still the 25th in London (GMT)");
+    clock.set(ms("2026-10-26T00:00:01Z"));
+    assert_eq!(app.search_json("rainbows", 1).await.1["approved"], false);
+
+    // Yesterday's search, approved again in one click.
+    let mut teacher = Browser::new(&app);
+    teacher.sign_in("Mr Oak", PASSWORD).await;
+    let list = teacher.get("/staff/approvals").await.text().await.expect("list");
+    let at = list.find("/renew\"").expect("renew form");
+    let action_start = list[..at].rfind("action=\"").expect("action") + 8;
+    let action = format!("{}/renew", &list[action_start..at]);
+    let csrf = teacher.csrf_from("/staff/approvals").await;
+    assert_eq!(teacher.post(&action, &[("csrf", &csrf)]).await.status(), 303);
+    assert_eq!(app.search_json("rainbows", 1).await.1["approved"], true, "renewed for today");
+}
+
+#[tokio::test]
+async fn with_live_search_off_pupils_may_only_use_approved_searches() {
+    let clock = Arc::new(ManualClock::new(ms("2026-11-23T09:00:00Z")));
+    let (upstream, app) = setup(clock, |c| c.pupil_live_search = false).await;
+    let (status, body) = app.search_json("dinosaurs", 1).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["status"], "approved_only");
+    assert_eq!(upstream.total_requests("bing"), 0);
+    let (_, html) = app.search_html("dinosaurs").await;
+    assert!(html.contains("Let's ask your teacher"));
+
+    approve(&app, "dinosaurs", 1, &[], &[]).await;
+    assert_eq!(app.search_json("dinosaurs", 1).await.1["approved"], true);
+}
+
+#[tokio::test]
+async fn a_refused_search_cannot_be_approved() {
+    let clock = Arc::new(ManualClock::new(ms("2026-11-23T09:00:00Z")));
+    let (upstream, app) = setup(clock, |_| {}).await;
+    let mut teacher = Browser::new(&app);
+    teacher.sign_in("Mr Oak", PASSWORD).await;
+    let html = teacher.get("/staff/prerun?q=free+porn&engine=bing").await.text().await.expect("page");
+    assert!(html.contains("cannot be approved") && !html.contains("Approve for today"));
+    let csrf = teacher.csrf_from("/staff").await;
+    let response = teacher.post("/staff/approvals", &[("csrf", &csrf), ("q", "free porn"), ("engine", "bing")]).await;
+    assert_eq!(response.status(), 400);
+    assert_eq!(upstream.total_requests("bing"), 0);
+}
+
+#[tokio::test]
+async fn staff_pages_and_approving_need_a_signed_in_teacher_and_csrf() {
+    let clock = Arc::new(ManualClock::new(ms("2026-11-23T09:00:00Z")));
+    let (_upstream, app) = setup(clock, |_| {}).await;
+    for path in ["/staff/prerun?q=volcanoes", "/staff/approvals"] {
+        assert_eq!(app.get(path).await.status(), 303, "{path}");
+    }
+    let mut teacher = Browser::new(&app);
+    teacher.sign_in("Mr Oak", PASSWORD).await;
+    let response = teacher.post("/staff/approvals", &[("q", "volcanoes"), ("engine", "bing")]).await;
+    assert_eq!(response.status(), 403, "no CSRF token");
+    assert_eq!(app.search_json("volcanoes", 1).await.1["approved"], false);
+}
+
+/// The real binary, killed with SIGKILL after approving: the approval is still served.
+#[tokio::test]
+async fn an_approval_survives_kill_9() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let dir = common::temp_dir("kill9");
+    let config_path = dir.join("kidsearch.toml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "data_dir = \"{}\"\nallowlist_dir = \"{}\"\n{}[engines.bing]\nbase_url = \"{}\"\n",
+            dir.join("data").display(),
+            common::repo_dir().join("allowlist").display(),
+            ["kiddle", "kidrex", "swiggle", "duckduckgo", "mojeek", "simple_wikipedia", "brave_api", "google_cse_api", "google", "yahoo"]
+                .iter()
+                .map(|e| format!("[engines.{e}]\nenabled = false\n"))
+                .collect::<String>(),
+            upstream.base_url("bing")
+        ),
+    )
+    .expect("config");
+    assert_eq!(add_user(&dir.join("data"), "teacher", "Mr Oak", PASSWORD).0, 0);
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+        l.local_addr().expect("addr").port()
+    };
+    let start = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kidsearch"))
+            .args(["--config", config_path.to_str().expect("path"), "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start kidsearch")
+    };
+    let app = TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+        data_dir: dir.join("data"),
+    };
+    let wait_ready = || async {
+        for _ in 0..200 {
+            if app.client.get(format!("{}/healthz", app.address)).send().await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("server did not start");
+    };
+
+    let mut server = start();
+    wait_ready().await;
+    approve(&app, "volcanoes", 1, &[HIDDEN], &[]).await;
+    server.kill().expect("kill -9");
+    server.wait().expect("reaped");
+
+    let mut server = start();
+    wait_ready().await;
+    let (_, body) = app.search_json("volcanoes", 1).await;
+    server.kill().expect("stop");
+    let _ = server.wait();
+    assert_eq!(body["approved"], true, "the approval survived: {body}");
+    assert!(!urls(&body).iter().any(|u| u == HIDDEN));
+}
