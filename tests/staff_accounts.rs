@@ -105,3 +105,35 @@ fn the_cli_refuses_weak_passwords_and_duplicate_names() {
     assert!(out.contains("already exists"), "{out}");
     assert_eq!(add_user(&dir, "headteacher", "Someone", PASSWORD).0, 2, "unknown role");
 }
+
+#[tokio::test]
+async fn an_admin_adds_staff_in_the_web_ui_and_teachers_cannot() {
+    let (_upstream, app) = app_with_teacher().await;
+    assert_eq!(add_user(&app.data_dir, "admin", "Ms Ada", PASSWORD).0, 0);
+
+    let mut teacher = Browser::new(&app);
+    teacher.sign_in("Mr Oak", PASSWORD).await;
+    assert_eq!(teacher.get("/staff/users").await.status(), 403);
+    let csrf = teacher.csrf_from("/staff").await;
+    let attempt = teacher.post("/staff/users", &[("csrf", &csrf), ("name", "Sneaky"), ("role", "admin"), ("password", PASSWORD)]).await;
+    assert_eq!(attempt.status(), 403);
+
+    let mut admin = Browser::new(&app);
+    admin.sign_in("Ms Ada", PASSWORD).await;
+    let csrf = admin.csrf_from("/staff/users").await;
+    let added = admin
+        .post("/staff/users", &[("csrf", &csrf), ("name", "Mrs Birch"), ("role", "dsl"), ("password", "a long safe passphrase")])
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(added.contains("Added Mrs Birch (dsl)."), "{added}");
+    let weak = admin.post("/staff/users", &[("csrf", &csrf), ("name", "Mr Elm"), ("role", "teacher"), ("password", "short")]).await.text().await.expect("page");
+    assert!(weak.contains("Not added: the password must be at least 12 characters"), "{weak}");
+
+    let mut dsl = Browser::new(&app);
+    assert_eq!(dsl.sign_in("Mrs Birch", "a long safe passphrase").await.status(), 303);
+    assert!(dsl.get("/staff").await.text().await.expect("page").contains("(dsl)"));
+    let list = admin.get("/staff/users").await.text().await.expect("page");
+    assert!(!list.contains("Sneaky") && list.contains("Mr Oak"));
+}

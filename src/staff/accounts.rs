@@ -148,6 +148,20 @@ pub async fn find_account(store: &Store, name: &str) -> Result<Option<(StaffAcco
         .await
 }
 
+/// Every staff account, by name.
+pub async fn list_accounts(store: &Store) -> Result<Vec<StaffAccount>, StoreError> {
+    store
+        .call(|conn| {
+            conn.prepare("SELECT id, name, role FROM staff ORDER BY name")?
+                .query_map([], |r| {
+                    let role: String = r.get(2)?;
+                    Ok(StaffAccount { id: r.get(0)?, name: r.get(1)?, role: Role::parse(&role).unwrap_or(Role::Teacher) })
+                })?
+                .collect()
+        })
+        .await
+}
+
 pub async fn account_by_id(store: &Store, id: i64) -> Result<Option<StaffAccount>, StoreError> {
     store
         .call(move |conn| {

@@ -31,3 +31,4 @@ pub const STAFF_LOGIN: &str = "/staff/login";
 pub const STAFF_LOGOUT: &str = "/staff/logout";
 pub const STAFF_PRERUN: &str = "/staff/prerun";
 pub const STAFF_APPROVALS: &str = "/staff/approvals";
+pub const STAFF_USERS: &str = "/staff/users";

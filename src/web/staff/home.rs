@@ -21,6 +21,7 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
         ul {
             li { a href=(paths::STAFF_PRERUN) { "Pre-run a search and approve it for today" } }
             li { a href=(paths::STAFF_APPROVALS) { "Approved searches" } }
+            @if account.role == crate::staff::Role::Admin { li { a href=(paths::STAFF_USERS) { "Staff accounts" } } }
         }
         form method="post" action=(paths::STAFF_LOGOUT) {
             input type="hidden" name="csrf" value=(token);

@@ -5,6 +5,7 @@
 mod approvals;
 mod home;
 mod login;
+mod users;
 
 use actix_session::config::{BrowserSession, CookieContentSecurity, TtlExtensionPolicy};
 use actix_session::{Session, SessionMiddleware};
@@ -49,7 +50,9 @@ pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key) {
             .route("/approvals", web::get().to(approvals::list))
             .route("/approvals", web::post().to(approvals::approve))
             .route("/approvals/{id}/withdraw", web::post().to(approvals::withdraw))
-            .route("/approvals/{id}/renew", web::post().to(approvals::renew)),
+            .route("/approvals/{id}/renew", web::post().to(approvals::renew))
+            .route("/users", web::get().to(users::page))
+            .route("/users", web::post().to(users::add)),
     );
 }
 
