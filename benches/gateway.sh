@@ -50,3 +50,21 @@ echo "engine alone (direct to fixture): p50 ${BASE} ms, p99 $(pct 0.99 < "$WORK/
 echo "through the gateway:              p50 $(pct 0.5 < "$WORK/gateway.txt") ms, p99 $(pct 0.99 < "$WORK/gateway.txt") ms"
 awk -v b="$BASE" '{ print $1 - b }' "$WORK/gateway.txt" > "$WORK/overhead.txt"
 echo "gateway overhead:                 p50 $(pct 0.5 < "$WORK/overhead.txt") ms, p99 $(pct 0.99 < "$WORK/overhead.txt") ms"
+
+echo "--- approved (frozen) results page: a teacher approves 'dinosaurs' first ---"
+echo "quiet maple lantern" | ./target/release/kidsearch --config "$WORK/kidsearch.toml" --data-dir "$WORK/data" user add --role teacher bench >/dev/null 2>&1
+JAR="$WORK/cookies"
+B="http://127.0.0.1:$PORT"
+csrf() { grep -o 'name="csrf" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//'; }
+T=$(curl -s -c "$JAR" -b "$JAR" "$B/staff/login" | csrf)
+curl -s -c "$JAR" -b "$JAR" -o /dev/null --data-urlencode "csrf=$T" --data-urlencode "name=bench" --data-urlencode "password=quiet maple lantern" "$B/staff/login"
+T=$(curl -s -c "$JAR" -b "$JAR" "$B/staff/prerun?q=dinosaurs&engine=bing&pages=2" | csrf)
+curl -s -c "$JAR" -b "$JAR" -o /dev/null --data-urlencode "csrf=$T" -d "q=dinosaurs&engine=bing&pages=2" "$B/staff/approvals"
+APPROVED="$B/search?q=dinosaurs"
+curl -s "$APPROVED&format=json" | grep -q '"approved":true' || { echo "approval failed"; exit 1; }
+echo "approved page: $(curl -s "$APPROVED" | wc -c) bytes"
+for C in 30 300; do
+  echo "--- approved page, $C connections, ${DURATION}s (wrk -t2) ---"
+  wrk -t2 -c"$C" -d"${DURATION}s" --latency "$APPROVED" | grep -E 'Requests/sec|Latency  |99%|50%|Non-2xx|Socket errors' || true
+  echo "RSS after this load: $(rss)"
+done

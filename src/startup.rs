@@ -47,6 +47,7 @@ impl Application {
             links,
             login_throttle: Default::default(),
             approvals,
+            approved_pages: moka::future::Cache::builder().max_capacity(2_000).time_to_live(std::time::Duration::from_secs(600)).build(),
             pupil_live_search: config.pupil_live_search,
         });
 

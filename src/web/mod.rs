@@ -29,6 +29,8 @@ pub struct AppState {
     pub links: LinkSigner,
     pub login_throttle: LoginThrottle,
     pub approvals: Arc<Approvals>,
+    /// Pupil pages of approvals, built once per (approval, page).
+    pub approved_pages: moka::future::Cache<(i64, u32), Arc<crate::search::SearchOutcome>>,
     /// false: pupils may only use approved searches.
     pub pupil_live_search: bool,
 }

@@ -44,7 +44,10 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     };
     // A teacher's approved search wins: pupils get the frozen copy, no engine is asked.
     let outcome = if let Some(approval) = state.approvals.live_for(&query.key()).await {
-        Arc::new(from_approval(&state, &query, &approval, params.page))
+        // Each page of an approval is built (and later rendered) once; withdrawal and expiry
+        // are checked by `live_for` above on every request, before this cache.
+        let page = params.page.max(1);
+        state.approved_pages.get_with((approval.id, page), async { Arc::new(from_approval(&state, &query, &approval, page)) }).await
     } else if !state.pupil_live_search {
         let mut outcome = state.search.empty_outcome(&query, params.page);
         outcome.status = Status::ApprovedOnly;
