@@ -39,6 +39,7 @@ impl Application {
         let search = SearchService::new(settings.engines, policy.clone(), links.clone(), &config).map_err(std::io::Error::other)?;
         let store = Store::open(&config.data_dir).map_err(std::io::Error::other)?;
         let session_key = crate::web::staff::load_session_key(&config.data_dir)?;
+        let secure_cookies = config.secure_cookies;
         let approvals = Arc::new(Approvals::new(store.clone(), clock, &config.time_zone).map_err(std::io::Error::other)?);
         let state = web::Data::new(AppState {
             search: Arc::new(search),
@@ -56,7 +57,11 @@ impl Application {
         let workers = if config.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { config.workers };
         let server = HttpServer::new(move || {
             let (store, key) = (store.clone(), session_key.clone());
-            App::new().wrap(security_headers()).app_data(state.clone()).configure(move |cfg| crate::web::staff::routes(cfg, store, key)).configure(routes)
+            App::new()
+                .wrap(security_headers())
+                .app_data(state.clone())
+                .configure(move |cfg| crate::web::staff::routes(cfg, store, key, secure_cookies))
+                .configure(routes)
         })
         .workers(workers)
         .listen(listener)?

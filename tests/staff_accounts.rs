@@ -137,3 +137,16 @@ async fn an_admin_adds_staff_in_the_web_ui_and_teachers_cannot() {
     let list = admin.get("/staff/users").await.text().await.expect("page");
     assert!(!list.contains("Sneaky") && list.contains("Mr Oak"));
 }
+
+#[tokio::test]
+async fn behind_https_the_staff_cookie_is_secure() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let mut config = test_config(&upstream);
+    config.secure_cookies = true;
+    assert_eq!(add_user(&config.data_dir, "teacher", "Mr Oak", PASSWORD).0, 0);
+    let app = spawn_app_with(config).await;
+    let mut browser = Browser::new(&app);
+    let response = browser.sign_in("Mr Oak", PASSWORD).await;
+    let set_cookie = response.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert!(set_cookie.contains("Secure") && set_cookie.contains("HttpOnly"), "{set_cookie}");
+}

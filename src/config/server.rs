@@ -40,6 +40,9 @@ pub struct ServerConfig {
     pub pupil_live_search: bool,
     /// The school's time zone: approvals end at midnight here.
     pub time_zone: String,
+    /// Mark the staff session cookie `Secure`: set this when staff reach kidsearch over HTTPS
+    /// (behind the school's TLS reverse proxy), so the cookie never crosses the LAN in clear.
+    pub secure_cookies: bool,
     /// Local settings per engine id from `engines.toml`.
     pub engines: BTreeMap<String, EngineOverride>,
 }
@@ -74,6 +77,7 @@ impl Default for ServerConfig {
             walled_garden: false,
             pupil_live_search: true,
             time_zone: "Europe/London".to_string(),
+            secure_cookies: false,
             engines: BTreeMap::new(),
         }
     }

@@ -23,13 +23,13 @@ const IDLE_MINUTES: i64 = 60;
 const CSRF_KEY: &str = "csrf";
 const STAFF_ID_KEY: &str = "staff_id";
 
-pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key) {
+pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key, secure_cookies: bool) {
     let sessions = SessionMiddleware::builder(SqliteSessionStore::new(store), key)
         .cookie_name(SESSION_COOKIE.into())
         .cookie_http_only(true)
         .cookie_same_site(SameSite::Strict)
-        // Served over plain HTTP until TLS lands (deploy issue); then Secure is set.
-        .cookie_secure(false)
+        // Secure whenever staff reach the server over HTTPS (config `secure_cookies`).
+        .cookie_secure(secure_cookies)
         .cookie_content_security(CookieContentSecurity::Private)
         // A browser session (no "remember me" on shared school machines) whose server-side state
         // expires after an idle hour.
