@@ -22,6 +22,7 @@ const SESSION_COOKIE: &str = "kidsearch_staff";
 const IDLE_MINUTES: i64 = 60;
 const CSRF_KEY: &str = "csrf";
 const STAFF_ID_KEY: &str = "staff_id";
+const NO_RANDOMNESS: &str = "unavailable";
 
 pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key, secure_cookies: bool) {
     let sessions = SessionMiddleware::builder(SqliteSessionStore::new(store), key)
@@ -71,6 +72,9 @@ pub fn csrf_ok(session: &Session, form_token: Option<&str>) -> bool {
     let (Ok(Some(expected)), Some(given)) = (session.get::<String>(CSRF_KEY), form_token) else {
         return false;
     };
+    if expected == NO_RANDOMNESS {
+        return false;
+    }
     expected.len() == given.len() && expected.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
@@ -78,8 +82,8 @@ pub fn random_hex(bytes: usize) -> String {
     use ring::rand::SecureRandom;
     let mut buf = vec![0u8; bytes];
     if ring::rand::SystemRandom::new().fill(&mut buf).is_err() {
-        // No randomness: make a token no form can ever match.
-        return String::from("unavailable");
+        // No randomness: a marker that `csrf_ok` never accepts.
+        return String::from(NO_RANDOMNESS);
     }
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
