@@ -38,6 +38,46 @@ pub enum Command {
     /// Manage staff accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Write a consistent copy of the database to PATH while the server runs.
+    Backup {
+        /// The file to write (must not exist yet).
+        path: PathBuf,
+    },
+    /// Put a backup back in place of the database. Stop the server first; the current
+    /// database is kept beside it.
+    Restore {
+        /// A file made by `kidsearch backup`.
+        path: PathBuf,
+    },
+}
+
+/// `kidsearch backup PATH` / `kidsearch restore PATH`.
+pub fn backup_or_restore(common: &Common, command: &Command) -> i32 {
+    let data_dir = match Settings::load(&common.sources()) {
+        Ok(s) => s.server.data_dir,
+        Err(problems) => {
+            eprint!("kidsearch cannot read its configuration:\n{problems}");
+            return 1;
+        }
+    };
+    let result = match command {
+        Command::Backup { path } => crate::store::backup::backup(&data_dir, path).map(|()| format!("backup written to {}", path.display())),
+        Command::Restore { path } => crate::store::backup::restore(&data_dir, path).map(|kept| match kept {
+            Some(old) => format!("restored {}; the previous database is kept as {}", path.display(), old.display()),
+            None => format!("restored {}", path.display()),
+        }),
+        _ => return 2,
+    };
+    match result {
+        Ok(message) => {
+            println!("{message}");
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,9 +6,8 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use common::{add_user, spawn_app_with_clock, test_config, Browser, FixtureUpstream, TestApp};
+use common::{add_user, spawn_app_with_clock, test_config, Browser, FixtureUpstream, RealServer, TestApp};
 use kidsearch::clock::ManualClock;
 
 const PASSWORD: &str = "plum tree under snow";
@@ -182,61 +181,14 @@ async fn staff_pages_and_approving_need_a_signed_in_teacher_and_csrf() {
 #[tokio::test]
 async fn an_approval_survives_kill_9() {
     let upstream = FixtureUpstream::start(&["bing"]).await;
-    let dir = common::temp_dir("kill9");
-    let config_path = dir.join("kidsearch.toml");
-    std::fs::write(
-        &config_path,
-        format!(
-            "data_dir = \"{}\"\nallowlist_dir = \"{}\"\n{}[engines.bing]\nbase_url = \"{}\"\n",
-            dir.join("data").display(),
-            common::repo_dir().join("allowlist").display(),
-            ["kiddle", "kidrex", "swiggle", "duckduckgo", "mojeek", "simple_wikipedia", "brave_api", "google_cse_api", "google", "yahoo"]
-                .iter()
-                .map(|e| format!("[engines.{e}]\nenabled = false\n"))
-                .collect::<String>(),
-            upstream.base_url("bing")
-        ),
-    )
-    .expect("config");
-    assert_eq!(add_user(&dir.join("data"), "teacher", "Mr Oak", PASSWORD).0, 0);
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
-        l.local_addr().expect("addr").port()
-    };
-    let start = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_kidsearch"))
-            .args(["--config", config_path.to_str().expect("path"), "--listen", &format!("127.0.0.1:{port}")])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start kidsearch")
-    };
-    let app = TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
-        data_dir: dir.join("data"),
-    };
-    let wait_ready = || async {
-        for _ in 0..200 {
-            if app.client.get(format!("{}/healthz", app.address)).send().await.is_ok() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("server did not start");
-    };
-
-    let mut server = start();
-    wait_ready().await;
+    let mut server = RealServer::new(&upstream);
+    assert_eq!(add_user(&server.data_dir, "teacher", "Mr Oak", PASSWORD).0, 0);
+    let app = server.start().await;
     approve(&app, "volcanoes", 1, &[HIDDEN], &[]).await;
-    server.kill().expect("kill -9");
-    server.wait().expect("reaped");
+    server.kill_9();
 
-    let mut server = start();
-    wait_ready().await;
+    let app = server.start().await;
     let (_, body) = app.search_json("volcanoes", 1).await;
-    server.kill().expect("stop");
-    let _ = server.wait();
     assert_eq!(body["approved"], true, "the approval survived: {body}");
     assert!(!urls(&body).iter().any(|u| u == HIDDEN));
 }

@@ -8,6 +8,7 @@
 //!   never blocking a pupil's page;
 //! - WAL mode and `synchronous = FULL`: a kill -9 loses nothing acknowledged.
 
+pub mod backup;
 mod migrations;
 
 use std::path::{Path, PathBuf};

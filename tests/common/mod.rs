@@ -217,3 +217,76 @@ impl<'a> Browser<'a> {
         self.post("/staff/login", &[("csrf", &csrf), ("name", name), ("password", password)]).await
     }
 }
+
+/// The real `kidsearch` binary as a separate process (for kill -9, backup and restore tests),
+/// with Bing pointed at its fixture and every other engine off.
+pub struct RealServer {
+    pub config_path: PathBuf,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    child: Option<std::process::Child>,
+}
+
+impl RealServer {
+    pub fn new(upstream: &FixtureUpstream) -> RealServer {
+        let dir = temp_dir("real");
+        let data_dir = dir.join("data");
+        let config_path = dir.join("kidsearch.toml");
+        let off: String = PUPIL_ENGINES.iter().chain(STAFF_ENGINES).filter(|e| **e != "bing").map(|e| format!("[engines.{e}]\nenabled = false\n")).collect();
+        let config = format!(
+            "data_dir = \"{}\"\nallowlist_dir = \"{}\"\n{off}[engines.bing]\nbase_url = \"{}\"\n",
+            data_dir.display(),
+            repo_dir().join("allowlist").display(),
+            upstream.base_url("bing")
+        );
+        std::fs::write(&config_path, config).expect("config");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+        RealServer { config_path, port, data_dir, child: None }
+    }
+
+    /// Runs `kidsearch ARGS --config …` to completion.
+    pub fn run(&self, args: &[&str]) -> (i32, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_kidsearch"))
+            .args(args)
+            .args(["--config", self.config_path.to_str().expect("path")])
+            .output()
+            .expect("run kidsearch");
+        (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    }
+
+    pub async fn start(&mut self) -> TestApp {
+        let child = Command::new(env!("CARGO_BIN_EXE_kidsearch"))
+            .args(["--config", self.config_path.to_str().expect("path"), "--listen", &format!("127.0.0.1:{}", self.port)])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start kidsearch");
+        self.child = Some(child);
+        let app = TestApp {
+            address: format!("http://127.0.0.1:{}", self.port),
+            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+            data_dir: self.data_dir.clone(),
+        };
+        for _ in 0..400 {
+            if app.client.get(format!("{}/healthz", app.address)).send().await.is_ok() {
+                return app;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("kidsearch did not start");
+    }
+
+    /// SIGKILL: no chance to flush or clean up.
+    pub fn kill_9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("kill -9");
+            child.wait().expect("reaped");
+        }
+    }
+}
+
+impl Drop for RealServer {
+    fn drop(&mut self) {
+        self.kill_9();
+    }
+}

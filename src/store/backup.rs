@@ -1,0 +1,84 @@
+//! `kidsearch backup PATH` and `kidsearch restore PATH`: a consistent copy of the database taken
+//! while the server runs (SQLite `VACUUM INTO` reads one snapshot and does not block writers),
+//! and putting such a copy back (with the server stopped).
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+
+use super::DB_FILE;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("{0} already exists; choose a new file name (a backup never overwrites)")]
+    Exists(PathBuf),
+    #[error("there is no database at {0} to back up")]
+    NoDatabase(PathBuf),
+    #[error("{0} is not a kidsearch backup: {1}")]
+    NotABackup(PathBuf, String),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Writes a consistent copy of the live database to `target` (which must not exist).
+pub fn backup(data_dir: &Path, target: &Path) -> Result<(), BackupError> {
+    let source = data_dir.join(DB_FILE);
+    if !source.exists() {
+        return Err(BackupError::NoDatabase(source));
+    }
+    if target.exists() {
+        return Err(BackupError::Exists(target.to_path_buf()));
+    }
+    let conn = Connection::open_with_flags(&source, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute("VACUUM INTO ?1", [target.to_string_lossy()])?;
+    check(target)?;
+    Ok(())
+}
+
+/// Checks a file is an intact kidsearch database: integrity, and the tables kidsearch made.
+pub fn check(file: &Path) -> Result<i64, BackupError> {
+    let bad = |why: String| BackupError::NotABackup(file.to_path_buf(), why);
+    let conn = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| bad(e.to_string()))?;
+    let integrity: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|e| bad(e.to_string()))?;
+    if integrity != "ok" {
+        return Err(bad(format!("integrity check says {integrity}")));
+    }
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| bad(e.to_string()))?;
+    let has_activity: bool = conn
+        .query_row("SELECT count(*) FROM sqlite_master WHERE name = 'activity'", [], |r| r.get::<_, i64>(0))
+        .map(|n| n == 1)
+        .map_err(|e| bad(e.to_string()))?;
+    if version == 0 || !has_activity {
+        return Err(bad("it has no kidsearch tables".into()));
+    }
+    Ok(version)
+}
+
+/// Puts a backup in place of the database. The server must be stopped. The current database,
+/// if any, is kept beside it as `kidsearch.sqlite3.before-restore-<ms>`, so nothing is lost.
+pub fn restore(data_dir: &Path, backup_file: &Path) -> Result<Option<PathBuf>, BackupError> {
+    check(backup_file)?;
+    std::fs::create_dir_all(data_dir)?;
+    let live = data_dir.join(DB_FILE);
+    let kept = if live.exists() {
+        let aside = data_dir.join(format!("{DB_FILE}.before-restore-{}", super::now_ms()));
+        std::fs::rename(&live, &aside)?;
+        for ext in ["-wal", "-shm"] {
+            let side = data_dir.join(format!("{DB_FILE}{ext}"));
+            if side.exists() {
+                std::fs::rename(&side, data_dir.join(format!("{}{ext}", aside.display())))?;
+            }
+        }
+        Some(aside)
+    } else {
+        None
+    };
+    let staging = data_dir.join(format!("{DB_FILE}.restoring"));
+    std::fs::copy(backup_file, &staging)?;
+    std::fs::File::open(&staging)?.sync_all()?;
+    std::fs::rename(&staging, &live)?;
+    Ok(kept)
+}
