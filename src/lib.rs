@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod engines;
+pub mod metrics;
 pub mod outbound;
 pub mod policy;
 pub mod search;

@@ -3,12 +3,16 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
+use actix_web::body::MessageBody;
 use actix_web::dev::Server;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, Next};
 use actix_web::{web, App, HttpServer};
 
 use crate::approvals::Approvals;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
+use crate::metrics::{Metrics, RouteLabels, RouteOnly};
 use crate::policy::golink::LinkSigner;
 use crate::search::SearchService;
 use crate::store::Store;
@@ -36,7 +40,8 @@ impl Application {
         }
         let policy = Arc::new(settings.policy);
         let links = LinkSigner::load_or_create(&config.data_dir)?;
-        let search = SearchService::new(settings.engines, policy.clone(), links.clone(), &config).map_err(std::io::Error::other)?;
+        let metrics = Arc::new(Metrics::default());
+        let search = SearchService::new(settings.engines, policy.clone(), links.clone(), metrics.clone(), &config).map_err(std::io::Error::other)?;
         let store = Store::open(&config.data_dir).map_err(std::io::Error::other)?;
         let session_key = crate::web::staff::load_session_key(&config.data_dir)?;
         let secure_cookies = config.secure_cookies;
@@ -50,14 +55,17 @@ impl Application {
             approvals,
             approved_pages: moka::future::Cache::builder().max_capacity(2_000).time_to_live(std::time::Duration::from_secs(600)).build(),
             pupil_live_search: config.pupil_live_search,
+            metrics: metrics.clone(),
+            metrics_allow: config.metrics_allow.clone(),
         });
 
         let listener = TcpListener::bind(&config.listen)?;
         let port = listener.local_addr()?.port();
         let workers = if config.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { config.workers };
         let server = HttpServer::new(move || {
-            let (store, key) = (store.clone(), session_key.clone());
+            let (store, key, metrics) = (store.clone(), session_key.clone(), metrics.clone());
             App::new()
+                .wrap(from_fn(move |req, next| observe(metrics.clone(), req, next)))
                 .wrap(security_headers())
                 .app_data(state.clone())
                 .configure(move |cfg| crate::web::staff::routes(cfg, store, key, secure_cookies))
@@ -77,4 +85,16 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Counts every request and its latency by route pattern (never by raw path: no pupil query
+/// text in metrics).
+async fn observe(metrics: Arc<Metrics>, req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = std::time::Instant::now();
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_string());
+    let response = next.call(req).await?;
+    let status = format!("{}xx", response.status().as_u16() / 100);
+    metrics.requests.get_or_create(&RouteLabels { route: route.clone(), status }).inc();
+    metrics.latency.get_or_create(&RouteOnly { route }).observe(started.elapsed().as_secs_f64());
+    Ok(response)
 }

@@ -43,6 +43,8 @@ pub struct ServerConfig {
     /// Mark the staff session cookie `Secure`: set this when staff reach kidsearch over HTTPS
     /// (behind the school's TLS reverse proxy), so the cookie never crosses the LAN in clear.
     pub secure_cookies: bool,
+    /// Addresses allowed to read `/metrics` (the monitoring host); everyone else gets 403.
+    pub metrics_allow: Vec<String>,
     /// Local settings per engine id from `engines.toml`.
     pub engines: BTreeMap<String, EngineOverride>,
 }
@@ -78,6 +80,7 @@ impl Default for ServerConfig {
             pupil_live_search: true,
             time_zone: "Europe/London".to_string(),
             secure_cookies: false,
+            metrics_allow: vec!["127.0.0.1".to_string(), "::1".to_string()],
             engines: BTreeMap::new(),
         }
     }

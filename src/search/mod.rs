@@ -24,6 +24,7 @@ use serde::Serialize;
 use crate::config::ServerConfig;
 use crate::engines::fetch::{fetch_page, fetch_token};
 use crate::engines::{EngineError, EnginePage, EngineSet};
+use crate::metrics::{CacheLabels, Metrics};
 use crate::outbound::GuardedClient;
 use crate::policy::golink::LinkSigner;
 use crate::policy::{Filtered, Policy};
@@ -66,6 +67,7 @@ pub struct SearchService {
     max_pages: u32,
     policy: Arc<Policy>,
     links: LinkSigner,
+    metrics: Arc<Metrics>,
 }
 
 /// A whole answer lives as long as its engines' answers: the cache TTL when every engine
@@ -137,7 +139,7 @@ pub struct Rendered {
 }
 
 impl SearchService {
-    pub fn new(engines: EngineSet, policy: Arc<Policy>, links: LinkSigner, config: &ServerConfig) -> Result<SearchService, String> {
+    pub fn new(engines: EngineSet, policy: Arc<Policy>, links: LinkSigner, metrics: Arc<Metrics>, config: &ServerConfig) -> Result<SearchService, String> {
         let clients = engines
             .all()
             .iter()
@@ -157,7 +159,7 @@ impl SearchService {
             .max_capacity((config.cache_capacity / 5).max(100))
             .expire_after(OutcomeExpiry { ok: Duration::from_secs(config.cache_ttl_secs), degraded: Duration::from_secs(config.engine_error_ttl_secs) })
             .build();
-        Ok(SearchService { engines, clients, pages, tokens, outcomes, max_pages: config.max_pages, policy, links })
+        Ok(SearchService { engines, clients, pages, tokens, outcomes, max_pages: config.max_pages, policy, links, metrics })
     }
 
     pub fn engines(&self) -> &EngineSet {
@@ -177,8 +179,11 @@ impl SearchService {
     /// The whole answer is cached, refusals included, so a repeated search costs one lookup.
     pub async fn live_search(&self, query: &Query, page: u32) -> Arc<SearchOutcome> {
         let page = page.max(1);
-        self.outcomes
+        let built = std::sync::atomic::AtomicBool::new(false);
+        let outcome = self
+            .outcomes
             .get_with((query.key(), page), async {
+                built.store(true, std::sync::atomic::Ordering::Relaxed);
                 let outcome = self.empty_outcome(query, page);
                 if let Some(category) = self.policy.check_query(query) {
                     return Arc::new(SearchOutcome { status: Status::Blocked, category: Some(category.to_string()), ..outcome });
@@ -188,7 +193,10 @@ impl SearchService {
                 }
                 Arc::new(self.fetch_and_merge(query, outcome).await)
             })
-            .await
+            .await;
+        let result = if built.load(std::sync::atomic::Ordering::Relaxed) { "miss" } else { "hit" };
+        self.metrics.answer_cache.get_or_create(&CacheLabels { result: result.to_string() }).inc();
+        outcome
     }
 
     pub fn empty_outcome(&self, query: &Query, page: u32) -> SearchOutcome {
@@ -280,6 +288,13 @@ impl SearchService {
             Ok(r) => r,
             Err(_) => Err(EngineError::Timeout(engine.timeout.as_millis() as u64)),
         };
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(EngineError::Timeout(_)) => "timeout",
+            Err(EngineError::Blocked) => "resting",
+            Err(_) => "error",
+        };
+        self.metrics.engine_fetch(&engine.id, outcome);
         Arc::new(result)
     }
 

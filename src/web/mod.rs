@@ -33,6 +33,8 @@ pub struct AppState {
     pub approved_pages: moka::future::Cache<(i64, u32), Arc<crate::search::SearchOutcome>>,
     /// false: pupils may only use approved searches.
     pub pupil_live_search: bool,
+    pub metrics: Arc<crate::metrics::Metrics>,
+    pub metrics_allow: Vec<String>,
 }
 
 /// The strict security headers of `../shared/design/security.md`, on every response.
@@ -50,10 +52,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(paths::SEARCH, web::get().to(pupil::results::page))
         .route(paths::GO, web::get().to(pupil::go::page))
         .route(paths::HEALTHZ, web::get().to(healthz))
+        .route(paths::METRICS, web::get().to(metrics))
         .route("/static/{file}", web::get().to(assets::serve))
         .default_service(web::to(pupil::not_found::page));
 }
 
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ok\n")
+}
+
+/// `/metrics`, for the monitoring host only.
+async fn metrics(req: actix_web::HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if !crate::metrics::allowed(req.peer_addr().map(|a| a.ip()), &state.metrics_allow) {
+        return HttpResponse::Forbidden().content_type("text/plain; charset=utf-8").body("metrics are served to the configured monitoring hosts only\n");
+    }
+    state.metrics.activity_dropped.set(state.store.dropped_rows());
+    HttpResponse::Ok().content_type("application/openmetrics-text; version=1.0.0; charset=utf-8").body(state.metrics.encode())
 }

@@ -3,6 +3,7 @@
 pub const HOME: &str = "/";
 pub const SEARCH: &str = "/search";
 pub const HEALTHZ: &str = "/healthz";
+pub const METRICS: &str = "/metrics";
 pub const STYLESHEET: &str = "/static/kidsearch.css";
 pub const LOGO: &str = "/static/logo.svg";
 

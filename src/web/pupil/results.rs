@@ -93,6 +93,8 @@ async fn record(state: &AppState, outcome: &SearchOutcome) {
     let category = if outcome.approved { Some("approved".to_string()) } else { outcome.category.clone() };
     let row = Activity { category, query: Some(outcome.query.clone()), ..Activity::now(kind) };
     if kind == ActivityKind::Refused {
+        let category = outcome.category.clone().unwrap_or_default();
+        state.metrics.refused.get_or_create(&crate::metrics::CategoryLabels { category }).inc();
         if let Err(e) = state.store.record_durable(row).await {
             tracing::error!(error = %e, "a refused query could not be recorded");
         }

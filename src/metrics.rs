@@ -1,0 +1,96 @@
+//! `/metrics` in the Prometheus/OpenMetrics text format (prometheus-client): requests and
+//! latencies by route, upstream fetches by engine and outcome, cache hits, refused queries by
+//! category, dropped activity rows. Served only to the addresses in `metrics_allow`.
+
+use std::net::IpAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::Mutex;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub route: String,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteOnly {
+    pub route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EngineLabels {
+    pub engine: String,
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CacheLabels {
+    pub result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CategoryLabels {
+    pub category: String,
+}
+
+type HistogramFamily = Family<RouteOnly, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    // 0.25 ms .. ~4 s
+    Histogram::new(exponential_buckets(0.00025, 2.0, 15))
+}
+
+pub struct Metrics {
+    registry: Mutex<Registry>,
+    pub requests: Family<RouteLabels, Counter>,
+    pub latency: HistogramFamily,
+    pub engine_fetches: Family<EngineLabels, Counter>,
+    pub answer_cache: Family<CacheLabels, Counter>,
+    pub refused: Family<CategoryLabels, Counter>,
+    pub activity_dropped: Gauge<u64, AtomicU64>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("kidsearch");
+        let requests = Family::<RouteLabels, Counter>::default();
+        let latency: HistogramFamily = Family::new_with_constructor(latency_histogram);
+        let engine_fetches = Family::<EngineLabels, Counter>::default();
+        let answer_cache = Family::<CacheLabels, Counter>::default();
+        let refused = Family::<CategoryLabels, Counter>::default();
+        let activity_dropped = Gauge::<u64, AtomicU64>::default();
+        registry.register("requests", "HTTP requests by route and status class", requests.clone());
+        registry.register("request_duration_seconds", "Time to answer, by route", latency.clone());
+        registry.register("engine_fetches", "Upstream fetches by engine and outcome (ok, timeout, resting, error)", engine_fetches.clone());
+        registry.register("answer_cache", "Pupil searches answered from the whole-answer cache (hit) or built (miss)", answer_cache.clone());
+        registry.register("refused_queries", "Pupil queries refused by the safety policy, by category", refused.clone());
+        registry.register("activity_rows_dropped", "Activity rows dropped because the database queue was full", activity_dropped.clone());
+        Metrics { registry: Mutex::new(registry), requests, latency, engine_fetches, answer_cache, refused, activity_dropped }
+    }
+}
+
+impl Metrics {
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        if let Ok(registry) = self.registry.lock() {
+            let _ = prometheus_client::encoding::text::encode(&mut out, &registry);
+        }
+        out
+    }
+
+    pub fn engine_fetch(&self, engine: &str, outcome: &str) {
+        self.engine_fetches.get_or_create(&EngineLabels { engine: engine.to_string(), outcome: outcome.to_string() }).inc();
+    }
+}
+
+/// Is this peer allowed to read `/metrics`?
+pub fn allowed(peer: Option<IpAddr>, allow: &[String]) -> bool {
+    peer.is_some_and(|ip| allow.iter().any(|a| a.parse::<IpAddr>().is_ok_and(|allowed| allowed == ip)))
+}
