@@ -5,19 +5,26 @@ use maud::{html, Markup, DOCTYPE};
 
 use super::paths;
 
+/// The `<head>` every page shares: our own stylesheet and icon only.
+fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            meta name="referrer" content="no-referrer";
+            title { (title) }
+            link rel="stylesheet" href=(paths::STYLESHEET);
+            link rel="icon" href=(paths::LOGO) type="image/svg+xml";
+        }
+    }
+}
+
 /// The frame of every pupil page: calm, big, nothing loaded from elsewhere.
 pub fn pupil_page(title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en-GB" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="referrer" content="no-referrer";
-                title { (title) " – kidsearch" }
-                link rel="stylesheet" href=(paths::STYLESHEET);
-                link rel="icon" href=(paths::LOGO) type="image/svg+xml";
-            }
+            (head(&format!("{title} – kidsearch")))
             body {
                 header.top {
                     a.brand href=(paths::HOME) {
@@ -60,12 +67,7 @@ pub fn staff_page(title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en-GB" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " – kidsearch staff" }
-                link rel="stylesheet" href=(paths::STYLESHEET);
-            }
+            (head(&format!("{title} – kidsearch staff")))
             body.staff {
                 main { (body) }
             }
