@@ -43,12 +43,52 @@ pub enum Command {
         /// The file to write (must not exist yet).
         path: PathBuf,
     },
+    /// Write an Apple configuration profile (.mobileconfig) that puts kidsearch on class iPads.
+    IpadProfile {
+        /// The address iPads use to reach kidsearch, e.g. https://kidsearch.school.lan
+        #[arg(long)]
+        url: String,
+        /// The class the iPads belong to, e.g. Oak.
+        #[arg(long)]
+        class: String,
+        /// Also add a web content filter that allows only kidsearch.
+        #[arg(long)]
+        filter: bool,
+        /// Where to write the profile (default: kidsearch-<class>.mobileconfig).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Put a backup back in place of the database. Stop the server first; the current
     /// database is kept beside it.
     Restore {
         /// A file made by `kidsearch backup`.
         path: PathBuf,
     },
+}
+
+/// `kidsearch ipad-profile --url URL --class NAME [--filter] [--out FILE]`.
+pub fn ipad_profile(url: &str, class: &str, filter: bool, out: Option<&std::path::Path>) -> i32 {
+    use crate::deploy::ipad_profile::{build, to_xml, ProfileRequest};
+    let profile = build(&ProfileRequest { url: url.to_string(), class: class.to_string(), filter }).and_then(|p| to_xml(&p));
+    let bytes = match profile {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let default = PathBuf::from(format!("kidsearch-{}.mobileconfig", class.trim().replace(['/', '\\', ' '], "-")));
+    let path = out.map(PathBuf::from).unwrap_or(default);
+    match std::fs::write(&path, bytes) {
+        Ok(()) => {
+            println!("wrote {}: install it with Apple Configurator or upload it to your MDM", path.display());
+            0
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            1
+        }
+    }
 }
 
 /// `kidsearch backup PATH` / `kidsearch restore PATH`.

@@ -8,6 +8,7 @@ pub mod approvals;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod deploy;
 pub mod engines;
 pub mod metrics;
 pub mod outbound;

@@ -1,7 +1,7 @@
 //! Thin entry point: parse the command line, set up logs, hand over to the library.
 
 use clap::Parser;
-use kidsearch::cli::{backup_or_restore, check, user, Cli, Command};
+use kidsearch::cli::{backup_or_restore, check, ipad_profile, user, Cli, Command};
 use kidsearch::config::Settings;
 use kidsearch::Application;
 use tracing_subscriber::EnvFilter;
@@ -12,6 +12,7 @@ fn main() {
     let code = match cli.command {
         Some(Command::Check) => check(&cli.common),
         Some(Command::User(ref action)) => user(&cli.common, action),
+        Some(Command::IpadProfile { ref url, ref class, filter, ref out }) => ipad_profile(url, class, filter, out.as_deref()),
         Some(ref command @ (Command::Backup { .. } | Command::Restore { .. })) => backup_or_restore(&cli.common, command),
         Some(Command::Serve) | None => serve(&cli.common),
     };

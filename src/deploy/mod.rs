@@ -1,0 +1,3 @@
+//! Helpers for setting kidsearch up at school: the iPad configuration profile.
+
+pub mod ipad_profile;
