@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod outbound;
 pub mod policy;
 pub mod search;
+pub mod secrets;
 pub mod staff;
 pub mod startup;
 pub mod store;

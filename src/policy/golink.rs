@@ -2,12 +2,11 @@
 //! can be followed, so `/go` is no open redirect. The HMAC key is generated at first start and
 //! kept in the data dir with 0600 permissions.
 
-use std::io::Write;
 use std::path::Path;
 
 use ring::hmac;
-use ring::rand::{SecureRandom, SystemRandom};
 
+use crate::secrets;
 use crate::web::paths;
 
 const KEY_FILE: &str = "link-signing.key";
@@ -23,23 +22,7 @@ pub struct LinkSigner {
 impl LinkSigner {
     /// Loads the key from `data_dir`, creating it (0600) on first start.
     pub fn load_or_create(data_dir: &Path) -> std::io::Result<LinkSigner> {
-        let path = data_dir.join(KEY_FILE);
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) if bytes.len() == KEY_BYTES => bytes,
-            Ok(_) => {
-                return Err(std::io::Error::other(format!(
-                    "{} is damaged (wrong length); delete it to make a new one (old links stop working)",
-                    path.display()
-                )))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut fresh = vec![0u8; KEY_BYTES];
-                SystemRandom::new().fill(&mut fresh).map_err(|_| std::io::Error::other("no system randomness"))?;
-                write_private(&path, &fresh)?;
-                fresh
-            }
-            Err(e) => return Err(e),
-        };
+        let bytes = secrets::load_or_create(&data_dir.join(KEY_FILE), KEY_BYTES, "links already on pupils' screens stop working")?;
         Ok(LinkSigner { key: hmac::Key::new(hmac::HMAC_SHA256, &bytes) })
     }
 
@@ -50,9 +33,7 @@ impl LinkSigner {
 
     /// Constant-time comparison of the given signature with the right one.
     pub fn verify(&self, url: &str, signature: &str) -> bool {
-        let expected = self.sign(url);
-        // Constant time: every byte is compared whatever the first difference.
-        expected.len() == signature.len() && expected.bytes().zip(signature.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+        secrets::constant_time_eq(&self.sign(url), signature)
     }
 
     /// The gateway link a pupil clicks for `url`.
@@ -63,22 +44,6 @@ impl LinkSigner {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Creates a file only its owner can read (0600) holding `bytes`; fails if it exists.
-#[cfg(unix)]
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
-}
-
-#[cfg(not(unix))]
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 #[cfg(test)]

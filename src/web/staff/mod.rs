@@ -75,17 +75,15 @@ pub fn csrf_ok(session: &Session, form_token: Option<&str>) -> bool {
     if expected == NO_RANDOMNESS {
         return false;
     }
-    expected.len() == given.len() && expected.bytes().zip(given.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    crate::secrets::constant_time_eq(&expected, given)
 }
 
 pub fn random_hex(bytes: usize) -> String {
-    use ring::rand::SecureRandom;
-    let mut buf = vec![0u8; bytes];
-    if ring::rand::SystemRandom::new().fill(&mut buf).is_err() {
+    match crate::secrets::random_bytes(bytes) {
+        Ok(buf) => buf.iter().map(|b| format!("{b:02x}")).collect(),
         // No randomness: a marker that `csrf_ok` never accepts.
-        return String::from(NO_RANDOMNESS);
+        Err(_) => String::from(NO_RANDOMNESS),
     }
-    buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The signed-in staff member, if the session has one that still exists.
@@ -101,17 +99,6 @@ pub fn to_login() -> HttpResponse {
 /// The session cookie's encryption key, 64 random bytes kept in the data dir (0600), so
 /// sessions survive a restart.
 pub fn load_session_key(data_dir: &std::path::Path) -> std::io::Result<Key> {
-    let path = data_dir.join("session.key");
-    match std::fs::read(&path) {
-        Ok(bytes) if bytes.len() == 64 => Ok(Key::from(&bytes)),
-        Ok(_) => Err(std::io::Error::other(format!("{} is damaged; delete it (staff will need to log in again)", path.display()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            use ring::rand::SecureRandom;
-            let mut fresh = vec![0u8; 64];
-            ring::rand::SystemRandom::new().fill(&mut fresh).map_err(|_| std::io::Error::other("no system randomness"))?;
-            crate::policy::golink::write_private(&path, &fresh)?;
-            Ok(Key::from(&fresh))
-        }
-        Err(e) => Err(e),
-    }
+    let bytes = crate::secrets::load_or_create(&data_dir.join("session.key"), 64, "staff will need to sign in again")?;
+    Ok(Key::from(&bytes))
 }
