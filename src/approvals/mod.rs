@@ -14,7 +14,7 @@ pub mod school_day;
 use std::sync::Arc;
 
 use moka::future::Cache;
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
@@ -113,7 +113,7 @@ impl Approvals {
             .live
             .get_with(query_key.to_string(), async move {
                 let sql = format!("SELECT {COLUMNS} FROM approvals a JOIN staff s ON s.id = a.approved_by WHERE a.query_key = ?1 AND a.withdrawn_ms IS NULL ORDER BY a.expires_ms DESC, a.id DESC LIMIT 1");
-                store.call(move |conn| conn.query_row(&sql, params![key], row_to_approval).map(Some).or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })).await.ok().flatten().map(Arc::new)
+                store.call(move |conn| conn.query_row(&sql, params![key], row_to_approval).optional()).await.ok().flatten().map(Arc::new)
             })
             .await;
         // Expiry is checked against the clock at every use, not when cached.
@@ -174,13 +174,7 @@ impl Approvals {
 
     pub async fn by_id(&self, id: i64) -> Result<Option<Approval>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM approvals a JOIN staff s ON s.id = a.approved_by WHERE a.id = ?1");
-        self.store
-            .call(move |conn| {
-                conn.query_row(&sql, params![id], row_to_approval)
-                    .map(Some)
-                    .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })
-            })
-            .await
+        self.store.call(move |conn| conn.query_row(&sql, params![id], row_to_approval).optional()).await
     }
 
     /// Live approvals for the pupils' "Today's searches" board.

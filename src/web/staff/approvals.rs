@@ -6,7 +6,7 @@ use actix_session::Session;
 use actix_web::{web, HttpResponse};
 use maud::{html, Markup};
 
-use super::{csrf_ok, csrf_token, signed_in, to_login};
+use super::{csrf_ok, csrf_token, expired_form, signed_in, to_login};
 use crate::approvals::{Approval, NewApproval};
 use crate::search::{Query, SearchOutcome, Status};
 use crate::staff::accounts::security_event;
@@ -135,7 +135,7 @@ pub async fn approve(body: web::Bytes, session: Session, state: web::Data<AppSta
     };
     let form = pairs(&body);
     if !csrf_ok(&session, one(&form, "csrf")) {
-        return HttpResponse::Forbidden().body("This form has expired; go back and try again.");
+        return expired_form();
     }
     let Ok(query) = Query::parse(one(&form, "q").unwrap_or("")) else {
         return HttpResponse::BadRequest().body("The search words are missing or too long.");
@@ -248,7 +248,7 @@ pub async fn withdraw(path: web::Path<i64>, body: web::Bytes, session: Session, 
         return to_login();
     };
     if !csrf_ok(&session, one(&pairs(&body), "csrf")) {
-        return HttpResponse::Forbidden().body("This form has expired; go back and try again.");
+        return expired_form();
     }
     let id = path.into_inner();
     match state.approvals.withdraw(id).await {
@@ -267,7 +267,7 @@ pub async fn renew(path: web::Path<i64>, body: web::Bytes, session: Session, sta
         return to_login();
     };
     if !csrf_ok(&session, one(&pairs(&body), "csrf")) {
-        return HttpResponse::Forbidden().body("This form has expired; go back and try again.");
+        return expired_form();
     }
     let Ok(Some(old)) = state.approvals.by_id(path.into_inner()).await else {
         return HttpResponse::NotFound().body("No such approval.");

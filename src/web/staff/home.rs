@@ -5,7 +5,7 @@ use actix_session::Session;
 use actix_web::{web, HttpResponse};
 use maud::html;
 
-use super::{csrf_ok, csrf_token, signed_in, to_login};
+use super::{csrf_ok, csrf_token, expired_form, signed_in, to_login};
 use crate::staff::accounts::security_event;
 use crate::web::layout::staff_page;
 use crate::web::{paths, AppState};
@@ -34,7 +34,7 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
 pub async fn logout(body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
     let csrf = url::form_urlencoded::parse(&body).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned());
     if !csrf_ok(&session, csrf.as_deref()) {
-        return HttpResponse::Forbidden().body("This form has expired; go back and try again.");
+        return expired_form();
     }
     if let Some(account) = signed_in(&session, &state).await {
         security_event(&state.store, "logout", Some(&account.name), None).await;

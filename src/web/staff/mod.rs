@@ -92,6 +92,11 @@ pub async fn signed_in(session: &Session, state: &AppState) -> Option<StaffAccou
     crate::staff::accounts::account_by_id(&state.store, id).await.ok().flatten()
 }
 
+/// The answer to a staff form whose CSRF token is missing or wrong: nothing was changed.
+pub fn expired_form() -> HttpResponse {
+    HttpResponse::Forbidden().body("This form has expired; go back and try again.")
+}
+
 pub fn to_login() -> HttpResponse {
     HttpResponse::SeeOther().insert_header(("Location", paths::STAFF_LOGIN)).finish()
 }

@@ -5,7 +5,7 @@ use actix_session::Session;
 use actix_web::{web, HttpResponse};
 use maud::html;
 
-use super::{csrf_ok, csrf_token, signed_in, to_login};
+use super::{csrf_ok, csrf_token, expired_form, signed_in, to_login};
 use crate::staff::accounts::{add_account, list_accounts, security_event, MIN_PASSWORD_CHARS};
 use crate::staff::Role;
 use crate::web::layout::staff_page;
@@ -69,7 +69,7 @@ pub async fn add(body: web::Bytes, session: Session, state: web::Data<AppState>)
     let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
     let get = |k: &str| form.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str()).unwrap_or("");
     if !csrf_ok(&session, Some(get("csrf"))) {
-        return HttpResponse::Forbidden().body("This form has expired; go back and try again.");
+        return expired_form();
     }
     let Some(role) = Role::parse(get("role")) else {
         return render(&session, &state, Some("Choose a role.".into())).await;
