@@ -49,12 +49,17 @@ impl Settings {
             server.data_dir = dir.clone();
         }
         server.validate(sources.config_path.as_deref())?;
-        Settings::from_server_config(server)
+        Settings::with_lists(server)
     }
 
-    /// Reads the engine definitions that `server` points at and validates them against it.
+    /// Validates `server` (built in code, e.g. by tests) and reads the lists it points at.
     pub fn from_server_config(server: ServerConfig) -> Result<Settings, ConfigProblems> {
         server.validate(None)?;
+        Settings::with_lists(server)
+    }
+
+    /// Reads the engine definitions and policy lists that an already validated `server` points at.
+    fn with_lists(server: ServerConfig) -> Result<Settings, ConfigProblems> {
         let (engines_toml, engines_source) = read_engines_file(&server.allowlist_dir)?;
         let engines = EngineSet::from_toml(&engines_toml, &engines_source, &server);
         let policy = load_policy(&server.allowlist_dir, server.walled_garden);
