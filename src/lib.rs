@@ -9,15 +9,18 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod deploy;
+pub mod devices;
 pub mod engines;
 pub mod metrics;
 pub mod outbound;
 pub mod policy;
+pub mod safeguarding;
 pub mod search;
 pub mod secrets;
 pub mod staff;
 pub mod startup;
 pub mod store;
+pub mod supervision;
 pub mod web;
 
 pub use startup::Application;

@@ -12,10 +12,14 @@ use actix_web::{web, App, HttpServer};
 use crate::approvals::Approvals;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
+use crate::devices::Devices;
 use crate::metrics::{Metrics, RouteLabels, RouteOnly};
 use crate::policy::golink::LinkSigner;
+use crate::safeguarding::retention::{purge, Retention};
+use crate::safeguarding::Safeguarding;
 use crate::search::SearchService;
 use crate::store::Store;
+use crate::supervision::Supervision;
 use crate::web::{routes, security_headers, AppState};
 
 /// A bound, ready-to-run server. Binding happens in `build`, so `port()` is known before `run`
@@ -41,11 +45,18 @@ impl Application {
         let policy = Arc::new(settings.policy);
         let links = LinkSigner::load_or_create(&config.data_dir)?;
         let metrics = Arc::new(Metrics::default());
-        let search = SearchService::new(settings.engines, policy.clone(), links.clone(), metrics.clone(), &config).map_err(std::io::Error::other)?;
         let store = Store::open(&config.data_dir).map_err(std::io::Error::other)?;
+        let devices = Arc::new(Devices::new(store.clone(), clock.clone(), &config.data_dir)?);
+        let safeguarding = Arc::new(Safeguarding::open(store.clone(), clock.clone(), devices.clone()).map_err(std::io::Error::other)?);
+        let search = SearchService::new(settings.engines, policy.clone(), links.clone(), safeguarding.hidden(), metrics.clone(), &config)
+            .map_err(std::io::Error::other)?;
+        let supervision = Arc::new(Supervision::new(store.clone(), clock.clone(), config.supervised_sessions));
+        let retention = Retention { activity_days: config.retention_activity_days, incident_days: config.retention_incident_days };
+        let tz = jiff::tz::TimeZone::get(&config.time_zone).map_err(std::io::Error::other)?;
         let session_key = crate::web::staff::load_session_key(&config.data_dir)?;
         let secure_cookies = config.secure_cookies;
-        let approvals = Arc::new(Approvals::new(store.clone(), clock, &config.time_zone).map_err(std::io::Error::other)?);
+        let approvals = Arc::new(Approvals::new(store.clone(), clock.clone(), &config.time_zone).map_err(std::io::Error::other)?);
+        spawn_retention_job(store.clone(), clock, retention);
         let state = web::Data::new(AppState {
             search: Arc::new(search),
             policy,
@@ -57,6 +68,13 @@ impl Application {
             pupil_live_search: config.pupil_live_search,
             metrics: metrics.clone(),
             metrics_allow: config.metrics_allow.clone(),
+            devices,
+            supervision,
+            safeguarding,
+            require_enrolment: config.require_enrolment,
+            secure_cookies,
+            retention,
+            tz,
         });
 
         let listener = TcpListener::bind(&config.listen)?;
@@ -72,6 +90,8 @@ impl Application {
                 .configure(routes)
         })
         .workers(workers)
+        // Open alert streams are not "in flight": stop waiting for them after a few seconds.
+        .shutdown_timeout(5)
         .listen(listener)?
         .run();
         Ok(Application { port, server })
@@ -97,4 +117,20 @@ async fn observe(metrics: Arc<Metrics>, req: ServiceRequest, next: Next<impl Mes
     metrics.requests.get_or_create(&RouteLabels { route: route.clone(), status }).inc();
     metrics.latency.get_or_create(&RouteOnly { route }).observe(started.elapsed().as_secs_f64());
     Ok(response)
+}
+
+/// The hourly data-protection purge (first run a minute after start, off the start-up path).
+fn spawn_retention_job(store: Store, clock: Arc<dyn Clock>, retention: Retention) {
+    // Build runs inside the server's runtime (main, tests); without one there is nothing to do.
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+    runtime.spawn(async move {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + std::time::Duration::from_secs(60), std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match purge(&store, clock.now_ms(), retention).await {
+                Ok(p) => tracing::info!(activity = p.activity, incidents = p.incidents, "retention purge"),
+                Err(e) => tracing::error!(error = %e, "retention purge failed"),
+            }
+        }
+    });
 }

@@ -43,6 +43,15 @@ pub struct ServerConfig {
     /// Mark the staff session cookie `Secure`: set this when staff reach kidsearch over HTTPS
     /// (behind the school's TLS reverse proxy), so the cookie never crosses the LAN in clear.
     pub secure_cookies: bool,
+    /// Pupil pages only for iPads enrolled by staff (a signed device cookie); other browsers
+    /// get "this device is not set up yet".
+    pub require_enrolment: bool,
+    /// Pupils search only while a teacher has opened a supervised window for their class.
+    pub supervised_sessions: bool,
+    /// Days activity rows (queries, clicks) are kept before the hourly purge deletes them.
+    pub retention_activity_days: u32,
+    /// Days incidents are kept (default: one school year).
+    pub retention_incident_days: u32,
     /// Addresses allowed to read `/metrics` (the monitoring host); everyone else gets 403.
     pub metrics_allow: Vec<String>,
     /// Local settings per engine id from `engines.toml`.
@@ -80,6 +89,10 @@ impl Default for ServerConfig {
             pupil_live_search: true,
             time_zone: "Europe/London".to_string(),
             secure_cookies: false,
+            require_enrolment: true,
+            supervised_sessions: true,
+            retention_activity_days: 30,
+            retention_incident_days: 365,
             metrics_allow: vec!["127.0.0.1".to_string(), "::1".to_string()],
             engines: BTreeMap::new(),
         }
@@ -124,6 +137,15 @@ impl ServerConfig {
                 format!("time_zone = {:?} is not a known time zone", self.time_zone),
                 "use an IANA name such as \"Europe/London\"",
             ));
+        }
+        for (name, days) in [("retention_activity_days", self.retention_activity_days), ("retention_incident_days", self.retention_incident_days)] {
+            if !(1..=3650).contains(&days) {
+                problems.push(ConfigProblem::whole_file(
+                    &file,
+                    format!("{name} = {days} is out of range"),
+                    "use a number of days from 1 to 3650 (defaults: activity 30, incidents 365)",
+                ));
+            }
         }
         if problems.is_empty() {
             Ok(())

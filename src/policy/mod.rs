@@ -44,6 +44,9 @@ pub struct Filtered {
     pub terms: usize,
     #[serde(skip_serializing_if = "is_zero")]
     pub garden: usize,
+    /// Results a pupil reported, hidden school-wide until a teacher releases them.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub hidden: usize,
 }
 
 fn is_zero(n: &usize) -> bool {

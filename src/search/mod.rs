@@ -28,6 +28,7 @@ use crate::metrics::{CacheLabels, Metrics};
 use crate::outbound::GuardedClient;
 use crate::policy::golink::LinkSigner;
 use crate::policy::{Filtered, Policy};
+use crate::safeguarding::hidden::HiddenResults;
 use merge::{merge, EngineAnswer, MergedResult};
 pub use query::{Query, QueryError};
 
@@ -63,7 +64,10 @@ pub struct SearchService {
     tokens: Cache<usize, TokenAnswer>,
     /// Whole answers (merged, filtered, ranked) by query and page, so a cached page costs a
     /// lookup, not a merge and a policy pass over every result.
-    outcomes: Cache<(String, u32), Arc<SearchOutcome>>,
+    /// Keyed by the hidden-results generation too: a result hidden school-wide is never served
+    /// from an answer built before it was hidden.
+    outcomes: Cache<(String, u32, u64), Arc<SearchOutcome>>,
+    hidden: Arc<HiddenResults>,
     max_pages: u32,
     policy: Arc<Policy>,
     links: LinkSigner,
@@ -77,8 +81,8 @@ struct OutcomeExpiry {
     degraded: Duration,
 }
 
-impl Expiry<(String, u32), Arc<SearchOutcome>> for OutcomeExpiry {
-    fn expire_after_create(&self, _key: &(String, u32), value: &Arc<SearchOutcome>, _now: Instant) -> Option<Duration> {
+impl Expiry<(String, u32, u64), Arc<SearchOutcome>> for OutcomeExpiry {
+    fn expire_after_create(&self, _key: &(String, u32, u64), value: &Arc<SearchOutcome>, _now: Instant) -> Option<Duration> {
         Some(if value.engines.iter().all(|e| e.ok) { self.ok } else { self.degraded })
     }
 }
@@ -139,7 +143,14 @@ pub struct Rendered {
 }
 
 impl SearchService {
-    pub fn new(engines: EngineSet, policy: Arc<Policy>, links: LinkSigner, metrics: Arc<Metrics>, config: &ServerConfig) -> Result<SearchService, String> {
+    pub fn new(
+        engines: EngineSet,
+        policy: Arc<Policy>,
+        links: LinkSigner,
+        hidden: Arc<HiddenResults>,
+        metrics: Arc<Metrics>,
+        config: &ServerConfig,
+    ) -> Result<SearchService, String> {
         let clients = engines
             .all()
             .iter()
@@ -159,7 +170,7 @@ impl SearchService {
             .max_capacity((config.cache_capacity / 5).max(100))
             .expire_after(OutcomeExpiry { ok: Duration::from_secs(config.cache_ttl_secs), degraded: Duration::from_secs(config.engine_error_ttl_secs) })
             .build();
-        Ok(SearchService { engines, clients, pages, tokens, outcomes, max_pages: config.max_pages, policy, links, metrics })
+        Ok(SearchService { engines, clients, pages, tokens, outcomes, hidden, max_pages: config.max_pages, policy, links, metrics })
     }
 
     pub fn engines(&self) -> &EngineSet {
@@ -168,6 +179,10 @@ impl SearchService {
 
     pub fn links(&self) -> &LinkSigner {
         &self.links
+    }
+
+    pub fn hidden(&self) -> &HiddenResults {
+        &self.hidden
     }
 
     pub fn max_pages(&self) -> u32 {
@@ -182,7 +197,7 @@ impl SearchService {
         let built = std::sync::atomic::AtomicBool::new(false);
         let outcome = self
             .outcomes
-            .get_with((query.key(), page), async {
+            .get_with((query.key(), page, self.hidden.generation()), async {
                 built.store(true, std::sync::atomic::Ordering::Relaxed);
                 let outcome = self.empty_outcome(query, page);
                 if let Some(category) = self.policy.check_query(query) {
@@ -256,7 +271,10 @@ impl SearchService {
         if good.is_empty() {
             outcome.status = Status::Unavailable;
         }
-        let (mut results, filtered) = self.policy.filter_and_rank(merge(&good));
+        let (mut results, mut filtered) = self.policy.filter_and_rank(merge(&good));
+        let before = results.len();
+        results.retain(|r| !self.hidden.is_hidden(&r.url));
+        filtered.hidden = before - results.len();
         for result in &mut results {
             result.go = self.links.go_link(&result.url);
         }

@@ -60,6 +60,68 @@ const MIGRATIONS: &[M<'static>] = &[
     );
     CREATE INDEX approvals_live ON approvals (query_key, expires_ms);",
     ),
+    // Safeguarding: enrolled devices (no pupil data: a class and a label), one-time enrolment
+    // links, supervised class windows, incidents for the DSL, results hidden school-wide.
+    M::up(
+        "CREATE TABLE devices (
+        id INTEGER PRIMARY KEY,
+        class TEXT NOT NULL,
+        label TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        enrolled_by INTEGER REFERENCES staff (id),
+        enrolled_ms INTEGER NOT NULL,
+        last_seen_ms INTEGER,
+        covered_incident INTEGER,
+        revoked_ms INTEGER
+    );
+    CREATE TABLE enrol_links (
+        token TEXT PRIMARY KEY,
+        class TEXT NOT NULL,
+        label TEXT NOT NULL,
+        created_by INTEGER NOT NULL REFERENCES staff (id),
+        expires_ms INTEGER NOT NULL,
+        used_ms INTEGER
+    );
+    CREATE TABLE class_windows (
+        id INTEGER PRIMARY KEY,
+        class TEXT NOT NULL,
+        opened_by INTEGER NOT NULL REFERENCES staff (id),
+        opened_ms INTEGER NOT NULL,
+        ends_ms INTEGER NOT NULL,
+        closed_ms INTEGER
+    );
+    CREATE INDEX class_windows_open ON class_windows (class, ends_ms);
+    CREATE TABLE incidents (
+        id INTEGER PRIMARY KEY,
+        at_ms INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('tell_adult', 'refused_query')),
+        device_id INTEGER,
+        device TEXT,
+        class TEXT,
+        query TEXT,
+        page INTEGER,
+        result_url TEXT,
+        result_title TEXT,
+        category TEXT,
+        status TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'reviewed', 'recorded')),
+        reviewed_by TEXT,
+        reviewed_ms INTEGER,
+        notes TEXT NOT NULL DEFAULT '',
+        cleared_by TEXT,
+        cleared_ms INTEGER
+    );
+    CREATE INDEX incidents_at ON incidents (at_ms);
+    CREATE TABLE hidden_results (
+        url TEXT PRIMARY KEY,
+        title TEXT,
+        incident_id INTEGER,
+        state TEXT NOT NULL CHECK (state IN ('hidden', 'blocked', 'released')),
+        at_ms INTEGER NOT NULL,
+        decided_by TEXT,
+        decided_ms INTEGER
+    );
+    ALTER TABLE activity ADD COLUMN class TEXT;",
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<(), StoreError> {

@@ -42,6 +42,27 @@ impl ActivityKind {
             ActivityKind::BlockedClick => "blocked_click",
         }
     }
+
+    pub fn parse(s: &str) -> Option<ActivityKind> {
+        match s {
+            "query" => Some(ActivityKind::Query),
+            "refused" => Some(ActivityKind::Refused),
+            "click" => Some(ActivityKind::Click),
+            "blocked_click" => Some(ActivityKind::BlockedClick),
+            _ => None,
+        }
+    }
+
+    pub const ALL: [ActivityKind; 4] = [ActivityKind::Query, ActivityKind::Refused, ActivityKind::Click, ActivityKind::BlockedClick];
+}
+
+/// What the staff activity log is narrowed to; `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct ActivityFilter {
+    pub kind: Option<ActivityKind>,
+    pub class: Option<String>,
+    pub device: Option<String>,
+    pub since_ms: i64,
 }
 
 /// One activity row. Devices, not children: `device` is an enrolled device's name, if any.
@@ -49,6 +70,8 @@ impl ActivityKind {
 pub struct Activity {
     pub at_ms: i64,
     pub device: Option<String>,
+    /// The enrolled device's class.
+    pub class: Option<String>,
     pub kind: ActivityKind,
     pub category: Option<String>,
     pub query: Option<String>,
@@ -57,7 +80,7 @@ pub struct Activity {
 
 impl Activity {
     pub fn now(kind: ActivityKind) -> Activity {
-        Activity { at_ms: now_ms(), device: None, kind, category: None, query: None, url: None }
+        Activity { at_ms: now_ms(), device: None, class: None, kind, category: None, query: None, url: None }
     }
 }
 
@@ -152,22 +175,27 @@ impl Store {
 
     /// The latest activity rows, newest first.
     pub async fn recent_activity(&self, limit: usize) -> Result<Vec<Activity>, StoreError> {
+        self.activity(ActivityFilter::default(), limit).await
+    }
+
+    /// Activity rows matching `filter`, newest first (the staff activity log).
+    pub async fn activity(&self, filter: ActivityFilter, limit: usize) -> Result<Vec<Activity>, StoreError> {
         self.call(move |conn| {
-            let mut stmt = conn.prepare("SELECT at_ms, device, kind, category, query, url FROM activity ORDER BY id DESC LIMIT ?1")?;
-            let rows = stmt.query_map(params![limit as i64], |r| {
-                let kind: String = r.get(2)?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT at_ms, device, class, kind, category, query, url FROM activity
+                 WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR class = ?2) AND (?3 IS NULL OR device = ?3) AND at_ms >= ?4
+                 ORDER BY id DESC LIMIT ?5",
+            )?;
+            let rows = stmt.query_map(params![filter.kind.map(ActivityKind::as_str), filter.class, filter.device, filter.since_ms, limit as i64], |r| {
+                let kind: String = r.get(3)?;
                 Ok(Activity {
                     at_ms: r.get(0)?,
                     device: r.get(1)?,
-                    kind: match kind.as_str() {
-                        "refused" => ActivityKind::Refused,
-                        "click" => ActivityKind::Click,
-                        "blocked_click" => ActivityKind::BlockedClick,
-                        _ => ActivityKind::Query,
-                    },
-                    category: r.get(3)?,
-                    query: r.get(4)?,
-                    url: r.get(5)?,
+                    class: r.get(2)?,
+                    kind: ActivityKind::parse(&kind).unwrap_or(ActivityKind::Query),
+                    category: r.get(4)?,
+                    query: r.get(5)?,
+                    url: r.get(6)?,
                 })
             })?;
             rows.collect()
@@ -219,9 +247,9 @@ fn writer(mut conn: Connection, rx: Receiver<Command>) {
 fn append_all(conn: &mut Connection, rows: &[(Activity, Option<Reply<()>>)]) -> Result<(), rusqlite::Error> {
     let tx = conn.transaction()?;
     {
-        let mut stmt = tx.prepare_cached("INSERT INTO activity (at_ms, device, kind, category, query, url) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+        let mut stmt = tx.prepare_cached("INSERT INTO activity (at_ms, device, class, kind, category, query, url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
         for (row, _) in rows {
-            stmt.execute(params![row.at_ms, row.device, row.kind.as_str(), row.category, row.query, row.url])?;
+            stmt.execute(params![row.at_ms, row.device, row.class, row.kind.as_str(), row.category, row.query, row.url])?;
         }
     }
     tx.commit()

@@ -15,12 +15,28 @@ fn head(title: &str) -> Markup {
             title { (title) }
             link rel="stylesheet" href=(paths::STYLESHEET);
             link rel="icon" href=(paths::LOGO) type="image/svg+xml";
+            // Only makes things quicker (the tell-an-adult cover, live alerts): every page
+            // works the same without it.
+            script src=(paths::SCRIPT) defer {}
         }
     }
 }
 
-/// The frame of every pupil page: calm, big, nothing loaded from elsewhere.
+/// What was on the pupil's screen, sent with a tell-an-adult press.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OnScreen<'a> {
+    pub query: &'a str,
+    pub page: u32,
+}
+
+/// The frame of every pupil page: calm, big, nothing loaded from elsewhere, and the
+/// tell-an-adult button at the top.
 pub fn pupil_page(title: &str, body: Markup) -> Markup {
+    pupil_page_showing(title, body, OnScreen::default())
+}
+
+/// As `pupil_page`, saying what the page shows (sent with a press of the button).
+pub fn pupil_page_showing(title: &str, body: Markup, on_screen: OnScreen<'_>) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en-GB" {
@@ -31,8 +47,36 @@ pub fn pupil_page(title: &str, body: Markup) -> Markup {
                         img src=(paths::LOGO) alt="" width="56" height="56";
                         span { "kidsearch" }
                     }
+                    (help_button(on_screen, None))
                 }
                 main { (body) }
+            }
+        }
+    }
+}
+
+/// "Turn off screen and tell an adult": a real form, so it works without JavaScript; with
+/// JavaScript the screen is covered before the request is even sent. `card` is the signed link
+/// and title of the result it was pressed on, if any.
+pub fn help_button(on_screen: OnScreen<'_>, card: Option<(&str, &str)>) -> Markup {
+    html! {
+        form.help method="post" action=(paths::HELP) {
+            @if !on_screen.query.is_empty() {
+                input type="hidden" name="q" value=(on_screen.query);
+                input type="hidden" name="page" value=(on_screen.page.max(1));
+            }
+            @if let Some((go, title)) = card {
+                input type="hidden" name="go" value=(go);
+                input type="hidden" name="t" value=(title);
+                button.help-card type="submit" {
+                    img src=(paths::HELP_ICON) alt="" width="28" height="28";
+                    span { "Tell an adult about this" }
+                }
+            } @else {
+                button.help-button type="submit" {
+                    img src=(paths::HELP_ICON) alt="" width="40" height="40";
+                    span { "Turn off screen and tell an adult" }
+                }
             }
         }
     }

@@ -4,6 +4,7 @@
 //! another host (CSP `default-src 'self'`), and pupil queries never leak via `Referer`.
 
 mod assets;
+pub mod form;
 mod layout;
 pub mod paths;
 mod pupil;
@@ -29,12 +30,20 @@ pub struct AppState {
     pub links: LinkSigner,
     pub login_throttle: LoginThrottle,
     pub approvals: Arc<Approvals>,
-    /// Pupil pages of approvals, built once per (approval, page).
-    pub approved_pages: moka::future::Cache<(i64, u32), Arc<crate::search::SearchOutcome>>,
+    /// Pupil pages of approvals, built once per (approval, page, hidden-results generation).
+    pub approved_pages: moka::future::Cache<(i64, u32, u64), Arc<crate::search::SearchOutcome>>,
     /// false: pupils may only use approved searches.
     pub pupil_live_search: bool,
     pub metrics: Arc<crate::metrics::Metrics>,
     pub metrics_allow: Vec<String>,
+    pub devices: Arc<crate::devices::Devices>,
+    pub supervision: Arc<crate::supervision::Supervision>,
+    pub safeguarding: Arc<crate::safeguarding::Safeguarding>,
+    pub require_enrolment: bool,
+    pub secure_cookies: bool,
+    pub retention: crate::safeguarding::retention::Retention,
+    /// The school's time zone, for times staff read.
+    pub tz: jiff::tz::TimeZone,
 }
 
 /// The strict security headers of `../shared/design/security.md`, on every response.
@@ -51,6 +60,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(paths::HOME, web::get().to(pupil::home::page))
         .route(paths::SEARCH, web::get().to(pupil::results::page))
         .route(paths::GO, web::get().to(pupil::go::page))
+        .route(paths::HELP, web::post().to(pupil::help::press))
+        .route(paths::HELP, web::get().to(pupil::help::covered))
+        .route(paths::HELP_STATUS, web::get().to(pupil::help::status))
+        .route(paths::HELP_CLEAR, web::post().to(pupil::help::clear))
+        .route("/enrol/{token}", web::get().to(pupil::enrol::confirm))
+        .route("/enrol/{token}", web::post().to(pupil::enrol::enrol))
         .route(paths::HEALTHZ, web::get().to(healthz))
         .route(paths::METRICS, web::get().to(metrics))
         .route("/static/{file}", web::get().to(assets::serve))

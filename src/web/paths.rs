@@ -6,6 +6,23 @@ pub const HEALTHZ: &str = "/healthz";
 pub const METRICS: &str = "/metrics";
 pub const STYLESHEET: &str = "/static/kidsearch.css";
 pub const LOGO: &str = "/static/logo.svg";
+pub const HELP_ICON: &str = "/static/help.svg";
+pub const SCRIPT: &str = "/static/kidsearch.js";
+/// POST: a tell-an-adult press; GET: the covered screen.
+pub const HELP: &str = "/help";
+pub const HELP_STATUS: &str = "/help/status";
+pub const HELP_CLEAR: &str = "/help/clear";
+pub const ENROL: &str = "/enrol";
+
+/// `/enrol/<token>`: a one-time device enrolment link.
+pub fn enrol(token: &str) -> String {
+    format!("{ENROL}/{token}")
+}
+
+/// `/help?i=N`: the covered screen of incident N (for browsers that are not enrolled).
+pub fn help_incident(id: i64) -> String {
+    format!("{HELP}?i={id}")
+}
 
 /// `/search?q=…&page=N` with the query encoded.
 pub fn search(query: &str, page: u32) -> String {
@@ -33,3 +50,28 @@ pub const STAFF_LOGOUT: &str = "/staff/logout";
 pub const STAFF_PRERUN: &str = "/staff/prerun";
 pub const STAFF_APPROVALS: &str = "/staff/approvals";
 pub const STAFF_USERS: &str = "/staff/users";
+pub const STAFF_ALERTS_STREAM: &str = "/staff/alerts/stream";
+pub const STAFF_INCIDENTS: &str = "/staff/incidents";
+pub const STAFF_INCIDENTS_CSV: &str = "/staff/incidents.csv";
+pub const STAFF_DEVICES: &str = "/staff/devices";
+pub const STAFF_CLASSES_OPEN: &str = "/staff/classes/open";
+pub const STAFF_CLASSES_CLOSE: &str = "/staff/classes/close";
+pub const STAFF_ACTIVITY: &str = "/staff/activity";
+pub const STAFF_RETENTION_PURGE: &str = "/staff/retention/purge";
+
+/// `/staff/incidents/N`, and its actions (`clear`, `keep-hidden`, `release`, `review`).
+pub fn staff_incident(id: i64, action: Option<&str>) -> String {
+    match action {
+        Some(a) => format!("{STAFF_INCIDENTS}/{id}/{a}"),
+        None => format!("{STAFF_INCIDENTS}/{id}"),
+    }
+}
+
+pub fn staff_device_revoke(id: i64) -> String {
+    format!("{STAFF_DEVICES}/{id}/revoke")
+}
+
+/// The enrolment link's QR code (an SVG image, staff only).
+pub fn staff_enrol_qr(token: &str) -> String {
+    format!("{STAFF_DEVICES}/qr/{token}")
+}

@@ -61,6 +61,9 @@ pub fn test_config(upstream: &FixtureUpstream) -> ServerConfig {
         allowlist_dir: repo_dir().join("allowlist"),
         engine_timeout_ms: 800,
         workers: 2,
+        // Most tests are about searching; the safeguarding tests turn these back on.
+        require_enrolment: false,
+        supervised_sessions: false,
         ..ServerConfig::default()
     };
     // Tests never reach the internet: every shipped engine without a fixture here is off.
@@ -234,7 +237,7 @@ impl RealServer {
         let config_path = dir.join("kidsearch.toml");
         let off: String = PUPIL_ENGINES.iter().chain(STAFF_ENGINES).filter(|e| **e != "bing").map(|e| format!("[engines.{e}]\nenabled = false\n")).collect();
         let config = format!(
-            "data_dir = \"{}\"\nallowlist_dir = \"{}\"\n{off}[engines.bing]\nbase_url = \"{}\"\n",
+            "data_dir = \"{}\"\nallowlist_dir = \"{}\"\nrequire_enrolment = false\nsupervised_sessions = false\n{off}[engines.bing]\nbase_url = \"{}\"\n",
             data_dir.display(),
             repo_dir().join("allowlist").display(),
             upstream.base_url("bing")

@@ -11,6 +11,11 @@ use crate::web::layout::{message_card, pupil_page, search_box};
 use crate::web::AppState;
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let device = match super::gate::check(&req, &state, false).await {
+        Ok(device) => device,
+        Err(stop) => return stop,
+    };
+    let (device_name, class) = (device.as_ref().map(|d| d.name()), device.as_ref().map(|d| d.class.clone()));
     let mut target = None;
     let mut signature = None;
     for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
@@ -31,7 +36,13 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     };
     let host = host_of(&url).unwrap_or_default();
     if let Some(category) = state.policy.domain_category(&host) {
-        let row = Activity { category: Some(category.to_string()), url: Some(target.clone()), ..Activity::now(ActivityKind::BlockedClick) };
+        let row = Activity {
+            category: Some(category.to_string()),
+            url: Some(target.clone()),
+            device: device_name,
+            class,
+            ..Activity::now(ActivityKind::BlockedClick)
+        };
         if let Err(e) = state.store.record_durable(row).await {
             tracing::error!(error = %e, "a blocked click could not be recorded");
         }
@@ -41,7 +52,15 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         };
         return HttpResponse::Forbidden().content_type("text/html; charset=utf-8").body(pupil_page("Ask a grown-up", body).into_string());
     }
-    state.store.record(Activity { url: Some(target.clone()), ..Activity::now(ActivityKind::Click) });
+    // A result hidden school-wide after a report is not followed, even from an old page.
+    if state.search.hidden().is_hidden(&target) {
+        let body = html! {
+            (message_card("🙈", "This page is hidden for now", "A grown-up is checking it. Let's search for something else."))
+            (search_box(""))
+        };
+        return HttpResponse::Forbidden().content_type("text/html; charset=utf-8").body(pupil_page("Hidden for now", body).into_string());
+    }
+    state.store.record(Activity { url: Some(target.clone()), device: device_name, class, ..Activity::now(ActivityKind::Click) });
     HttpResponse::SeeOther().insert_header(("Location", url.as_str())).finish()
 }
 

@@ -1,13 +1,16 @@
 //! `/`: one big search box, a friendly name and picture, and the "Today's searches" board of
 //! teacher-approved searches as big picture buttons, for children who cannot yet spell.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html;
 
 use crate::web::layout::{pupil_page, search_box};
 use crate::web::{paths, AppState};
 
-pub async fn page(state: web::Data<AppState>) -> HttpResponse {
+pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if let Err(stop) = super::gate::check(&req, &state, false).await {
+        return stop;
+    }
     let mut today = state.approvals.today().await;
     // A search approved twice (renewed) shows once.
     let mut seen = std::collections::HashSet::new();
@@ -33,5 +36,5 @@ pub async fn page(state: web::Data<AppState>) -> HttpResponse {
             }
         }
     };
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(pupil_page("Search", body).into_string())
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").insert_header(("Cache-Control", "no-store")).body(pupil_page("Search", body).into_string())
 }

@@ -7,10 +7,11 @@ use maud::{html, Markup};
 use std::sync::Arc;
 
 use crate::approvals::Approval;
+use crate::devices::Device;
 use crate::search::merge::MergedResult;
 use crate::search::{Query, QueryError, SearchOutcome, Status};
 use crate::store::{Activity, ActivityKind};
-use crate::web::layout::{message_card, pupil_page, search_box};
+use crate::web::layout::{help_button, message_card, pupil_page, pupil_page_showing, search_box, OnScreen};
 use crate::web::{paths, AppState};
 
 /// The query string, read leniently: a malformed parameter is treated as absent, never a 400
@@ -38,6 +39,10 @@ impl Params {
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let params = Params::from_request(&req);
+    let device = match super::gate::check(&req, &state, params.json).await {
+        Ok(device) => device,
+        Err(stop) => return stop,
+    };
     let query = match Query::parse(&params.q) {
         Ok(q) => q,
         Err(e) => return invalid_query(&params, e),
@@ -47,7 +52,8 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         // Each page of an approval is built (and later rendered) once; withdrawal and expiry
         // are checked by `live_for` above on every request, before this cache.
         let page = params.page.max(1);
-        state.approved_pages.get_with((approval.id, page), async { Arc::new(from_approval(&state, &query, &approval, page)) }).await
+        let key = (approval.id, page, state.search.hidden().generation());
+        state.approved_pages.get_with(key, async { Arc::new(from_approval(&state, &query, &approval, page)) }).await
     } else if !state.pupil_live_search {
         let mut outcome = state.search.empty_outcome(&query, params.page);
         outcome.status = Status::ApprovedOnly;
@@ -55,7 +61,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     } else {
         state.search.live_search(&query, params.page).await
     };
-    record(&state, &outcome).await;
+    record(&state, &outcome, device.as_deref()).await;
     let status = match outcome.status {
         Status::Ok | Status::Blocked | Status::ApprovedOnly => StatusCode::OK,
         Status::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -63,10 +69,11 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     // The page for a cached answer is rendered once and its bytes shared by later requests.
     if params.json {
         let body = outcome.rendered.json.get_or_init(|| serde_json::to_vec(outcome.as_ref()).unwrap_or_default().into());
-        return HttpResponse::build(status).content_type("application/json").body(body.clone());
+        return HttpResponse::build(status).content_type("application/json").insert_header(("Cache-Control", "no-store")).body(body.clone());
     }
     let body = outcome.rendered.html.get_or_init(|| results_page(&outcome).into_string().into());
-    HttpResponse::build(status).content_type("text/html; charset=utf-8").body(body.clone())
+    // no-store: a covered or closed device must not be shown an old page from the browser's cache.
+    HttpResponse::build(status).content_type("text/html; charset=utf-8").insert_header(("Cache-Control", "no-store")).body(body.clone())
 }
 
 /// The page of a frozen approval, with its own page limit enforced here.
@@ -80,7 +87,9 @@ fn from_approval(state: &AppState, query: &Query, approval: &Approval, page: u32
     if !outcome.page_limit_reached {
         if let Some(results) = approval.pages.get(page as usize - 1) {
             let links = state.search.links();
-            outcome.results = results.iter().map(|f| MergedResult::from_frozen(f, links.go_link(&f.url))).collect();
+            let hidden = state.search.hidden();
+            outcome.results = results.iter().filter(|f| !hidden.is_hidden(&f.url)).map(|f| MergedResult::from_frozen(f, links.go_link(&f.url))).collect();
+            outcome.filtered.hidden = results.len() - outcome.results.len();
         }
     }
     outcome
@@ -88,15 +97,25 @@ fn from_approval(state: &AppState, query: &Query, approval: &Approval, page: u32
 
 /// Every pupil query goes to the activity log (approved ones with the category "approved"); a refused one is committed before the pupil's
 /// page is sent (staff must be able to see every attempt to reach blocked material).
-async fn record(state: &AppState, outcome: &SearchOutcome) {
+/// A refused query is also an incident for the DSL's register and teachers' dashboards.
+async fn record(state: &AppState, outcome: &SearchOutcome, device: Option<&Device>) {
     let kind = if outcome.status == Status::Blocked { ActivityKind::Refused } else { ActivityKind::Query };
     let category = if outcome.approved { Some("approved".to_string()) } else { outcome.category.clone() };
-    let row = Activity { category, query: Some(outcome.query.clone()), ..Activity::now(kind) };
+    let row = Activity {
+        category,
+        query: Some(outcome.query.clone()),
+        device: device.map(Device::name),
+        class: device.map(|d| d.class.clone()),
+        ..Activity::now(kind)
+    };
     if kind == ActivityKind::Refused {
         let category = outcome.category.clone().unwrap_or_default();
-        state.metrics.refused.get_or_create(&crate::metrics::CategoryLabels { category }).inc();
+        state.metrics.refused.get_or_create(&crate::metrics::CategoryLabels { category: category.clone() }).inc();
         if let Err(e) = state.store.record_durable(row).await {
             tracing::error!(error = %e, "a refused query could not be recorded");
+        }
+        if let Err(e) = state.safeguarding.refused_query(device, outcome.query.clone(), category).await {
+            tracing::error!(error = %e, "a refused query's incident could not be recorded");
         }
     } else if outcome.page == 1 {
         state.store.record(row);
@@ -121,6 +140,9 @@ fn invalid_query(params: &Params, e: QueryError) -> HttpResponse {
 fn results_page(outcome: &SearchOutcome) -> Markup {
     // A refused query is not shown back on the screen, where other children can see it.
     let shown_query = if outcome.status == Status::Blocked { "" } else { outcome.query.as_str() };
+    // A press of the button reports what was on screen (a refused query is not on screen; it
+    // is already in the register as an incident of its own).
+    let on_screen = OnScreen { query: shown_query, page: outcome.page };
     let body = html! {
         (search_box(shown_query))
         @if outcome.status == Status::ApprovedOnly {
@@ -136,7 +158,7 @@ fn results_page(outcome: &SearchOutcome) -> Markup {
         } @else {
             h1.visually-hidden { "Results for " (outcome.query) }
             ol.results {
-                @for result in &outcome.results { li { (result_card(result)) } }
+                @for result in &outcome.results { li { (result_card(result, on_screen)) } }
             }
             nav.pager aria-label="Pages of results" {
                 @if outcome.page > 1 {
@@ -150,16 +172,18 @@ fn results_page(outcome: &SearchOutcome) -> Markup {
             }
         }
     };
-    pupil_page(if shown_query.is_empty() { "Ask a grown-up" } else { shown_query }, body)
+    pupil_page_showing(if shown_query.is_empty() { "Ask a grown-up" } else { shown_query }, body, on_screen)
 }
 
 /// One big, plain card: title, short snippet, the site's name. Upstream text is text.
-fn result_card(result: &MergedResult) -> Markup {
+/// The card's own tell-an-adult button reports this result, which is then hidden for everyone.
+fn result_card(result: &MergedResult, on_screen: OnScreen<'_>) -> Markup {
     html! {
         article.card {
             h2 { a href=(result.go) rel="noopener noreferrer" { (result.title) } }
             @if !result.snippet.is_empty() { p.snippet { (result.snippet) } }
             p.site { (result.site) }
+            (help_button(on_screen, Some((&result.go, &result.title))))
         }
     }
 }

@@ -5,8 +5,14 @@ use actix_session::Session;
 use actix_web::{web, HttpResponse};
 use maud::html;
 
+use super::alerts::alert_item;
 use super::{csrf_ok, csrf_token, expired_form, signed_in, to_login};
+use crate::approvals::school_day::school_day;
+use crate::safeguarding::export::local_time;
+use crate::safeguarding::IncidentKind;
 use crate::staff::accounts::security_event;
+use crate::staff::Role;
+use crate::supervision::MAX_MINUTES;
 use crate::web::layout::staff_page;
 use crate::web::{paths, AppState};
 
@@ -15,14 +21,79 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
         return to_login();
     };
     let token = csrf_token(&session);
+    let now = state.safeguarding.now_ms();
+    let (day, _) = school_day(now, &state.tz);
+    let alerts = state.safeguarding.open_alerts().await.unwrap_or_default();
+    let day_start = now
+        - (now
+            - jiff::Timestamp::from_millisecond(now)
+                .ok()
+                .and_then(|t| t.to_zoned(state.tz.clone()).start_of_day().ok())
+                .map_or(now, |z| z.timestamp().as_millisecond()));
+    let refused_today = state.safeguarding.since(day_start, IncidentKind::RefusedQuery).await.unwrap_or_default();
+    let windows = state.supervision.open_windows().await.unwrap_or_default();
+    let classes: std::collections::BTreeSet<String> = state.devices.list().await.unwrap_or_default().into_iter().map(|d| d.device.class).collect();
+    let leads = matches!(account.role, Role::Dsl | Role::Admin);
     let body = html! {
         h1 { "kidsearch staff" }
         p { "Signed in as " strong { (account.name) } " (" (account.role.as_str()) ")." }
-        ul {
-            li { a href=(paths::STAFF_PRERUN) { "Pre-run a search and approve it for today" } }
-            li { a href=(paths::STAFF_APPROVALS) { "Approved searches" } }
-            @if account.role == crate::staff::Role::Admin { li { a href=(paths::STAFF_USERS) { "Staff accounts" } } }
+        section aria-labelledby="alerts-heading" {
+            h2 #alerts-heading { "Alerts" }
+            ul.alerts #alerts data-stream=(paths::STAFF_ALERTS_STREAM) aria-live="assertive" {
+                @if alerts.is_empty() { li #no-alerts .cleared { "No alerts. New ones appear here at once." } }
+                @for i in &alerts { (alert_item(Some(i), &token, &state.tz)) }
+            }
+            template #alert-template { (alert_item(None, &token, &state.tz)) }
+            p { "Today's adult code (type it on a covered iPad to clear it there): " span.adult-code { (state.devices.adult_code(&day)) } }
         }
+        section aria-labelledby="search-heading" {
+            h2 #search-heading { "Search for classes" }
+            @if !state.supervision.required() {
+                p { "Supervised sessions are off for the whole school (setting " code { "supervised_sessions" } "): enrolled iPads can search at any time." }
+            } @else {
+                @if windows.is_empty() { p { "Search is resting for every class." } }
+                ul {
+                    @for w in &windows {
+                        li.inline-form {
+                            span { strong { (w.class) } " can search until " (local_time(w.ends_ms, &state.tz)) " (opened by " (w.opened_by) ")." }
+                            form method="post" action=(paths::STAFF_CLASSES_CLOSE) {
+                                input type="hidden" name="csrf" value=(token);
+                                input type="hidden" name="class" value=(w.class);
+                                button type="submit" { "Close now" }
+                            }
+                        }
+                    }
+                }
+                form.inline-form method="post" action=(paths::STAFF_CLASSES_OPEN) {
+                    input type="hidden" name="csrf" value=(token);
+                    div { label for="open-class" { "Class" } input #open-class type="text" name="class" list="classes" required maxlength="40"; }
+                    datalist #classes { @for c in &classes { option value=(c) {} } }
+                    div { label for="minutes" { "Minutes" } input #minutes type="number" name="minutes" min="1" max=(MAX_MINUTES) value="45" required; }
+                    button type="submit" { "Open search" }
+                }
+            }
+        }
+        section aria-labelledby="today-heading" {
+            h2 #today-heading { "Today" }
+            p { (state.devices.active_since(5)) " iPads active in the last 5 minutes. "
+                (refused_today.len()) " refused searches today." }
+            @if !refused_today.is_empty() {
+                ul { @for i in refused_today.iter().take(10) {
+                    li { (local_time(i.at_ms, &state.tz)) ": " (i.device.clone().unwrap_or_else(|| "not enrolled".into())) " — " (i.category.clone().unwrap_or_default()) }
+                } }
+            }
+        }
+        nav aria-label="Staff pages" {
+            ul {
+                li { a href=(paths::STAFF_PRERUN) { "Pre-run a search and approve it for today" } }
+                li { a href=(paths::STAFF_APPROVALS) { "Approved searches" } }
+                li { a href=(paths::STAFF_DEVICES) { "Devices (enrol an iPad)" } }
+                li { a href=(paths::STAFF_ACTIVITY) { "Activity" } }
+                @if leads { li { a href=(paths::STAFF_INCIDENTS) { "Incident register" } } }
+                @if account.role == Role::Admin { li { a href=(paths::STAFF_USERS) { "Staff accounts" } } }
+            }
+        }
+        p { "Data kept: activity " (state.retention.activity_days) " days, incidents " (state.retention.incident_days) " days." }
         form method="post" action=(paths::STAFF_LOGOUT) {
             input type="hidden" name="csrf" value=(token);
             button type="submit" { "Sign out" }

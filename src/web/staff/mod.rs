@@ -2,8 +2,13 @@
 //! needs a staff session, except the login form itself; a pupil device that wanders here gets
 //! the login page and never any data. Every state-changing form carries a CSRF token.
 
+mod activity;
+mod alerts;
 mod approvals;
+mod classes;
+mod devices;
 mod home;
+mod incidents;
 mod login;
 mod users;
 
@@ -13,7 +18,7 @@ use actix_web::cookie::{Key, SameSite};
 use actix_web::{web, HttpResponse};
 
 use crate::staff::sessions::SqliteSessionStore;
-use crate::staff::StaffAccount;
+use crate::staff::{Role, StaffAccount};
 use crate::store::Store;
 use crate::web::{paths, AppState};
 
@@ -53,7 +58,23 @@ pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key, secure_cooki
             .route("/approvals/{id}/withdraw", web::post().to(approvals::withdraw))
             .route("/approvals/{id}/renew", web::post().to(approvals::renew))
             .route("/users", web::get().to(users::page))
-            .route("/users", web::post().to(users::add)),
+            .route("/users", web::post().to(users::add))
+            .route("/alerts/stream", web::get().to(alerts::stream))
+            .route("/incidents", web::get().to(incidents::register))
+            .route("/incidents.csv", web::get().to(incidents::csv))
+            .route("/incidents/{id}", web::get().to(incidents::detail))
+            .route("/incidents/{id}/review", web::post().to(incidents::review))
+            .route("/incidents/{id}/clear", web::post().to(alerts::clear))
+            .route("/incidents/{id}/keep-hidden", web::post().to(alerts::keep_hidden))
+            .route("/incidents/{id}/release", web::post().to(alerts::release))
+            .route("/devices", web::get().to(devices::page))
+            .route("/devices", web::post().to(devices::create_link))
+            .route("/devices/qr/{token}", web::get().to(devices::qr))
+            .route("/devices/{id}/revoke", web::post().to(devices::revoke))
+            .route("/classes/open", web::post().to(classes::open))
+            .route("/classes/close", web::post().to(classes::close))
+            .route("/activity", web::get().to(activity::page))
+            .route("/retention/purge", web::post().to(activity::purge_now)),
     );
 }
 
@@ -106,4 +127,49 @@ pub fn to_login() -> HttpResponse {
 pub fn load_session_key(data_dir: &std::path::Path) -> std::io::Result<Key> {
     let bytes = crate::secrets::load_or_create(&data_dir.join("session.key"), 64, "staff will need to sign in again")?;
     Ok(Key::from(&bytes))
+}
+
+/// Every staff role.
+pub const ANY_STAFF: &[Role] = &[Role::Teacher, Role::Dsl, Role::Admin];
+/// The incident register: the DSL, and the admin who may stand in.
+pub const SAFEGUARDING_LEADS: &[Role] = &[Role::Dsl, Role::Admin];
+
+/// The signed-in account, if its role may use this page; otherwise the answer to send.
+pub async fn require(session: &Session, state: &AppState, roles: &[Role]) -> Result<StaffAccount, HttpResponse> {
+    let Some(account) = signed_in(session, state).await else { return Err(to_login()) };
+    if !roles.contains(&account.role) {
+        let allowed: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        let body = maud::html! { p.notice { "This page is for: " (allowed.join(", ")) ". Ask your admin if you need it." } };
+        return Err(HttpResponse::Forbidden()
+            .content_type("text/html; charset=utf-8")
+            .body(crate::web::layout::staff_page("Not for your role", body).into_string()));
+    }
+    Ok(account)
+}
+
+/// As `require`, for a form: the CSRF token must match too.
+pub async fn require_form(session: &Session, state: &AppState, body: &[u8], roles: &[Role]) -> Result<StaffAccount, HttpResponse> {
+    let account = require(session, state, roles).await?;
+    if !csrf_ok(session, crate::web::form::field(body, "csrf").as_deref()) {
+        return Err(expired_form());
+    }
+    Ok(account)
+}
+
+/// A staff page: never cached (it shows who is signed in and live data).
+pub fn html_page(title: &str, body: maud::Markup) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(crate::web::layout::staff_page(title, body).into_string())
+}
+
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header(("Location", location)).finish()
+}
+
+/// The answer when the database failed under a staff action: nothing half-done is claimed.
+pub fn store_failed(what: &str, e: &crate::store::StoreError) -> HttpResponse {
+    tracing::error!(error = %e, "{what} failed");
+    HttpResponse::InternalServerError().content_type("text/plain; charset=utf-8").body(format!("{what} failed: {e}. Nothing was changed; try again."))
 }

@@ -1,0 +1,306 @@
+//! Enrolled pupil devices: devices, not children. A teacher makes a one-time enrolment link
+//! for "Oak class — iPad 3"; opening it on the iPad sets a long-lived signed device cookie.
+//! No pupil names, photos or accounts exist anywhere.
+//!
+//! Invariants:
+//! - the cookie is `<id>.<HMAC(key, id:secret)>`: it cannot be forged or moved to another id,
+//!   and revoking the device (or deleting its row) makes the cookie worthless;
+//! - an enrolment link works once, within an hour;
+//! - a device's "screen covered" state lives in SQLite, so a restart keeps the screen covered
+//!   until an adult clears it.
+
+use std::sync::Arc;
+
+use moka::future::Cache;
+use ring::hmac;
+use rusqlite::{params, OptionalExtension};
+
+use crate::clock::Clock;
+use crate::secrets;
+use crate::store::{Store, StoreError};
+
+pub const COOKIE: &str = "kidsearch_device";
+/// How long an enrolment link can be used.
+pub const LINK_MINUTES: i64 = 60;
+/// The device cookie's lifetime (the most browsers keep a cookie: 400 days).
+pub const COOKIE_DAYS: i64 = 400;
+const KEY_FILE: &str = "device-signing.key";
+
+/// An enrolled device as the gateway sees it on each request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub id: i64,
+    pub class: String,
+    pub label: String,
+    /// The incident whose "tell an adult" screen is still up on this device.
+    pub covered_incident: Option<i64>,
+    pub revoked: bool,
+    secret: String,
+}
+
+impl Device {
+    /// "Oak class — iPad 3", as staff see it.
+    pub fn name(&self) -> String {
+        format!("{} — {}", self.class, self.label)
+    }
+}
+
+/// A device row for the staff list.
+#[derive(Debug, Clone)]
+pub struct DeviceSummary {
+    pub device: Device,
+    pub enrolled_ms: i64,
+    pub last_seen_ms: Option<i64>,
+}
+
+/// A class or label staff typed: trimmed, one line, 1..=40 characters.
+pub fn clean_name(s: &str) -> Option<String> {
+    let s: String = s.trim().chars().filter(|c| !c.is_control()).collect();
+    (!s.is_empty() && s.chars().count() <= 40).then_some(s)
+}
+
+pub struct Devices {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    key: hmac::Key,
+    by_id: Cache<i64, Option<Arc<Device>>>,
+    /// When each device last asked for a page (in memory: a write per page view would cost
+    /// more than it is worth; the staff dashboard only asks "active in the last minutes?").
+    seen: moka::sync::Cache<i64, i64>,
+    /// Wrong adult codes per device (or address), for 15 minutes.
+    code_attempts: moka::sync::Cache<String, u32>,
+}
+
+/// How a typed adult code went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeCheck {
+    Right,
+    Wrong,
+    /// Too many wrong codes from this device: only a dashboard can clear it for a while.
+    TooMany,
+}
+
+/// Wrong adult codes allowed per device before it must be cleared from a dashboard.
+const CODE_ATTEMPTS: u32 = 5;
+
+fn row_to_device(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
+    Ok(Device {
+        id: r.get(0)?,
+        class: r.get(1)?,
+        label: r.get(2)?,
+        secret: r.get(3)?,
+        covered_incident: r.get(4)?,
+        revoked: r.get::<_, Option<i64>>(5)?.is_some(),
+    })
+}
+
+const COLUMNS: &str = "id, class, label, secret, covered_incident, revoked_ms";
+
+impl Devices {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, data_dir: &std::path::Path) -> std::io::Result<Devices> {
+        let bytes = secrets::load_or_create(&data_dir.join(KEY_FILE), 32, "every iPad will need enrolling again")?;
+        Ok(Devices {
+            store,
+            clock,
+            key: hmac::Key::new(hmac::HMAC_SHA256, &bytes),
+            by_id: Cache::builder().max_capacity(20_000).time_to_live(std::time::Duration::from_secs(300)).build(),
+            seen: moka::sync::Cache::builder().max_capacity(20_000).time_to_idle(std::time::Duration::from_secs(3600)).build(),
+            code_attempts: moka::sync::Cache::builder().max_capacity(10_000).time_to_live(std::time::Duration::from_secs(15 * 60)).build(),
+        })
+    }
+
+    fn sign(&self, id: i64, secret: &str) -> String {
+        let tag = hmac::sign(&self.key, format!("{id}:{secret}").as_bytes());
+        tag.as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The cookie value for a device.
+    fn cookie_value(&self, device: &Device) -> String {
+        format!("{}.{}", device.id, self.sign(device.id, &device.secret))
+    }
+
+    /// A one-time enrolment link token for `class`/`label`, valid for an hour.
+    pub async fn create_link(&self, class: String, label: String, staff_id: i64) -> Result<String, StoreError> {
+        let token = secrets::random_bytes(16).map_err(|e| StoreError::Query(e.to_string()))?.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let expires = self.clock.now_ms() + LINK_MINUTES * 60_000;
+        let t = token.clone();
+        self.store
+            .call(move |conn| {
+                conn.execute(
+                    "INSERT INTO enrol_links (token, class, label, created_by, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![t, class, label, staff_id, expires],
+                )
+            })
+            .await?;
+        Ok(token)
+    }
+
+    /// What an unused, unexpired link would enrol, without using it.
+    pub async fn peek_link(&self, token: &str) -> Result<Option<(String, String)>, StoreError> {
+        let (token, now) = (token.to_string(), self.clock.now_ms());
+        self.store
+            .call(move |conn| {
+                conn.query_row("SELECT class, label FROM enrol_links WHERE token = ?1 AND used_ms IS NULL AND expires_ms > ?2", params![token, now], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()
+            })
+            .await
+    }
+
+    /// Uses the link (once) and enrols this device; returns it and its cookie value.
+    pub async fn redeem(&self, token: &str) -> Result<Option<(Device, String)>, StoreError> {
+        let (token, now) = (token.to_string(), self.clock.now_ms());
+        let secret = secrets::random_bytes(16).map_err(|e| StoreError::Query(e.to_string()))?.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let device = self
+            .store
+            .call(move |conn| {
+                let tx = conn.unchecked_transaction()?;
+                let link: Option<(String, String, i64)> = tx
+                    .query_row(
+                        "SELECT class, label, created_by FROM enrol_links WHERE token = ?1 AND used_ms IS NULL AND expires_ms > ?2",
+                        params![token, now],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()?;
+                let Some((class, label, by)) = link else { return Ok(None) };
+                tx.execute("UPDATE enrol_links SET used_ms = ?2 WHERE token = ?1", params![token, now])?;
+                tx.execute(
+                    "INSERT INTO devices (class, label, secret, enrolled_by, enrolled_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![class, label, secret, by, now],
+                )?;
+                let id = tx.last_insert_rowid();
+                tx.commit()?;
+                Ok(Some(Device { id, class, label, secret, covered_incident: None, revoked: false }))
+            })
+            .await?;
+        Ok(device.map(|d| {
+            let cookie = self.cookie_value(&d);
+            (d, cookie)
+        }))
+    }
+
+    /// The device a cookie belongs to, if the signature holds and it is not revoked.
+    pub async fn from_cookie(&self, value: &str) -> Option<Arc<Device>> {
+        let (id, signature) = value.split_once('.')?;
+        let id: i64 = id.parse().ok()?;
+        let device = self.by_id(id).await?;
+        if device.revoked || !secrets::constant_time_eq(&self.sign(id, &device.secret), signature) {
+            return None;
+        }
+        self.seen.insert(id, self.clock.now_ms());
+        Some(device)
+    }
+
+    pub async fn by_id(&self, id: i64) -> Option<Arc<Device>> {
+        let store = self.store.clone();
+        self.by_id
+            .get_with(id, async move {
+                let sql = format!("SELECT {COLUMNS} FROM devices WHERE id = ?1");
+                store.call(move |conn| conn.query_row(&sql, params![id], row_to_device).optional()).await.ok().flatten().map(Arc::new)
+            })
+            .await
+    }
+
+    /// Covers the device's screen for `incident` (committed before returning).
+    pub async fn cover(&self, id: i64, incident: i64) -> Result<(), StoreError> {
+        self.store.call(move |conn| conn.execute("UPDATE devices SET covered_incident = ?2 WHERE id = ?1", params![id, incident])).await?;
+        self.by_id.invalidate(&id).await;
+        Ok(())
+    }
+
+    /// Uncovers every device whose screen is up for `incident`.
+    pub async fn uncover_incident(&self, incident: i64) -> Result<(), StoreError> {
+        let ids: Vec<i64> = self
+            .store
+            .call(move |conn| {
+                let ids = conn
+                    .prepare("SELECT id FROM devices WHERE covered_incident = ?1")?
+                    .query_map(params![incident], |r| r.get(0))?
+                    .collect::<Result<Vec<i64>, _>>()?;
+                conn.execute("UPDATE devices SET covered_incident = NULL WHERE covered_incident = ?1", params![incident])?;
+                Ok(ids)
+            })
+            .await?;
+        for id in ids {
+            self.by_id.invalidate(&id).await;
+        }
+        Ok(())
+    }
+
+    pub async fn revoke(&self, id: i64) -> Result<bool, StoreError> {
+        let now = self.clock.now_ms();
+        let n = self.store.call(move |conn| conn.execute("UPDATE devices SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL", params![id, now])).await?;
+        self.by_id.invalidate(&id).await;
+        Ok(n > 0)
+    }
+
+    /// Enrolled (not revoked) devices, by class and label.
+    pub async fn list(&self) -> Result<Vec<DeviceSummary>, StoreError> {
+        let sql = format!("SELECT {COLUMNS}, enrolled_ms FROM devices WHERE revoked_ms IS NULL ORDER BY class, label, id");
+        let rows: Vec<(Device, i64)> =
+            self.store.call(move |conn| conn.prepare(&sql)?.query_map([], |r| Ok((row_to_device(r)?, r.get(6)?)))?.collect()).await?;
+        Ok(rows.into_iter().map(|(device, enrolled_ms)| DeviceSummary { last_seen_ms: self.seen.get(&device.id), device, enrolled_ms }).collect())
+    }
+
+    /// Devices that asked for a page within the last `minutes`.
+    pub fn active_since(&self, minutes: i64) -> usize {
+        let since = self.clock.now_ms() - minutes * 60_000;
+        self.seen.iter().filter(|(_, at)| *at >= since).count()
+    }
+
+    /// Today's adult code (6 digits): shown to staff on their dashboard, typed on a covered
+    /// iPad to clear it there. Derived from the device key and the school day, so it changes
+    /// every day and needs no set-up.
+    pub fn adult_code(&self, school_day: &str) -> String {
+        let tag = hmac::sign(&self.key, format!("adult-code:{school_day}").as_bytes());
+        let n = u32::from_be_bytes([tag.as_ref()[0], tag.as_ref()[1], tag.as_ref()[2], tag.as_ref()[3]]) % 1_000_000;
+        format!("{n:06}")
+    }
+
+    /// Checks an adult code typed on a covered device (`who`: the device or the address).
+    pub fn check_adult_code(&self, who: &str, typed: &str, school_day: &str) -> CodeCheck {
+        let wrong = self.code_attempts.get(who).unwrap_or(0);
+        if wrong >= CODE_ATTEMPTS {
+            return CodeCheck::TooMany;
+        }
+        let typed: String = typed.chars().filter(char::is_ascii_digit).collect();
+        if secrets::constant_time_eq(&typed, &self.adult_code(school_day)) {
+            self.code_attempts.invalidate(who);
+            CodeCheck::Right
+        } else {
+            self.code_attempts.insert(who.to_string(), wrong + 1);
+            if wrong + 1 >= CODE_ATTEMPTS {
+                CodeCheck::TooMany
+            } else {
+                CodeCheck::Wrong
+            }
+        }
+    }
+
+    /// The `Set-Cookie` for an enrolled device.
+    pub fn cookie(&self, value: String, secure: bool) -> actix_web::cookie::Cookie<'static> {
+        actix_web::cookie::Cookie::build(COOKIE, value)
+            .path("/")
+            .http_only(true)
+            // Lax, not Strict: the iPad's home-screen web clip and QR code open kidsearch as a
+            // top-level navigation; a cross-site POST still never carries it.
+            .same_site(actix_web::cookie::SameSite::Lax)
+            .secure(secure)
+            .max_age(actix_web::cookie::time::Duration::days(COOKIE_DAYS))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_single_line_and_bounded() {
+        assert_eq!(clean_name("  Oak  "), Some("Oak".into()));
+        assert_eq!(clean_name("Oak\nclass"), Some("Oakclass".into()));
+        assert_eq!(clean_name("   "), None);
+        assert_eq!(clean_name(&"x".repeat(41)), None);
+    }
+}

@@ -1,0 +1,81 @@
+//! The incident register as CSV, for the DSL to copy into CPOMS or My Concern.
+//!
+//! Cells that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR at the start)
+//! get a leading `'`: a pupil's query or an upstream title must never become a formula.
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+use super::Incident;
+
+pub const COLUMNS: [&str; 16] = [
+    "id",
+    "reported_at",
+    "kind",
+    "device",
+    "class",
+    "query",
+    "page",
+    "result_title",
+    "result_url",
+    "category",
+    "status",
+    "reviewed_by",
+    "reviewed_at",
+    "notes",
+    "screen_cleared_by",
+    "screen_cleared_at",
+];
+
+/// Local date and time, as staff read them (`2026-11-22 14:05`).
+pub fn local_time(ms: i64, tz: &TimeZone) -> String {
+    Timestamp::from_millisecond(ms).map(|t| t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
+}
+
+fn safe_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+pub fn to_csv(incidents: &[Incident], tz: &TimeZone) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(COLUMNS)?;
+    for i in incidents {
+        let opt = |s: &Option<String>| safe_cell(s.as_deref().unwrap_or_default());
+        let time = |ms: Option<i64>| ms.map(|m| local_time(m, tz)).unwrap_or_default();
+        w.write_record([
+            i.id.to_string(),
+            local_time(i.at_ms, tz),
+            i.kind.as_str().to_string(),
+            opt(&i.device),
+            opt(&i.class),
+            opt(&i.query),
+            i.page.map(|p| p.to_string()).unwrap_or_default(),
+            opt(&i.result_title),
+            opt(&i.result_url),
+            opt(&i.category),
+            i.status.as_str().to_string(),
+            opt(&i.reviewed_by),
+            time(i.reviewed_ms),
+            safe_cell(&i.notes),
+            opt(&i.cleared_by),
+            time(i.cleared_ms),
+        ])?;
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_like_cells_are_defused() {
+        assert_eq!(safe_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(safe_cell("-2+3"), "'-2+3");
+        assert_eq!(safe_cell("volcanoes"), "volcanoes");
+    }
+}

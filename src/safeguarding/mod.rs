@@ -1,0 +1,358 @@
+//! Safeguarding: "Turn off screen and tell an adult" presses and refused harmful queries become
+//! incidents for the DSL; teachers get them live; a reported result is hidden school-wide.
+//!
+//! Invariants:
+//! - an incident is committed to SQLite before the pupil's page or the alert goes out, so a
+//!   crash never loses one;
+//! - a reported result is hidden for every pupil before the press is answered, and stays
+//!   hidden (across restarts) until a teacher releases it;
+//! - alerts carry what staff need to act (device, class, what was on screen) and nothing else
+//!   leaves the school: there is no pupil data to send.
+
+pub mod export;
+pub mod hidden;
+pub mod retention;
+
+use std::sync::Arc;
+
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use crate::clock::Clock;
+use crate::devices::{Device, Devices};
+use crate::store::{Store, StoreError};
+use hidden::HiddenResults;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentKind {
+    /// A pupil pressed "Turn off screen and tell an adult".
+    TellAdult,
+    /// A query the safety policy refused (an attempt to reach blocked material).
+    RefusedQuery,
+}
+
+impl IncidentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentKind::TellAdult => "tell_adult",
+            IncidentKind::RefusedQuery => "refused_query",
+        }
+    }
+
+    /// As staff read it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            IncidentKind::TellAdult => "Tell-an-adult button",
+            IncidentKind::RefusedQuery => "Refused search",
+        }
+    }
+}
+
+/// Where an incident is in the DSL's review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewStatus {
+    New,
+    Reviewed,
+    /// Recorded in the school's safeguarding system (CPOMS, My Concern).
+    Recorded,
+}
+
+impl ReviewStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewStatus::New => "new",
+            ReviewStatus::Reviewed => "reviewed",
+            ReviewStatus::Recorded => "recorded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ReviewStatus> {
+        match s {
+            "new" => Some(ReviewStatus::New),
+            "reviewed" => Some(ReviewStatus::Reviewed),
+            "recorded" => Some(ReviewStatus::Recorded),
+            _ => None,
+        }
+    }
+
+    pub const ALL: [ReviewStatus; 3] = [ReviewStatus::New, ReviewStatus::Reviewed, ReviewStatus::Recorded];
+}
+
+/// One incident, as the register shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Incident {
+    pub id: i64,
+    pub at_ms: i64,
+    pub kind: IncidentKind,
+    pub device_id: Option<i64>,
+    pub device: Option<String>,
+    pub class: Option<String>,
+    pub query: Option<String>,
+    pub page: Option<u32>,
+    pub result_url: Option<String>,
+    pub result_title: Option<String>,
+    pub category: Option<String>,
+    pub status: ReviewStatus,
+    pub reviewed_by: Option<String>,
+    pub reviewed_ms: Option<i64>,
+    pub notes: String,
+    pub cleared_by: Option<String>,
+    pub cleared_ms: Option<i64>,
+    /// The reported result's school-wide state: hidden (awaiting a teacher), blocked, released.
+    pub result_state: Option<String>,
+}
+
+const COLUMNS: &str = "i.id, i.at_ms, i.kind, i.device_id, i.device, i.class, i.query, i.page, i.result_url, i.result_title, i.category, i.status, i.reviewed_by, i.reviewed_ms, i.notes, i.cleared_by, i.cleared_ms, h.state";
+const FROM: &str = "incidents i LEFT JOIN hidden_results h ON h.url = i.result_url AND h.incident_id = i.id";
+
+fn row_to_incident(r: &rusqlite::Row<'_>) -> rusqlite::Result<Incident> {
+    let kind: String = r.get(2)?;
+    let status: String = r.get(11)?;
+    Ok(Incident {
+        id: r.get(0)?,
+        at_ms: r.get(1)?,
+        kind: if kind == "tell_adult" { IncidentKind::TellAdult } else { IncidentKind::RefusedQuery },
+        device_id: r.get(3)?,
+        device: r.get(4)?,
+        class: r.get(5)?,
+        query: r.get(6)?,
+        page: r.get(7)?,
+        result_url: r.get(8)?,
+        result_title: r.get(9)?,
+        category: r.get(10)?,
+        status: ReviewStatus::parse(&status).unwrap_or(ReviewStatus::New),
+        reviewed_by: r.get(12)?,
+        reviewed_ms: r.get(13)?,
+        notes: r.get(14)?,
+        cleared_by: r.get(15)?,
+        cleared_ms: r.get(16)?,
+        result_state: r.get(17)?,
+    })
+}
+
+/// What a pupil's device reports.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub query: Option<String>,
+    pub page: Option<u32>,
+    /// The result the pupil reported from its card (URL checked against its `/go` signature).
+    pub result_url: Option<String>,
+    pub result_title: Option<String>,
+    pub category: Option<String>,
+}
+
+/// What staff dashboards receive live.
+#[derive(Debug, Clone, Serialize)]
+pub struct Alert {
+    /// "incident" for a new incident, "cleared" when a covered screen was cleared, "result"
+    /// when a reported result was kept hidden or released.
+    pub event: &'static str,
+    pub incident: Incident,
+}
+
+/// Pages the register shows at once.
+pub const REGISTER_LIMIT: usize = 500;
+
+pub struct Safeguarding {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    devices: Arc<Devices>,
+    hidden: Arc<HiddenResults>,
+    alerts: broadcast::Sender<Alert>,
+}
+
+impl Safeguarding {
+    /// Loads the results hidden school-wide from the database (at start-up, before serving).
+    pub fn open(store: Store, clock: Arc<dyn Clock>, devices: Arc<Devices>) -> Result<Safeguarding, StoreError> {
+        // A short-lived reader beside the writer thread: start-up is not async.
+        let conn = rusqlite::Connection::open(store.path())?;
+        let urls: Vec<String> =
+            conn.prepare("SELECT url FROM hidden_results WHERE state IN ('hidden', 'blocked')")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        let (alerts, _) = broadcast::channel(1024);
+        Ok(Safeguarding { store, clock, devices, hidden: Arc::new(HiddenResults::new(urls)), alerts })
+    }
+
+    pub fn hidden(&self) -> Arc<HiddenResults> {
+        self.hidden.clone()
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// A receiver of every alert from now on (one per connected dashboard).
+    pub fn subscribe(&self) -> broadcast::Receiver<Alert> {
+        self.alerts.subscribe()
+    }
+
+    pub fn dashboards_connected(&self) -> usize {
+        self.alerts.receiver_count()
+    }
+
+    /// Records a tell-an-adult press: the incident is committed, the reported result hidden
+    /// school-wide, the device's screen covered, and teachers alerted — in that order.
+    pub async fn tell_adult(&self, device: Option<&Device>, report: Report) -> Result<Incident, StoreError> {
+        let incident = self.insert(IncidentKind::TellAdult, device, report).await?;
+        if let Some(url) = &incident.result_url {
+            let (url, title, id, now) = (url.clone(), incident.result_title.clone(), incident.id, incident.at_ms);
+            self.store
+                .call(move |conn| {
+                    conn.execute(
+                        "INSERT INTO hidden_results (url, title, incident_id, state, at_ms) VALUES (?1, ?2, ?3, 'hidden', ?4)
+                         ON CONFLICT (url) DO UPDATE SET incident_id = ?3, state = 'hidden', at_ms = ?4, decided_by = NULL, decided_ms = NULL",
+                        params![url, title, id, now],
+                    )
+                })
+                .await?;
+            self.hidden.hide(&incident.result_url.clone().unwrap_or_default());
+        }
+        if let Some(device) = device {
+            self.devices.cover(device.id, incident.id).await?;
+        }
+        let incident = self.get(incident.id).await?.unwrap_or(incident);
+        let _ = self.alerts.send(Alert { event: "incident", incident: incident.clone() });
+        Ok(incident)
+    }
+
+    /// Records a query the policy refused, for the register, and tells dashboards.
+    pub async fn refused_query(&self, device: Option<&Device>, query: String, category: String) -> Result<Incident, StoreError> {
+        let incident = self.insert(IncidentKind::RefusedQuery, device, Report { query: Some(query), category: Some(category), ..Report::default() }).await?;
+        let _ = self.alerts.send(Alert { event: "incident", incident: incident.clone() });
+        Ok(incident)
+    }
+
+    async fn insert(&self, kind: IncidentKind, device: Option<&Device>, report: Report) -> Result<Incident, StoreError> {
+        let now = self.clock.now_ms();
+        let (device_id, device_name, class) = match device {
+            Some(d) => (Some(d.id), Some(d.name()), Some(d.class.clone())),
+            None => (None, None, None),
+        };
+        let r = report.clone();
+        let (dn, cl) = (device_name.clone(), class.clone());
+        let id = self
+            .store
+            .call(move |conn| {
+                conn.execute(
+                    "INSERT INTO incidents (at_ms, kind, device_id, device, class, query, page, result_url, result_title, category) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    params![now, kind.as_str(), device_id, dn, cl, r.query, r.page, r.result_url, r.result_title, r.category],
+                )?;
+                Ok(conn.last_insert_rowid())
+            })
+            .await?;
+        Ok(Incident {
+            id,
+            at_ms: now,
+            kind,
+            device_id,
+            device: device_name,
+            class,
+            query: report.query,
+            page: report.page,
+            result_url: report.result_url,
+            result_title: report.result_title,
+            category: report.category,
+            status: ReviewStatus::New,
+            reviewed_by: None,
+            reviewed_ms: None,
+            notes: String::new(),
+            cleared_by: None,
+            cleared_ms: None,
+            result_state: None,
+        })
+    }
+
+    pub async fn get(&self, id: i64) -> Result<Option<Incident>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE i.id = ?1");
+        self.store.call(move |conn| conn.query_row(&sql, params![id], row_to_incident).optional()).await
+    }
+
+    /// Is the screen of this incident still covered (pressed, not yet cleared)?
+    pub async fn screen_covered(&self, id: i64) -> bool {
+        matches!(self.get(id).await, Ok(Some(i)) if i.kind == IncidentKind::TellAdult && i.cleared_ms.is_none())
+    }
+
+    /// The register: newest first, optionally only one review status.
+    pub async fn list(&self, status: Option<ReviewStatus>, limit: usize) -> Result<Vec<Incident>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE (?1 IS NULL OR i.status = ?1) ORDER BY i.id DESC LIMIT ?2");
+        self.store.call(move |conn| conn.prepare(&sql)?.query_map(params![status.map(ReviewStatus::as_str), limit as i64], row_to_incident)?.collect()).await
+    }
+
+    /// What needs a teacher now: covered screens and reported results awaiting a decision.
+    pub async fn open_alerts(&self) -> Result<Vec<Incident>, StoreError> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM {FROM} WHERE i.kind = 'tell_adult' AND (i.cleared_ms IS NULL OR h.state = 'hidden') ORDER BY i.id DESC LIMIT 200");
+        self.store.call(move |conn| conn.prepare(&sql)?.query_map([], row_to_incident)?.collect()).await
+    }
+
+    /// Incidents since `since_ms` (the dashboard's "refused searches today").
+    pub async fn since(&self, since_ms: i64, kind: IncidentKind) -> Result<Vec<Incident>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE i.at_ms >= ?1 AND i.kind = ?2 ORDER BY i.id DESC LIMIT 200");
+        self.store.call(move |conn| conn.prepare(&sql)?.query_map(params![since_ms, kind.as_str()], row_to_incident)?.collect()).await
+    }
+
+    /// An adult cleared the covered screen (from a dashboard, or the adult code on the device).
+    pub async fn clear_screen(&self, id: i64, by: String) -> Result<bool, StoreError> {
+        let now = self.clock.now_ms();
+        let changed = self
+            .store
+            .call(move |conn| conn.execute("UPDATE incidents SET cleared_by = ?2, cleared_ms = ?3 WHERE id = ?1 AND cleared_ms IS NULL", params![id, by, now]))
+            .await?;
+        self.devices.uncover_incident(id).await?;
+        if changed > 0 {
+            self.announce("cleared", id).await;
+        }
+        Ok(changed > 0)
+    }
+
+    /// A teacher's decision on a reported result: keep it hidden for good (the local block
+    /// list) or release it back to pupils.
+    pub async fn decide_result(&self, id: i64, keep_hidden: bool, by: String) -> Result<bool, StoreError> {
+        let Some(incident) = self.get(id).await? else { return Ok(false) };
+        let Some(url) = incident.result_url.clone() else { return Ok(false) };
+        let now = self.clock.now_ms();
+        let state = if keep_hidden { "blocked" } else { "released" };
+        let u = url.clone();
+        let changed = self
+            .store
+            .call(move |conn| {
+                conn.execute(
+                    "UPDATE hidden_results SET state = ?2, decided_by = ?3, decided_ms = ?4 WHERE url = ?1 AND incident_id = ?5",
+                    params![u, state, by, now, id],
+                )
+            })
+            .await?;
+        if changed > 0 {
+            if keep_hidden {
+                self.hidden.hide(&url);
+            } else {
+                self.hidden.release(&url);
+            }
+            self.announce("result", id).await;
+        }
+        Ok(changed > 0)
+    }
+
+    /// The DSL's review: status, notes, who and when.
+    pub async fn review(&self, id: i64, status: ReviewStatus, notes: String, by: String) -> Result<bool, StoreError> {
+        let now = self.clock.now_ms();
+        let n = self
+            .store
+            .call(move |conn| {
+                conn.execute(
+                    "UPDATE incidents SET status = ?2, notes = ?3, reviewed_by = ?4, reviewed_ms = ?5 WHERE id = ?1",
+                    params![id, status.as_str(), notes, by, now],
+                )
+            })
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn announce(&self, event: &'static str, id: i64) {
+        if let Ok(Some(incident)) = self.get(id).await {
+            let _ = self.alerts.send(Alert { event, incident });
+        }
+    }
+}

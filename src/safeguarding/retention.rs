@@ -1,0 +1,42 @@
+//! Data protection: rows older than the retention periods in config are deleted by an hourly
+//! job (and by the admin's "purge now"). Defaults: activity 30 days, incidents one school year.
+
+use rusqlite::params;
+
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    pub activity_days: u32,
+    pub incident_days: u32,
+}
+
+/// What one purge deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub activity: usize,
+    pub incidents: usize,
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Deletes what is older than the retention periods, as of `now_ms`.
+pub async fn purge(store: &Store, now_ms: i64, retention: Retention) -> Result<Purged, StoreError> {
+    let activity_before = now_ms - i64::from(retention.activity_days) * DAY_MS;
+    let incidents_before = now_ms - i64::from(retention.incident_days) * DAY_MS;
+    store
+        .call(move |conn| {
+            let tx = conn.unchecked_transaction()?;
+            let activity = tx.execute("DELETE FROM activity WHERE at_ms < ?1", params![activity_before])?;
+            // Staff security events, class windows and used enrolment links are activity too.
+            tx.execute("DELETE FROM security_events WHERE at_ms < ?1", params![activity_before])?;
+            tx.execute("DELETE FROM class_windows WHERE ends_ms < ?1", params![activity_before])?;
+            tx.execute("DELETE FROM enrol_links WHERE expires_ms < ?1", params![activity_before])?;
+            let incidents = tx.execute("DELETE FROM incidents WHERE at_ms < ?1", params![incidents_before])?;
+            // A released result's record goes with its incident; a blocked one stays blocked.
+            tx.execute("DELETE FROM hidden_results WHERE state = 'released' AND at_ms < ?1", params![incidents_before])?;
+            tx.commit()?;
+            Ok(Purged { activity, incidents })
+        })
+        .await
+}

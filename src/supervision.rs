@@ -1,0 +1,115 @@
+//! Supervised sessions: pupils search only while a teacher has opened search for their class
+//! ("Oak, for 45 minutes"); outside an open window their devices see "Search is resting".
+//! A school-wide setting (`supervised_sessions = false`) turns the requirement off.
+//!
+//! Windows live in SQLite (a restart keeps them); the open/closed answer per class is cached
+//! briefly and dropped at once when a teacher opens or closes a window.
+
+use std::sync::Arc;
+
+use moka::future::Cache;
+use rusqlite::params;
+
+use crate::clock::Clock;
+use crate::store::{Store, StoreError};
+
+/// The longest window a teacher can open at once (a school day).
+pub const MAX_MINUTES: i64 = 8 * 60;
+
+/// An open window, for the staff dashboard.
+#[derive(Debug, Clone)]
+pub struct OpenWindow {
+    pub class: String,
+    pub ends_ms: i64,
+    pub opened_by: String,
+}
+
+pub struct Supervision {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    required: bool,
+    /// Class → when its latest open window ends (None: no window).
+    ends: Cache<String, Option<i64>>,
+}
+
+impl Supervision {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, required: bool) -> Supervision {
+        Supervision { store, clock, required, ends: Cache::builder().max_capacity(1_000).time_to_live(std::time::Duration::from_secs(60)).build() }
+    }
+
+    pub fn required(&self) -> bool {
+        self.required
+    }
+
+    /// May pupils of `class` search now? Always yes when supervision is not required.
+    pub async fn is_open(&self, class: &str) -> bool {
+        if !self.required {
+            return true;
+        }
+        let store = self.store.clone();
+        let key = class.to_string();
+        let ends = self
+            .ends
+            .get_with(class.to_string(), async move {
+                store
+                    .call(move |conn| {
+                        conn.query_row("SELECT MAX(ends_ms) FROM class_windows WHERE class = ?1 AND closed_ms IS NULL", params![key], |r| {
+                            r.get::<_, Option<i64>>(0)
+                        })
+                    })
+                    .await
+                    .ok()
+                    .flatten()
+            })
+            .await;
+        // The end is compared with the clock on every request, not when cached.
+        ends.is_some_and(|end| end > self.clock.now_ms())
+    }
+
+    /// Is any class's window open (for browsers that are not enrolled, when enrolment is off)?
+    pub async fn any_open(&self) -> bool {
+        !self.required || !self.open_windows().await.unwrap_or_default().is_empty()
+    }
+
+    /// Opens search for `class` for `minutes` from now; returns when it ends.
+    pub async fn open(&self, class: String, minutes: i64, staff_id: i64) -> Result<i64, StoreError> {
+        let now = self.clock.now_ms();
+        let ends = now + minutes.clamp(1, MAX_MINUTES) * 60_000;
+        let key = class.clone();
+        self.store
+            .call(move |conn| {
+                // A new window replaces whatever was open for the class.
+                conn.execute("UPDATE class_windows SET closed_ms = ?2 WHERE class = ?1 AND closed_ms IS NULL", params![class, now])?;
+                conn.execute("INSERT INTO class_windows (class, opened_by, opened_ms, ends_ms) VALUES (?1, ?2, ?3, ?4)", params![class, staff_id, now, ends])
+            })
+            .await?;
+        self.ends.invalidate(&key).await;
+        Ok(ends)
+    }
+
+    /// Closes search for `class` at once.
+    pub async fn close(&self, class: String) -> Result<(), StoreError> {
+        let now = self.clock.now_ms();
+        let key = class.clone();
+        self.store
+            .call(move |conn| conn.execute("UPDATE class_windows SET closed_ms = ?2 WHERE class = ?1 AND closed_ms IS NULL", params![class, now]))
+            .await?;
+        self.ends.invalidate(&key).await;
+        Ok(())
+    }
+
+    /// Windows open now, soonest ending first.
+    pub async fn open_windows(&self) -> Result<Vec<OpenWindow>, StoreError> {
+        let now = self.clock.now_ms();
+        self.store
+            .call(move |conn| {
+                conn.prepare(
+                    "SELECT w.class, w.ends_ms, s.name FROM class_windows w JOIN staff s ON s.id = w.opened_by
+                     WHERE w.closed_ms IS NULL AND w.ends_ms > ?1 ORDER BY w.ends_ms",
+                )?
+                .query_map(params![now], |r| Ok(OpenWindow { class: r.get(0)?, ends_ms: r.get(1)?, opened_by: r.get(2)? }))?
+                .collect()
+            })
+            .await
+    }
+}

@@ -1,0 +1,60 @@
+//! `/enrol/<token>`: enrolling an iPad with a one-time link (or its QR code) made by staff.
+//! GET only shows what will happen (link previews and prefetchers must not use the link up);
+//! the big button POSTs, which uses the link and sets the long-lived device cookie.
+
+use actix_web::{web, HttpResponse};
+use maud::html;
+
+use crate::web::layout::{message_card, pupil_page};
+use crate::web::{paths, AppState};
+
+pub async fn confirm(token: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+    match state.devices.peek_link(&token).await {
+        Ok(Some((class, label))) => {
+            let body = html! {
+                section.message {
+                    h1 { "Set up this iPad" }
+                    p { "This iPad will be " strong { (class) " — " (label) } " for kidsearch." }
+                    form method="post" action=(paths::enrol(&token)) {
+                        button.big type="submit" { "Set up this iPad" }
+                    }
+                }
+            };
+            page(HttpResponse::Ok(), "Set up this iPad", body)
+        }
+        Ok(None) => expired(),
+        Err(e) => {
+            tracing::error!(error = %e, "reading an enrolment link failed");
+            expired()
+        }
+    }
+}
+
+pub async fn enrol(token: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+    match state.devices.redeem(&token).await {
+        Ok(Some((device, cookie))) => {
+            tracing::info!(device = device.id, class = %device.class, "device enrolled");
+            let body = html! {
+                (message_card("✅", "All set!", &format!("This iPad is now {}.", device.name())))
+                p { a.button href=(paths::HOME) { "Start searching" } }
+            };
+            let mut response = HttpResponse::Ok();
+            response.cookie(state.devices.cookie(cookie, state.secure_cookies));
+            page(response, "All set", body)
+        }
+        Ok(None) => expired(),
+        Err(e) => {
+            tracing::error!(error = %e, "enrolling a device failed");
+            expired()
+        }
+    }
+}
+
+fn expired() -> HttpResponse {
+    let body = html! { (message_card("⌛", "This set-up link has expired", "Links work once, for an hour. Ask for a new one on the staff Devices page.")) };
+    page(HttpResponse::Gone(), "Link expired", body)
+}
+
+fn page(mut builder: actix_web::HttpResponseBuilder, title: &str, body: maud::Markup) -> HttpResponse {
+    builder.content_type("text/html; charset=utf-8").insert_header(("Cache-Control", "no-store")).body(pupil_page(title, body).into_string())
+}

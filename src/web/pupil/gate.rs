@@ -1,0 +1,86 @@
+//! The checks in front of every pupil page, in order: is this an enrolled device (when
+//! enrolment is required)? is its screen covered after a tell-an-adult press? is search open
+//! for its class (when supervised sessions are required)?
+//!
+//! Each "no" is a calm page a child understands (or a JSON `status`), never an error.
+
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use maud::html;
+
+use crate::devices::{Device, COOKIE};
+use crate::web::layout::{message_card, pupil_page};
+use crate::web::{paths, AppState};
+
+/// Who is asking, once the gate let them through: an enrolled device, or (when enrolment is
+/// not required) an anonymous browser.
+pub type Pupil = Option<Arc<Device>>;
+
+/// The enrolled device this request comes from, if its cookie is good.
+pub async fn device_of(req: &HttpRequest, state: &AppState) -> Pupil {
+    let cookie = req.cookie(COOKIE)?;
+    state.devices.from_cookie(cookie.value()).await
+}
+
+/// Lets the request through, or answers it with the page that says why not.
+pub async fn check(req: &HttpRequest, state: &AppState, json: bool) -> Result<Pupil, HttpResponse> {
+    let device = device_of(req, state).await;
+    let Some(d) = &device else {
+        if state.require_enrolment {
+            return Err(not_enrolled(json));
+        }
+        if !state.supervision.any_open().await {
+            return Err(resting(json));
+        }
+        return Ok(None);
+    };
+    if d.covered_incident.is_some() {
+        return Err(covered(json));
+    }
+    if !state.supervision.is_open(&d.class).await {
+        return Err(resting(json));
+    }
+    Ok(device)
+}
+
+fn status_json(status: StatusCode, value: &str) -> HttpResponse {
+    HttpResponse::build(status).insert_header(("Cache-Control", "no-store")).json(serde_json::json!({ "status": value }))
+}
+
+fn calm_page(status: StatusCode, title: &str, picture: &str, heading: &str, text: &str) -> HttpResponse {
+    let body = html! { (message_card(picture, heading, text)) };
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(pupil_page(title, body).into_string())
+}
+
+pub fn not_enrolled(json: bool) -> HttpResponse {
+    if json {
+        return status_json(StatusCode::FORBIDDEN, "not_enrolled");
+    }
+    calm_page(
+        StatusCode::FORBIDDEN,
+        "Not set up yet",
+        "🔧",
+        "This device is not set up yet",
+        "Ask your teacher to set it up. (Staff: sign in at /staff and choose Devices.)",
+    )
+}
+
+pub fn resting(json: bool) -> HttpResponse {
+    if json {
+        return status_json(StatusCode::OK, "closed");
+    }
+    calm_page(StatusCode::OK, "Search is resting", "🌙", "Search is resting", "Ask your teacher when we can search again.")
+}
+
+/// A covered device always goes back to its covered screen until an adult clears it.
+fn covered(json: bool) -> HttpResponse {
+    if json {
+        return status_json(StatusCode::OK, "covered");
+    }
+    HttpResponse::SeeOther().insert_header(("Location", paths::HELP)).insert_header(("Cache-Control", "no-store")).finish()
+}

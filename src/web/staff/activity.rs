@@ -1,0 +1,93 @@
+//! `/staff/activity`: every pupil query (allowed, refused with its category, served from an
+//! approval), click-through and blocked click, by device and class, filterable. Plus the
+//! retention in force and the admin's "purge now".
+
+use actix_session::Session;
+use actix_web::{web, HttpRequest, HttpResponse};
+use maud::html;
+
+use super::{csrf_token, html_page, require, require_form, store_failed, ANY_STAFF};
+use crate::safeguarding::export::local_time;
+use crate::safeguarding::retention::purge;
+use crate::staff::accounts::security_event;
+use crate::staff::Role;
+use crate::store::{ActivityFilter, ActivityKind};
+use crate::web::{form, paths, AppState};
+
+const SHOWN: usize = 500;
+
+pub async fn page(req: HttpRequest, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let account = match require(&session, &state, ANY_STAFF).await {
+        Ok(a) => a,
+        Err(answer) => return answer,
+    };
+    let kind = form::query(&req, "kind").and_then(|k| ActivityKind::parse(&k));
+    let class = form::query(&req, "class").map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    let device = form::query(&req, "device").map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    let days = form::query(&req, "days").and_then(|d| d.parse::<i64>().ok()).unwrap_or(1).clamp(1, 3650);
+    let since_ms = state.safeguarding.now_ms() - days * 86_400_000;
+    let filter = ActivityFilter { kind, class: class.clone(), device: device.clone(), since_ms };
+    let rows = match state.store.activity(filter, SHOWN).await {
+        Ok(rows) => rows,
+        Err(e) => return store_failed("reading the activity log", &e),
+    };
+    let token = csrf_token(&session);
+    let body = html! {
+        p { a href=(paths::STAFF) { "← Dashboard" } }
+        h1 { "Activity" }
+        p { "Activity is kept for " (state.retention.activity_days) " days and incidents for " (state.retention.incident_days)
+            " days; older rows are deleted every hour. Nothing here identifies a pupil: rows name the iPad and class." }
+        form.inline-form method="get" action=(paths::STAFF_ACTIVITY) {
+            div { label for="kind" { "What" }
+                select #kind name="kind" {
+                    option value="" { "Everything" }
+                    @for k in ActivityKind::ALL { option value=(k.as_str()) selected[Some(k) == kind] { (k.as_str()) } }
+                } }
+            div { label for="class" { "Class" } input #class type="text" name="class" value=(class.clone().unwrap_or_default()); }
+            div { label for="device" { "Device" } input #device type="text" name="device" value=(device.clone().unwrap_or_default()) placeholder="Oak — iPad 3"; }
+            div { label for="days" { "Days" } input #days type="number" name="days" min="1" max="3650" value=(days); }
+            button type="submit" { "Show" }
+        }
+        p { (rows.len()) " rows" @if rows.len() == SHOWN { " (the newest " (SHOWN) ")" } "." }
+        table {
+            thead { tr { th { "When" } th { "What" } th { "Device" } th { "Search or page" } th { "Category" } } }
+            tbody {
+                @for r in &rows {
+                    tr {
+                        td { (local_time(r.at_ms, &state.tz)) }
+                        td { (r.kind.as_str()) }
+                        td { (r.device.clone().unwrap_or_else(|| "—".into())) }
+                        td { (r.query.clone().or_else(|| r.url.clone()).unwrap_or_default()) }
+                        td { (r.category.clone().unwrap_or_default()) }
+                    }
+                }
+            }
+        }
+        @if account.role == Role::Admin {
+            h2 { "Data protection" }
+            form method="post" action=(paths::STAFF_RETENTION_PURGE) {
+                input type="hidden" name="csrf" value=(token);
+                button type="submit" { "Delete everything past its retention now" }
+            }
+        }
+    };
+    html_page("Activity", body)
+}
+
+pub async fn purge_now(body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let account = match require_form(&session, &state, &body, &[Role::Admin]).await {
+        Ok(a) => a,
+        Err(answer) => return answer,
+    };
+    match purge(&state.store, state.safeguarding.now_ms(), state.retention).await {
+        Ok(p) => {
+            security_event(&state.store, "retention_purge", Some(&account.name), Some(&format!("{} activity rows, {} incidents", p.activity, p.incidents)))
+                .await;
+            html_page(
+                "Purged",
+                html! { p.notice role="status" { "Deleted " (p.activity) " activity rows and " (p.incidents) " incidents past their retention." } p { a href=(paths::STAFF_ACTIVITY) { "Back to activity" } } },
+            )
+        }
+        Err(e) => store_failed("the purge", &e),
+    }
+}

@@ -1,0 +1,129 @@
+//! Live alerts for staff dashboards, and what a teacher does about one.
+//!
+//! - `GET /staff/alerts/stream`: Server-Sent Events. Each new incident is sent as
+//!   `event: incident` with the incident as JSON (`cleared` and `result` events follow
+//!   decisions); a comment every 15 s keeps proxies from closing an idle stream.
+//! - `POST /staff/incidents/{id}/clear`: clear the covered screen of that press.
+//! - `POST /staff/incidents/{id}/keep-hidden` / `release`: decide on the reported result.
+
+use actix_session::Session;
+use actix_web::{web, HttpResponse};
+use bytes::Bytes;
+use futures_util::stream::{self, StreamExt};
+use maud::{html, Markup};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::{require, require_form, see_other, store_failed, ANY_STAFF};
+use crate::safeguarding::export::local_time;
+use crate::safeguarding::Incident;
+use crate::staff::accounts::security_event;
+use crate::web::{form, paths, AppState};
+
+const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
+
+pub async fn stream(session: Session, state: web::Data<AppState>) -> HttpResponse {
+    if let Err(answer) = require(&session, &state, ANY_STAFF).await {
+        return answer;
+    }
+    let receiver = state.safeguarding.subscribe();
+    let hello = stream::once(async { Ok::<Bytes, actix_web::Error>(Bytes::from_static(b"retry: 2000\n: connected\n\n")) });
+    let events = stream::unfold(receiver, |mut receiver| async move {
+        let chunk = match tokio::time::timeout(KEEP_ALIVE, receiver.recv()).await {
+            Err(_) => Bytes::from_static(b": keep-alive\n\n"),
+            Ok(Ok(alert)) => {
+                let data = serde_json::to_string(&alert).unwrap_or_default();
+                Bytes::from(format!("event: {}\nid: {}\ndata: {data}\n\n", alert.event, alert.incident.id))
+            }
+            // A dashboard that fell behind is told so; it reloads to catch up.
+            Ok(Err(RecvError::Lagged(missed))) => Bytes::from(format!("event: lagged\ndata: {missed}\n\n")),
+            Ok(Err(RecvError::Closed)) => return None,
+        };
+        Some((Ok::<Bytes, actix_web::Error>(chunk), receiver))
+    });
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("Cache-Control", "no-store"))
+        // Reverse proxies (nginx) must pass each event on at once.
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(hello.chain(events))
+}
+
+/// Where to go after an action: back to the page the form was on, if it is a staff page.
+fn back(body: &[u8]) -> String {
+    form::field(body, "back").filter(|b| b.starts_with(paths::STAFF) && !b.starts_with("//")).unwrap_or_else(|| paths::STAFF.to_string())
+}
+
+pub async fn clear(path: web::Path<i64>, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let account = match require_form(&session, &state, &body, ANY_STAFF).await {
+        Ok(a) => a,
+        Err(answer) => return answer,
+    };
+    let id = path.into_inner();
+    match state.safeguarding.clear_screen(id, account.name.clone()).await {
+        Ok(_) => {
+            security_event(&state.store, "screen_cleared", Some(&account.name), Some(&format!("incident {id}"))).await;
+            see_other(&back(&body))
+        }
+        Err(e) => store_failed("clearing the screen", &e),
+    }
+}
+
+pub async fn keep_hidden(path: web::Path<i64>, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    decide(path.into_inner(), true, body, session, state).await
+}
+
+pub async fn release(path: web::Path<i64>, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    decide(path.into_inner(), false, body, session, state).await
+}
+
+async fn decide(id: i64, keep_hidden: bool, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let account = match require_form(&session, &state, &body, ANY_STAFF).await {
+        Ok(a) => a,
+        Err(answer) => return answer,
+    };
+    match state.safeguarding.decide_result(id, keep_hidden, account.name.clone()).await {
+        Ok(_) => {
+            let what = if keep_hidden { "result_kept_hidden" } else { "result_released" };
+            security_event(&state.store, what, Some(&account.name), Some(&format!("incident {id}"))).await;
+            see_other(&back(&body))
+        }
+        Err(e) => store_failed("deciding on the result", &e),
+    }
+}
+
+/// One alert on the dashboard: which device, what was on screen, and the three actions.
+/// With `None` it is the `<template>` the dashboard's script fills in for live alerts (text
+/// only; the form actions get the incident id).
+pub fn alert_item(incident: Option<&Incident>, csrf: &str, tz: &jiff::tz::TimeZone) -> Markup {
+    let action = |name: &str| match incident {
+        Some(i) => paths::staff_incident(i.id, Some(name)),
+        None => format!("{}/{{id}}/{name}", paths::STAFF_INCIDENTS),
+    };
+    let cleared = incident.is_some_and(|i| i.cleared_ms.is_some());
+    let has_result = incident.is_none_or(|i| i.result_url.is_some());
+    let result_pending = incident.is_none_or(|i| i.result_state.as_deref() == Some("hidden"));
+    html! {
+        li.cleared[cleared] data-incident=[incident.map(|i| i.id)] {
+            strong.alert-device { (incident.map(|i| i.device.clone().unwrap_or_else(|| "A browser that is not enrolled".into())).unwrap_or_default()) }
+            @if let Some(i) = incident { " at " (local_time(i.at_ms, tz)) }
+            p { "On screen: " span.alert-query { (incident.and_then(|i| i.query.clone()).unwrap_or_default()) } }
+            @if has_result { p { "Reported result (hidden for everyone until you decide): " span.alert-result { (incident.and_then(|i| i.result_title.clone()).unwrap_or_default()) } } }
+            @if !cleared {
+                form method="post" action=[incident.map(|_| action("clear"))] data-action=(action("clear")) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button type="submit" { "Clear the pupil's screen" }
+                }
+            }
+            @if has_result && result_pending {
+                form.needs-result method="post" action=[incident.map(|_| action("keep-hidden"))] data-action=(action("keep-hidden")) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button type="submit" { "Keep it hidden for everyone" }
+                }
+                form.needs-result method="post" action=[incident.map(|_| action("release"))] data-action=(action("release")) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button type="submit" { "Release it (it was fine)" }
+                }
+            }
+        }
+    }
+}

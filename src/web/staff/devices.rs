@@ -1,0 +1,139 @@
+//! `/staff/devices`: the enrolled iPads, a one-time enrolment link (and its QR code) for the
+//! next one, and revoking a lost device. Any staff member may enrol: a teacher sets up their
+//! own class's iPads.
+
+use actix_session::Session;
+use actix_web::{web, HttpRequest, HttpResponse};
+use maud::html;
+
+use super::{csrf_token, html_page, require, require_form, see_other, store_failed, ANY_STAFF};
+use crate::devices::{clean_name, LINK_MINUTES};
+use crate::safeguarding::export::local_time;
+use crate::staff::accounts::security_event;
+use crate::web::{form, paths, AppState};
+
+pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse {
+    if let Err(answer) = require(&session, &state, ANY_STAFF).await {
+        return answer;
+    }
+    render(&session, &state, None).await
+}
+
+/// A link just made: its absolute URL (for the QR code) and the token.
+struct NewLink {
+    url: String,
+    token: String,
+    name: String,
+}
+
+async fn render(session: &Session, state: &AppState, new_link: Option<NewLink>) -> HttpResponse {
+    let token = csrf_token(session);
+    let devices = match state.devices.list().await {
+        Ok(d) => d,
+        Err(e) => return store_failed("reading the devices", &e),
+    };
+    let body = html! {
+        p { a href=(paths::STAFF) { "← Dashboard" } }
+        h1 { "Devices" }
+        @if let Some(link) = &new_link {
+            section.notice role="status" {
+                h2 { "Enrol " (link.name) }
+                p { "Open this link on the iPad (or scan the code with its camera). It works once, for " (LINK_MINUTES) " minutes." }
+                p { a #enrol-link href=(link.url) { (link.url) } }
+                img src=(paths::staff_enrol_qr(&link.token)) alt="QR code of the enrolment link" width="240" height="240";
+            }
+        }
+        h2 { "Enrol an iPad" }
+        form.inline-form method="post" action=(paths::STAFF_DEVICES) {
+            input type="hidden" name="csrf" value=(token);
+            div { label for="class" { "Class" } input #class type="text" name="class" required maxlength="40" placeholder="Oak"; }
+            div { label for="label" { "Which iPad" } input #label type="text" name="label" required maxlength="40" placeholder="iPad 3"; }
+            button type="submit" { "Make an enrolment link" }
+        }
+        h2 { "Enrolled (" (devices.len()) ")" }
+        @if devices.is_empty() {
+            p { "No iPads yet." }
+        } @else {
+            table {
+                thead { tr { th { "Class" } th { "iPad" } th { "Enrolled" } th { "Last seen" } th { "Screen" } th {} } }
+                tbody {
+                    @for d in &devices {
+                        tr {
+                            td { (d.device.class) }
+                            td { (d.device.label) }
+                            td { (local_time(d.enrolled_ms, &state.tz)) }
+                            td { (d.last_seen_ms.map(|m| local_time(m, &state.tz)).unwrap_or_else(|| "—".into())) }
+                            td { @if d.device.covered_incident.is_some() { strong { "covered — see alerts" } } @else { "ok" } }
+                            td {
+                                form method="post" action=(paths::staff_device_revoke(d.device.id)) {
+                                    input type="hidden" name="csrf" value=(token);
+                                    button type="submit" { "Remove" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    html_page("Devices", body)
+}
+
+pub async fn create_link(req: HttpRequest, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let account = match require_form(&session, &state, &body, ANY_STAFF).await {
+        Ok(a) => a,
+        Err(answer) => return answer,
+    };
+    let (Some(class), Some(label)) = (form::field(&body, "class").and_then(|c| clean_name(&c)), form::field(&body, "label").and_then(|l| clean_name(&l)))
+    else {
+        return HttpResponse::BadRequest().body("Give a class and an iPad name, each 1 to 40 characters.");
+    };
+    match state.devices.create_link(class.clone(), label.clone(), account.id).await {
+        Ok(token) => {
+            security_event(&state.store, "enrol_link_made", Some(&account.name), Some(&format!("{class} — {label}"))).await;
+            let url = absolute(&req, &paths::enrol(&token));
+            render(&session, &state, Some(NewLink { url, token, name: format!("{class} — {label}") })).await
+        }
+        Err(e) => store_failed("making the enrolment link", &e),
+    }
+}
+
+/// The QR code of an unused enrolment link, as SVG.
+pub async fn qr(req: HttpRequest, path: web::Path<String>, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    if let Err(answer) = require(&session, &state, ANY_STAFF).await {
+        return answer;
+    }
+    let token = path.into_inner();
+    if !matches!(state.devices.peek_link(&token).await, Ok(Some(_))) {
+        return HttpResponse::NotFound().body("This enrolment link was used or has expired.");
+    }
+    let url = absolute(&req, &paths::enrol(&token));
+    match qrcode::QrCode::new(url.as_bytes()) {
+        Ok(code) => {
+            let svg = code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(240, 240).build();
+            HttpResponse::Ok().content_type("image/svg+xml").insert_header(("Cache-Control", "no-store")).body(svg)
+        }
+        Err(e) => HttpResponse::InternalServerError().body(format!("could not draw the QR code: {e}")),
+    }
+}
+
+pub async fn revoke(path: web::Path<i64>, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let account = match require_form(&session, &state, &body, ANY_STAFF).await {
+        Ok(a) => a,
+        Err(answer) => return answer,
+    };
+    let id = path.into_inner();
+    match state.devices.revoke(id).await {
+        Ok(_) => {
+            security_event(&state.store, "device_removed", Some(&account.name), Some(&format!("device {id}"))).await;
+            see_other(paths::STAFF_DEVICES)
+        }
+        Err(e) => store_failed("removing the device", &e),
+    }
+}
+
+/// The address the iPad will open: this server as the staff member's browser reached it.
+fn absolute(req: &HttpRequest, path: &str) -> String {
+    let info = req.connection_info();
+    format!("{}://{}{path}", info.scheme(), info.host())
+}

@@ -1,0 +1,90 @@
+// kidsearch: small speed-ups only. Every page works the same without this file.
+"use strict";
+
+// "Turn off screen and tell an adult": cover the whole screen at once, then send the press.
+// The server's covered page looks the same, so the hand-over is seamless.
+function coverScreen() {
+  if (document.getElementById("ks-cover")) return;
+  var cover = document.createElement("div");
+  cover.id = "ks-cover";
+  cover.className = "covered-overlay";
+  cover.setAttribute("role", "alert");
+  var img = document.createElement("img");
+  img.src = "/static/help.svg";
+  img.alt = "";
+  img.width = 120;
+  img.height = 120;
+  var h = document.createElement("h1");
+  h.textContent = "Well done.";
+  var p = document.createElement("p");
+  p.textContent = "Tell an adult now.";
+  cover.appendChild(img);
+  cover.appendChild(h);
+  cover.appendChild(p);
+  document.body.appendChild(cover);
+  document.body.classList.add("is-covered");
+}
+
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!form.matches || !form.matches("form.help")) return;
+  event.preventDefault();
+  coverScreen();
+  var body = new URLSearchParams(new FormData(form));
+  fetch(form.action, { method: "POST", body: body, credentials: "same-origin" })
+    .then(function (response) { window.location.replace(response.redirected ? response.url : "/help"); })
+    .catch(function () { form.submit(); });
+});
+
+// The covered page asks every 1.5 s whether an adult has cleared it, then goes home.
+function pollCovered(statusUrl) {
+  fetch(statusUrl, { credentials: "same-origin", cache: "no-store" })
+    .then(function (r) { return r.json(); })
+    .then(function (s) {
+      if (s.covered === false) window.location.replace("/");
+      else setTimeout(function () { pollCovered(statusUrl); }, 1500);
+    })
+    .catch(function () { setTimeout(function () { pollCovered(statusUrl); }, 3000); });
+}
+
+// Staff dashboard: new alerts arrive over Server-Sent Events and are added from a template
+// (text only, never HTML from the stream).
+function liveAlerts(list) {
+  var template = document.getElementById("alert-template");
+  if (!template || !window.EventSource) return;
+  var source = new EventSource(list.getAttribute("data-stream"));
+  source.addEventListener("incident", function (event) {
+    var alert = JSON.parse(event.data);
+    if (alert.incident.kind !== "tell_adult") return;
+    var item = template.content.firstElementChild.cloneNode(true);
+    item.setAttribute("data-incident", alert.incident.id);
+    item.querySelector(".alert-device").textContent = alert.incident.device || "A browser that is not enrolled";
+    item.querySelector(".alert-query").textContent = alert.incident.query || "(no search on screen)";
+    item.querySelector(".alert-result").textContent = alert.incident.result_title || "";
+    item.querySelectorAll("form").forEach(function (f) {
+      f.action = f.getAttribute("data-action").replace("{id}", alert.incident.id);
+      if (f.classList.contains("needs-result") && !alert.incident.result_url) f.remove();
+    });
+    var empty = document.getElementById("no-alerts");
+    if (empty) empty.remove();
+    list.prepend(item);
+    document.title = "(!) " + document.title.replace(/^\(!\) /, "");
+  });
+  source.addEventListener("cleared", function (event) {
+    var alert = JSON.parse(event.data);
+    var item = list.querySelector('[data-incident="' + alert.incident.id + '"]');
+    if (item && alert.incident.result_state !== "hidden") item.remove();
+    else if (item) item.classList.add("cleared");
+  });
+}
+
+document.addEventListener("DOMContentLoaded", function () {
+  if (document.body.classList.contains("covered")) pollCovered(document.body.getAttribute("data-status"));
+  var alerts = document.getElementById("alerts");
+  if (alerts) liveAlerts(alerts);
+});
+
+// Back to a page kept in the browser's memory after a press: ask the server again.
+window.addEventListener("pageshow", function (event) {
+  if (event.persisted) window.location.reload();
+});
