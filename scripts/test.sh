@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# The README's test command: builds and runs every test (unit, integration, property).
-# Tests only ever talk to servers on 127.0.0.1 that the tests start themselves.
+# The README's test command: builds and runs every test (unit, integration, property, and the
+# headless-Chromium browser tests). Tests only ever talk to servers on 127.0.0.1 that the
+# tests start themselves; this script installs the Debian packages they need first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The deploy tests verify the systemd unit with systemd-analyze (Debian's systemd package).
-if ! command -v systemd-analyze >/dev/null 2>&1; then
-  echo "installing systemd (for systemd-analyze verify)..."
-  if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd >/dev/null; else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd >/dev/null; fi
+
+# systemd-analyze (deploy tests verify the unit), chromium + chromedriver (browser tests).
+missing=()
+command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages the tests need: ${missing[*]}..."
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 cargo test --all-targets --locked --no-fail-fast -- --test-threads=2

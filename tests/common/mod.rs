@@ -2,6 +2,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod fixture;
+pub mod webdriver;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};

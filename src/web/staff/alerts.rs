@@ -105,9 +105,9 @@ pub fn alert_item(incident: Option<&Incident>, csrf: &str, tz: &jiff::tz::TimeZo
     html! {
         li.cleared[cleared] data-incident=[incident.map(|i| i.id)] {
             strong.alert-device { (incident.map(|i| i.device.clone().unwrap_or_else(|| "A browser that is not enrolled".into())).unwrap_or_default()) }
-            @if let Some(i) = incident { " at " (local_time(i.at_ms, tz)) }
+            " at " span.alert-time { (incident.map(|i| local_time(i.at_ms, tz)).unwrap_or_default()) }
             p { "On screen: " span.alert-query { (incident.and_then(|i| i.query.clone()).unwrap_or_default()) } }
-            @if has_result { p { "Reported result (hidden for everyone until you decide): " span.alert-result { (incident.and_then(|i| i.result_title.clone()).unwrap_or_default()) } } }
+            @if has_result { p.needs-result { "Reported result (hidden for everyone until you decide): " span.alert-result { (incident.and_then(|i| i.result_title.clone()).unwrap_or_default()) } } }
             @if !cleared {
                 form method="post" action=[incident.map(|_| action("clear"))] data-action=(action("clear")) {
                     input type="hidden" name="csrf" value=(csrf);

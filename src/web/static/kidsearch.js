@@ -53,6 +53,8 @@ function liveAlerts(list) {
   var template = document.getElementById("alert-template");
   if (!template || !window.EventSource) return;
   var source = new EventSource(list.getAttribute("data-stream"));
+  source.onopen = function () { list.setAttribute("data-live", "on"); };
+  source.onerror = function () { list.setAttribute("data-live", "off"); };
   source.addEventListener("incident", function (event) {
     var alert = JSON.parse(event.data);
     if (alert.incident.kind !== "tell_adult") return;
@@ -61,10 +63,13 @@ function liveAlerts(list) {
     item.querySelector(".alert-device").textContent = alert.incident.device || "A browser that is not enrolled";
     item.querySelector(".alert-query").textContent = alert.incident.query || "(no search on screen)";
     item.querySelector(".alert-result").textContent = alert.incident.result_title || "";
+    item.querySelector(".alert-time").textContent = new Date(alert.incident.at_ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
     item.querySelectorAll("form").forEach(function (f) {
       f.action = f.getAttribute("data-action").replace("{id}", alert.incident.id);
-      if (f.classList.contains("needs-result") && !alert.incident.result_url) f.remove();
     });
+    if (!alert.incident.result_url) {
+      item.querySelectorAll(".needs-result").forEach(function (el) { el.remove(); });
+    }
     var empty = document.getElementById("no-alerts");
     if (empty) empty.remove();
     list.prepend(item);

@@ -1,0 +1,99 @@
+//! The tell-an-adult flow in real headless Chromium at an iPad viewport: a pupil searches,
+//! presses the button, the cover hides the page at once; the teacher's open dashboard shows
+//! the alert live; the teacher clears it; the pupil's iPad is usable again.
+//! Screenshots of each step: `target/test-artifacts/safeguarding/`.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::webdriver::{artifacts, Driver, IPAD_PORTRAIT};
+use common::{add_user, spawn_app_with, test_config, FixtureUpstream};
+
+const PASSWORD: &str = "plum tree under snow";
+
+#[tokio::test]
+async fn a_pupil_presses_the_button_and_a_teacher_clears_it_live() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let mut config = test_config(&upstream);
+    config.require_enrolment = true;
+    config.supervised_sessions = true;
+    assert_eq!(add_user(&config.data_dir, "teacher", "Mr Oak", PASSWORD).0, 0);
+    let app = spawn_app_with(config).await;
+    let shots = artifacts("safeguarding");
+    let driver = Driver::start().await;
+    let teacher = driver.session(IPAD_PORTRAIT).await;
+    let pupil = driver.session(IPAD_PORTRAIT).await;
+    let wait = Duration::from_secs(10);
+
+    // The teacher signs in, makes an enrolment link for the iPad and opens search for Oak.
+    teacher.goto(&format!("{}/staff/login", app.address)).await;
+    teacher.type_into(&teacher.wait_for("#name", wait).await, "Mr Oak").await;
+    teacher.type_into(&teacher.wait_for("#password", wait).await, PASSWORD).await;
+    teacher.click(&teacher.wait_for("form button[type=submit]", wait).await).await;
+    teacher.wait_for("#alerts", wait).await;
+    teacher.goto(&format!("{}/staff/devices", app.address)).await;
+    teacher.type_into(&teacher.wait_for("#class", wait).await, "Oak").await;
+    teacher.type_into(&teacher.wait_for("#label", wait).await, "iPad 3").await;
+    teacher.click(&teacher.wait_for(".inline-form button[type=submit]", wait).await).await;
+    teacher.wait_for("#enrol-link", wait).await;
+    let link = teacher.run("return document.getElementById('enrol-link').href", vec![]).await;
+    let link = link.as_str().expect("the enrolment link").to_string();
+    teacher.goto(&format!("{}/staff", app.address)).await;
+    teacher.type_into(&teacher.wait_for("#open-class", wait).await, "Oak").await;
+    teacher.click(&teacher.wait_for("#minutes ~ button, form.inline-form button[type=submit]", wait).await).await;
+    teacher.wait_for("#alerts[data-live=on]", wait).await;
+
+    // The iPad opens the link and is set up; the pupil searches.
+    pupil.goto(&link).await;
+    pupil.click(&pupil.wait_for("button.big", wait).await).await;
+    pupil.wait_for("a.button", wait).await;
+    pupil.goto(&format!("{}/", app.address)).await;
+    pupil.type_into(&pupil.wait_for("#q", wait).await, "volcanoes\n").await;
+    pupil.wait_for("ol.results article.card", wait).await;
+    pupil.screenshot(&shots.join("01-pupil-results.png")).await;
+
+    // The press: the cover is up before the server has even answered.
+    let pressed = Instant::now();
+    pupil.click(&pupil.wait_for("button.help-button", wait).await).await;
+    pupil.wait_for("#ks-cover, body.covered", wait).await;
+    let hidden = pupil
+        .run(
+            "var q = document.getElementById('q'); \
+             var top = document.elementFromPoint(innerWidth / 2, innerHeight / 2); \
+             return { searchVisible: !!q && getComputedStyle(q).visibility !== 'hidden', \
+                      topIsCover: !!top && (!!top.closest('#ks-cover') || document.body.classList.contains('covered')) };",
+            vec![],
+        )
+        .await;
+    assert_eq!(hidden["searchVisible"], false, "nothing behind the cover shows: {hidden}");
+    assert_eq!(hidden["topIsCover"], true, "the cover is on top of everything: {hidden}");
+    pupil.wait_for("body.covered", wait).await;
+    assert!(pupil.text(&pupil.wait_for("main", wait).await).await.contains("Tell an adult now."));
+    pupil.screenshot(&shots.join("02-pupil-covered.png")).await;
+
+    // The teacher's dashboard shows it live, without a reload.
+    let alert = teacher.wait_for("#alerts li[data-incident]", Duration::from_secs(2)).await;
+    eprintln!("alert on the dashboard {:?} after the press", pressed.elapsed());
+    let text = teacher.text(&alert).await;
+    assert!(text.contains("Oak — iPad 3") && text.contains("volcanoes"), "{text}");
+    assert!(!text.contains("Reported result"), "pressed from the top button, not a card: {text}");
+    teacher.screenshot(&shots.join("03-teacher-alert.png")).await;
+
+    // A tap on the covered screen does not take it away.
+    pupil.click(&pupil.wait_for("main.cover-message", wait).await).await;
+    assert!(pupil.find_now("body.covered").await.is_some());
+
+    // The teacher clears it; the pupil's iPad goes back to the search page by itself.
+    teacher.click(&teacher.wait_for("#alerts li[data-incident] form button", wait).await).await;
+    teacher.wait_for("#no-alerts", wait).await;
+    teacher.screenshot(&shots.join("04-teacher-cleared.png")).await;
+    let search = pupil.wait_for("#q", wait).await;
+    assert!(pupil.find_now("body.covered").await.is_none());
+    pupil.type_into(&search, "rainbows\n").await;
+    pupil.wait_for("ol.results, section.message", wait).await;
+    pupil.screenshot(&shots.join("05-pupil-usable-again.png")).await;
+
+    pupil.close().await;
+    teacher.close().await;
+}
