@@ -28,13 +28,28 @@ echo "cold start to first answered request: $(( ($(date +%s%N) - START) / 100000
 rss() { awk '/VmRSS/ { printf "%.1f MB", $2 / 1024 }' "/proc/$SERVER/status"; }
 echo "RSS idle: $(rss)"
 
+# Pupil pages need an enrolled iPad in a class whose search window is open (the shipped
+# defaults): a teacher signs in, makes an enrolment link, "the iPad" opens it, search opens.
+echo "quiet maple lantern" | ./target/release/kidsearch --config "$WORK/kidsearch.toml" --data-dir "$WORK/data" user add --role teacher bench >/dev/null 2>&1
+JAR="$WORK/cookies"
+B="http://127.0.0.1:$PORT"
+csrf() { grep -o 'name="csrf" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//'; }
+T=$(curl -s -c "$JAR" -b "$JAR" "$B/staff/login" | csrf)
+curl -s -c "$JAR" -b "$JAR" -o /dev/null --data-urlencode "csrf=$T" --data-urlencode "name=bench" --data-urlencode "password=quiet maple lantern" "$B/staff/login"
+T=$(curl -s -c "$JAR" -b "$JAR" "$B/staff" | csrf)
+LINK=$(curl -s -c "$JAR" -b "$JAR" --data-urlencode "csrf=$T" -d "class=Bench&label=wrk" "$B/staff/devices" | grep -o 'id="enrol-link" href="[^"]*"' | sed 's/.*href="//; s/"$//')
+DEVICE=$(curl -s -D - -o /dev/null -X POST "$LINK" | grep -io 'kidsearch_device=[^;]*' | head -1)
+[ -n "$DEVICE" ] || { echo "enrolling the benchmark device failed"; exit 1; }
+curl -s -c "$JAR" -b "$JAR" -o /dev/null --data-urlencode "csrf=$T" -d "class=Bench&minutes=480" "$B/staff/classes/open"
+PUPIL=(-H "Cookie: $DEVICE")
+
 URL="http://127.0.0.1:$PORT/search?q=volcanoes"
-curl -sf "$URL" -o "$WORK/page.html"
+curl -sf "${PUPIL[@]}" "$URL" -o "$WORK/page.html"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); date: $(date -u +%F)"
 echo "cached results page: $(wc -c <"$WORK/page.html") bytes"
 for C in 30 300; do
   echo "--- cached page, $C connections, ${DURATION}s (wrk -t2) ---"
-  wrk -t2 -c"$C" -d"${DURATION}s" --latency "$URL" | grep -E 'Requests/sec|Latency  |99%|50%|Non-2xx|Socket errors' || true
+  wrk -t2 -c"$C" -d"${DURATION}s" --latency "${PUPIL[@]}" "$URL" | grep -E 'Requests/sec|Latency  |99%|50%|Non-2xx|Socket errors' || true
   echo "RSS after this load: $(rss)"
 done
 
@@ -44,7 +59,7 @@ echo "--- live query overhead: 200 distinct uncached queries, 3 engines answerin
 FIXTURE=$(grep -A1 'engines.bing' "$WORK/kidsearch.toml" | grep -o 'http://[^"]*')
 pct() { sort -n | awk -v p="$1" '{ a[NR] = $1 } END { i = int(NR * p); if (i < 1) i = 1; printf "%.2f", a[i] }'; }
 for i in $(seq 200); do curl -s -o /dev/null -w '%{time_total}\n' "$FIXTURE/search?q=direct+$i"; done | awk '{ print $1 * 1000 }' > "$WORK/direct.txt"
-for i in $(seq 200); do curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$PORT/search?q=lava+flow+$i"; done | awk '{ print $1 * 1000 }' > "$WORK/gateway.txt"
+for i in $(seq 200); do curl -s -o /dev/null -w '%{time_total}\n' "${PUPIL[@]}" "http://127.0.0.1:$PORT/search?q=lava+flow+$i"; done | awk '{ print $1 * 1000 }' > "$WORK/gateway.txt"
 BASE=$(pct 0.5 < "$WORK/direct.txt")
 echo "engine alone (direct to fixture): p50 ${BASE} ms, p99 $(pct 0.99 < "$WORK/direct.txt") ms"
 echo "through the gateway:              p50 $(pct 0.5 < "$WORK/gateway.txt") ms, p99 $(pct 0.99 < "$WORK/gateway.txt") ms"
@@ -52,19 +67,13 @@ awk -v b="$BASE" '{ print $1 - b }' "$WORK/gateway.txt" > "$WORK/overhead.txt"
 echo "gateway overhead:                 p50 $(pct 0.5 < "$WORK/overhead.txt") ms, p99 $(pct 0.99 < "$WORK/overhead.txt") ms"
 
 echo "--- approved (frozen) results page: a teacher approves 'dinosaurs' first ---"
-echo "quiet maple lantern" | ./target/release/kidsearch --config "$WORK/kidsearch.toml" --data-dir "$WORK/data" user add --role teacher bench >/dev/null 2>&1
-JAR="$WORK/cookies"
-B="http://127.0.0.1:$PORT"
-csrf() { grep -o 'name="csrf" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//'; }
-T=$(curl -s -c "$JAR" -b "$JAR" "$B/staff/login" | csrf)
-curl -s -c "$JAR" -b "$JAR" -o /dev/null --data-urlencode "csrf=$T" --data-urlencode "name=bench" --data-urlencode "password=quiet maple lantern" "$B/staff/login"
 T=$(curl -s -c "$JAR" -b "$JAR" "$B/staff/prerun?q=dinosaurs&engine=bing&pages=2" | csrf)
 curl -s -c "$JAR" -b "$JAR" -o /dev/null --data-urlencode "csrf=$T" -d "q=dinosaurs&engine=bing&pages=2" "$B/staff/approvals"
 APPROVED="$B/search?q=dinosaurs"
-curl -s "$APPROVED&format=json" | grep -q '"approved":true' || { echo "approval failed"; exit 1; }
-echo "approved page: $(curl -s "$APPROVED" | wc -c) bytes"
+curl -s "${PUPIL[@]}" "$APPROVED&format=json" | grep -q '"approved":true' || { echo "approval failed"; exit 1; }
+echo "approved page: $(curl -s "${PUPIL[@]}" "$APPROVED" | wc -c) bytes"
 for C in 30 300; do
   echo "--- approved page, $C connections, ${DURATION}s (wrk -t2) ---"
-  wrk -t2 -c"$C" -d"${DURATION}s" --latency "$APPROVED" | grep -E 'Requests/sec|Latency  |99%|50%|Non-2xx|Socket errors' || true
+  wrk -t2 -c"$C" -d"${DURATION}s" --latency "${PUPIL[@]}" "$APPROVED" | grep -E 'Requests/sec|Latency  |99%|50%|Non-2xx|Socket errors' || true
   echo "RSS after this load: $(rss)"
 done

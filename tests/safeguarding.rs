@@ -447,3 +447,26 @@ async fn the_retention_purge_deletes_old_activity_and_incidents_only() {
     let csrf = teacher.csrf_from("/staff").await;
     assert_eq!(teacher.post("/staff/retention/purge", &[("csrf", &csrf)]).await.status(), 403);
 }
+
+#[tokio::test]
+async fn a_press_survives_kill_9_and_the_screen_stays_covered() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let mut server = common::RealServer::new(&upstream);
+    let app = server.start().await;
+    let press = app
+        .client
+        .post(format!("{}/help", app.address))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("q=volcanoes&page=1")
+        .send()
+        .await
+        .expect("press");
+    assert_eq!(press.status(), 303);
+    let covered_at = press.headers().get("location").and_then(|v| v.to_str().ok()).expect("location").to_string();
+    assert!(covered_at.starts_with("/help?i="), "{covered_at}");
+    server.kill_9();
+    let app = server.start().await;
+    let page = app.get(&covered_at).await;
+    assert_eq!(page.status(), 200, "the incident was committed before the answer");
+    assert!(page.text().await.expect("page").contains("Tell an adult now."), "still covered after the restart");
+}
