@@ -21,6 +21,7 @@ pub mod staff;
 pub mod startup;
 pub mod store;
 pub mod supervision;
+pub mod tls;
 pub mod web;
 
 pub use startup::Application;

@@ -14,6 +14,7 @@ fn main() {
         Some(Command::User(ref action)) => user(&cli.common, action),
         Some(Command::IpadProfile { ref url, ref class, filter, ref out }) => ipad_profile(url, class, filter, out.as_deref()),
         Some(ref command @ (Command::Backup { .. } | Command::Restore { .. })) => backup_or_restore(&cli.common, command),
+        Some(Command::Health { ref url }) => kidsearch::cli::health(&cli.common, url.as_deref()),
         Some(Command::Serve) | None => serve(&cli.common),
     };
     std::process::exit(code);

@@ -20,6 +20,7 @@ use crate::safeguarding::Safeguarding;
 use crate::search::SearchService;
 use crate::store::Store;
 use crate::supervision::Supervision;
+use crate::tls::{spawn_reloading, CertReloader};
 use crate::web::{routes, security_headers, AppState};
 
 /// A bound, ready-to-run server. Binding happens in `build`, so `port()` is known before `run`
@@ -54,7 +55,12 @@ impl Application {
         let retention = Retention { activity_days: config.retention_activity_days, incident_days: config.retention_incident_days };
         let tz = jiff::tz::TimeZone::get(&config.time_zone).map_err(std::io::Error::other)?;
         let session_key = crate::web::staff::load_session_key(&config.data_dir)?;
-        let secure_cookies = config.secure_cookies;
+        // Served over HTTPS: the staff cookie is Secure whatever the setting says.
+        let tls = match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => Some(Arc::new(CertReloader::new(cert.clone(), key.clone()).map_err(std::io::Error::other)?)),
+            _ => None,
+        };
+        let secure_cookies = config.secure_cookies || tls.is_some();
         let approvals = Arc::new(Approvals::new(store.clone(), clock.clone(), &config.time_zone).map_err(std::io::Error::other)?);
         spawn_retention_job(store.clone(), clock, retention);
         let state = web::Data::new(AppState {
@@ -74,6 +80,7 @@ impl Application {
             require_enrolment: config.require_enrolment,
             secure_cookies,
             retention,
+            trusted_proxies: config.trusted_proxies.iter().filter_map(|p| p.parse().ok()).collect(),
             tz,
         });
 
@@ -91,8 +98,15 @@ impl Application {
         })
         .workers(workers)
         // Open alert streams are not "in flight": stop waiting for them after a few seconds.
-        .shutdown_timeout(5)
-        .listen(listener)?
+        .shutdown_timeout(5);
+        let server = match tls {
+            Some(reloader) => {
+                let rustls_config = reloader.server_config().map_err(std::io::Error::other)?;
+                spawn_reloading(reloader);
+                server.listen_rustls_0_23(listener, rustls_config)?
+            }
+            None => server.listen(listener)?,
+        }
         .run();
         Ok(Application { port, server })
     }

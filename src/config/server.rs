@@ -52,6 +52,14 @@ pub struct ServerConfig {
     pub retention_activity_days: u32,
     /// Days incidents are kept (default: one school year).
     pub retention_incident_days: u32,
+    /// Serve HTTPS with this certificate chain (PEM). Both `tls_cert` and `tls_key`, or neither.
+    /// Reloaded on SIGHUP and when the files change.
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM, unencrypted, readable only by kidsearch).
+    pub tls_key: Option<PathBuf>,
+    /// Reverse proxies whose `X-Forwarded-For/-Proto/-Host` headers are believed (addresses);
+    /// from anyone else those headers are ignored.
+    pub trusted_proxies: Vec<String>,
     /// Addresses allowed to read `/metrics` (the monitoring host); everyone else gets 403.
     pub metrics_allow: Vec<String>,
     /// Local settings per engine id from `engines.toml`.
@@ -89,6 +97,9 @@ impl Default for ServerConfig {
             pupil_live_search: true,
             time_zone: "Europe/London".to_string(),
             secure_cookies: false,
+            tls_cert: None,
+            tls_key: None,
+            trusted_proxies: Vec::new(),
             require_enrolment: true,
             supervised_sessions: true,
             retention_activity_days: 30,
@@ -144,6 +155,24 @@ impl ServerConfig {
                     &file,
                     format!("{name} = {days} is out of range"),
                     "use a number of days from 1 to 3650 (defaults: activity 30, incidents 365)",
+                ));
+            }
+        }
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => {
+                if let Err(e) = crate::tls::load(cert, key) {
+                    problems.push(ConfigProblem::whole_file(&file, format!("TLS: {e}"), "point tls_cert and tls_key at the PEM certificate chain and its key"));
+                }
+            }
+            (None, None) => {}
+            _ => problems.push(ConfigProblem::whole_file(&file, "only one of tls_cert and tls_key is set", "set both (HTTPS) or neither (plain HTTP)")),
+        }
+        for proxy in &self.trusted_proxies {
+            if proxy.parse::<std::net::IpAddr>().is_err() {
+                problems.push(ConfigProblem::whole_file(
+                    &file,
+                    format!("trusted_proxies: {proxy:?} is not an IP address"),
+                    "list the reverse proxy's address, e.g. \"10.0.0.5\"",
                 ));
             }
         }

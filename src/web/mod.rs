@@ -4,6 +4,7 @@
 //! another host (CSP `default-src 'self'`), and pupil queries never leak via `Referer`.
 
 mod assets;
+pub mod client;
 pub mod form;
 mod layout;
 pub mod paths;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub require_enrolment: bool,
     pub secure_cookies: bool,
     pub retention: crate::safeguarding::retention::Retention,
+    /// Reverse proxies whose X-Forwarded-* headers are believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The school's time zone, for times staff read.
     pub tz: jiff::tz::TimeZone,
 }
@@ -78,9 +81,16 @@ async fn healthz() -> HttpResponse {
 
 /// `/metrics`, for the monitoring host only.
 async fn metrics(req: actix_web::HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    if !crate::metrics::allowed(req.peer_addr().map(|a| a.ip()), &state.metrics_allow) {
+    if !crate::metrics::allowed(client::client(&req, &state.trusted_proxies).ip, &state.metrics_allow) {
         return HttpResponse::Forbidden().content_type("text/plain; charset=utf-8").body("metrics are served to the configured monitoring hosts only\n");
     }
     state.metrics.activity_dropped.set(state.store.dropped_rows());
     HttpResponse::Ok().content_type("application/openmetrics-text; version=1.0.0; charset=utf-8").body(state.metrics.encode())
+}
+
+impl AppState {
+    /// The client of `req` as far as we trust what proxies say (see `client.rs`).
+    pub fn client(&self, req: &actix_web::HttpRequest) -> client::Client {
+        client::client(req, &self.trusted_proxies)
+    }
 }

@@ -233,12 +233,17 @@ pub struct RealServer {
 
 impl RealServer {
     pub fn new(upstream: &FixtureUpstream) -> RealServer {
+        RealServer::with_settings(upstream, "")
+    }
+
+    /// As `new`, with `extra` top-level settings (TOML lines) in the config file.
+    pub fn with_settings(upstream: &FixtureUpstream, extra: &str) -> RealServer {
         let dir = temp_dir("real");
         let data_dir = dir.join("data");
         let config_path = dir.join("kidsearch.toml");
         let off: String = PUPIL_ENGINES.iter().chain(STAFF_ENGINES).filter(|e| **e != "bing").map(|e| format!("[engines.{e}]\nenabled = false\n")).collect();
         let config = format!(
-            "data_dir = \"{}\"\nallowlist_dir = \"{}\"\nrequire_enrolment = false\nsupervised_sessions = false\n{off}[engines.bing]\nbase_url = \"{}\"\n",
+            "data_dir = \"{}\"\nallowlist_dir = \"{}\"\nrequire_enrolment = false\nsupervised_sessions = false\n{extra}\n{off}[engines.bing]\nbase_url = \"{}\"\n",
             data_dir.display(),
             repo_dir().join("allowlist").display(),
             upstream.base_url("bing")
@@ -258,6 +263,11 @@ impl RealServer {
         (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
     }
 
+    /// The process id while it runs (to send it signals).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
     pub async fn start(&mut self) -> TestApp {
         let child = Command::new(env!("CARGO_BIN_EXE_kidsearch"))
             .args(["--config", self.config_path.to_str().expect("path"), "--listen", &format!("127.0.0.1:{}", self.port)])
@@ -271,8 +281,9 @@ impl RealServer {
             client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
             data_dir: self.data_dir.clone(),
         };
+        // Ready when it accepts connections (HTTP or HTTPS alike).
         for _ in 0..400 {
-            if app.client.get(format!("{}/healthz", app.address)).send().await.is_ok() {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
                 return app;
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;

@@ -26,7 +26,7 @@ use crate::web::{paths, AppState};
 const MAX_TITLE_CHARS: usize = 200;
 
 pub async fn press(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
-    if !same_origin(&req) {
+    if !same_origin(&req, &state) {
         return HttpResponse::Forbidden().body("This form must be sent from kidsearch itself.");
     }
     let device = gate::device_of(&req, &state).await;
@@ -68,9 +68,9 @@ fn reported_result(state: &AppState, body: &[u8]) -> Option<String> {
 
 /// A pupil POST must come from our own page: if the browser says where it came from, that must
 /// be this host (the device cookie is `SameSite=Lax`, so a cross-site form carries no device).
-fn same_origin(req: &HttpRequest) -> bool {
+fn same_origin(req: &HttpRequest, state: &AppState) -> bool {
     let Some(origin) = req.headers().get("Origin").and_then(|o| o.to_str().ok()) else { return true };
-    let host = req.connection_info().host().to_string();
+    let host = state.client(req).host;
     origin == "null"
         || url::Url::parse(origin).ok().is_some_and(|o| {
             o.host_str().map(|h| match o.port() {
@@ -112,7 +112,7 @@ pub async fn status(req: HttpRequest, state: web::Data<AppState>) -> HttpRespons
 }
 
 pub async fn clear(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
-    if !same_origin(&req) {
+    if !same_origin(&req, &state) {
         return HttpResponse::Forbidden().body("This form must be sent from kidsearch itself.");
     }
     let Some(id) = incident_of(&req, &state, Some(&body)).await else { return see_other(paths::HOME) };
@@ -122,7 +122,7 @@ pub async fn clear(req: HttpRequest, body: web::Bytes, state: web::Data<AppState
     let device = gate::device_of(&req, &state).await;
     let who = match &device {
         Some(d) => format!("device:{}", d.id),
-        None => format!("address:{}", req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()),
+        None => format!("address:{}", state.client(&req).ip.map(|ip| ip.to_string()).unwrap_or_default()),
     };
     let (day, _) = school_day(state.safeguarding.now_ms(), &state.tz);
     match state.devices.check_adult_code(&who, &field(&body, "code").unwrap_or_default(), &day) {

@@ -91,7 +91,7 @@ pub async fn create_link(req: HttpRequest, body: web::Bytes, session: Session, s
     match state.devices.create_link(class.clone(), label.clone(), account.id).await {
         Ok(token) => {
             security_event(&state.store, "enrol_link_made", Some(&account.name), Some(&format!("{class} — {label}"))).await;
-            let url = absolute(&req, &paths::enrol(&token));
+            let url = state.client(&req).url(&paths::enrol(&token));
             render(&session, &state, Some(NewLink { url, token, name: format!("{class} — {label}") })).await
         }
         Err(e) => store_failed("making the enrolment link", &e),
@@ -107,7 +107,7 @@ pub async fn qr(req: HttpRequest, path: web::Path<String>, session: Session, sta
     if !matches!(state.devices.peek_link(&token).await, Ok(Some(_))) {
         return HttpResponse::NotFound().body("This enrolment link was used or has expired.");
     }
-    let url = absolute(&req, &paths::enrol(&token));
+    let url = state.client(&req).url(&paths::enrol(&token));
     match qrcode::QrCode::new(url.as_bytes()) {
         Ok(code) => {
             let svg = code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(240, 240).build();
@@ -130,10 +130,4 @@ pub async fn revoke(path: web::Path<i64>, body: web::Bytes, session: Session, st
         }
         Err(e) => store_failed("removing the device", &e),
     }
-}
-
-/// The address the iPad will open: this server as the staff member's browser reached it.
-fn absolute(req: &HttpRequest, path: &str) -> String {
-    let info = req.connection_info();
-    format!("{}://{}{path}", info.scheme(), info.host())
 }

@@ -47,7 +47,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, session: Session, state:
     if !csrf_ok(&session, csrf.as_deref()) {
         return login_page(&session, Some("This form has expired. Please sign in again."), actix_web::http::StatusCode::FORBIDDEN);
     }
-    let address = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let address = state.client(&req).ip.map(|ip| ip.to_string()).unwrap_or_default();
     let throttle = &state.login_throttle;
     if throttle.locked(&name, &address) {
         security_event(&state.store, "login_locked", Some(&name), Some(&address)).await;
