@@ -34,7 +34,12 @@ pub enum Command {
     /// Run the server (the default).
     Serve,
     /// Validate the config and allowlist/ files; name file, line and fix for each problem.
-    Check,
+    Check {
+        /// Also ask every ready engine one known query and report which answer and parse
+        /// (the result is kept for the staff Engine health page). Exit 1 if any fails.
+        #[arg(long)]
+        canary: bool,
+    },
     /// Manage staff accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -187,8 +192,9 @@ impl Common {
     }
 }
 
-/// `kidsearch check`: prints every problem (exit 1) or a summary of the engines (exit 0).
-pub fn check(common: &Common) -> i32 {
+/// `kidsearch check [--canary]`: prints every problem (exit 1) or a summary of the engines
+/// (exit 0); with `--canary`, then asks every ready engine and reports (exit 1 if one fails).
+pub fn check(common: &Common, canary: bool) -> i32 {
     match Settings::load(&common.sources()) {
         Err(problems) => {
             for p in &problems.0 {
@@ -226,6 +232,14 @@ pub fn check(common: &Common) -> i32 {
             let live = settings.engines.for_pupils().count();
             if live == 0 {
                 println!("warning: no engine is ready for pupils' live searches");
+            }
+            let warnings = settings.warnings.len();
+            if canary {
+                let canary_code = run_canary(settings);
+                if canary_code != 0 || warnings > 0 {
+                    return 1;
+                }
+                return 0;
             }
             if settings.warnings.is_empty() {
                 println!("ok: configuration is valid ({live} engine(s) ready for pupils)");
@@ -283,6 +297,63 @@ pub fn health(common: &Common, url: Option<&str>) -> i32 {
                 eprintln!("unhealthy: {url}: {e}");
                 1
             }
+        }
+    })
+}
+
+/// The canary part of `check --canary`: prints one line per engine, records the results in
+/// the data dir's database (for the staff Engine health page).
+fn run_canary(settings: Settings) -> i32 {
+    let config = settings.server.clone();
+    let Ok(runtime) = tokio::runtime::Runtime::new() else {
+        eprintln!("error: cannot start the canary's runtime");
+        return 1;
+    };
+    runtime.block_on(async move {
+        if let Err(e) = std::fs::create_dir_all(&config.data_dir) {
+            eprintln!("error: cannot create data dir {}: {e}", config.data_dir.display());
+            return 1;
+        }
+        let links = match crate::policy::golink::LinkSigner::load_or_create(&config.data_dir) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 1;
+            }
+        };
+        let hidden = std::sync::Arc::new(crate::safeguarding::hidden::HiddenResults::default());
+        let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());
+        let search = match crate::search::SearchService::new(settings.engines, std::sync::Arc::new(settings.policy), links, hidden, metrics, &config) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 1;
+            }
+        };
+        let Ok(query) = crate::search::Query::parse(crate::canary::QUERY) else { return 1 };
+        let results = search.canary(&query).await;
+        println!("engine canary (\"{}\", page 1, straight to each engine):", crate::canary::QUERY);
+        for r in &results {
+            match &r.error {
+                None => println!("  {:<18} ok      {} results in {} ms", r.engine, r.results, r.millis),
+                Some(e) => println!("  {:<18} FAILED  {e} ({} ms)", r.engine, r.millis),
+            }
+        }
+        let failed = results.iter().filter(|r| !r.ok).count();
+        match crate::store::Store::open(&config.data_dir) {
+            Ok(store) => {
+                if let Err(e) = crate::canary::record(&store, results).await {
+                    eprintln!("warning: the result could not be kept for the staff page: {e}");
+                }
+            }
+            Err(e) => eprintln!("warning: the result could not be kept for the staff page: {e}"),
+        }
+        if failed == 0 {
+            println!("ok: every ready engine answered and parsed");
+            0
+        } else {
+            println!("{failed} engine(s) failed: pupils' searches go to the others; see README (Adding or repairing an engine)");
+            1
         }
     })
 }

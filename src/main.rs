@@ -10,7 +10,7 @@ fn main() {
     let cli = Cli::parse();
     tracing_subscriber::fmt().with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))).init();
     let code = match cli.command {
-        Some(Command::Check) => check(&cli.common),
+        Some(Command::Check { canary }) => check(&cli.common, canary),
         Some(Command::User(ref action)) => user(&cli.common, action),
         Some(Command::IpadProfile { ref url, ref class, filter, ref out }) => ipad_profile(url, class, filter, out.as_deref()),
         Some(ref command @ (Command::Backup { .. } | Command::Restore { .. })) => backup_or_restore(&cli.common, command),

@@ -50,6 +50,26 @@ fn the_unit_uses_only_flags_the_binary_accepts() {
     }
 }
 
+#[test]
+fn the_canary_timer_and_its_service_verify() {
+    let dir = temp_dir("systemd-canary");
+    let service = std::fs::read_to_string(repo_dir().join("deploy/kidsearch-canary.service")).expect("canary service");
+    let argv = exec_start(&service);
+    assert_eq!(&argv[1..3], ["check", "--canary"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_kidsearch")).args(["check", "--help"]).output().expect("run");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("--canary"));
+    std::fs::write(dir.join("kidsearch-canary.service"), service.replace(&argv[0], env!("CARGO_BIN_EXE_kidsearch"))).expect("write");
+    std::fs::copy(repo_dir().join("deploy/kidsearch-canary.timer"), dir.join("kidsearch-canary.timer")).expect("copy");
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(dir.join("kidsearch-canary.service"))
+        .arg(dir.join("kidsearch-canary.timer"))
+        .output()
+        .expect("systemd-analyze");
+    let messages = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && !messages.contains("kidsearch-canary"), "systemd-analyze verify:\n{messages}");
+}
+
 fn dockerfile() -> String {
     std::fs::read_to_string(repo_dir().join("deploy/Dockerfile")).expect("deploy/Dockerfile")
 }

@@ -283,6 +283,18 @@ impl SearchService {
         outcome
     }
 
+    /// The engine canary: one known query to every ready engine (pupil and staff engines),
+    /// straight upstream (never from the cache, which could hide a breakage), concurrently.
+    pub async fn canary(&self, query: &Query) -> Vec<crate::canary::CanaryResult> {
+        let ready: Vec<usize> = self.engines.all().iter().enumerate().filter(|(_, e)| e.is_ready()).map(|(i, _)| i).collect();
+        let runs = ready.iter().map(|&i| async move {
+            let started = Instant::now();
+            let answer = self.load_page(i, query, 1).await;
+            crate::canary::CanaryResult::from_answer(&self.engines.all()[i].id, answer.as_ref(), started.elapsed())
+        });
+        join_all(runs).await
+    }
+
     /// One engine's page, from the cache or from one shared upstream request.
     fn engine_page<'a>(&'a self, engine: usize, query: &'a Query, page: u32) -> Pin<Box<dyn Future<Output = PageAnswer> + Send + 'a>> {
         Box::pin(async move {

@@ -122,6 +122,17 @@ const MIGRATIONS: &[M<'static>] = &[
     );
     ALTER TABLE activity ADD COLUMN class TEXT;",
     ),
+    // The last engine canary result per engine (`kidsearch check --canary`, staff health page).
+    M::up(
+        "CREATE TABLE engine_canary (
+        engine TEXT PRIMARY KEY,
+        at_ms INTEGER NOT NULL,
+        ok INTEGER NOT NULL,
+        results INTEGER NOT NULL,
+        error TEXT,
+        millis INTEGER NOT NULL
+    );",
+    ),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<(), StoreError> {

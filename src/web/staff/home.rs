@@ -89,6 +89,7 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
                 li { a href=(paths::STAFF_APPROVALS) { "Approved searches" } }
                 li { a href=(paths::STAFF_DEVICES) { "Devices (enrol an iPad)" } }
                 li { a href=(paths::STAFF_ACTIVITY) { "Activity" } }
+                li { a href=(paths::STAFF_HEALTH) { "Engine health" } }
                 @if leads { li { a href=(paths::STAFF_INCIDENTS) { "Incident register" } } }
                 @if account.role == Role::Admin { li { a href=(paths::STAFF_USERS) { "Staff accounts" } } }
             }

@@ -7,6 +7,7 @@ mod alerts;
 mod approvals;
 mod classes;
 mod devices;
+mod health;
 mod home;
 mod incidents;
 mod login;
@@ -74,6 +75,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key, secure_cooki
             .route("/classes/open", web::post().to(classes::open))
             .route("/classes/close", web::post().to(classes::close))
             .route("/activity", web::get().to(activity::page))
+            .route("/health", web::get().to(health::page))
+            .route("/health/canary", web::post().to(health::run_now))
             .route("/retention/purge", web::post().to(activity::purge_now)),
     );
 }

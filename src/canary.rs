@@ -1,0 +1,74 @@
+//! The engine canary: one known query per engine, to spot a changed upstream page in the
+//! morning, not when a child searches. Run by `kidsearch check --canary` (a systemd timer can
+//! do it every school morning) or from the staff Engine health page; the last result per
+//! engine is kept in SQLite and shown there.
+
+use std::time::Duration;
+
+use rusqlite::params;
+
+use crate::engines::{EngineError, EnginePage};
+use crate::store::{Store, StoreError};
+
+/// The known query: common, harmless, answered by every engine.
+pub const QUERY: &str = "volcanoes";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CanaryResult {
+    pub engine: String,
+    /// Answered, and its results page parsed into at least one result.
+    pub ok: bool,
+    pub results: usize,
+    pub error: Option<String>,
+    pub millis: u64,
+    pub at_ms: i64,
+}
+
+impl CanaryResult {
+    pub fn from_answer(engine: &str, answer: &Result<EnginePage, EngineError>, took: Duration) -> CanaryResult {
+        let (ok, results, error) = match answer {
+            Ok(page) if !page.results.is_empty() => (true, page.results.len(), None),
+            // An answer with nothing in it for "volcanoes" means the markup changed under us.
+            Ok(_) => (false, 0, Some("answered, but no results could be read: has its page changed?".to_string())),
+            Err(e) => (false, 0, Some(e.to_string())),
+        };
+        CanaryResult { engine: engine.to_string(), ok, results, error, millis: took.as_millis() as u64, at_ms: crate::store::now_ms() }
+    }
+}
+
+/// Keeps the latest result per engine.
+pub async fn record(store: &Store, results: Vec<CanaryResult>) -> Result<(), StoreError> {
+    store
+        .call(move |conn| {
+            let tx = conn.unchecked_transaction()?;
+            for r in &results {
+                tx.execute(
+                    "INSERT INTO engine_canary (engine, at_ms, ok, results, error, millis) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (engine) DO UPDATE SET at_ms = ?2, ok = ?3, results = ?4, error = ?5, millis = ?6",
+                    params![r.engine, r.at_ms, r.ok, r.results as i64, r.error, r.millis as i64],
+                )?;
+            }
+            tx.commit()
+        })
+        .await
+}
+
+/// The latest result per engine.
+pub async fn latest(store: &Store) -> Result<Vec<CanaryResult>, StoreError> {
+    store
+        .call(|conn| {
+            conn.prepare("SELECT engine, ok, results, error, millis, at_ms FROM engine_canary ORDER BY engine")?
+                .query_map([], |r| {
+                    Ok(CanaryResult {
+                        engine: r.get(0)?,
+                        ok: r.get(1)?,
+                        results: r.get::<_, i64>(2)? as usize,
+                        error: r.get(3)?,
+                        millis: r.get::<_, i64>(4)? as u64,
+                        at_ms: r.get(5)?,
+                    })
+                })?
+                .collect()
+        })
+        .await
+}

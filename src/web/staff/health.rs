@@ -1,0 +1,74 @@
+//! `/staff/health`: every engine, whether it is ready, and its last canary result (from the
+//! morning's `kidsearch check --canary` or the button here). Admins can run the canary now.
+
+use actix_session::Session;
+use actix_web::{web, HttpResponse};
+use maud::html;
+
+use super::{csrf_token, html_page, require, require_form, see_other, store_failed, ANY_STAFF};
+use crate::engines::Availability;
+use crate::safeguarding::export::local_time;
+use crate::search::Query;
+use crate::staff::accounts::security_event;
+use crate::staff::Role;
+use crate::web::{paths, AppState};
+
+pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let account = match require(&session, &state, ANY_STAFF).await {
+        Ok(a) => a,
+        Err(answer) => return answer,
+    };
+    let canaries = crate::canary::latest(&state.store).await.unwrap_or_default();
+    let token = csrf_token(&session);
+    let engines = state.search.engines();
+    let body = html! {
+        p { a href=(paths::STAFF) { "← Dashboard" } }
+        h1 { "Engine health" }
+        p { "The canary asks each ready engine for \"" (crate::canary::QUERY) "\" and checks that its page can still be read. "
+            "Run it every morning with " code { "kidsearch check --canary" } " (see deploy/README.md)." }
+        table {
+            thead { tr { th { "Engine" } th { "For" } th { "State" } th { "Last canary" } } }
+            tbody {
+                @for e in engines.all() {
+                    tr {
+                        td { (e.name) }
+                        td { (format!("{:?}", e.audience).to_lowercase()) }
+                        td { @match &e.availability { Availability::Ready => "ready", Availability::Off(why) => { "off — " (why) } } }
+                        td {
+                            @match canaries.iter().find(|c| c.engine == e.id) {
+                                Some(c) if c.ok => { "ok: " (c.results) " results in " (c.millis) " ms, " (local_time(c.at_ms, &state.tz)) }
+                                Some(c) => { strong { "FAILED" } ": " (c.error.clone().unwrap_or_default()) " (" (local_time(c.at_ms, &state.tz)) ")" }
+                                None => "not run yet",
+                            }
+                        }
+                    }
+                }
+                @for u in engines.unsearchable() {
+                    tr { td { (u.id) } td {} td { "off — " (u.reason) } td { "—" } }
+                }
+            }
+        }
+        @if account.role == Role::Admin {
+            form method="post" action=(paths::STAFF_HEALTH_CANARY) {
+                input type="hidden" name="csrf" value=(token);
+                button type="submit" { "Run the canary now" }
+            }
+        }
+    };
+    html_page("Engine health", body)
+}
+
+pub async fn run_now(body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let account = match require_form(&session, &state, &body, &[Role::Admin]).await {
+        Ok(a) => a,
+        Err(answer) => return answer,
+    };
+    let Ok(query) = Query::parse(crate::canary::QUERY) else { return see_other(paths::STAFF_HEALTH) };
+    let results = state.search.canary(&query).await;
+    let failed = results.iter().filter(|r| !r.ok).count();
+    if let Err(e) = crate::canary::record(&state.store, results).await {
+        return store_failed("keeping the canary result", &e);
+    }
+    security_event(&state.store, "canary_run", Some(&account.name), Some(&format!("{failed} failed"))).await;
+    see_other(paths::STAFF_HEALTH)
+}
