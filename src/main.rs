@@ -8,7 +8,8 @@ use tracing_subscriber::EnvFilter;
 
 fn main() {
     let cli = Cli::parse();
-    tracing_subscriber::fmt().with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))).init();
+    // Logs go to stderr (README): stdout is for what a command prints for its user.
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))).init();
     let code = match cli.command {
         Some(Command::Check { canary }) => check(&cli.common, canary),
         Some(Command::User(ref action)) => user(&cli.common, action),

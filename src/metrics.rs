@@ -55,6 +55,9 @@ pub struct Metrics {
     pub answer_cache: Family<CacheLabels, Counter>,
     pub refused: Family<CategoryLabels, Counter>,
     pub activity_dropped: Gauge<u64, AtomicU64>,
+    /// Incidents not yet reviewed by the DSL, and screens covered right now (read at scrape).
+    pub incidents_new: Gauge<u64, AtomicU64>,
+    pub screens_covered: Gauge<u64, AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -66,13 +69,17 @@ impl Default for Metrics {
         let answer_cache = Family::<CacheLabels, Counter>::default();
         let refused = Family::<CategoryLabels, Counter>::default();
         let activity_dropped = Gauge::<u64, AtomicU64>::default();
+        let incidents_new = Gauge::<u64, AtomicU64>::default();
+        let screens_covered = Gauge::<u64, AtomicU64>::default();
         registry.register("requests", "HTTP requests by route and status class", requests.clone());
         registry.register("request_duration_seconds", "Time to answer, by route", latency.clone());
         registry.register("engine_fetches", "Upstream fetches by engine and outcome (ok, timeout, resting, error)", engine_fetches.clone());
         registry.register("answer_cache", "Pupil searches answered from the whole-answer cache (hit) or built (miss)", answer_cache.clone());
         registry.register("refused_queries", "Pupil queries refused by the safety policy, by category", refused.clone());
         registry.register("activity_rows_dropped", "Activity rows dropped because the database queue was full", activity_dropped.clone());
-        Metrics { registry: Mutex::new(registry), requests, latency, engine_fetches, answer_cache, refused, activity_dropped }
+        registry.register("incidents_new", "Incidents (tell-an-adult presses, refused searches) the DSL has not reviewed yet", incidents_new.clone());
+        registry.register("screens_covered", "Pupil screens covered after a tell-an-adult press, not yet cleared by an adult", screens_covered.clone());
+        Metrics { registry: Mutex::new(registry), requests, latency, engine_fetches, answer_cache, refused, activity_dropped, incidents_new, screens_covered }
     }
 }
 

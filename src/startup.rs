@@ -28,6 +28,7 @@ use crate::web::{routes, security_headers, AppState};
 pub struct Application {
     port: u16,
     server: Server,
+    store: Store,
 }
 
 impl Application {
@@ -87,6 +88,7 @@ impl Application {
         let listener = TcpListener::bind(&config.listen)?;
         let port = listener.local_addr()?.port();
         let workers = if config.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { config.workers };
+        let app_store = store.clone();
         let server = HttpServer::new(move || {
             let (store, key, metrics) = (store.clone(), session_key.clone(), metrics.clone());
             App::new()
@@ -108,25 +110,50 @@ impl Application {
             None => server.listen(listener)?,
         }
         .run();
-        Ok(Application { port, server })
+        Ok(Application { port, server, store: app_store })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Runs until the server is stopped (SIGINT/SIGTERM stop it gracefully).
+    /// Runs until the server is stopped. SIGINT/SIGTERM stop it gracefully: no new
+    /// connections, requests in flight finish (alert streams are given 5 s), then every queued
+    /// activity row is committed before this returns — nothing is lost or half-written.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Err(e) = self.store.flush().await {
+            tracing::error!(error = %e, "could not commit the last activity rows at shutdown");
+        }
+        tracing::info!("kidsearch stopped");
+        served
     }
 }
 
 /// Counts every request and its latency by route pattern (never by raw path: no pupil query
 /// text in metrics).
+///
+/// Each request also gets a request id (the caller's `X-Request-Id` if it is a plain token,
+/// else a fresh one), on a tracing span around everything logged while answering it and in the
+/// response's `X-Request-Id`. Logs carry the route pattern, never the query string: pupil
+/// query text appears in logs only at debug level (the activity log is the record).
 async fn observe(metrics: Arc<Metrics>, req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    use tracing::Instrument;
     let started = std::time::Instant::now();
     let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_string());
-    let response = next.call(req).await?;
+    let id = request_id(req.headers().get("x-request-id").and_then(|v| v.to_str().ok()));
+    let span = tracing::info_span!("request", id = %id, method = %req.method(), route = %route);
+    tracing::debug!(parent: &span, query = %req.query_string(), "request");
+    let mut response = next.call(req).instrument(span.clone()).await?;
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id) {
+        response.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-request-id"), value);
+    }
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if response.status().is_server_error() {
+        tracing::warn!(parent: &span, status = response.status().as_u16(), elapsed_ms, "answered with a server error");
+    } else {
+        tracing::debug!(parent: &span, status = response.status().as_u16(), elapsed_ms, "answered");
+    }
     let status = format!("{}xx", response.status().as_u16() / 100);
     metrics.requests.get_or_create(&RouteLabels { route: route.clone(), status }).inc();
     metrics.latency.get_or_create(&RouteOnly { route }).observe(started.elapsed().as_secs_f64());
@@ -147,4 +174,18 @@ fn spawn_retention_job(store: Store, clock: Arc<dyn Clock>, retention: Retention
             }
         }
     });
+}
+
+/// The caller's request id if it is a plain token (letters, digits, `-`, `_`, `.`; at most 64),
+/// so nobody can write arbitrary text into the logs through it; otherwise a new one.
+fn request_id(given: Option<&str>) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if let Some(id) = given.filter(|g| !g.is_empty() && g.len() <= 64 && g.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))) {
+        return id.to_string();
+    }
+    let prefix =
+        PREFIX.get_or_init(|| crate::secrets::random_bytes(3).map(|b| b.iter().map(|x| format!("{x:02x}")).collect()).unwrap_or_else(|_| "000000".into()));
+    format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }

@@ -18,6 +18,10 @@ async fn metrics_count_requests_engines_cache_and_refusals() {
     app.search_json("volcanoes", 1).await;
     app.search_json("volcanoes", 1).await;
     app.search_json("free p0rn", 1).await;
+    // A tell-an-adult press: one more unreviewed incident, one covered screen.
+    let press =
+        app.client.post(format!("{}/help", app.address)).header("content-type", "application/x-www-form-urlencoded").body("q=x").send().await.expect("press");
+    assert_eq!(press.status(), 303);
 
     let response = app.get("/metrics").await;
     assert_eq!(response.status(), 200);
@@ -32,6 +36,8 @@ async fn metrics_count_requests_engines_cache_and_refusals() {
     assert_eq!(sample(&text, "kidsearch_answer_cache_total{result=\"miss\"}"), Some(2.0), "{text}");
     assert_eq!(sample(&text, "kidsearch_refused_queries_total{category=\"sexual\"}"), Some(1.0), "{text}");
     assert!(sample(&text, "kidsearch_request_duration_seconds_count{route=\"/search\"}").is_some_and(|n| n >= 3.0), "{text}");
+    assert_eq!(sample(&text, "kidsearch_incidents_new "), Some(2.0), "the refusal and the press: {text}");
+    assert_eq!(sample(&text, "kidsearch_screens_covered "), Some(1.0), "{text}");
     assert!(!text.contains("volcanoes") && !text.contains("p0rn"), "no query text in metrics");
 }
 

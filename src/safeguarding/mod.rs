@@ -350,6 +350,17 @@ impl Safeguarding {
         Ok(n > 0)
     }
 
+    /// (incidents not yet reviewed, screens still covered), for `/metrics`.
+    pub async fn open_counts(&self) -> Result<(u64, u64), StoreError> {
+        self.store
+            .call(|conn| {
+                let new: i64 = conn.query_row("SELECT COUNT(*) FROM incidents WHERE status = 'new'", [], |r| r.get(0))?;
+                let covered: i64 = conn.query_row("SELECT COUNT(*) FROM incidents WHERE kind = 'tell_adult' AND cleared_ms IS NULL", [], |r| r.get(0))?;
+                Ok((new as u64, covered as u64))
+            })
+            .await
+    }
+
     async fn announce(&self, event: &'static str, id: i64) {
         if let Ok(Some(incident)) = self.get(id).await {
             let _ = self.alerts.send(Alert { event, incident });

@@ -203,6 +203,11 @@ impl Store {
         .await
     }
 
+    /// Waits until every row queued before this call is committed (the writer works in order).
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.call(|_| Ok(())).await
+    }
+
     pub fn dropped_rows(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }

@@ -85,6 +85,10 @@ async fn metrics(req: actix_web::HttpRequest, state: web::Data<AppState>) -> Htt
         return HttpResponse::Forbidden().content_type("text/plain; charset=utf-8").body("metrics are served to the configured monitoring hosts only\n");
     }
     state.metrics.activity_dropped.set(state.store.dropped_rows());
+    if let Ok((new, covered)) = state.safeguarding.open_counts().await {
+        state.metrics.incidents_new.set(new);
+        state.metrics.screens_covered.set(covered);
+    }
     HttpResponse::Ok().content_type("application/openmetrics-text; version=1.0.0; charset=utf-8").body(state.metrics.encode())
 }
 

@@ -228,6 +228,8 @@ pub struct RealServer {
     pub config_path: PathBuf,
     pub port: u16,
     pub data_dir: PathBuf,
+    /// The server's stderr (its logs, at RUST_LOG=info).
+    pub log_path: PathBuf,
     child: Option<std::process::Child>,
 }
 
@@ -250,7 +252,7 @@ impl RealServer {
         );
         std::fs::write(&config_path, config).expect("config");
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-        RealServer { config_path, port, data_dir, child: None }
+        RealServer { config_path, port, data_dir, log_path: dir.join("server.log"), child: None }
     }
 
     /// Runs `kidsearch ARGS --config …` to completion.
@@ -271,8 +273,9 @@ impl RealServer {
     pub async fn start(&mut self) -> TestApp {
         let child = Command::new(env!("CARGO_BIN_EXE_kidsearch"))
             .args(["--config", self.config_path.to_str().expect("path"), "--listen", &format!("127.0.0.1:{}", self.port)])
+            .env("RUST_LOG", "info")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::OpenOptions::new().create(true).append(true).open(&self.log_path).expect("log file"))
             .spawn()
             .expect("start kidsearch");
         self.child = Some(child);
@@ -289,6 +292,23 @@ impl RealServer {
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
         panic!("kidsearch did not start");
+    }
+
+    /// SIGTERM, then waits (up to 15 s) for a clean exit; returns the exit code.
+    pub fn terminate(&mut self) -> Option<i32> {
+        let mut child = self.child.take()?;
+        Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill -TERM");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return status.code();
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("kidsearch did not stop within 15 s of SIGTERM");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 
     /// SIGKILL: no chance to flush or clean up.
