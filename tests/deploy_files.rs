@@ -177,3 +177,33 @@ fn the_example_config_in_deploy_passes_check() {
         .expect("run check");
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn the_dns_guide_names_every_engines_safe_host() {
+    let guide = std::fs::read_to_string(repo_dir().join("deploy/dns-safe-search.md")).expect("guide");
+    for (engine, safe) in [
+        ("www.google.com", "forcesafesearch.google.com"),
+        ("www.youtube.com", "restrict.youtube.com"),
+        ("www.bing.com", "strict.bing.com"),
+        ("duckduckgo.com", "safe.duckduckgo.com"),
+    ] {
+        assert!(guide.contains(engine) && guide.contains(safe), "{engine} → {safe}");
+    }
+}
+
+#[test]
+fn the_install_steps_name_only_tests_and_files_that_exist() {
+    let readme = std::fs::read_to_string(repo_dir().join("README.md")).expect("README");
+    let start = readme.find("## Install at school").expect("the Install at school section");
+    let section = &readme[start..start + readme[start..].find("\n## What a pupil gets").expect("section end")];
+    let mut named = 0;
+    for word in section.split(['`', ' ', ',', '(', ')']) {
+        if (word.starts_with("tests/") || word.starts_with("deploy/")) && word.contains('.') && !word.contains('*') {
+            assert!(repo_dir().join(word).exists(), "README's install steps name {word}, which does not exist");
+            named += 1;
+        }
+    }
+    assert!(named >= 10, "the steps say what exercises them ({named} files named)");
+    let steps = section.lines().filter(|l| l.starts_with("| ") && l.split('|').nth(1).is_some_and(|n| n.trim().parse::<u32>().is_ok())).count();
+    assert!(steps >= 10, "{steps} numbered steps");
+}
