@@ -4,7 +4,8 @@
 //!
 //!   cargo run --release --example fixture_upstream -- CONFIG_OUT DELAY_MS ENGINE...
 //!
-//! It never contacts anything; it only listens on loopback. Stop it with Ctrl+C.
+//! It never contacts anything; it only listens on loopback. Stop it with Ctrl+C. SIGUSR1 prints
+//! the search requests each engine has had so far (`benches/run.sh` counts coalescing with it).
 
 #[path = "../tests/common/fixture.rs"]
 #[allow(dead_code)]
@@ -61,7 +62,16 @@ async fn main() {
     }
     std::fs::write(config_out, config).expect("write config");
     eprintln!("fixture upstream ready ({} engines, {delay} ms); config in {config_out}", engines.len());
-    tokio::signal::ctrl_c().await.ok();
+    let mut usr1 = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1()).expect("SIGUSR1 handler");
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break,
+            _ = usr1.recv() => {
+                let counts: Vec<String> = engines.iter().map(|id| format!("{id}={}", upstream.searches(id))).collect();
+                eprintln!("searches: {}", counts.join(" "));
+            }
+        }
+    }
     for id in &engines {
         eprintln!("{id}: {} search requests", upstream.searches(id));
     }

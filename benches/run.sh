@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# kidsearch's benchmark suite (issue 8). One command, loopback only, stops by itself:
+#
+#   bash benches/run.sh            # the full suite (~15 min: 10 s per load point, a 10-minute soak)
+#   bash benches/run.sh --smoke    # seconds, for CI: same steps, tiny durations, debug build, no figures claimed
+#
+# It builds kidsearch and the helpers, starts a fixture upstream on 127.0.0.1 (3 engines answering
+# after DELAY_MS, default 100), kidsearch with an enrolled "iPad" in an open class and one approved
+# search, and a baseline (a minimal actix-web server returning the same page bytes). wrk (Debian's
+# package, installed if missing) drives the load. It writes target/bench/results.md and .json:
+#   1. cached live results page, 2. approved (frozen) page, 7. the baseline — requests/s, p50, p99,
+#      errors at 30, 300 and 3,000 connections;
+#   3. live-query overhead (gateway time minus the slowest engine's own time), p50/p99;
+#   4. coalescing: upstream requests per engine for 300 identical concurrent queries;
+#   5. RSS idle, after each load, and across a soak (first vs last sample);
+#   6. cold start to first answered request.
+# The load generator shares the 2 cores with the server: compare figures from the same run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SMOKE=0
+[ "${1:-}" = "--smoke" ] && SMOKE=1
+DELAY=${DELAY_MS:-100}
+if [ $SMOKE = 1 ]; then
+  DURATION=1; CONNS="30 300"; SOAK=4; SAMPLE=2; LIVE_N=10; PROFILE=debug
+else
+  DURATION=${DURATION:-10}; CONNS="30 300 3000"; SOAK=${SOAK_SECS:-600}; SAMPLE=30; LIVE_N=200; PROFILE=release
+fi
+KS_PORT=8091
+BASE_PORT=8092
+WORK=$(mktemp -d)
+OUT=target/bench
+mkdir -p "$OUT"
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+if [ $PROFILE = release ]; then
+  cargo build --release --quiet --bin kidsearch --example fixture_upstream --example baseline_server
+  BIN=target/release
+else
+  cargo build --quiet --bin kidsearch --example fixture_upstream --example baseline_server
+  BIN=target/debug
+fi
+
+JSON="$WORK/results.jsonl"
+: >"$JSON"
+record() { printf '%s\n' "$1" >>"$JSON"; }
+to_ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } printf "%.2f", v }'; }
+
+"$BIN/examples/fixture_upstream" "$WORK/kidsearch.toml" "$DELAY" duckduckgo bing simple_wikipedia 2>"$WORK/fixture.log" &
+FIXTURE=$!
+for _ in $(seq 100); do [ -s "$WORK/kidsearch.toml" ] && break; sleep 0.1; done
+START=$(date +%s%N)
+RUST_LOG=warn "$BIN/kidsearch" --config "$WORK/kidsearch.toml" --listen "127.0.0.1:$KS_PORT" --data-dir "$WORK/data" >"$WORK/server.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 1000); do curl -sf "http://127.0.0.1:$KS_PORT/healthz" >/dev/null && break; sleep 0.005; done
+COLD=$(( ($(date +%s%N) - START) / 1000000 ))
+rss() { awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+RSS_IDLE=$(rss $SERVER)
+record "{\"metric\":\"cold_start_ms\",\"value\":$COLD}"
+record "{\"metric\":\"rss_idle_mb\",\"value\":$RSS_IDLE}"
+
+# A teacher, an enrolled iPad in class Bench with search open, and an approved search.
+B="http://127.0.0.1:$KS_PORT"
+JAR="$WORK/cookies"
+echo "quiet maple lantern" | "$BIN/kidsearch" --config "$WORK/kidsearch.toml" --data-dir "$WORK/data" user add --role teacher bench >/dev/null 2>&1
+csrf() { grep -o 'name="csrf" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//'; }
+T=$(curl -s -c "$JAR" -b "$JAR" "$B/staff/login" | csrf)
+curl -s -c "$JAR" -b "$JAR" -o /dev/null --data-urlencode "csrf=$T" --data-urlencode "name=bench" --data-urlencode "password=quiet maple lantern" "$B/staff/login"
+T=$(curl -s -c "$JAR" -b "$JAR" "$B/staff" | csrf)
+LINK=$(curl -s -c "$JAR" -b "$JAR" --data-urlencode "csrf=$T" -d "class=Bench&label=wrk" "$B/staff/devices" | grep -o 'id="enrol-link" href="[^"]*"' | sed 's/.*href="//; s/"$//')
+DEVICE=$(curl -s -D - -o /dev/null -X POST "$LINK" | grep -io 'kidsearch_device=[^;]*' | head -1)
+[ -n "$DEVICE" ] || { echo "enrolling the benchmark iPad failed" >&2; exit 1; }
+curl -s -c "$JAR" -b "$JAR" -o /dev/null --data-urlencode "csrf=$T" -d "class=Bench&minutes=480" "$B/staff/classes/open"
+T=$(curl -s -c "$JAR" -b "$JAR" "$B/staff/prerun?q=dinosaurs&engine=bing&pages=2" | csrf)
+curl -s -c "$JAR" -b "$JAR" -o /dev/null --data-urlencode "csrf=$T" -d "q=dinosaurs&engine=bing&pages=2" "$B/staff/approvals"
+PUPIL=(-H "Cookie: $DEVICE")
+CACHED="$B/search?q=volcanoes"
+APPROVED="$B/search?q=dinosaurs"
+curl -sf "${PUPIL[@]}" "$CACHED" -o "$WORK/page.html"
+curl -s "${PUPIL[@]}" "$APPROVED&format=json" | grep -q '"approved":true' || { echo "approving the benchmark search failed" >&2; exit 1; }
+PAGE_BYTES=$(wc -c <"$WORK/page.html")
+
+"$BIN/examples/baseline_server" "$BASE_PORT" "$WORK/page.html" >"$WORK/baseline.log" 2>&1 &
+BASELINE=$!
+for _ in $(seq 500); do curl -sf "http://127.0.0.1:$BASE_PORT/" -o /dev/null && break; sleep 0.01; done
+
+load() { # name url pid conns
+  local name=$1 url=$2 pid=$3 c=$4 out
+  out=$(wrk -t2 -c"$c" -d"${DURATION}s" --timeout 5s --latency "${PUPIL[@]}" "$url" 2>&1)
+  local rps p50 p99 errors
+  rps=$(echo "$out" | awk '/Requests\/sec/ { printf "%.0f", $2 }')
+  p50=$(echo "$out" | awk '$1 == "50%" { print $2 }' | to_ms)
+  p99=$(echo "$out" | awk '$1 == "99%" { print $2 }' | to_ms)
+  errors=$(echo "$out" | awk '/Non-2xx/ { n += $NF } /Socket errors/ { gsub(/,/, ""); n += $4 + $6 + $8 + $10 } END { print n + 0 }')
+  record "{\"metric\":\"load\",\"page\":\"$name\",\"connections\":$c,\"rps\":${rps:-0},\"p50_ms\":${p50:-0},\"p99_ms\":${p99:-0},\"errors\":$errors,\"rss_mb\":$(rss "$pid")}"
+  echo "$name @ $c: ${rps} req/s, p50 ${p50} ms, p99 ${p99} ms, errors $errors"
+}
+for C in $CONNS; do
+  load cached "$CACHED" $SERVER "$C"
+  load approved "$APPROVED" $SERVER "$C"
+  load baseline "http://127.0.0.1:$BASE_PORT/" $BASELINE "$C"
+done
+
+# 3. Live overhead: the slowest engine's own time (straight to its fixture) is the baseline.
+ENGINE=$(grep -A1 'engines.bing' "$WORK/kidsearch.toml" | grep -o 'http://[^"]*')
+pct() { sort -n | awk -v p="$1" '{ a[NR] = $1 } END { i = int(NR * p); if (i < 1) i = 1; printf "%.2f", a[i] }'; }
+for i in $(seq "$LIVE_N"); do curl -s -o /dev/null -w '%{time_total}\n' "$ENGINE/search?q=direct+$i"; done | awk '{ print $1 * 1000 }' >"$WORK/direct.txt"
+for i in $(seq "$LIVE_N"); do curl -s -o /dev/null -w '%{time_total}\n' "${PUPIL[@]}" "$B/search?q=lava+flow+$i"; done | awk '{ print $1 * 1000 }' >"$WORK/gateway.txt"
+DIRECT=$(pct 0.5 <"$WORK/direct.txt")
+awk -v b="$DIRECT" '{ print $1 - b }' "$WORK/gateway.txt" >"$WORK/overhead.txt"
+record "{\"metric\":\"live_overhead\",\"engine_delay_ms\":$DELAY,\"engines\":3,\"p50_ms\":$(pct 0.5 <"$WORK/overhead.txt"),\"p99_ms\":$(pct 0.99 <"$WORK/overhead.txt")}"
+
+# 4. Coalescing: 300 identical concurrent queries nobody asked before.
+searches() { kill -USR1 $FIXTURE; sleep 0.3; grep '^searches:' "$WORK/fixture.log" | tail -1; }
+BEFORE=$(searches)
+seq 300 | xargs -P 300 -I{} curl -s -o /dev/null "${PUPIL[@]}" "$B/search?q=coalescing+check"
+AFTER=$(searches)
+COALESCE=""
+for e in duckduckgo bing simple_wikipedia; do
+  n=$(( $(echo "$AFTER" | grep -o "$e=[0-9]*" | cut -d= -f2) - $(echo "$BEFORE" | grep -o "$e=[0-9]*" | cut -d= -f2) ))
+  COALESCE="$COALESCE\"$e\":$n,"
+done
+record "{\"metric\":\"coalescing\",\"identical_queries\":300,\"upstream_requests\":{${COALESCE%,}}}"
+
+# 5. Soak: the cached page at 300 connections for SOAK seconds, RSS sampled every SAMPLE s.
+wrk -t2 -c300 -d"${SOAK}s" --timeout 5s "${PUPIL[@]}" "$CACHED" >"$WORK/soak.txt" 2>&1 &
+SOAKER=$!
+SAMPLES=""
+while kill -0 $SOAKER 2>/dev/null; do SAMPLES="$SAMPLES$(rss $SERVER),"; sleep "$SAMPLE"; done
+wait $SOAKER || true
+record "{\"metric\":\"soak\",\"seconds\":$SOAK,\"rss_samples_mb\":[${SAMPLES%,}],\"rps\":$(awk '/Requests\/sec/ { printf "%.0f", $2 }' "$WORK/soak.txt"),\"rss_after_mb\":$(rss $SERVER)}"
+
+# The report.
+MACHINE="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+{
+  echo "{\"date\":\"$(date -u +%F)\",\"machine\":\"$MACHINE\",\"profile\":\"$PROFILE\",\"smoke\":$SMOKE,\"page_bytes\":$PAGE_BYTES,\"results\":["
+  paste -sd, "$JSON"
+  echo "]}"
+} >"$OUT/results.json"
+python3 - "$OUT/results.json" >"$OUT/results.md" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+res = r["results"]
+get = lambda m: [x for x in res if x["metric"] == m]
+base = {x["connections"]: x for x in res if x["metric"] == "load" and x["page"] == "baseline"}
+print(f"Run {r['date']} on {r['machine']} ({r['profile']} build{', SMOKE: not figures' if r['smoke'] else ''}); results page {r['page_bytes']} bytes.\n")
+print("| page | connections | req/s | vs baseline | p50 ms | p99 ms | errors | RSS after MB |")
+print("|---|---|---|---|---|---|---|---|")
+for x in get("load"):
+    b = base.get(x["connections"], {}).get("rps") or 0
+    ratio = f"{100 * x['rps'] / b:.0f} %" if b else "–"
+    print(f"| {x['page']} | {x['connections']} | {x['rps']} | {ratio} | {x['p50_ms']} | {x['p99_ms']} | {x['errors']} | {x['rss_mb']} |")
+lo = get("live_overhead")[0]
+co = get("coalescing")[0]
+so = get("soak")[0]
+s = so["rss_samples_mb"]
+print()
+print(f"- live query overhead (3 engines at {lo['engine_delay_ms']} ms): p50 {lo['p50_ms']} ms, p99 {lo['p99_ms']} ms")
+print(f"- coalescing, 300 identical concurrent queries: upstream requests " + ", ".join(f"{k} {v}" for k, v in co["upstream_requests"].items()))
+print(f"- memory: idle {get('rss_idle_mb')[0]['value']} MB; soak {so['seconds']} s at 300 connections ({so['rps']} req/s): RSS first {s[0] if s else '–'} MB, last {s[-1] if s else '–'} MB, after {so['rss_after_mb']} MB")
+print(f"- cold start to first answered request: {get('cold_start_ms')[0]['value']} ms")
+PY
+cat "$OUT/results.md"
