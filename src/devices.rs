@@ -36,6 +36,8 @@ pub struct Device {
     pub covered_incident: Option<i64>,
     pub revoked: bool,
     secret: String,
+    /// The cookie signature this device's cookie must carry, computed once when loaded.
+    signature: String,
 }
 
 impl Device {
@@ -91,7 +93,13 @@ fn row_to_device(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
         secret: r.get(3)?,
         covered_incident: r.get(4)?,
         revoked: r.get::<_, Option<i64>>(5)?.is_some(),
+        signature: String::new(),
     })
+}
+
+fn signature(key: &hmac::Key, id: i64, secret: &str) -> String {
+    let tag = hmac::sign(key, format!("{id}:{secret}").as_bytes());
+    secrets::hex(&tag.as_ref()[..16])
 }
 
 const COLUMNS: &str = "id, class, label, secret, covered_incident, revoked_ms";
@@ -109,19 +117,15 @@ impl Devices {
         })
     }
 
-    fn sign(&self, id: i64, secret: &str) -> String {
-        let tag = hmac::sign(&self.key, format!("{id}:{secret}").as_bytes());
-        tag.as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect()
-    }
-
     /// The cookie value for a device.
     fn cookie_value(&self, device: &Device) -> String {
-        format!("{}.{}", device.id, self.sign(device.id, &device.secret))
+        format!("{}.{}", device.id, signature(&self.key, device.id, &device.secret))
     }
 
     /// A one-time enrolment link token for `class`/`label`, valid for an hour.
     pub async fn create_link(&self, class: String, label: String, staff_id: i64) -> Result<String, StoreError> {
-        let token = secrets::random_bytes(16).map_err(|e| StoreError::Query(e.to_string()))?.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let token = secrets::random_bytes(16).map_err(|e| StoreError::Query(e.to_string()))?;
+        let token = secrets::hex(&token);
         let expires = self.clock.now_ms() + LINK_MINUTES * 60_000;
         let t = token.clone();
         self.store
@@ -151,7 +155,7 @@ impl Devices {
     /// Uses the link (once) and enrols this device; returns it and its cookie value.
     pub async fn redeem(&self, token: &str) -> Result<Option<(Device, String)>, StoreError> {
         let (token, now) = (token.to_string(), self.clock.now_ms());
-        let secret = secrets::random_bytes(16).map_err(|e| StoreError::Query(e.to_string()))?.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let secret = secrets::random_hex(16).map_err(|e| StoreError::Query(e.to_string()))?;
         let device = self
             .store
             .call(move |conn| {
@@ -171,7 +175,7 @@ impl Devices {
                 )?;
                 let id = tx.last_insert_rowid();
                 tx.commit()?;
-                Ok(Some(Device { id, class, label, secret, covered_incident: None, revoked: false }))
+                Ok(Some(Device { id, class, label, secret, covered_incident: None, revoked: false, signature: String::new() }))
             })
             .await?;
         Ok(device.map(|d| {
@@ -185,7 +189,7 @@ impl Devices {
         let (id, signature) = value.split_once('.')?;
         let id: i64 = id.parse().ok()?;
         let device = self.by_id(id).await?;
-        if device.revoked || !secrets::constant_time_eq(&self.sign(id, &device.secret), signature) {
+        if device.revoked || !secrets::constant_time_eq(&device.signature, signature) {
             return None;
         }
         // Last-seen is only kept to the half minute: an insert on every page view would cost
@@ -198,11 +202,16 @@ impl Devices {
     }
 
     pub async fn by_id(&self, id: i64) -> Option<Arc<Device>> {
-        let store = self.store.clone();
+        // The hot path (every pupil page) is a plain lookup; the loader is built only on a miss.
+        if let Some(found) = self.by_id.get(&id).await {
+            return found;
+        }
+        let (store, key) = (self.store.clone(), self.key.clone());
         self.by_id
             .get_with(id, async move {
                 let sql = format!("SELECT {COLUMNS} FROM devices WHERE id = ?1");
-                store.call(move |conn| conn.query_row(&sql, params![id], row_to_device).optional()).await.ok().flatten().map(Arc::new)
+                let device = store.call(move |conn| conn.query_row(&sql, params![id], row_to_device).optional()).await.ok().flatten();
+                device.map(|d| Arc::new(Device { signature: signature(&key, d.id, &d.secret), ..d }))
             })
             .await
     }

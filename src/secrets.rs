@@ -28,6 +28,22 @@ pub fn load_or_create(path: &Path, len: usize, damaged: &str) -> std::io::Result
     }
 }
 
+/// Lower-case hex, in one allocation (signatures are made on hot paths).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0x0f)] as char);
+    }
+    out
+}
+
+/// `len` random bytes as hex (tokens, secrets).
+pub fn random_hex(len: usize) -> std::io::Result<String> {
+    random_bytes(len).map(|b| hex(&b))
+}
+
 /// Equal, compared in constant time: every byte is looked at whatever the first difference.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0

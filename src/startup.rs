@@ -185,7 +185,6 @@ fn request_id(given: Option<&str>) -> String {
     if let Some(id) = given.filter(|g| !g.is_empty() && g.len() <= 64 && g.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))) {
         return id.to_string();
     }
-    let prefix =
-        PREFIX.get_or_init(|| crate::secrets::random_bytes(3).map(|b| b.iter().map(|x| format!("{x:02x}")).collect()).unwrap_or_else(|_| "000000".into()));
+    let prefix = PREFIX.get_or_init(|| crate::secrets::random_hex(3).unwrap_or_else(|_| "000000".into()));
     format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }

@@ -46,10 +46,18 @@ impl Supervision {
         if !self.required {
             return true;
         }
+        let ends = match self.ends.get(class).await {
+            Some(ends) => ends,
+            None => self.load_end(class).await,
+        };
+        // The end is compared with the clock on every request, not when cached.
+        ends.is_some_and(|end| end > self.clock.now_ms())
+    }
+
+    async fn load_end(&self, class: &str) -> Option<i64> {
         let store = self.store.clone();
         let key = class.to_string();
-        let ends = self
-            .ends
+        self.ends
             .get_with(class.to_string(), async move {
                 store
                     .call(move |conn| {
@@ -61,9 +69,7 @@ impl Supervision {
                     .ok()
                     .flatten()
             })
-            .await;
-        // The end is compared with the clock on every request, not when cached.
-        ends.is_some_and(|end| end > self.clock.now_ms())
+            .await
     }
 
     /// Is any class's window open (for browsers that are not enrolled, when enrolment is off)?

@@ -107,17 +107,23 @@ impl Approvals {
     /// The approval pupils get for this query key right now, if any.
     pub async fn live_for(&self, query_key: &str) -> Option<Arc<Approval>> {
         let now = self.clock.now_ms();
+        let found = match self.live.get(query_key).await {
+            Some(found) => found,
+            None => self.load_live(query_key).await,
+        };
+        // Expiry is checked against the clock at every use, not when cached.
+        found.filter(|a| !a.withdrawn && a.expires_ms > now)
+    }
+
+    async fn load_live(&self, query_key: &str) -> Option<Arc<Approval>> {
         let store = self.store.clone();
         let key = query_key.to_string();
-        let found = self
-            .live
+        self.live
             .get_with(query_key.to_string(), async move {
                 let sql = format!("SELECT {COLUMNS} FROM approvals a JOIN staff s ON s.id = a.approved_by WHERE a.query_key = ?1 AND a.withdrawn_ms IS NULL ORDER BY a.expires_ms DESC, a.id DESC LIMIT 1");
                 store.call(move |conn| conn.query_row(&sql, params![key], row_to_approval).optional()).await.ok().flatten().map(Arc::new)
             })
-            .await;
-        // Expiry is checked against the clock at every use, not when cached.
-        found.filter(|a| !a.withdrawn && a.expires_ms > now)
+            .await
     }
 
     /// Stores an approval for today and makes pupils see it at once.

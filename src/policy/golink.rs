@@ -28,7 +28,7 @@ impl LinkSigner {
 
     pub fn sign(&self, url: &str) -> String {
         let tag = hmac::sign(&self.key, url.as_bytes());
-        hex(&tag.as_ref()[..SIG_BYTES])
+        secrets::hex(&tag.as_ref()[..SIG_BYTES])
     }
 
     /// Constant-time comparison of the given signature with the right one.
@@ -40,10 +40,6 @@ impl LinkSigner {
     pub fn go_link(&self, url: &str) -> String {
         paths::go(url, &self.sign(url))
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

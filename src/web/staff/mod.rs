@@ -104,7 +104,7 @@ pub fn csrf_ok(session: &Session, form_token: Option<&str>) -> bool {
 
 pub fn random_hex(bytes: usize) -> String {
     match crate::secrets::random_bytes(bytes) {
-        Ok(buf) => buf.iter().map(|b| format!("{b:02x}")).collect(),
+        Ok(buf) => crate::secrets::hex(&buf),
         // No randomness: a marker that `csrf_ok` never accepts.
         Err(_) => String::from(NO_RANDOMNESS),
     }
