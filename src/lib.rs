@@ -18,6 +18,7 @@ pub mod policy;
 pub mod safeguarding;
 pub mod search;
 pub mod secrets;
+pub mod spelling;
 pub mod staff;
 pub mod startup;
 pub mod store;

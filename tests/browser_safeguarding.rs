@@ -25,6 +25,8 @@ async fn a_pupil_presses_the_button_and_a_teacher_clears_it_live() {
     let teacher = driver.session(IPAD_PORTRAIT).await;
     let pupil = driver.session(IPAD_PORTRAIT).await;
     let wait = Duration::from_secs(10);
+    teacher.set_viewport(IPAD_PORTRAIT).await;
+    pupil.set_viewport(IPAD_PORTRAIT).await;
 
     // The teacher signs in, makes an enrolment link for the iPad and opens search for Oak.
     teacher.goto(&format!("{}/staff/login", app.address)).await;

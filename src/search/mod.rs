@@ -29,6 +29,7 @@ use crate::outbound::GuardedClient;
 use crate::policy::golink::LinkSigner;
 use crate::policy::{Filtered, Policy};
 use crate::safeguarding::hidden::HiddenResults;
+use crate::spelling::Vocabulary;
 use merge::{merge, EngineAnswer, MergedResult};
 pub use query::{Query, QueryError};
 
@@ -69,6 +70,9 @@ pub struct SearchService {
     outcomes: Cache<(String, u32, u64), Arc<SearchOutcome>>,
     hidden: Arc<HiddenResults>,
     max_pages: u32,
+    /// The child vocabulary for spelling help, and words of searches approved since start.
+    vocabulary: Vocabulary,
+    learned: std::sync::RwLock<Vocabulary>,
     policy: Arc<Policy>,
     links: LinkSigner,
     metrics: Arc<Metrics>,
@@ -130,6 +134,10 @@ pub struct SearchOutcome {
     /// The class the approval is for; `null` for the whole school. Only when `approved`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub approved_by_class: Option<Option<String>>,
+    /// Spelling help: the query with misspelt words replaced from the child vocabulary, only
+    /// when that suggestion passes the safety policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub did_you_mean: Option<String>,
     /// The rendered page and JSON, made once per cached answer (see `web::pupil::results`).
     #[serde(skip)]
     pub rendered: Rendered,
@@ -140,6 +148,9 @@ pub struct SearchOutcome {
 pub struct Rendered {
     pub html: std::sync::OnceLock<bytes::Bytes>,
     pub json: std::sync::OnceLock<bytes::Bytes>,
+    /// The same, gzipped (for the browsers that ask, i.e. all of them).
+    pub html_gzip: std::sync::OnceLock<bytes::Bytes>,
+    pub json_gzip: std::sync::OnceLock<bytes::Bytes>,
 }
 
 impl SearchService {
@@ -170,7 +181,23 @@ impl SearchService {
             .max_capacity((config.cache_capacity / 5).max(100))
             .expire_after(OutcomeExpiry { ok: Duration::from_secs(config.cache_ttl_secs), degraded: Duration::from_secs(config.engine_error_ttl_secs) })
             .build();
-        Ok(SearchService { engines, clients, pages, tokens, outcomes, hidden, max_pages: config.max_pages, policy, links, metrics })
+        let vocabulary = Vocabulary::parse(
+            &std::fs::read_to_string(config.allowlist_dir.join("vocabulary/words.txt")).unwrap_or_else(|_| crate::spelling::BUILT_IN.to_string()),
+        );
+        Ok(SearchService {
+            engines,
+            clients,
+            pages,
+            tokens,
+            outcomes,
+            hidden,
+            max_pages: config.max_pages,
+            vocabulary,
+            learned: Default::default(),
+            policy,
+            links,
+            metrics,
+        })
     }
 
     pub fn engines(&self) -> &EngineSet {
@@ -206,7 +233,9 @@ impl SearchService {
                 if outcome.page_limit_reached {
                     return Arc::new(outcome);
                 }
-                Arc::new(self.fetch_and_merge(query, outcome).await)
+                let mut outcome = self.fetch_and_merge(query, outcome).await;
+                outcome.did_you_mean = self.did_you_mean(query);
+                Arc::new(outcome)
             })
             .await;
         let result = if built.load(std::sync::atomic::Ordering::Relaxed) { "miss" } else { "hit" };
@@ -227,6 +256,7 @@ impl SearchService {
             filtered: Filtered::default(),
             approved: false,
             approved_by_class: None,
+            did_you_mean: None,
             rendered: Rendered::default(),
         }
     }
@@ -235,6 +265,23 @@ impl SearchService {
     async fn fetch_and_merge(&self, query: &Query, outcome: SearchOutcome) -> SearchOutcome {
         let chosen: Vec<usize> = self.engines.for_pupils().map(|(i, _)| i).collect();
         self.merge_engines(&chosen, query, outcome).await
+    }
+
+    /// A spelling suggestion for `query`, if a word is misspelt and the suggestion is allowed.
+    pub fn did_you_mean(&self, query: &Query) -> Option<String> {
+        let learned = self.learned.read().unwrap_or_else(|e| e.into_inner());
+        let suggestion = self.vocabulary.suggest(query.as_str(), &learned)?;
+        let parsed = Query::parse(&suggestion).ok()?;
+        // A suggestion is a new query: it must pass the same policy before a child sees it.
+        (self.policy.check_query(&parsed).is_none() && parsed.key() != query.key()).then_some(suggestion)
+    }
+
+    /// Words of a search a teacher approved: suggested from now on (the class is searching them).
+    pub fn learn_words(&self, query: &str) {
+        let mut learned = self.learned.write().unwrap_or_else(|e| e.into_inner());
+        for word in query.split_whitespace() {
+            learned.add(word);
+        }
     }
 
     /// A teacher's pre-run: the same pipeline as a pupil's search (policy included) through the

@@ -86,11 +86,26 @@ pub fn help_button(on_screen: OnScreen<'_>, card: Option<(&str, &str)>) -> Marku
 pub fn search_box(value: &str) -> Markup {
     html! {
         form.search role="search" method="get" action=(paths::SEARCH) {
-            label for="q" { "What do you want to find out about?" }
+            div.label-row {
+                label for="q" { "What do you want to find out about?" }
+                (speak_button("What do you want to find out about?", Some("q")))
+            }
             div.search-row {
                 input #q type="search" name="q" value=(value) maxlength=(crate::search::query::MAX_QUERY_CHARS) autocomplete="off" autocapitalize="off" spellcheck="true" enterkeyhint="search" required;
                 button type="submit" { "Search" }
             }
+        }
+    }
+}
+
+/// "Read it to me": reads `text` (and, with `input`, what is typed in that box) aloud with the
+/// browser's own speech synthesis — nothing leaves the iPad. Hidden until the script finds
+/// speech synthesis, so it never shows where it cannot work.
+pub fn speak_button(text: &str, input: Option<&str>) -> Markup {
+    html! {
+        button.speak type="button" hidden data-say=(text) data-say-input=[input] {
+            img src=(paths::SPEAKER_ICON) alt="" width="32" height="32";
+            span.visually-hidden { "Read it to me" }
         }
     }
 }
@@ -100,7 +115,7 @@ pub fn message_card(emoji: &str, heading: &str, text: &str) -> Markup {
     html! {
         section.message role="status" {
             p.picture aria-hidden="true" { (emoji) }
-            h2 { (heading) }
+            h2 { (heading) " " (speak_button(&format!("{heading}. {text}"), None)) }
             p { (text) }
         }
     }

@@ -5,6 +5,7 @@
 
 mod assets;
 pub mod client;
+pub mod compress;
 pub mod form;
 mod layout;
 pub mod paths;
@@ -72,6 +73,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(paths::HEALTHZ, web::get().to(healthz))
         .route(paths::METRICS, web::get().to(metrics))
         .route("/static/{file}", web::get().to(assets::serve))
+        .route("/static/fonts/{file}", web::get().to(assets::font))
         .default_service(web::to(pupil::not_found::page));
 }
 

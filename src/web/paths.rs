@@ -7,6 +7,7 @@ pub const METRICS: &str = "/metrics";
 pub const STYLESHEET: &str = "/static/kidsearch.css";
 pub const LOGO: &str = "/static/logo.svg";
 pub const HELP_ICON: &str = "/static/help.svg";
+pub const SPEAKER_ICON: &str = "/static/speaker.svg";
 pub const SCRIPT: &str = "/static/kidsearch.js";
 /// POST: a tell-an-adult press; GET: the covered screen.
 pub const HELP: &str = "/help";

@@ -15,6 +15,8 @@ use serde_json::{json, Value};
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// iPad (10th generation) in portrait, as Safari reports it.
 pub const IPAD_PORTRAIT: (u32, u32) = (820, 1180);
+/// The same iPad turned on its side.
+pub const IPAD_LANDSCAPE: (u32, u32) = (1180, 820);
 const IPAD_UA: &str = "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 
 /// One chromedriver process; each `Session` is a separate browser with its own cookies.
@@ -22,6 +24,8 @@ pub struct Driver {
     child: Child,
     base: String,
     http: reqwest::Client,
+    /// Each session's profile dir, to end its browser even when a test panics mid-way.
+    profiles: std::sync::Mutex<Vec<PathBuf>>,
 }
 
 impl Driver {
@@ -34,7 +38,7 @@ impl Driver {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver is installed (Debian's chromium-driver; scripts/test.sh installs it)");
-        let driver = Driver { child, base: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new() };
+        let driver = Driver { child, base: format!("http://127.0.0.1:{port}"), http: reqwest::Client::new(), profiles: Default::default() };
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if let Ok(r) = driver.http.get(format!("{}/status", driver.base)).send().await {
@@ -51,6 +55,7 @@ impl Driver {
     /// A new headless Chromium at `viewport`, with an iPad's user agent and touch.
     pub async fn session(&self, viewport: (u32, u32)) -> Session {
         let profile = super::temp_dir("chromium-profile");
+        self.profiles.lock().unwrap_or_else(|e| e.into_inner()).push(profile.clone());
         let caps = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
@@ -58,11 +63,9 @@ impl Driver {
                 // The flags that keep Chromium off the (closed) network: no background services.
                 "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                         "--disable-dev-shm-usage", format!("--user-data-dir={}", profile.display())],
-                "mobileEmulation": {
-                    "deviceMetrics": { "width": viewport.0, "height": viewport.1, "pixelRatio": 1.0, "touch": true },
-                    "userAgent": IPAD_UA
-                }
+                         "--disable-dev-shm-usage", format!("--user-data-dir={}", profile.display()),
+                         format!("--window-size={},{}", viewport.0, viewport.1), format!("--user-agent={IPAD_UA}"),
+                         "--touch-events=enabled"]
             }
         }}});
         let value = call(&self.http, reqwest::Method::POST, &format!("{}/session", self.base), Some(caps)).await;
@@ -75,6 +78,10 @@ impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // chromedriver's browsers outlive it when a session was never closed (a failed test).
+        for profile in self.profiles.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            let _ = Command::new("pkill").arg("-f").arg(profile).status();
+        }
     }
 }
 
@@ -158,6 +165,34 @@ impl Session {
     /// Runs `script` (a function body; `arguments` holds `args`) and returns its result.
     pub async fn run(&self, script: &str, args: Vec<Value>) -> Value {
         self.cmd(reqwest::Method::POST, "/execute/sync", Some(json!({ "script": script, "args": args }))).await
+    }
+
+    /// Runs `script` asynchronously: it calls `arguments[arguments.length - 1](result)`.
+    pub async fn run_async(&self, script: &str, args: Vec<Value>) -> Value {
+        self.cmd(reqwest::Method::POST, "/execute/async", Some(json!({ "script": script, "args": args }))).await
+    }
+
+    /// A Chrome DevTools Protocol command (through chromedriver).
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.cmd(reqwest::Method::POST, "/goog/cdp/execute", Some(json!({ "cmd": cmd, "params": params }))).await
+    }
+
+    /// Changes the screen size (e.g. an iPad turned to landscape); headless, the window is the
+    /// viewport.
+    pub async fn set_viewport(&self, viewport: (u32, u32)) {
+        let (w, h) = (u64::from(viewport.0), u64::from(viewport.1));
+        self.cmd(reqwest::Method::POST, "/window/rect", Some(json!({ "width": w, "height": h }))).await;
+        // The window's frame takes some of that: grow the window by the difference.
+        let (iw, ih) = self.viewport().await;
+        if (iw, ih) != (w, h) && iw > 0 && ih > 0 {
+            self.cmd(reqwest::Method::POST, "/window/rect", Some(json!({ "width": 2 * w - iw, "height": 2 * h - ih }))).await;
+        }
+    }
+
+    /// The page's CSS viewport, as the page sees it.
+    pub async fn viewport(&self) -> (u64, u64) {
+        let v = self.run("return [window.innerWidth, window.innerHeight];", vec![]).await;
+        (v[0].as_u64().unwrap_or(0), v[1].as_u64().unwrap_or(0))
     }
 
     /// Saves a PNG of the viewport.

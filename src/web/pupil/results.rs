@@ -11,8 +11,8 @@ use crate::devices::Device;
 use crate::search::merge::MergedResult;
 use crate::search::{Query, QueryError, SearchOutcome, Status};
 use crate::store::{Activity, ActivityKind};
-use crate::web::layout::{help_button, message_card, pupil_page, pupil_page_showing, search_box, OnScreen};
-use crate::web::{paths, AppState};
+use crate::web::layout::{help_button, message_card, pupil_page, pupil_page_showing, search_box, speak_button, OnScreen};
+use crate::web::{compress, paths, AppState};
 
 /// The query string, read leniently: a malformed parameter is treated as absent, never a 400
 /// from the framework with a developer's message.
@@ -66,14 +66,22 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         Status::Ok | Status::Blocked | Status::ApprovedOnly => StatusCode::OK,
         Status::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     };
-    // The page for a cached answer is rendered once and its bytes shared by later requests.
-    if params.json {
-        let body = outcome.rendered.json.get_or_init(|| serde_json::to_vec(outcome.as_ref()).unwrap_or_default().into());
-        return HttpResponse::build(status).content_type("application/json").insert_header(("Cache-Control", "no-store")).body(body.clone());
+    // The page for a cached answer is rendered (and gzipped) once and its bytes shared by
+    // later requests. no-store: a covered or closed device must not be shown an old page from
+    // the browser's cache.
+    let rendered = &outcome.rendered;
+    let (plain, packed, content_type) = if params.json {
+        (rendered.json.get_or_init(|| serde_json::to_vec(outcome.as_ref()).unwrap_or_default().into()), &rendered.json_gzip, "application/json")
+    } else {
+        (rendered.html.get_or_init(|| results_page(&outcome).into_string().into()), &rendered.html_gzip, "text/html; charset=utf-8")
+    };
+    let mut response = HttpResponse::build(status);
+    response.content_type(content_type).insert_header(("Cache-Control", "no-store")).insert_header(("Vary", "Accept-Encoding"));
+    if compress::accepts_gzip(&req) {
+        let body = packed.get_or_init(|| compress::gzip(plain));
+        return response.insert_header(("Content-Encoding", "gzip")).body(body.clone());
     }
-    let body = outcome.rendered.html.get_or_init(|| results_page(&outcome).into_string().into());
-    // no-store: a covered or closed device must not be shown an old page from the browser's cache.
-    HttpResponse::build(status).content_type("text/html; charset=utf-8").insert_header(("Cache-Control", "no-store")).body(body.clone())
+    response.body(plain.clone())
 }
 
 /// The page of a frozen approval, with its own page limit enforced here.
@@ -155,7 +163,9 @@ fn results_page(outcome: &SearchOutcome) -> Markup {
             (message_card("😴", "Search is having a rest", "Please try again in a little while, or ask a grown-up."))
         } @else if outcome.results.is_empty() {
             (message_card("🔍", "Nothing found", "Try a different word, or check the spelling with a grown-up."))
+            (did_you_mean(outcome))
         } @else {
+            (did_you_mean(outcome))
             h1.visually-hidden { "Results for " (outcome.query) }
             ol.results {
                 @for result in &outcome.results { li { (result_card(result, on_screen)) } }
@@ -176,11 +186,23 @@ fn results_page(outcome: &SearchOutcome) -> Markup {
 }
 
 /// One big, plain card: title, short snippet, the site's name. Upstream text is text.
+/// "Did you mean dinosaur?" as a big link to that search (already checked by the policy).
+fn did_you_mean(outcome: &SearchOutcome) -> Markup {
+    html! {
+        @if let Some(better) = &outcome.did_you_mean {
+            p.did-you-mean { "Did you mean " a href=(paths::search(better, 1)) { strong { (better) } } "?" }
+        }
+    }
+}
+
 /// The card's own tell-an-adult button reports this result, which is then hidden for everyone.
 fn result_card(result: &MergedResult, on_screen: OnScreen<'_>) -> Markup {
     html! {
         article.card {
-            h2 { a href=(result.go) rel="noopener noreferrer" { (result.title) } }
+            div.card-title {
+                h2 { a href=(result.go) rel="noopener noreferrer" { (result.title) } }
+                (speak_button(&if result.snippet.is_empty() { result.title.clone() } else { format!("{}. {}", result.title, result.snippet) }, None))
+            }
             @if !result.snippet.is_empty() { p.snippet { (result.snippet) } }
             p.site { (result.site) }
             (help_button(on_screen, Some((&result.go, &result.title))))

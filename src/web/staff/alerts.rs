@@ -45,6 +45,8 @@ pub async fn stream(session: Session, state: web::Data<AppState>) -> HttpRespons
         .insert_header(("Cache-Control", "no-store"))
         // Reverse proxies (nginx) must pass each event on at once.
         .insert_header(("X-Accel-Buffering", "no"))
+        // Never compressed: each event must leave at once, not wait in an encoder's buffer.
+        .insert_header(("Content-Encoding", "identity"))
         .streaming(hello.chain(events))
 }
 

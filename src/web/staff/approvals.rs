@@ -189,6 +189,7 @@ async fn freeze_and_approve(state: &AppState, staff_id: i64, r: ApprovalRequest)
         approved_by: staff_id,
         pages: frozen,
     };
+    state.search.learn_words(r.query.as_str());
     state.approvals.approve(new).await.map_err(|e| format!("The approval could not be saved: {e}"))
 }
 

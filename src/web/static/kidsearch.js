@@ -83,7 +83,28 @@ function liveAlerts(list) {
   });
 }
 
+// "Read it to me": the browser's own speech synthesis (nothing is sent anywhere). The buttons
+// are hidden in the page and shown only here, where speaking can work.
+function readAloud() {
+  if (!("speechSynthesis" in window) || !window.SpeechSynthesisUtterance) return;
+  document.querySelectorAll("button.speak").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var text = button.getAttribute("data-say") || "";
+      var input = button.getAttribute("data-say-input");
+      var box = input && document.getElementById(input);
+      if (box && box.value) text += " " + box.value;
+      window.speechSynthesis.cancel();
+      var utterance = new SpeechSynthesisUtterance(text);
+      utterance.lang = "en-GB";
+      utterance.rate = 0.9;
+      window.speechSynthesis.speak(utterance);
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", function () {
+  readAloud();
   if (document.body.classList.contains("covered")) pollCovered(document.body.getAttribute("data-status"));
   var alerts = document.getElementById("alerts");
   if (alerts) liveAlerts(alerts);

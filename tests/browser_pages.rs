@@ -1,0 +1,194 @@
+//! Every pupil state and every staff page in headless Chromium at iPad portrait and landscape:
+//! a screenshot of each (target/test-artifacts/pages/), an axe-core audit (WCAG 2.1 A and AA:
+//! zero violations), and the page weight of the pupil home and results pages (cold cache,
+//! everything transferred, compressed: under 60 KB).
+//!
+//! axe-core comes from the npm registry (`scripts/test.sh` installs it into target/npm).
+
+mod common;
+
+use std::time::Duration;
+
+use common::webdriver::{artifacts, Driver, Session, IPAD_LANDSCAPE, IPAD_PORTRAIT};
+use common::{add_user, repo_dir, spawn_app_with, test_config, FixtureUpstream, Scenario};
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "plum tree under snow";
+const WAIT: Duration = Duration::from_secs(10);
+/// The issue's budget for the pupil home and results pages, everything included.
+const PAGE_WEIGHT_LIMIT: u64 = 60 * 1024;
+
+fn axe_source() -> String {
+    let path = repo_dir().join("target/npm/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (scripts/test.sh installs axe-core from npm)", path.display()))
+}
+
+/// Runs axe on the current page; the WCAG 2.1 A/AA violations, one line each.
+async fn audit(session: &Session, axe: &str) -> Vec<String> {
+    let script = format!(
+        "{axe}\n;var done = arguments[arguments.length - 1];\
+         axe.run(document, {{ runOnly: {{ type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }} }})\
+         .then(function (r) {{ done(r.violations.map(function (v) {{ return v.id + ' (' + v.impact + '): ' + v.help + ' — ' + v.nodes.slice(0, 3).map(function (n) {{ return n.target.join(' '); }}).join(' | '); }})); }})\
+         .catch(function (e) {{ done(['axe failed: ' + e]); }});"
+    );
+    let found = session.run_async(&script, vec![]).await;
+    found.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
+}
+
+/// Bytes transferred for the current page and everything it loaded.
+async fn page_weight(session: &Session) -> u64 {
+    let v = session
+        .run(
+            "var n = performance.getEntriesByType('navigation')[0]; var total = n ? n.transferSize : 0; \
+             performance.getEntriesByType('resource').forEach(function (r) { total += r.transferSize; }); return total;",
+            vec![],
+        )
+        .await;
+    v.as_u64().unwrap_or(0)
+}
+
+struct Visit {
+    name: &'static str,
+    path: String,
+    /// A CSS selector that shows the page is the one meant.
+    expect: &'static str,
+}
+
+fn visit(name: &'static str, path: impl Into<String>, expect: &'static str) -> Visit {
+    Visit { name, path: path.into(), expect }
+}
+
+/// Visits each page at both orientations: screenshot + audit. Returns the problems found.
+async fn tour(session: &Session, base: &str, visits: &[Visit], axe: &str, who: &str) -> Vec<String> {
+    let shots = artifacts("pages");
+    let mut problems = Vec::new();
+    for (orientation, viewport) in [("portrait", IPAD_PORTRAIT), ("landscape", IPAD_LANDSCAPE)] {
+        session.set_viewport(viewport).await;
+        for v in visits {
+            session.goto(&format!("{base}{}", v.path)).await;
+            session.wait_for(v.expect, WAIT).await;
+            let (w, h) = session.viewport().await;
+            assert!(w.abs_diff(u64::from(viewport.0)) <= 4 && h.abs_diff(u64::from(viewport.1)) <= 4, "{orientation} viewport is {w}×{h}");
+            session.screenshot(&shots.join(format!("{who}-{}-{orientation}.png", v.name))).await;
+            for violation in audit(session, axe).await {
+                problems.push(format!("{who} {} ({orientation}): {violation}", v.name));
+            }
+        }
+    }
+    problems
+}
+
+#[tokio::test]
+async fn every_page_passes_axe_at_ipad_sizes_and_pupil_pages_stay_light() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let mut config = test_config(&upstream);
+    config.require_enrolment = true;
+    config.supervised_sessions = true;
+    assert_eq!(add_user(&config.data_dir, "admin", "Tech", PASSWORD).0, 0);
+    let app = spawn_app_with(config).await;
+    let base = app.address.clone();
+    let axe = axe_source();
+    let driver = Driver::start().await;
+    let staff = driver.session(IPAD_PORTRAIT).await;
+    let pupil = driver.session(IPAD_PORTRAIT).await;
+    let mut problems = Vec::new();
+
+    // The audit itself works: a page with an unlabelled box and a picture without alt fails it.
+    pupil.goto("data:text/html,<!doctype html><html><head><title>x</title></head><body><main><input><img src=x></main></body></html>").await;
+    let known_bad = audit(&pupil, &axe).await;
+    assert!(known_bad.iter().any(|v| v.starts_with("label")) && known_bad.iter().any(|v| v.starts_with("image-alt")), "{known_bad:?}");
+
+    // A browser that is not enrolled yet.
+    problems.extend(tour(&pupil, &base, &[visit("not-enrolled", "/", "section.message")], &axe, "pupil").await);
+
+    // Staff: sign in, enrol the iPad, approve a search.
+    staff.goto(&format!("{base}/staff/login")).await;
+    problems.extend(audit(&staff, &axe).await.into_iter().map(|v| format!("staff login: {v}")));
+    staff.screenshot(&artifacts("pages").join("staff-login-portrait.png")).await;
+    staff.type_into(&staff.wait_for("#name", WAIT).await, "Tech").await;
+    staff.type_into(&staff.wait_for("#password", WAIT).await, PASSWORD).await;
+    staff.click(&staff.wait_for("form button[type=submit]", WAIT).await).await;
+    staff.wait_for("#alerts", WAIT).await;
+    staff.goto(&format!("{base}/staff/devices")).await;
+    staff.type_into(&staff.wait_for("#class", WAIT).await, "Oak").await;
+    staff.type_into(&staff.wait_for("#label", WAIT).await, "iPad 3").await;
+    staff.click(&staff.wait_for(".inline-form button[type=submit]", WAIT).await).await;
+    staff.wait_for("#enrol-link", WAIT).await;
+    let link = staff.run("return document.getElementById('enrol-link').href", vec![]).await.as_str().expect("link").to_string();
+    let enrol_path = link[link.find("/enrol/").expect("path")..].to_string();
+
+    pupil.goto(&link).await;
+    pupil.wait_for("button.big", WAIT).await;
+    problems.extend(audit(&pupil, &axe).await.into_iter().map(|v| format!("pupil enrol: {v}")));
+    pupil.screenshot(&artifacts("pages").join("pupil-enrol-portrait.png")).await;
+    pupil.click(&pupil.wait_for("button.big", WAIT).await).await;
+    pupil.wait_for("a.button", WAIT).await;
+    problems.extend(tour(&pupil, &base, &[visit("resting", "/", "section.message")], &axe, "pupil").await);
+
+    staff.goto(&format!("{base}/staff")).await;
+    staff.type_into(&staff.wait_for("#open-class", WAIT).await, "Oak").await;
+    staff.click(&staff.wait_for("#minutes ~ button, form.inline-form button[type=submit]", WAIT).await).await;
+    staff.wait_for("form[action='/staff/classes/close']", WAIT).await;
+    staff.goto(&format!("{base}/staff/prerun?q=dinosaurs&engine=bing&pages=2")).await;
+    staff.click(&staff.wait_for("form[action='/staff/approvals'] button[type=submit]", WAIT).await).await;
+    staff.wait_for("table", WAIT).await;
+
+    // Pupil page weight, cold cache: home, then results.
+    let mut weights = Vec::new();
+    for (name, path, expect) in [("home", "/", "#q"), ("results", "/search?q=volcanoes", "ol.results")] {
+        pupil.cdp("Network.clearBrowserCache", json!({})).await;
+        pupil.goto(&format!("{base}{path}")).await;
+        pupil.wait_for(expect, WAIT).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let bytes = page_weight(&pupil).await;
+        eprintln!("page weight, {name}: {bytes} bytes transferred (cold cache)");
+        weights.push((name, bytes));
+    }
+
+    // Every pupil state.
+    let pupil_pages = [
+        visit("home", "/", "#q"),
+        visit("results", "/search?q=volcanoes", "ol.results"),
+        visit("approved", "/search?q=dinosaurs", "ol.results"),
+        visit("refused", "/search?q=free+p0rn", "section.message"),
+        visit("page-limit", "/search?q=volcanoes&page=3", "section.message"),
+        visit("invalid", "/search?q=", "section.message"),
+        visit("not-found", "/no-such-page", "section.message"),
+    ];
+    problems.extend(tour(&pupil, &base, &pupil_pages, &axe, "pupil").await);
+    upstream.set_scenario("bing", Scenario::Empty);
+    problems.extend(tour(&pupil, &base, &[visit("no-results", "/search?q=zzzzqqq", "section.message")], &axe, "pupil").await);
+    upstream.set_scenario("bing", Scenario::ServerError);
+    problems.extend(tour(&pupil, &base, &[visit("engines-down", "/search?q=glaciers+melting", "section.message")], &axe, "pupil").await);
+    upstream.set_scenario("bing", Scenario::Results);
+    let _ = enrol_path;
+
+    // The press and its covered screen (last: it covers the iPad).
+    pupil.goto(&format!("{base}/search?q=volcanoes")).await;
+    pupil.click(&pupil.wait_for("button.help-button", WAIT).await).await;
+    pupil.wait_for("body.covered", WAIT).await;
+    problems.extend(tour(&pupil, &base, &[visit("covered", "/help", "body.covered")], &axe, "pupil").await);
+
+    // Every staff page, with an alert, devices, activity and incidents in them.
+    let staff_pages = [
+        visit("dashboard", "/staff", "#alerts"),
+        visit("prerun", "/staff/prerun?q=volcanoes&engine=bing&pages=2", "form"),
+        visit("approvals", "/staff/approvals", "table"),
+        visit("devices", "/staff/devices", "table"),
+        visit("activity", "/staff/activity", "table"),
+        visit("incidents", "/staff/incidents", "table"),
+        visit("incident", "/staff/incidents/1", "table"),
+        visit("health", "/staff/health", "table"),
+        visit("users", "/staff/users", "table"),
+    ];
+    problems.extend(tour(&staff, &base, &staff_pages, &axe, "staff").await);
+
+    pupil.close().await;
+    staff.close().await;
+    let report: Vec<Value> = problems.iter().map(|p| Value::String(p.clone())).collect();
+    std::fs::write(artifacts("pages").join("axe-report.json"), serde_json::to_string_pretty(&report).expect("json")).expect("report");
+    assert!(problems.is_empty(), "{} accessibility violations:\n{}", problems.len(), problems.join("\n"));
+    for (name, bytes) in weights {
+        assert!(bytes > 0 && bytes < PAGE_WEIGHT_LIMIT, "the pupil {name} page transfers {bytes} bytes (budget {PAGE_WEIGHT_LIMIT})");
+    }
+}
