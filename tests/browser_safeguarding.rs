@@ -99,3 +99,60 @@ async fn a_pupil_presses_the_button_and_a_teacher_clears_it_live() {
     pupil.close().await;
     teacher.close().await;
 }
+
+/// With JavaScript off the page works the same, only slower: the button is a plain form that
+/// lands on the same covered page, which stays until an adult clears it.
+#[tokio::test]
+async fn without_javascript_the_button_still_covers_the_screen_until_an_adult_clears_it() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let mut config = test_config(&upstream);
+    config.require_enrolment = true;
+    config.supervised_sessions = false;
+    assert_eq!(add_user(&config.data_dir, "teacher", "Mr Oak", PASSWORD).0, 0);
+    let app = spawn_app_with(config).await;
+    let shots = artifacts("safeguarding");
+    let driver = Driver::start().await;
+    let teacher = driver.session(IPAD_PORTRAIT).await;
+    let pupil = driver.session_with(IPAD_PORTRAIT, false).await;
+    pupil.set_viewport(IPAD_PORTRAIT).await;
+    let wait = Duration::from_secs(10);
+
+    teacher.goto(&format!("{}/staff/login", app.address)).await;
+    teacher.type_into(&teacher.wait_for("#name", wait).await, "Mr Oak").await;
+    teacher.type_into(&teacher.wait_for("#password", wait).await, PASSWORD).await;
+    teacher.click(&teacher.wait_for("form button[type=submit]", wait).await).await;
+    teacher.wait_for("#alerts", wait).await;
+    teacher.goto(&format!("{}/staff/devices", app.address)).await;
+    teacher.type_into(&teacher.wait_for("#class", wait).await, "Oak").await;
+    teacher.type_into(&teacher.wait_for("#label", wait).await, "iPad 7").await;
+    teacher.click(&teacher.wait_for(".inline-form button[type=submit]", wait).await).await;
+    teacher.wait_for("#enrol-link", wait).await;
+    let link = teacher.run("return document.getElementById('enrol-link').href", vec![]).await.as_str().expect("link").to_string();
+
+    pupil.goto(&link).await;
+    pupil.click(&pupil.wait_for("button.big", wait).await).await;
+    pupil.wait_for("a.button", wait).await;
+    pupil.goto(&format!("{}/", app.address)).await;
+    pupil.type_into(&pupil.wait_for("#q", wait).await, "volcanoes\n").await;
+    pupil.wait_for("ol.results article.card", wait).await;
+    assert!(pupil.find_now("button.speak:not([hidden])").await.is_none(), "read-aloud needs the script: hidden without it");
+    pupil.click(&pupil.wait_for("button.help-card", wait).await).await;
+    pupil.wait_for("body.covered", wait).await;
+    assert!(pupil.find_now("#ks-cover").await.is_none(), "no script: the server's page, not the overlay");
+    pupil.screenshot(&shots.join("06-no-script-covered.png")).await;
+    // Going back does not uncover it.
+    pupil.goto(&format!("{}/search?q=volcanoes", app.address)).await;
+    pupil.wait_for("body.covered", wait).await;
+
+    teacher.goto(&format!("{}/staff", app.address)).await;
+    let alert = teacher.wait_for("#alerts li[data-incident]", wait).await;
+    assert!(teacher.text(&alert).await.contains("Reported result"), "reported from a card");
+    teacher.click(&teacher.wait_for("#alerts li[data-incident] form button", wait).await).await;
+    teacher.wait_for("#alerts", wait).await;
+    // The covered page refreshes itself every 10 s without a script; a reload shows the same.
+    pupil.goto(&format!("{}/help", app.address)).await;
+    pupil.wait_for("#q", wait).await;
+    pupil.screenshot(&shots.join("07-no-script-usable-again.png")).await;
+    pupil.close().await;
+    teacher.close().await;
+}

@@ -54,6 +54,11 @@ impl Driver {
 
     /// A new headless Chromium at `viewport`, with an iPad's user agent and touch.
     pub async fn session(&self, viewport: (u32, u32)) -> Session {
+        self.session_with(viewport, true).await
+    }
+
+    /// As `session`, with JavaScript on or off.
+    pub async fn session_with(&self, viewport: (u32, u32), javascript: bool) -> Session {
         let profile = super::temp_dir("chromium-profile");
         self.profiles.lock().unwrap_or_else(|e| e.into_inner()).push(profile.clone());
         let caps = json!({ "capabilities": { "alwaysMatch": {
@@ -65,7 +70,8 @@ impl Driver {
                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
                          "--disable-dev-shm-usage", format!("--user-data-dir={}", profile.display()),
                          format!("--window-size={},{}", viewport.0, viewport.1), format!("--user-agent={IPAD_UA}"),
-                         "--touch-events=enabled"]
+                         "--touch-events=enabled"],
+                "prefs": { "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 } }
             }
         }}});
         let value = call(&self.http, reqwest::Method::POST, &format!("{}/session", self.base), Some(caps)).await;

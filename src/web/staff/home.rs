@@ -6,6 +6,7 @@ use actix_web::{web, HttpResponse};
 use maud::html;
 
 use super::alerts::alert_item;
+use super::charts;
 use super::{csrf_ok, csrf_token, expired_form, signed_in, to_login};
 use crate::approvals::school_day::school_day;
 use crate::safeguarding::export::local_time;
@@ -24,16 +25,21 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
     let now = state.safeguarding.now_ms();
     let (day, _) = school_day(now, &state.tz);
     let alerts = state.safeguarding.open_alerts().await.unwrap_or_default();
-    let day_start = now
-        - (now
-            - jiff::Timestamp::from_millisecond(now)
-                .ok()
-                .and_then(|t| t.to_zoned(state.tz.clone()).start_of_day().ok())
-                .map_or(now, |z| z.timestamp().as_millisecond()));
+    let day_start = jiff::Timestamp::from_millisecond(now)
+        .ok()
+        .and_then(|t| t.to_zoned(state.tz.clone()).start_of_day().ok())
+        .map_or(now, |z| z.timestamp().as_millisecond());
     let refused_today = state.safeguarding.since(day_start, IncidentKind::RefusedQuery).await.unwrap_or_default();
     let windows = state.supervision.open_windows().await.unwrap_or_default();
     let classes: std::collections::BTreeSet<String> = state.devices.list().await.unwrap_or_default().into_iter().map(|d| d.device.class).collect();
     let leads = matches!(account.role, Role::Dsl | Role::Admin);
+    let approved_today = state.approvals.today().await;
+    let canaries = crate::canary::latest(&state.store).await.unwrap_or_default();
+    let engines_ready = state.search.engines().all().iter().filter(|e| e.is_ready()).count();
+    let canary_failed: Vec<&str> = canaries.iter().filter(|c| !c.ok).map(|c| c.engine.as_str()).collect();
+    let per_hour = charts::searches_per_hour(&state.store, day_start).await.unwrap_or_default();
+    let by_category = charts::refusals_by_category(&state.store, now).await.unwrap_or_default();
+    let per_week = charts::incidents_per_week(&state.store, now).await.unwrap_or_default();
     let body = html! {
         h1 { "kidsearch staff" }
         p { "Signed in as " strong { (account.name) } " (" (account.role.as_str()) ")." }
@@ -52,7 +58,7 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
                 p { "Supervised sessions are off for the whole school (setting " code { "supervised_sessions" } "): enrolled iPads can search at any time." }
             } @else {
                 @if windows.is_empty() { p { "Search is resting for every class." } }
-                ul {
+                ul.windows {
                     @for w in &windows {
                         li.inline-form {
                             span { strong { (w.class) } " can search until " (local_time(w.ends_ms, &state.tz)) " (opened by " (w.opened_by) ")." }
@@ -71,6 +77,26 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
                     div { label for="minutes" { "Minutes" } input #minutes type="number" name="minutes" min="1" max=(MAX_MINUTES) value="45" required; }
                     button type="submit" { "Open search" }
                 }
+            }
+        }
+        section aria-labelledby="glance-heading" {
+            h2 #glance-heading { "At a glance" }
+            p { "Approved for today: "
+                @if approved_today.is_empty() { "none yet." }
+                @for (i, a) in approved_today.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    strong { (a.query) } @if let Some(c) = &a.class { " (" (c) ")" }
+                }
+            }
+            p { "Engines: " (engines_ready) " ready. "
+                @if canaries.is_empty() { "The canary has not run yet. " }
+                @else if canary_failed.is_empty() { "The last canary found every engine answering. " }
+                @else { strong { "The last canary found a problem with: " (canary_failed.join(", ")) ". " } }
+                a href=(paths::STAFF_HEALTH) { "Engine health" } }
+            div.charts {
+                (charts::bar_chart("chart-hours", "Pupil searches per hour today", &per_hour))
+                (charts::bar_chart("chart-refusals", "Refused searches by category, last 7 days", &by_category))
+                (charts::bar_chart("chart-incidents", "Incidents per week, last 8 weeks", &per_week))
             }
         }
         section aria-labelledby="today-heading" {

@@ -5,6 +5,7 @@
 mod activity;
 mod alerts;
 mod approvals;
+mod charts;
 mod classes;
 mod devices;
 mod health;
