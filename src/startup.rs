@@ -64,8 +64,10 @@ impl Application {
         let secure_cookies = config.secure_cookies || tls.is_some();
         let approvals = Arc::new(Approvals::new(store.clone(), clock.clone(), &config.time_zone).map_err(std::io::Error::other)?);
         spawn_retention_job(store.clone(), clock, retention);
+        let search = Arc::new(search);
+        seed_spelling(search.clone(), approvals.clone());
         let state = web::Data::new(AppState {
-            search: Arc::new(search),
+            search,
             policy,
             store: store.clone(),
             links,
@@ -190,4 +192,15 @@ fn request_id(given: Option<&str>) -> String {
     }
     let prefix = PREFIX.get_or_init(|| crate::secrets::random_hex(3).unwrap_or_else(|_| "000000".into()));
     format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Spelling help suggests the words of today's approved searches: after a restart, learn the
+/// ones already approved today (new approvals are learned as they are made).
+fn seed_spelling(search: Arc<SearchService>, approvals: Arc<Approvals>) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+    runtime.spawn(async move {
+        for approval in approvals.today().await {
+            search.learn_words(&approval.query);
+        }
+    });
 }

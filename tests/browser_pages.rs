@@ -129,9 +129,18 @@ async fn every_page_passes_axe_at_ipad_sizes_and_pupil_pages_stay_light() {
     staff.type_into(&staff.wait_for("#open-class", WAIT).await, "Oak").await;
     staff.click(&staff.wait_for("#minutes ~ button, form.inline-form button[type=submit]", WAIT).await).await;
     staff.wait_for("form[action='/staff/classes/close']", WAIT).await;
-    staff.goto(&format!("{base}/staff/prerun?q=dinosaurs&engine=bing&pages=2")).await;
+    // The teacher's approve flow as a teacher does it on the iPad: type the words, two taps.
+    let flow_started = std::time::Instant::now();
+    staff.goto(&format!("{base}/staff/prerun")).await;
+    staff.type_into(&staff.wait_for("#q", WAIT).await, "dinosaurs").await;
+    staff.screenshot(&artifacts("pages").join("teacher-approve-1-type.png")).await;
+    staff.click(&staff.wait_for("form[method=get] button[type=submit]", WAIT).await).await;
+    staff.wait_for("form[action='/staff/approvals'] button[type=submit]", WAIT).await;
+    staff.screenshot(&artifacts("pages").join("teacher-approve-2-check.png")).await;
     staff.click(&staff.wait_for("form[action='/staff/approvals'] button[type=submit]", WAIT).await).await;
     staff.wait_for("table", WAIT).await;
+    staff.screenshot(&artifacts("pages").join("teacher-approve-3-approved.png")).await;
+    eprintln!("approve flow: 2 taps and one typed search, {:?} in the browser", flow_started.elapsed());
 
     // Pupil page weight, cold cache: home, then results.
     let mut weights = Vec::new();
@@ -156,6 +165,18 @@ async fn every_page_passes_axe_at_ipad_sizes_and_pupil_pages_stay_light() {
         visit("not-found", "/no-such-page", "section.message"),
     ];
     problems.extend(tour(&pupil, &base, &pupil_pages, &axe, "pupil").await);
+    // A phone and a desktop width too, for the main pupil pages.
+    for (size, viewport) in [("phone", (390, 844)), ("desktop", (1440, 900))] {
+        pupil.set_viewport(viewport).await;
+        for v in &pupil_pages[..3] {
+            pupil.goto(&format!("{base}{}", v.path)).await;
+            pupil.wait_for(v.expect, WAIT).await;
+            pupil.screenshot(&artifacts("pages").join(format!("pupil-{}-{size}.png", v.name))).await;
+            let overflow = pupil.run("return document.documentElement.scrollWidth > window.innerWidth + 1;", vec![]).await;
+            assert_eq!(overflow, Value::Bool(false), "{} scrolls sideways at {size} width", v.name);
+            problems.extend(audit(&pupil, &axe).await.into_iter().map(|p| format!("pupil {} ({size}): {p}", v.name)));
+        }
+    }
     upstream.set_scenario("bing", Scenario::Empty);
     problems.extend(tour(&pupil, &base, &[visit("no-results", "/search?q=zzzzqqq", "section.message")], &axe, "pupil").await);
     upstream.set_scenario("bing", Scenario::ServerError);
