@@ -96,9 +96,6 @@ impl Application {
             App::new()
                 .wrap(from_fn(move |req, next| observe(metrics.clone(), req, next)))
                 .wrap(security_headers())
-                // Gzip for browsers that ask; answers that already say their encoding (the
-                // pre-gzipped results pages, fonts, the alert stream) pass through untouched.
-                .wrap(actix_web::middleware::Compress::default())
                 .app_data(state.clone())
                 .configure(move |cfg| crate::web::staff::routes(cfg, store, key, secure_cookies))
                 .configure(routes)

@@ -55,5 +55,6 @@ async fn read_aloud_buttons_are_in_the_page_hidden_until_the_script_finds_speech
     let speak = html.matches("<button class=\"speak\" type=\"button\" hidden").count();
     assert!(speak >= 5, "one on the search box and one per result card: {speak}");
     assert!(html.contains("data-say-input=\"q\""), "the search box's button reads what is typed too");
+    assert!(html.matches("data-say-card").count() >= 4, "each card's button reads that card");
     assert!(html.contains("Read it to me"), "an accessible name for each");
 }

@@ -1,8 +1,8 @@
 //! Compressed answers for browsers that ask for them (every iPad does): pages a pupil loads
 //! are small on the school's Wi-Fi. The cached results pages are gzipped once, when their
-//! answer is first rendered, and the bytes reused; everything else is compressed by actix's
-//! `Compress` middleware on the way out (it leaves alone an answer that already says its
-//! `Content-Encoding`).
+//! answer is first rendered, and the bytes reused; the other pupil pages, static files and
+//! staff pages go through actix's `Compress` middleware, wrapped per resource in `web::routes`
+//! (it leaves alone an answer that already says its `Content-Encoding`).
 
 use std::io::Write;
 

@@ -110,6 +110,17 @@ pub fn speak_button(text: &str, input: Option<&str>) -> Markup {
     }
 }
 
+/// "Read it to me" on a result card: reads the card's own title and snippet (the script finds
+/// them), so the text is not sent twice in every page.
+pub fn speak_card_button() -> Markup {
+    html! {
+        button.speak type="button" hidden data-say-card="" {
+            img src=(paths::SPEAKER_ICON) alt="" width="32" height="32";
+            span.visually-hidden { "Read it to me" }
+        }
+    }
+}
+
 /// A calm message card with a picture word, used for every "something is different" state.
 pub fn message_card(emoji: &str, heading: &str, text: &str) -> Markup {
     html! {

@@ -11,7 +11,7 @@ use crate::devices::Device;
 use crate::search::merge::MergedResult;
 use crate::search::{Query, QueryError, SearchOutcome, Status};
 use crate::store::{Activity, ActivityKind};
-use crate::web::layout::{help_button, message_card, pupil_page, pupil_page_showing, search_box, speak_button, OnScreen};
+use crate::web::layout::{help_button, message_card, pupil_page, pupil_page_showing, search_box, speak_card_button, OnScreen};
 use crate::web::{compress, paths, AppState};
 
 /// The query string, read leniently: a malformed parameter is treated as absent, never a 400
@@ -201,7 +201,7 @@ fn result_card(result: &MergedResult, on_screen: OnScreen<'_>) -> Markup {
         article.card {
             div.card-title {
                 h2 { a href=(result.go) rel="noopener noreferrer" { (result.title) } }
-                (speak_button(&if result.snippet.is_empty() { result.title.clone() } else { format!("{}. {}", result.title, result.snippet) }, None))
+                (speak_card_button())
             }
             @if !result.snippet.is_empty() { p.snippet { (result.snippet) } }
             p.site { (result.site) }

@@ -50,6 +50,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key, secure_cooki
     cfg.service(
         web::scope(paths::STAFF)
             .wrap(sessions)
+            // Staff pages are gzipped for browsers that ask (the alert stream says identity).
+            .wrap(actix_web::middleware::Compress::default())
             .route("", web::get().to(home::page))
             .route("/login", web::get().to(login::form))
             .route("/login", web::post().to(login::submit))

@@ -91,6 +91,12 @@ function readAloud() {
     button.hidden = false;
     button.addEventListener("click", function () {
       var text = button.getAttribute("data-say") || "";
+      var card = button.hasAttribute("data-say-card") && button.closest("article");
+      if (card) {
+        var title = card.querySelector("h2");
+        var snippet = card.querySelector(".snippet");
+        text = (title ? title.textContent : "") + (snippet ? ". " + snippet.textContent : "");
+      }
       var input = button.getAttribute("data-say-input");
       var box = input && document.getElementById(input);
       if (box && box.value) text += " " + box.value;
