@@ -9,7 +9,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::webdriver::{artifacts, Driver, Session, IPAD_LANDSCAPE, IPAD_PORTRAIT};
+use common::webdriver::{artifacts, staff_flow, Driver, Session, IPAD_LANDSCAPE, IPAD_PORTRAIT};
 use common::{add_user, repo_dir, spawn_app_with, test_config, FixtureUpstream, Scenario};
 use serde_json::{json, Value};
 
@@ -102,20 +102,10 @@ async fn every_page_passes_axe_at_ipad_sizes_and_pupil_pages_stay_light() {
     problems.extend(tour(&pupil, &base, &[visit("not-enrolled", "/", "section.message")], &axe, "pupil").await);
 
     // Staff: sign in, enrol the iPad, approve a search.
-    staff.goto(&format!("{base}/staff/login")).await;
-    problems.extend(audit(&staff, &axe).await.into_iter().map(|v| format!("staff login: {v}")));
-    staff.screenshot(&artifacts("pages").join("staff-login-portrait.png")).await;
-    staff.type_into(&staff.wait_for("#name", WAIT).await, "Tech").await;
-    staff.type_into(&staff.wait_for("#password", WAIT).await, PASSWORD).await;
-    staff.click(&staff.wait_for("form button[type=submit]", WAIT).await).await;
-    staff.wait_for("#alerts", WAIT).await;
-    staff.goto(&format!("{base}/staff/devices")).await;
-    staff.type_into(&staff.wait_for("#class", WAIT).await, "Oak").await;
-    staff.type_into(&staff.wait_for("#label", WAIT).await, "iPad 3").await;
-    staff.click(&staff.wait_for(".inline-form button[type=submit]", WAIT).await).await;
-    staff.wait_for("#enrol-link", WAIT).await;
-    let link = staff.run("return document.getElementById('enrol-link').href", vec![]).await.as_str().expect("link").to_string();
-    let enrol_path = link[link.find("/enrol/").expect("path")..].to_string();
+    problems.extend(tour(&staff, &base, &[visit("login", "/staff/login", "#password")], &axe, "staff").await);
+    staff.set_viewport(IPAD_PORTRAIT).await;
+    staff_flow::sign_in(&staff, &base, "Tech", PASSWORD).await;
+    let link = staff_flow::enrolment_link(&staff, &base, "Oak", "iPad 3").await;
 
     pupil.goto(&link).await;
     pupil.wait_for("button.big", WAIT).await;
@@ -125,10 +115,7 @@ async fn every_page_passes_axe_at_ipad_sizes_and_pupil_pages_stay_light() {
     pupil.wait_for("a.button", WAIT).await;
     problems.extend(tour(&pupil, &base, &[visit("resting", "/", "section.message")], &axe, "pupil").await);
 
-    staff.goto(&format!("{base}/staff")).await;
-    staff.type_into(&staff.wait_for("#open-class", WAIT).await, "Oak").await;
-    staff.click(&staff.wait_for("#minutes ~ button, form.inline-form button[type=submit]", WAIT).await).await;
-    staff.wait_for("form[action='/staff/classes/close']", WAIT).await;
+    staff_flow::open_search(&staff, &base, "Oak").await;
     // The teacher's approve flow as a teacher does it on the iPad: type the words, two taps.
     let flow_started = std::time::Instant::now();
     staff.goto(&format!("{base}/staff/prerun")).await;
@@ -182,7 +169,6 @@ async fn every_page_passes_axe_at_ipad_sizes_and_pupil_pages_stay_light() {
     upstream.set_scenario("bing", Scenario::ServerError);
     problems.extend(tour(&pupil, &base, &[visit("engines-down", "/search?q=glaciers+melting", "section.message")], &axe, "pupil").await);
     upstream.set_scenario("bing", Scenario::Results);
-    let _ = enrol_path;
 
     // The press and its covered screen (last: it covers the iPad).
     pupil.goto(&format!("{base}/search?q=volcanoes")).await;

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::webdriver::{artifacts, Driver, IPAD_PORTRAIT};
+use common::webdriver::{artifacts, staff_flow, Driver, IPAD_PORTRAIT};
 use common::{add_user, spawn_app_with, test_config, FixtureUpstream};
 
 const PASSWORD: &str = "plum tree under snow";
@@ -29,27 +29,13 @@ async fn a_pupil_presses_the_button_and_a_teacher_clears_it_live() {
     pupil.set_viewport(IPAD_PORTRAIT).await;
 
     // The teacher signs in, makes an enrolment link for the iPad and opens search for Oak.
-    teacher.goto(&format!("{}/staff/login", app.address)).await;
-    teacher.type_into(&teacher.wait_for("#name", wait).await, "Mr Oak").await;
-    teacher.type_into(&teacher.wait_for("#password", wait).await, PASSWORD).await;
-    teacher.click(&teacher.wait_for("form button[type=submit]", wait).await).await;
-    teacher.wait_for("#alerts", wait).await;
-    teacher.goto(&format!("{}/staff/devices", app.address)).await;
-    teacher.type_into(&teacher.wait_for("#class", wait).await, "Oak").await;
-    teacher.type_into(&teacher.wait_for("#label", wait).await, "iPad 3").await;
-    teacher.click(&teacher.wait_for(".inline-form button[type=submit]", wait).await).await;
-    teacher.wait_for("#enrol-link", wait).await;
-    let link = teacher.run("return document.getElementById('enrol-link').href", vec![]).await;
-    let link = link.as_str().expect("the enrolment link").to_string();
-    teacher.goto(&format!("{}/staff", app.address)).await;
-    teacher.type_into(&teacher.wait_for("#open-class", wait).await, "Oak").await;
-    teacher.click(&teacher.wait_for("#minutes ~ button, form.inline-form button[type=submit]", wait).await).await;
+    staff_flow::sign_in(&teacher, &app.address, "Mr Oak", PASSWORD).await;
+    let link = staff_flow::enrolment_link(&teacher, &app.address, "Oak", "iPad 3").await;
+    staff_flow::open_search(&teacher, &app.address, "Oak").await;
     teacher.wait_for("#alerts[data-live=on]", wait).await;
 
     // The iPad opens the link and is set up; the pupil searches.
-    pupil.goto(&link).await;
-    pupil.click(&pupil.wait_for("button.big", wait).await).await;
-    pupil.wait_for("a.button", wait).await;
+    staff_flow::enrol(&pupil, &link).await;
     pupil.goto(&format!("{}/", app.address)).await;
     pupil.type_into(&pupil.wait_for("#q", wait).await, "volcanoes\n").await;
     pupil.wait_for("ol.results article.card", wait).await;
@@ -117,21 +103,9 @@ async fn without_javascript_the_button_still_covers_the_screen_until_an_adult_cl
     pupil.set_viewport(IPAD_PORTRAIT).await;
     let wait = Duration::from_secs(10);
 
-    teacher.goto(&format!("{}/staff/login", app.address)).await;
-    teacher.type_into(&teacher.wait_for("#name", wait).await, "Mr Oak").await;
-    teacher.type_into(&teacher.wait_for("#password", wait).await, PASSWORD).await;
-    teacher.click(&teacher.wait_for("form button[type=submit]", wait).await).await;
-    teacher.wait_for("#alerts", wait).await;
-    teacher.goto(&format!("{}/staff/devices", app.address)).await;
-    teacher.type_into(&teacher.wait_for("#class", wait).await, "Oak").await;
-    teacher.type_into(&teacher.wait_for("#label", wait).await, "iPad 7").await;
-    teacher.click(&teacher.wait_for(".inline-form button[type=submit]", wait).await).await;
-    teacher.wait_for("#enrol-link", wait).await;
-    let link = teacher.run("return document.getElementById('enrol-link').href", vec![]).await.as_str().expect("link").to_string();
-
-    pupil.goto(&link).await;
-    pupil.click(&pupil.wait_for("button.big", wait).await).await;
-    pupil.wait_for("a.button", wait).await;
+    staff_flow::sign_in(&teacher, &app.address, "Mr Oak", PASSWORD).await;
+    let link = staff_flow::enrolment_link(&teacher, &app.address, "Oak", "iPad 7").await;
+    staff_flow::enrol(&pupil, &link).await;
     pupil.goto(&format!("{}/", app.address)).await;
     pupil.type_into(&pupil.wait_for("#q", wait).await, "volcanoes\n").await;
     pupil.wait_for("ol.results article.card", wait).await;

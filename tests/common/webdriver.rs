@@ -219,3 +219,45 @@ pub fn artifacts(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("artifact dir");
     dir
 }
+
+/// Staff steps the browser tests share, done through the pages as a teacher would.
+pub mod staff_flow {
+    use super::Session;
+    use std::time::Duration;
+
+    const WAIT: Duration = Duration::from_secs(10);
+
+    /// Signs in at /staff/login; returns on the dashboard.
+    pub async fn sign_in(s: &Session, base: &str, name: &str, password: &str) {
+        s.goto(&format!("{base}/staff/login")).await;
+        s.type_into(&s.wait_for("#name", WAIT).await, name).await;
+        s.type_into(&s.wait_for("#password", WAIT).await, password).await;
+        s.click(&s.wait_for("form button[type=submit]", WAIT).await).await;
+        s.wait_for("#alerts", WAIT).await;
+    }
+
+    /// Makes an enrolment link on /staff/devices; returns its address.
+    pub async fn enrolment_link(s: &Session, base: &str, class: &str, label: &str) -> String {
+        s.goto(&format!("{base}/staff/devices")).await;
+        s.type_into(&s.wait_for("#class", WAIT).await, class).await;
+        s.type_into(&s.wait_for("#label", WAIT).await, label).await;
+        s.click(&s.wait_for(".inline-form button[type=submit]", WAIT).await).await;
+        s.wait_for("#enrol-link", WAIT).await;
+        s.run("return document.getElementById('enrol-link').href", vec![]).await.as_str().expect("the enrolment link").to_string()
+    }
+
+    /// Opens search for `class` on the dashboard (45 minutes); returns on the dashboard.
+    pub async fn open_search(s: &Session, base: &str, class: &str) {
+        s.goto(&format!("{base}/staff")).await;
+        s.type_into(&s.wait_for("#open-class", WAIT).await, class).await;
+        s.click(&s.wait_for("#minutes ~ button, form.inline-form button[type=submit]", WAIT).await).await;
+        s.wait_for("form[action='/staff/classes/close']", WAIT).await;
+    }
+
+    /// The pupil's iPad opens the link and presses "Set up this iPad".
+    pub async fn enrol(pupil: &Session, link: &str) {
+        pupil.goto(link).await;
+        pupil.click(&pupil.wait_for("button.big", WAIT).await).await;
+        pupil.wait_for("a.button", WAIT).await;
+    }
+}
