@@ -62,6 +62,7 @@ impl Application {
             _ => None,
         };
         let secure_cookies = config.secure_cookies || tls.is_some();
+        let https = tls.is_some();
         let approvals = Arc::new(Approvals::new(store.clone(), clock.clone(), &config.time_zone).map_err(std::io::Error::other)?);
         spawn_retention_job(store.clone(), clock, retention);
         let search = Arc::new(search);
@@ -95,7 +96,7 @@ impl Application {
             let (store, key, metrics) = (store.clone(), session_key.clone(), metrics.clone());
             App::new()
                 .wrap(from_fn(move |req, next| observe(metrics.clone(), req, next)))
-                .wrap(security_headers())
+                .wrap(security_headers(https))
                 .app_data(state.clone())
                 .configure(move |cfg| crate::web::staff::routes(cfg, store, key, secure_cookies))
                 .configure(routes)

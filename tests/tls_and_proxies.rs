@@ -48,6 +48,7 @@ async fn kidsearch_serves_https_and_swaps_its_certificate_on_sighup() {
     let login = https_client().get(format!("{base}/staff/login")).send().await.expect("login page");
     let cookie = login.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     assert!(cookie.contains("Secure"), "{cookie}");
+    assert_eq!(login.headers().get("strict-transport-security").and_then(|v| v.to_str().ok()), Some("max-age=31536000"), "HSTS under TLS");
     // `kidsearch health` finds it on the configured port and scheme.
     let health = Command::new(env!("CARGO_BIN_EXE_kidsearch"))
         .args(["health", "--listen", &format!("127.0.0.1:{}", server.port), "--config"])

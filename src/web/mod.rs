@@ -50,9 +50,11 @@ pub struct AppState {
     pub tz: jiff::tz::TimeZone,
 }
 
-/// The strict security headers of `../shared/design/security.md`, on every response.
-pub fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+/// The strict security headers of `../shared/design/security.md`, on every response; with
+/// `https` (kidsearch serving TLS itself) also HSTS, so browsers never fall back to plain HTTP.
+pub fn security_headers(https: bool) -> DefaultHeaders {
+    let headers = if https { DefaultHeaders::new().add(("Strict-Transport-Security", "max-age=31536000")) } else { DefaultHeaders::new() };
+    headers
         .add(("Content-Security-Policy", "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"))
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("Referrer-Policy", "no-referrer"))
