@@ -124,8 +124,7 @@ impl Devices {
 
     /// A one-time enrolment link token for `class`/`label`, valid for an hour.
     pub async fn create_link(&self, class: String, label: String, staff_id: i64) -> Result<String, StoreError> {
-        let token = secrets::random_bytes(16).map_err(|e| StoreError::Query(e.to_string()))?;
-        let token = secrets::hex(&token);
+        let token = secrets::random_hex(16).map_err(|e| StoreError::Query(e.to_string()))?;
         let expires = self.clock.now_ms() + LINK_MINUTES * 60_000;
         let t = token.clone();
         self.store

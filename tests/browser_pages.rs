@@ -60,18 +60,25 @@ fn visit(name: &'static str, path: impl Into<String>, expect: &'static str) -> V
 
 /// Visits each page at both orientations: screenshot + audit. Returns the problems found.
 async fn tour(session: &Session, base: &str, visits: &[Visit], axe: &str, who: &str) -> Vec<String> {
+    tour_at(session, base, visits, axe, who, &[("portrait", IPAD_PORTRAIT), ("landscape", IPAD_LANDSCAPE)]).await
+}
+
+/// As `tour`, at the given named screen sizes; no page may scroll sideways at any of them.
+async fn tour_at(session: &Session, base: &str, visits: &[Visit], axe: &str, who: &str, sizes: &[(&str, (u32, u32))]) -> Vec<String> {
     let shots = artifacts("pages");
     let mut problems = Vec::new();
-    for (orientation, viewport) in [("portrait", IPAD_PORTRAIT), ("landscape", IPAD_LANDSCAPE)] {
+    for &(size, viewport) in sizes {
         session.set_viewport(viewport).await;
         for v in visits {
             session.goto(&format!("{base}{}", v.path)).await;
             session.wait_for(v.expect, WAIT).await;
             let (w, h) = session.viewport().await;
-            assert!(w.abs_diff(u64::from(viewport.0)) <= 4 && h.abs_diff(u64::from(viewport.1)) <= 4, "{orientation} viewport is {w}×{h}");
-            session.screenshot(&shots.join(format!("{who}-{}-{orientation}.png", v.name))).await;
+            assert!(w.abs_diff(u64::from(viewport.0)) <= 4 && h.abs_diff(u64::from(viewport.1)) <= 4, "{size} viewport is {w}×{h}");
+            session.screenshot(&shots.join(format!("{who}-{}-{size}.png", v.name))).await;
+            let overflow = session.run("return document.documentElement.scrollWidth > window.innerWidth + 1;", vec![]).await;
+            assert_eq!(overflow, Value::Bool(false), "{who} {} scrolls sideways at {size} width", v.name);
             for violation in audit(session, axe).await {
-                problems.push(format!("{who} {} ({orientation}): {violation}", v.name));
+                problems.push(format!("{who} {} ({size}): {violation}", v.name));
             }
         }
     }
@@ -153,17 +160,7 @@ async fn every_page_passes_axe_at_ipad_sizes_and_pupil_pages_stay_light() {
     ];
     problems.extend(tour(&pupil, &base, &pupil_pages, &axe, "pupil").await);
     // A phone and a desktop width too, for the main pupil pages.
-    for (size, viewport) in [("phone", (390, 844)), ("desktop", (1440, 900))] {
-        pupil.set_viewport(viewport).await;
-        for v in &pupil_pages[..3] {
-            pupil.goto(&format!("{base}{}", v.path)).await;
-            pupil.wait_for(v.expect, WAIT).await;
-            pupil.screenshot(&artifacts("pages").join(format!("pupil-{}-{size}.png", v.name))).await;
-            let overflow = pupil.run("return document.documentElement.scrollWidth > window.innerWidth + 1;", vec![]).await;
-            assert_eq!(overflow, Value::Bool(false), "{} scrolls sideways at {size} width", v.name);
-            problems.extend(audit(&pupil, &axe).await.into_iter().map(|p| format!("pupil {} ({size}): {p}", v.name)));
-        }
-    }
+    problems.extend(tour_at(&pupil, &base, &pupil_pages[..3], &axe, "pupil", &[("phone", (390, 844)), ("desktop", (1440, 900))]).await);
     upstream.set_scenario("bing", Scenario::Empty);
     problems.extend(tour(&pupil, &base, &[visit("no-results", "/search?q=zzzzqqq", "section.message")], &axe, "pupil").await);
     upstream.set_scenario("bing", Scenario::ServerError);

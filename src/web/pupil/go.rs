@@ -8,7 +8,7 @@ use url::Url;
 use crate::policy::domains::host_of;
 use crate::store::{Activity, ActivityKind};
 use crate::web::layout::{message_card, pupil_page, search_box};
-use crate::web::AppState;
+use crate::web::{form, AppState};
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let device = match super::gate::check(&req, &state, false).await {
@@ -16,16 +16,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         Err(stop) => return stop,
     };
     let (device_name, class) = (device.as_ref().map(|d| d.name()), device.as_ref().map(|d| d.class.clone()));
-    let mut target = None;
-    let mut signature = None;
-    for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
-        match k.as_ref() {
-            "u" => target = Some(v.into_owned()),
-            "s" => signature = Some(v.into_owned()),
-            _ => {}
-        }
-    }
-    let (Some(target), Some(signature)) = (target, signature) else {
+    let (Some(target), Some(signature)) = (form::query(&req, "u"), form::query(&req, "s")) else {
         return broken_link();
     };
     if !state.links.verify(&target, &signature) {

@@ -86,7 +86,12 @@ fn see_other(location: &str) -> HttpResponse {
 
 /// The incident whose covered screen this request belongs to.
 async fn incident_of(req: &HttpRequest, state: &AppState, form: Option<&[u8]>) -> Option<i64> {
-    if let Some(id) = gate::device_of(req, state).await.and_then(|d| d.covered_incident) {
+    incident_for(gate::device_of(req, state).await.as_deref(), req, form)
+}
+
+/// As `incident_of`, for a device already looked up.
+fn incident_for(device: Option<&crate::devices::Device>, req: &HttpRequest, form: Option<&[u8]>) -> Option<i64> {
+    if let Some(id) = device.and_then(|d| d.covered_incident) {
         return Some(id);
     }
     let given = match form {
@@ -115,11 +120,11 @@ pub async fn clear(req: HttpRequest, body: web::Bytes, state: web::Data<AppState
     if !same_origin(&req, &state) {
         return HttpResponse::Forbidden().body("This form must be sent from kidsearch itself.");
     }
-    let Some(id) = incident_of(&req, &state, Some(&body)).await else { return see_other(paths::HOME) };
+    let device = gate::device_of(&req, &state).await;
+    let Some(id) = incident_for(device.as_deref(), &req, Some(&body)) else { return see_other(paths::HOME) };
     if !state.safeguarding.screen_covered(id).await {
         return see_other(paths::HOME);
     }
-    let device = gate::device_of(&req, &state).await;
     let who = match &device {
         Some(d) => format!("device:{}", d.id),
         None => format!("address:{}", state.client(&req).ip.map(|ip| ip.to_string()).unwrap_or_default()),

@@ -6,7 +6,7 @@ use actix_session::Session;
 use actix_web::{web, HttpResponse};
 use maud::{html, Markup};
 
-use super::{csrf_ok, csrf_token, expired_form, signed_in, to_login};
+use super::{csrf_ok, csrf_token, expired_form, require_form, signed_in, to_login, ANY_STAFF};
 use crate::approvals::{Approval, NewApproval};
 use crate::search::{Query, SearchOutcome, Status};
 use crate::staff::accounts::security_event;
@@ -245,12 +245,10 @@ pub async fn list(session: Session, state: web::Data<AppState>) -> HttpResponse 
 }
 
 pub async fn withdraw(path: web::Path<i64>, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
-    let Some(account) = signed_in(&session, &state).await else {
-        return to_login();
+    let account = match require_form(&session, &state, &body, ANY_STAFF).await {
+        Ok(a) => a,
+        Err(answer) => return answer,
     };
-    if !csrf_ok(&session, one(&pairs(&body), "csrf")) {
-        return expired_form();
-    }
     let id = path.into_inner();
     match state.approvals.withdraw(id).await {
         Ok(_) => {
@@ -264,12 +262,10 @@ pub async fn withdraw(path: web::Path<i64>, body: web::Bytes, session: Session, 
 /// "Re-run yesterday's search in one click": the same words, engines, pages, hidden results,
 /// picture and class, fetched afresh and approved for today.
 pub async fn renew(path: web::Path<i64>, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
-    let Some(account) = signed_in(&session, &state).await else {
-        return to_login();
+    let account = match require_form(&session, &state, &body, ANY_STAFF).await {
+        Ok(a) => a,
+        Err(answer) => return answer,
     };
-    if !csrf_ok(&session, one(&pairs(&body), "csrf")) {
-        return expired_form();
-    }
     let Ok(Some(old)) = state.approvals.by_id(path.into_inner()).await else {
         return HttpResponse::NotFound().body("No such approval.");
     };

@@ -130,7 +130,7 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
 }
 
 pub async fn logout(body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
-    let csrf = url::form_urlencoded::parse(&body).find(|(k, _)| k == "csrf").map(|(_, v)| v.into_owned());
+    let csrf = crate::web::form::field(&body, "csrf");
     if !csrf_ok(&session, csrf.as_deref()) {
         return expired_form();
     }

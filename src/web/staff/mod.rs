@@ -106,11 +106,8 @@ pub fn csrf_ok(session: &Session, form_token: Option<&str>) -> bool {
 }
 
 pub fn random_hex(bytes: usize) -> String {
-    match crate::secrets::random_bytes(bytes) {
-        Ok(buf) => crate::secrets::hex(&buf),
-        // No randomness: a marker that `csrf_ok` never accepts.
-        Err(_) => String::from(NO_RANDOMNESS),
-    }
+    // No randomness: a marker that `csrf_ok` never accepts.
+    crate::secrets::random_hex(bytes).unwrap_or_else(|_| String::from(NO_RANDOMNESS))
 }
 
 /// The signed-in staff member, if the session has one that still exists.
