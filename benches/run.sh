@@ -9,7 +9,9 @@
 # search, and a baseline (a minimal actix-web server returning the same page bytes). wrk (Debian's
 # package, installed if missing) drives the load. It writes target/bench/results.md and .json:
 #   1. cached live results page, 2. approved (frozen) page, 7. the baseline — requests/s, p50, p99,
-#      errors at 30, 300 and 3,000 connections;
+#      errors at 30, 300 and 3,000 connections; each twice: plain (as wrk asks by default) and
+#      gzip (as an iPad's Safari asks: `Accept-Encoding: gzip`; a second baseline then serves the
+#      same gzipped bytes);
 #   3. live-query overhead (gateway time minus the slowest engine's own time), p50/p99;
 #   4. coalescing: upstream requests per engine for 300 identical concurrent queries;
 #   5. RSS idle, after each load, and across a soak (first vs last sample);
@@ -28,6 +30,7 @@ else
 fi
 KS_PORT=8091
 BASE_PORT=8092
+GZ_PORT=8093
 WORK=$(mktemp -d)
 OUT=target/bench
 mkdir -p "$OUT"
@@ -80,27 +83,41 @@ CACHED="$B/search?q=volcanoes"
 APPROVED="$B/search?q=dinosaurs"
 curl -sf "${PUPIL[@]}" "$CACHED" -o "$WORK/page.html"
 curl -s "${PUPIL[@]}" "$APPROVED&format=json" | grep -q '"approved":true' || { echo "approving the benchmark search failed" >&2; exit 1; }
+curl -sf "${PUPIL[@]}" -H "Accept-Encoding: gzip" "$CACHED" -o "$WORK/page.html.gz"
 PAGE_BYTES=$(wc -c <"$WORK/page.html")
+GZ_BYTES=$(wc -c <"$WORK/page.html.gz")
+[ "$GZ_BYTES" -lt "$PAGE_BYTES" ] || { echo "the results page was not served gzipped" >&2; exit 1; }
 
 "$BIN/examples/baseline_server" "$BASE_PORT" "$WORK/page.html" >"$WORK/baseline.log" 2>&1 &
 BASELINE=$!
-for _ in $(seq 500); do curl -sf "http://127.0.0.1:$BASE_PORT/" -o /dev/null && break; sleep 0.01; done
+"$BIN/examples/baseline_server" "$GZ_PORT" "$WORK/page.html.gz" >"$WORK/baseline-gz.log" 2>&1 &
+BASELINE_GZ=$!
+for port in $BASE_PORT $GZ_PORT; do
+  for _ in $(seq 500); do curl -sf "http://127.0.0.1:$port/" -o /dev/null && break; sleep 0.01; done
+done
 
-load() { # name url pid conns
-  local name=$1 url=$2 pid=$3 c=$4 out
-  out=$(wrk -t2 -c"$c" -d"${DURATION}s" --timeout 5s --latency "${PUPIL[@]}" "$url" 2>&1)
+load() { # name url pid conns encoding
+  local name=$1 url=$2 pid=$3 c=$4 enc=$5 out under
+  wrk -t2 -c"$c" -d"${DURATION}s" --timeout 5s --latency "${PUPIL[@]}" -H "Accept-Encoding: $enc" "$url" >"$WORK/wrk.txt" 2>&1 &
+  sleep "$(awk -v d="$DURATION" 'BEGIN { print d / 2 }')"
+  under=$(rss "$pid")
+  wait $!
+  out=$(cat "$WORK/wrk.txt")
   local rps p50 p99 errors
   rps=$(echo "$out" | awk '/Requests\/sec/ { printf "%.0f", $2 }')
   p50=$(echo "$out" | awk '$1 == "50%" { print $2 }' | to_ms)
   p99=$(echo "$out" | awk '$1 == "99%" { print $2 }' | to_ms)
   errors=$(echo "$out" | awk '/Non-2xx/ { n += $NF } /Socket errors/ { gsub(/,/, ""); n += $4 + $6 + $8 + $10 } END { print n + 0 }')
-  record "{\"metric\":\"load\",\"page\":\"$name\",\"connections\":$c,\"rps\":${rps:-0},\"p50_ms\":${p50:-0},\"p99_ms\":${p99:-0},\"errors\":$errors,\"rss_mb\":$(rss "$pid")}"
-  echo "$name @ $c: ${rps} req/s, p50 ${p50} ms, p99 ${p99} ms, errors $errors"
+  record "{\"metric\":\"load\",\"page\":\"$name\",\"encoding\":\"$enc\",\"connections\":$c,\"rps\":${rps:-0},\"p50_ms\":${p50:-0},\"p99_ms\":${p99:-0},\"errors\":$errors,\"rss_under_mb\":$under,\"rss_mb\":$(rss "$pid")}"
+  echo "$name ($enc) @ $c: ${rps} req/s, p50 ${p50} ms, p99 ${p99} ms, errors $errors"
 }
 for C in $CONNS; do
-  load cached "$CACHED" $SERVER "$C"
-  load approved "$APPROVED" $SERVER "$C"
-  load baseline "http://127.0.0.1:$BASE_PORT/" $BASELINE "$C"
+  load cached "$CACHED" $SERVER "$C" identity
+  load approved "$APPROVED" $SERVER "$C" identity
+  load baseline "http://127.0.0.1:$BASE_PORT/" $BASELINE "$C" identity
+  load cached "$CACHED" $SERVER "$C" gzip
+  load approved "$APPROVED" $SERVER "$C" gzip
+  load baseline "http://127.0.0.1:$GZ_PORT/" $BASELINE_GZ "$C" gzip
 done
 
 # 3. Live overhead: the slowest engine's own time (straight to its fixture) is the baseline.
@@ -135,7 +152,7 @@ record "{\"metric\":\"soak\",\"seconds\":$SOAK,\"rss_samples_mb\":[${SAMPLES%,}]
 # The report.
 MACHINE="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
 {
-  echo "{\"date\":\"$(date -u +%F)\",\"machine\":\"$MACHINE\",\"profile\":\"$PROFILE\",\"smoke\":$SMOKE,\"page_bytes\":$PAGE_BYTES,\"results\":["
+  echo "{\"date\":\"$(date -u +%F)\",\"machine\":\"$MACHINE\",\"profile\":\"$PROFILE\",\"smoke\":$SMOKE,\"page_bytes\":$PAGE_BYTES,\"page_gzip_bytes\":$GZ_BYTES,\"results\":["
   paste -sd, "$JSON"
   echo "]}"
 } >"$OUT/results.json"
@@ -144,14 +161,14 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 res = r["results"]
 get = lambda m: [x for x in res if x["metric"] == m]
-base = {x["connections"]: x for x in res if x["metric"] == "load" and x["page"] == "baseline"}
-print(f"Run {r['date']} on {r['machine']} ({r['profile']} build{', SMOKE: not figures' if r['smoke'] else ''}); results page {r['page_bytes']} bytes.\n")
-print("| page | connections | req/s | vs baseline | p50 ms | p99 ms | errors | RSS after MB |")
-print("|---|---|---|---|---|---|---|---|")
+base = {(x["connections"], x["encoding"]): x for x in res if x["metric"] == "load" and x["page"] == "baseline"}
+print(f"Run {r['date']} on {r['machine']} ({r['profile']} build{', SMOKE: not figures' if r['smoke'] else ''}); results page {r['page_bytes']} bytes, {r['page_gzip_bytes']} gzipped.\n")
+print("| page | encoding | connections | req/s | vs baseline | p50 ms | p99 ms | errors | RSS under load MB | RSS after MB |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for x in get("load"):
-    b = base.get(x["connections"], {}).get("rps") or 0
+    b = base.get((x["connections"], x["encoding"]), {}).get("rps") or 0
     ratio = f"{100 * x['rps'] / b:.0f} %" if b else "–"
-    print(f"| {x['page']} | {x['connections']} | {x['rps']} | {ratio} | {x['p50_ms']} | {x['p99_ms']} | {x['errors']} | {x['rss_mb']} |")
+    print(f"| {x['page']} | {x['encoding']} | {x['connections']} | {x['rps']} | {ratio} | {x['p50_ms']} | {x['p99_ms']} | {x['errors']} | {x['rss_under_mb']} | {x['rss_mb']} |")
 lo = get("live_overhead")[0]
 co = get("coalescing")[0]
 so = get("soak")[0]

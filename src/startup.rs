@@ -1,6 +1,5 @@
 //! Building the application: one start-up path shared by `main` and the tests.
 
-use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::body::MessageBody;
@@ -88,8 +87,6 @@ impl Application {
             tz,
         });
 
-        let listener = TcpListener::bind(&config.listen)?;
-        let port = listener.local_addr()?.port();
         let workers = if config.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { config.workers };
         let app_store = store.clone();
         let server = HttpServer::new(move || {
@@ -102,17 +99,21 @@ impl Application {
                 .configure(routes)
         })
         .workers(workers)
+        // A whole school's iPads may connect at once (the bench opens 3,000): a short accept
+        // queue (std's listener asks for 128) would leave some waiting for a SYN retry.
+        .backlog(4096)
         // Open alert streams are not "in flight": stop waiting for them after a few seconds.
         .shutdown_timeout(5);
         let server = match tls {
             Some(reloader) => {
                 let rustls_config = reloader.server_config().map_err(std::io::Error::other)?;
                 spawn_reloading(reloader);
-                server.listen_rustls_0_23(listener, rustls_config)?
+                server.bind_rustls_0_23(&config.listen, rustls_config)?
             }
-            None => server.listen(listener)?,
-        }
-        .run();
+            None => server.bind(&config.listen)?,
+        };
+        let port = server.addrs().first().map(|a| a.port()).ok_or_else(|| std::io::Error::other("no listening address"))?;
+        let server = server.run();
         Ok(Application { port, server, store: app_store })
     }
 

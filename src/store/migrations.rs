@@ -133,6 +133,8 @@ const MIGRATIONS: &[M<'static>] = &[
         millis INTEGER NOT NULL
     );",
     ),
+    // Identical activity rows written in one batch are stored once with their count.
+    M::up("ALTER TABLE activity ADD COLUMN repeats INTEGER NOT NULL DEFAULT 1 CHECK (repeats >= 1);"),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<(), StoreError> {

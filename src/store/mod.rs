@@ -3,25 +3,32 @@
 //! Invariants:
 //! - writes that must survive a crash (refused queries, blocked clicks; later approvals and
 //!   incidents) are committed before `record_durable` returns, and the page is sent after;
-//! - ordinary activity rows go through a bounded queue and are written in batches, so a busy
-//!   classroom never waits on the disk; if the queue is full a row is dropped and counted,
-//!   never blocking a pupil's page;
+//! - ordinary activity rows (page views, clicks) go into a shared buffer that the writer
+//!   commits at most `LINGER` after its first row: one transaction and one fsync for
+//!   everything that arrived meanwhile, and identical rows in it are stored once with a
+//!   `repeats` count (a page reloaded over and over is one line "×12", not twelve inserts).
+//!   Adding a row takes a short lock and wakes the writer only for the buffer's first row, so
+//!   a busy classroom never waits on the disk or on the writer. If `BUFFERED` distinct rows
+//!   are waiting, a row is dropped and counted, never blocking a pupil's page;
+//! - any read or durable write commits the buffer first, so everything recorded before it is
+//!   seen by it and committed no later than it (a graceful stop's `flush` commits it too);
 //! - WAL mode and `synchronous = FULL`: a kill -9 loses nothing acknowledged.
 
 pub mod backup;
 mod migrations;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
-use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection};
 use tokio::sync::oneshot;
 
 /// What a pupil device did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ActivityKind {
     /// A live search that was answered.
     Query,
@@ -66,7 +73,7 @@ pub struct ActivityFilter {
 }
 
 /// One activity row. Devices, not children: `device` is an enrolled device's name, if any.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Activity {
     pub at_ms: i64,
     pub device: Option<String>,
@@ -76,11 +83,13 @@ pub struct Activity {
     pub category: Option<String>,
     pub query: Option<String>,
     pub url: Option<String>,
+    /// How many identical rows arrived in one write batch (1 for most rows); `at_ms` is the first's.
+    pub repeats: u32,
 }
 
 impl Activity {
     pub fn now(kind: ActivityKind) -> Activity {
-        Activity { at_ms: now_ms(), device: None, class: None, kind, category: None, query: None, url: None }
+        Activity { at_ms: now_ms(), device: None, class: None, kind, category: None, query: None, url: None, repeats: 1 }
     }
 }
 
@@ -103,7 +112,10 @@ pub enum StoreError {
 type Reply<T> = oneshot::Sender<Result<T, String>>;
 
 enum Command {
-    Append(Activity, Option<Reply<()>>),
+    /// The activity buffer got its first row.
+    Wake,
+    /// A row to commit (with everything buffered) before answering.
+    Append(Activity, Reply<()>),
     Read(Box<dyn FnOnce(&Connection) + Send>),
 }
 
@@ -111,12 +123,18 @@ enum Command {
 #[derive(Clone)]
 pub struct Store {
     tx: SyncSender<Command>,
+    buffer: Arc<Mutex<Buffer>>,
     dropped: Arc<AtomicU64>,
     path: PathBuf,
 }
 
-const QUEUE: usize = 4096;
-const BATCH: usize = 512;
+const QUEUE: usize = 1024;
+/// Commands taken together into one transaction.
+const BATCH: usize = 256;
+/// Distinct activity rows that may wait in the buffer.
+const BUFFERED: usize = 4096;
+/// The longest an ordinary activity row waits for its commit.
+const LINGER: Duration = Duration::from_millis(100);
 pub const DB_FILE: &str = "kidsearch.sqlite3";
 
 impl Store {
@@ -129,35 +147,40 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrations::run(&mut conn)?;
         let (tx, rx) = sync_channel(QUEUE);
-        std::thread::Builder::new().name("kidsearch-db".into()).spawn(move || writer(conn, rx)).map_err(|e| StoreError::Migration(e.to_string()))?;
-        Ok(Store { tx, dropped: Arc::new(AtomicU64::new(0)), path })
+        let buffer = Arc::new(Mutex::new(Buffer::default()));
+        let shared = buffer.clone();
+        std::thread::Builder::new().name("kidsearch-db".into()).spawn(move || writer(conn, rx, shared)).map_err(|e| StoreError::Migration(e.to_string()))?;
+        Ok(Store { tx, buffer, dropped: Arc::new(AtomicU64::new(0)), path })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Queues a row without waiting; counted as dropped if the queue is full.
+    /// Buffers a row without waiting; counted as dropped if the buffer is full.
     pub fn record(&self, row: Activity) {
-        match self.tx.try_send(Command::Append(row, None)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+        let first = {
+            let mut buffer = self.buffer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if buffer.rows.len() >= BUFFERED {
+                drop(buffer);
                 let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-                tracing::warn!(dropped_total = n, "activity row dropped: database queue full");
+                tracing::warn!(dropped_total = n, "activity row dropped: database buffer full");
+                return;
             }
+            buffer.add(row)
+        };
+        if first {
+            // A full queue means the writer is busy and takes the buffer with its next commit.
+            let _ = self.tx.try_send(Command::Wake);
         }
     }
 
-    /// Writes a row and waits until it is committed.
+    /// Writes a row and waits until it is committed (with every row buffered before it).
     pub async fn record_durable(&self, row: Activity) -> Result<(), StoreError> {
         let (reply, done) = oneshot::channel();
         let tx = self.tx.clone();
         // The queue is bounded; waiting for room happens off the async worker.
-        tokio::task::spawn_blocking(move || tx.send(Command::Append(row, Some(reply))).is_ok())
-            .await
-            .ok()
-            .filter(|sent| *sent)
-            .ok_or(StoreError::WriterGone)?;
+        tokio::task::spawn_blocking(move || tx.send(Command::Append(row, reply)).is_ok()).await.ok().filter(|sent| *sent).ok_or(StoreError::WriterGone)?;
         done.await.map_err(|_| StoreError::WriterGone)?.map_err(StoreError::Query)
     }
 
@@ -182,7 +205,7 @@ impl Store {
     pub async fn activity(&self, filter: ActivityFilter, limit: usize) -> Result<Vec<Activity>, StoreError> {
         self.call(move |conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT at_ms, device, class, kind, category, query, url FROM activity
+                "SELECT at_ms, device, class, kind, category, query, url, repeats FROM activity
                  WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR class = ?2) AND (?3 IS NULL OR device = ?3) AND at_ms >= ?4
                  ORDER BY id DESC LIMIT ?5",
             )?;
@@ -196,6 +219,7 @@ impl Store {
                     category: r.get(4)?,
                     query: r.get(5)?,
                     url: r.get(6)?,
+                    repeats: r.get(7)?,
                 })
             })?;
             rows.collect()
@@ -213,35 +237,92 @@ impl Store {
     }
 }
 
-/// The writer: takes one command, then whatever else is already queued (up to a batch), and
-/// commits the appends in one transaction before acknowledging any of them.
-fn writer(mut conn: Connection, rx: Receiver<Command>) {
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < BATCH {
+/// Ordinary rows waiting for their commit, identical ones merged.
+#[derive(Default)]
+struct Buffer {
+    rows: Vec<Activity>,
+    /// A row without its time and count → its place in `rows`.
+    index: HashMap<Activity, usize>,
+}
+
+impl Buffer {
+    /// Adds a row (merging it into an identical one); true if it is the buffer's first.
+    fn add(&mut self, mut row: Activity) -> bool {
+        let (at_ms, repeats) = (row.at_ms, row.repeats);
+        (row.at_ms, row.repeats) = (0, 0);
+        if let Some(&i) = self.index.get(&row) {
+            self.rows[i].repeats += repeats;
+            return false;
+        }
+        self.index.insert(row.clone(), self.rows.len());
+        (row.at_ms, row.repeats) = (at_ms, repeats);
+        self.rows.push(row);
+        self.rows.len() == 1
+    }
+
+    fn take(&mut self) -> Vec<Activity> {
+        self.index.clear();
+        std::mem::take(&mut self.rows)
+    }
+}
+
+/// The writer. Ordinary rows are committed `LINGER` after the buffer's first (or sooner, with
+/// the next read or durable row); durable rows and reads are taken in batches, the buffer
+/// and the durable rows committed in one transaction before any of them is answered.
+fn writer(mut conn: Connection, rx: Receiver<Command>, buffer: Arc<Mutex<Buffer>>) {
+    let take_buffer = || buffer.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+    let commit = |conn: &mut Connection, mut rows: Vec<Activity>, durable: Vec<Activity>| -> Result<(), String> {
+        rows.extend(durable);
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let result = append_all(conn, &rows).map_err(|e| e.to_string());
+        if let Err(e) = &result {
+            tracing::error!(error = %e, rows = rows.len(), "could not write activity rows");
+        }
+        result
+    };
+    // A lost wake-up (full queue) is caught by this idle check.
+    const IDLE_CHECK: Duration = Duration::from_secs(1);
+    let mut due: Option<Instant> = None;
+    loop {
+        let wait = due.map_or(IDLE_CHECK, |d| d.saturating_duration_since(Instant::now()));
+        let first = match rx.recv_timeout(wait) {
+            Ok(Command::Wake) => {
+                due.get_or_insert_with(|| Instant::now() + LINGER);
+                continue;
+            }
+            Ok(c) => c,
+            Err(RecvTimeoutError::Timeout) => {
+                let _ = commit(&mut conn, take_buffer(), Vec::new());
+                due = None;
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                let _ = commit(&mut conn, take_buffer(), Vec::new());
+                return;
+            }
+        };
+        let (mut durable, mut replies, mut reads) = (Vec::new(), Vec::new(), Vec::new());
+        let mut sort = |c: Command| match c {
+            Command::Wake => {}
+            Command::Append(row, reply) => {
+                durable.push(row);
+                replies.push(reply);
+            }
+            Command::Read(job) => reads.push(job),
+        };
+        sort(first);
+        for _ in 1..BATCH {
             match rx.try_recv() {
-                Ok(c) => batch.push(c),
+                Ok(c) => sort(c),
                 Err(_) => break,
             }
         }
-        let mut appends = Vec::new();
-        let mut reads = Vec::new();
-        for c in batch {
-            match c {
-                Command::Append(row, reply) => appends.push((row, reply)),
-                Command::Read(job) => reads.push(job),
-            }
-        }
-        if !appends.is_empty() {
-            let result = append_all(&mut conn, &appends).map_err(|e| e.to_string());
-            if let Err(e) = &result {
-                tracing::error!(error = %e, rows = appends.len(), "could not write activity rows");
-            }
-            for (_, reply) in appends {
-                if let Some(reply) = reply {
-                    let _ = reply.send(result.clone());
-                }
-            }
+        let result = commit(&mut conn, take_buffer(), durable);
+        due = None;
+        for reply in replies {
+            let _ = reply.send(result.clone());
         }
         for job in reads {
             job(&conn);
@@ -249,13 +330,62 @@ fn writer(mut conn: Connection, rx: Receiver<Command>) {
     }
 }
 
-fn append_all(conn: &mut Connection, rows: &[(Activity, Option<Reply<()>>)]) -> Result<(), rusqlite::Error> {
+fn append_all(conn: &mut Connection, rows: &[Activity]) -> Result<(), rusqlite::Error> {
     let tx = conn.transaction()?;
     {
-        let mut stmt = tx.prepare_cached("INSERT INTO activity (at_ms, device, class, kind, category, query, url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
-        for (row, _) in rows {
-            stmt.execute(params![row.at_ms, row.device, row.class, row.kind.as_str(), row.category, row.query, row.url])?;
+        let mut stmt =
+            tx.prepare_cached("INSERT INTO activity (at_ms, device, class, kind, category, query, url, repeats) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
+        for row in rows {
+            stmt.execute(params![row.at_ms, row.device, row.class, row.kind.as_str(), row.category, row.query, row.url, row.repeats])?;
         }
     }
     tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data_dir(label: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("kidsearch-test-store-{label}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("data dir");
+        dir
+    }
+
+    fn view(query: &str) -> Activity {
+        Activity { device: Some("Oak — iPad 1".into()), class: Some("Oak".into()), query: Some(query.into()), ..Activity::now(ActivityKind::Query) }
+    }
+
+    #[tokio::test]
+    async fn identical_rows_in_one_batch_are_stored_once_with_their_count_and_durable_rows_never_merge() {
+        let dir = data_dir("merge");
+        let store = Store::open(&dir).expect("open");
+        for _ in 0..50 {
+            store.record(view("volcanoes"));
+        }
+        store.record(view("rainbows"));
+        store.record_durable(Activity { query: Some("free p0rn".into()), ..Activity::now(ActivityKind::Refused) }).await.expect("durable");
+        store.record_durable(Activity { query: Some("free p0rn".into()), ..Activity::now(ActivityKind::Refused) }).await.expect("durable");
+        let rows = store.recent_activity(100).await.expect("read");
+        let count = |q: &str| rows.iter().filter(|r| r.query.as_deref() == Some(q)).map(|r| r.repeats).sum::<u32>();
+        assert_eq!((count("volcanoes"), count("rainbows"), count("free p0rn")), (50, 1, 2), "{rows:?}");
+        assert!(rows.iter().filter(|r| r.query.as_deref() == Some("volcanoes")).count() < 50, "repeats were merged: {rows:?}");
+        assert_eq!(rows.iter().filter(|r| r.kind == ActivityKind::Refused).count(), 2, "each refused query is its own row");
+    }
+
+    #[tokio::test]
+    async fn a_lingering_row_is_committed_within_the_linger_time_without_any_read() {
+        let dir = data_dir("linger");
+        let store = Store::open(&dir).expect("open");
+        store.record(view("volcanoes"));
+        let other = Connection::open(dir.join(DB_FILE)).expect("second connection");
+        let count = || other.query_row("SELECT COUNT(*) FROM activity", [], |r| r.get::<_, i64>(0)).expect("count");
+        let started = Instant::now();
+        while count() == 0 {
+            assert!(started.elapsed() < LINGER * 20, "the row was never committed");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(count(), 1);
+    }
 }

@@ -20,8 +20,18 @@ pub type Pupil = Option<Arc<Device>>;
 
 /// The enrolled device this request comes from, if its cookie is good.
 pub async fn device_of(req: &HttpRequest, state: &AppState) -> Pupil {
-    let cookie = req.cookie(COOKIE)?;
-    state.devices.from_cookie(cookie.value()).await
+    state.devices.from_cookie(device_cookie(req)?).await
+}
+
+/// The device cookie's value, read straight from the Cookie headers: this runs on every pupil
+/// request, and `HttpRequest::cookie` would parse and store every cookie the browser sends.
+fn device_cookie(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get_all(actix_web::http::header::COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(COOKIE)?.strip_prefix('='))
+        .map(|v| v.trim_matches('"'))
 }
 
 /// Lets the request through, or answers it with the page that says why not.
@@ -83,4 +93,19 @@ fn covered(json: bool) -> HttpResponse {
         return status_json(StatusCode::OK, "covered");
     }
     HttpResponse::SeeOther().insert_header(("Location", paths::HELP)).insert_header(("Cache-Control", "no-store")).finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn the_device_cookie_is_found_among_others_and_not_confused_with_a_longer_name() {
+        let req = TestRequest::default().insert_header(("Cookie", "a=1; kidsearch_device_x=no; kidsearch_device=7.abc; b=2")).to_http_request();
+        assert_eq!(device_cookie(&req), Some("7.abc"));
+        let req = TestRequest::default().insert_header(("Cookie", "kidsearch_devicex=1")).to_http_request();
+        assert_eq!(device_cookie(&req), None);
+        assert_eq!(device_cookie(&TestRequest::default().to_http_request()), None);
+    }
 }

@@ -75,11 +75,15 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     } else {
         (rendered.html.get_or_init(|| results_page(&outcome).into_string().into()), &rendered.html_gzip, "text/html; charset=utf-8")
     };
+    use actix_web::http::header::{HeaderValue, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, VARY};
     let mut response = HttpResponse::build(status);
-    response.content_type(content_type).insert_header(("Cache-Control", "no-store")).insert_header(("Vary", "Accept-Encoding"));
+    response
+        .insert_header((CONTENT_TYPE, HeaderValue::from_static(content_type)))
+        .insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .insert_header((VARY, HeaderValue::from_static("Accept-Encoding")));
     if compress::accepts_gzip(&req) {
         let body = packed.get_or_init(|| compress::gzip(plain));
-        return response.insert_header(("Content-Encoding", "gzip")).body(body.clone());
+        return response.insert_header((CONTENT_ENCODING, HeaderValue::from_static("gzip"))).body(body.clone());
     }
     response.body(plain.clone())
 }

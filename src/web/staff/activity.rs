@@ -57,7 +57,10 @@ pub async fn page(req: HttpRequest, session: Session, state: web::Data<AppState>
                         td { (local_time(r.at_ms, &state.tz)) }
                         td { (r.kind.as_str()) }
                         td { (r.device.clone().unwrap_or_else(|| "—".into())) }
-                        td { (r.query.clone().or_else(|| r.url.clone()).unwrap_or_default()) }
+                        td {
+                            (r.query.clone().or_else(|| r.url.clone()).unwrap_or_default())
+                            @if r.repeats > 1 { " " span.repeats title=(format!("{} times in a row", r.repeats)) { "×" (r.repeats) } }
+                        }
                         td { (r.category.clone().unwrap_or_default()) }
                     }
                 }

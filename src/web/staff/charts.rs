@@ -23,7 +23,7 @@ const WEEK_MS: i64 = 7 * DAY_MS;
 pub async fn searches_per_hour(store: &Store, day_start_ms: i64) -> Result<Vec<Bar>, StoreError> {
     let counts: Vec<(i64, u64)> = store
         .call(move |conn| {
-            conn.prepare_cached("SELECT (at_ms - ?1) / ?2 AS h, COUNT(*) FROM activity WHERE at_ms >= ?1 AND kind IN ('query', 'refused') GROUP BY h")?
+            conn.prepare_cached("SELECT (at_ms - ?1) / ?2 AS h, SUM(repeats) FROM activity WHERE at_ms >= ?1 AND kind IN ('query', 'refused') GROUP BY h")?
                 .query_map(params![day_start_ms, HOUR_MS], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
                 .collect()
         })
@@ -35,9 +35,11 @@ pub async fn searches_per_hour(store: &Store, day_start_ms: i64) -> Result<Vec<B
 pub async fn refusals_by_category(store: &Store, now_ms: i64) -> Result<Vec<Bar>, StoreError> {
     store
         .call(move |conn| {
-            conn.prepare_cached("SELECT COALESCE(category, '?'), COUNT(*) FROM activity WHERE kind = 'refused' AND at_ms >= ?1 GROUP BY 1 ORDER BY 2 DESC, 1")?
-                .query_map(params![now_ms - WEEK_MS], |r| Ok(Bar { label: r.get(0)?, value: r.get::<_, i64>(1)? as u64 }))?
-                .collect()
+            conn.prepare_cached(
+                "SELECT COALESCE(category, '?'), SUM(repeats) FROM activity WHERE kind = 'refused' AND at_ms >= ?1 GROUP BY 1 ORDER BY 2 DESC, 1",
+            )?
+            .query_map(params![now_ms - WEEK_MS], |r| Ok(Bar { label: r.get(0)?, value: r.get::<_, i64>(1)? as u64 }))?
+            .collect()
         })
         .await
 }
