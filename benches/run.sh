@@ -108,8 +108,10 @@ load() { # name url pid conns encoding
   p50=$(echo "$out" | awk '$1 == "50%" { print $2 }' | to_ms)
   p99=$(echo "$out" | awk '$1 == "99%" { print $2 }' | to_ms)
   errors=$(echo "$out" | awk '/Non-2xx/ { n += $NF } /Socket errors/ { gsub(/,/, ""); n += $4 + $6 + $8 + $10 } END { print n + 0 }')
-  record "{\"metric\":\"load\",\"page\":\"$name\",\"encoding\":\"$enc\",\"connections\":$c,\"rps\":${rps:-0},\"p50_ms\":${p50:-0},\"p99_ms\":${p99:-0},\"errors\":$errors,\"rss_under_mb\":$under,\"rss_mb\":$(rss "$pid")}"
-  echo "$name ($enc) @ $c: ${rps} req/s, p50 ${p50} ms, p99 ${p99} ms, errors $errors"
+  # What kind of errors, when there are any (wrk: "Socket errors: connect 0, read 0, write 0, timeout 0").
+  kinds=$(echo "$out" | awk '/Non-2xx/ { printf "non-2xx %s ", $NF } /Socket errors/ { gsub(/,/, ""); printf "connect %s read %s write %s timeout %s", $4, $6, $8, $10 }')
+  record "{\"metric\":\"load\",\"page\":\"$name\",\"encoding\":\"$enc\",\"connections\":$c,\"rps\":${rps:-0},\"p50_ms\":${p50:-0},\"p99_ms\":${p99:-0},\"errors\":$errors,\"error_kinds\":\"$kinds\",\"rss_under_mb\":$under,\"rss_mb\":$(rss "$pid")}"
+  echo "$name ($enc) @ $c: ${rps} req/s, p50 ${p50} ms, p99 ${p99} ms, errors $errors ${kinds}"
 }
 for C in $CONNS; do
   load cached "$CACHED" $SERVER "$C" identity
@@ -169,6 +171,9 @@ for x in get("load"):
     b = base.get((x["connections"], x["encoding"]), {}).get("rps") or 0
     ratio = f"{100 * x['rps'] / b:.0f} %" if b else "–"
     print(f"| {x['page']} | {x['encoding']} | {x['connections']} | {x['rps']} | {ratio} | {x['p50_ms']} | {x['p99_ms']} | {x['errors']} | {x['rss_under_mb']} | {x['rss_mb']} |")
+for x in get("load"):
+    if x["errors"]:
+        print(f"\n- errors of {x['page']} ({x['encoding']}) at {x['connections']} connections: {x.get('error_kinds', '')}")
 lo = get("live_overhead")[0]
 co = get("coalescing")[0]
 so = get("soak")[0]

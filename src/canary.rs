@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use rusqlite::params;
+use crate::args;
+use crate::store::transaction;
 
 use crate::engines::{EngineError, EnginePage};
 use crate::store::{Store, StoreError};
@@ -39,16 +40,17 @@ impl CanaryResult {
 /// Keeps the latest result per engine.
 pub async fn record(store: &Store, results: Vec<CanaryResult>) -> Result<(), StoreError> {
     store
-        .call(move |conn| {
-            let tx = conn.unchecked_transaction()?;
-            for r in &results {
-                tx.execute(
-                    "INSERT INTO engine_canary (engine, at_ms, ok, results, error, millis) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT (engine) DO UPDATE SET at_ms = ?2, ok = ?3, results = ?4, error = ?5, millis = ?6",
-                    params![r.engine, r.at_ms, r.ok, r.results as i64, r.error, r.millis as i64],
-                )?;
-            }
-            tx.commit()
+        .call(move |db| {
+            transaction(db, |db| {
+                for r in &results {
+                    db.execute(
+                        "INSERT INTO engine_canary (engine, at_ms, ok, results, error, millis) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                         ON CONFLICT (engine) DO UPDATE SET at_ms = ?2, ok = ?3, results = ?4, error = ?5, millis = ?6",
+                        args![&r.engine, r.at_ms, r.ok, r.results, r.error.as_deref(), r.millis],
+                    )?;
+                }
+                Ok(())
+            })
         })
         .await
 }
@@ -56,18 +58,10 @@ pub async fn record(store: &Store, results: Vec<CanaryResult>) -> Result<(), Sto
 /// The latest result per engine.
 pub async fn latest(store: &Store) -> Result<Vec<CanaryResult>, StoreError> {
     store
-        .call(|conn| {
-            conn.prepare("SELECT engine, ok, results, error, millis, at_ms FROM engine_canary ORDER BY engine")?
-                .query_map([], |r| {
-                    Ok(CanaryResult {
-                        engine: r.get(0)?,
-                        ok: r.get(1)?,
-                        results: r.get::<_, i64>(2)? as usize,
-                        error: r.get(3)?,
-                        millis: r.get::<_, i64>(4)? as u64,
-                        at_ms: r.get(5)?,
-                    })
-                })?
+        .call(|db| {
+            db.query("SELECT engine, ok, results, error, millis, at_ms FROM engine_canary ORDER BY engine", &[])?
+                .iter()
+                .map(|r| Ok(CanaryResult { engine: r.get(0)?, ok: r.get(1)?, results: r.get(2)?, error: r.get(3)?, millis: r.get(4)?, at_ms: r.get(5)? }))
                 .collect()
         })
         .await

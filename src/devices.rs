@@ -11,13 +11,13 @@
 
 use std::sync::Arc;
 
+use crate::args;
 use moka::future::Cache;
 use ring::hmac;
-use rusqlite::{params, OptionalExtension};
 
 use crate::clock::Clock;
 use crate::secrets;
-use crate::store::{Store, StoreError};
+use crate::store::{transaction, DbError, Row, Store, StoreError};
 
 pub const COOKIE: &str = "kidsearch_device";
 /// How long an enrolment link can be used.
@@ -85,14 +85,14 @@ pub enum CodeCheck {
 /// Wrong adult codes allowed per device before it must be cleared from a dashboard.
 const CODE_ATTEMPTS: u32 = 5;
 
-fn row_to_device(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
+fn row_to_device(r: &Row) -> Result<Device, DbError> {
     Ok(Device {
         id: r.get(0)?,
         class: r.get(1)?,
         label: r.get(2)?,
         secret: r.get(3)?,
         covered_incident: r.get(4)?,
-        revoked: r.get::<_, Option<i64>>(5)?.is_some(),
+        revoked: r.get::<Option<i64>>(5)?.is_some(),
         signature: String::new(),
     })
 }
@@ -128,10 +128,10 @@ impl Devices {
         let expires = self.clock.now_ms() + LINK_MINUTES * 60_000;
         let t = token.clone();
         self.store
-            .call(move |conn| {
-                conn.execute(
+            .call(move |db| {
+                db.execute(
                     "INSERT INTO enrol_links (token, class, label, created_by, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![t, class, label, staff_id, expires],
+                    args![t, class, label, staff_id, expires],
                 )
             })
             .await?;
@@ -142,11 +142,10 @@ impl Devices {
     pub async fn peek_link(&self, token: &str) -> Result<Option<(String, String)>, StoreError> {
         let (token, now) = (token.to_string(), self.clock.now_ms());
         self.store
-            .call(move |conn| {
-                conn.query_row("SELECT class, label FROM enrol_links WHERE token = ?1 AND used_ms IS NULL AND expires_ms > ?2", params![token, now], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()
+            .call(move |db| {
+                db.query_opt("SELECT class, label FROM enrol_links WHERE token = ?1 AND used_ms IS NULL AND expires_ms > ?2", args![token, now])?
+                    .map(|r| Ok((r.get(0)?, r.get(1)?)))
+                    .transpose()
             })
             .await
     }
@@ -157,24 +156,26 @@ impl Devices {
         let secret = secrets::random_hex(16).map_err(|e| StoreError::Query(e.to_string()))?;
         let device = self
             .store
-            .call(move |conn| {
-                let tx = conn.unchecked_transaction()?;
-                let link: Option<(String, String, i64)> = tx
-                    .query_row(
-                        "SELECT class, label, created_by FROM enrol_links WHERE token = ?1 AND used_ms IS NULL AND expires_ms > ?2",
-                        params![token, now],
-                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                    )
-                    .optional()?;
-                let Some((class, label, by)) = link else { return Ok(None) };
-                tx.execute("UPDATE enrol_links SET used_ms = ?2 WHERE token = ?1", params![token, now])?;
-                tx.execute(
-                    "INSERT INTO devices (class, label, secret, enrolled_by, enrolled_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![class, label, secret, by, now],
-                )?;
-                let id = tx.last_insert_rowid();
-                tx.commit()?;
-                Ok(Some(Device { id, class, label, secret, covered_incident: None, revoked: false, signature: String::new() }))
+            .call(move |db| {
+                transaction(db, |db| {
+                    // Using the link and reading what it enrols is one statement: two iPads
+                    // racing for one link cannot both win.
+                    let Some(link) = db.query_opt(
+                        "UPDATE enrol_links SET used_ms = ?2 WHERE token = ?1 AND used_ms IS NULL AND expires_ms > ?2 RETURNING class, label, created_by",
+                        args![token, now],
+                    )?
+                    else {
+                        return Ok(None);
+                    };
+                    let (class, label, by): (String, String, i64) = (link.get(0)?, link.get(1)?, link.get(2)?);
+                    let id = db
+                        .query_one(
+                            "INSERT INTO devices (class, label, secret, enrolled_by, enrolled_ms) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+                            args![&class, &label, &secret, by, now],
+                        )?
+                        .get(0)?;
+                    Ok(Some(Device { id, class, label, secret, covered_incident: None, revoked: false, signature: String::new() }))
+                })
             })
             .await?;
         Ok(device.map(|d| {
@@ -209,7 +210,7 @@ impl Devices {
         self.by_id
             .get_with(id, async move {
                 let sql = format!("SELECT {COLUMNS} FROM devices WHERE id = ?1");
-                let device = store.call(move |conn| conn.query_row(&sql, params![id], row_to_device).optional()).await.ok().flatten();
+                let device = store.call(move |db| db.query_opt(&sql, args![id])?.as_ref().map(row_to_device).transpose()).await.ok().flatten();
                 device.map(|d| Arc::new(Device { signature: signature(&key, d.id, &d.secret), ..d }))
             })
             .await
@@ -217,7 +218,7 @@ impl Devices {
 
     /// Covers the device's screen for `incident` (committed before returning).
     pub async fn cover(&self, id: i64, incident: i64) -> Result<(), StoreError> {
-        self.store.call(move |conn| conn.execute("UPDATE devices SET covered_incident = ?2 WHERE id = ?1", params![id, incident])).await?;
+        self.store.call(move |db| db.execute("UPDATE devices SET covered_incident = ?2 WHERE id = ?1", args![id, incident])).await?;
         self.by_id.invalidate(&id).await;
         Ok(())
     }
@@ -226,13 +227,11 @@ impl Devices {
     pub async fn uncover_incident(&self, incident: i64) -> Result<(), StoreError> {
         let ids: Vec<i64> = self
             .store
-            .call(move |conn| {
-                let ids = conn
-                    .prepare("SELECT id FROM devices WHERE covered_incident = ?1")?
-                    .query_map(params![incident], |r| r.get(0))?
-                    .collect::<Result<Vec<i64>, _>>()?;
-                conn.execute("UPDATE devices SET covered_incident = NULL WHERE covered_incident = ?1", params![incident])?;
-                Ok(ids)
+            .call(move |db| {
+                db.query("UPDATE devices SET covered_incident = NULL WHERE covered_incident = ?1 RETURNING id", args![incident])?
+                    .iter()
+                    .map(|r| r.get(0))
+                    .collect()
             })
             .await?;
         for id in ids {
@@ -243,7 +242,7 @@ impl Devices {
 
     pub async fn revoke(&self, id: i64) -> Result<bool, StoreError> {
         let now = self.clock.now_ms();
-        let n = self.store.call(move |conn| conn.execute("UPDATE devices SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL", params![id, now])).await?;
+        let n = self.store.call(move |db| db.execute("UPDATE devices SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL", args![id, now])).await?;
         self.by_id.invalidate(&id).await;
         Ok(n > 0)
     }
@@ -251,8 +250,7 @@ impl Devices {
     /// Enrolled (not revoked) devices, by class and label.
     pub async fn list(&self) -> Result<Vec<DeviceSummary>, StoreError> {
         let sql = format!("SELECT {COLUMNS}, enrolled_ms FROM devices WHERE revoked_ms IS NULL ORDER BY class, label, id");
-        let rows: Vec<(Device, i64)> =
-            self.store.call(move |conn| conn.prepare(&sql)?.query_map([], |r| Ok((row_to_device(r)?, r.get(6)?)))?.collect()).await?;
+        let rows: Vec<(Device, i64)> = self.store.call(move |db| db.query(&sql, &[])?.iter().map(|r| Ok((row_to_device(r)?, r.get(6)?))).collect()).await?;
         Ok(rows.into_iter().map(|(device, enrolled_ms)| DeviceSummary { last_seen_ms: self.seen.get(&device.id), device, enrolled_ms }).collect())
     }
 

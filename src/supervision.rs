@@ -7,8 +7,9 @@
 
 use std::sync::Arc;
 
+use crate::args;
+use crate::store::transaction;
 use moka::future::Cache;
-use rusqlite::params;
 
 use crate::clock::Clock;
 use crate::store::{Store, StoreError};
@@ -60,10 +61,8 @@ impl Supervision {
         self.ends
             .get_with(class.to_string(), async move {
                 store
-                    .call(move |conn| {
-                        conn.query_row("SELECT MAX(ends_ms) FROM class_windows WHERE class = ?1 AND closed_ms IS NULL", params![key], |r| {
-                            r.get::<_, Option<i64>>(0)
-                        })
+                    .call(move |db| {
+                        db.query_one("SELECT MAX(ends_ms) FROM class_windows WHERE class = ?1 AND closed_ms IS NULL", args![key])?.get::<Option<i64>>(0)
                     })
                     .await
                     .ok()
@@ -83,10 +82,12 @@ impl Supervision {
         let ends = now + minutes.clamp(1, MAX_MINUTES) * 60_000;
         let key = class.clone();
         self.store
-            .call(move |conn| {
+            .call(move |db| {
                 // A new window replaces whatever was open for the class.
-                conn.execute("UPDATE class_windows SET closed_ms = ?2 WHERE class = ?1 AND closed_ms IS NULL", params![class, now])?;
-                conn.execute("INSERT INTO class_windows (class, opened_by, opened_ms, ends_ms) VALUES (?1, ?2, ?3, ?4)", params![class, staff_id, now, ends])
+                transaction(db, |db| {
+                    db.execute("UPDATE class_windows SET closed_ms = ?2 WHERE class = ?1 AND closed_ms IS NULL", args![&class, now])?;
+                    db.execute("INSERT INTO class_windows (class, opened_by, opened_ms, ends_ms) VALUES (?1, ?2, ?3, ?4)", args![&class, staff_id, now, ends])
+                })
             })
             .await?;
         self.ends.invalidate(&key).await;
@@ -97,9 +98,7 @@ impl Supervision {
     pub async fn close(&self, class: String) -> Result<(), StoreError> {
         let now = self.clock.now_ms();
         let key = class.clone();
-        self.store
-            .call(move |conn| conn.execute("UPDATE class_windows SET closed_ms = ?2 WHERE class = ?1 AND closed_ms IS NULL", params![class, now]))
-            .await?;
+        self.store.call(move |db| db.execute("UPDATE class_windows SET closed_ms = ?2 WHERE class = ?1 AND closed_ms IS NULL", args![class, now])).await?;
         self.ends.invalidate(&key).await;
         Ok(())
     }
@@ -108,12 +107,14 @@ impl Supervision {
     pub async fn open_windows(&self) -> Result<Vec<OpenWindow>, StoreError> {
         let now = self.clock.now_ms();
         self.store
-            .call(move |conn| {
-                conn.prepare(
+            .call(move |db| {
+                db.query(
                     "SELECT w.class, w.ends_ms, s.name FROM class_windows w JOIN staff s ON s.id = w.opened_by
                      WHERE w.closed_ms IS NULL AND w.ends_ms > ?1 ORDER BY w.ends_ms",
+                    args![now],
                 )?
-                .query_map(params![now], |r| Ok(OpenWindow { class: r.get(0)?, ends_ms: r.get(1)?, opened_by: r.get(2)? }))?
+                .iter()
+                .map(|r| Ok(OpenWindow { class: r.get(0)?, ends_ms: r.get(1)?, opened_by: r.get(2)? }))
                 .collect()
             })
             .await

@@ -13,12 +13,12 @@ pub mod school_day;
 
 use std::sync::Arc;
 
+use crate::args;
 use moka::future::Cache;
-use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
-use crate::store::{Store, StoreError};
+use crate::store::{DbError, Row, Store, StoreError};
 
 /// One result as frozen in an approval.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -72,7 +72,7 @@ pub struct Approvals {
 const COLUMNS: &str =
     "a.id, a.query_key, a.query, a.picture, a.class, a.max_pages, a.engines, a.hidden, s.name, a.school_day, a.expires_ms, a.withdrawn_ms, a.frozen";
 
-fn row_to_approval(r: &rusqlite::Row<'_>) -> rusqlite::Result<Approval> {
+fn row_to_approval(r: &Row) -> Result<Approval, DbError> {
     let engines: String = r.get(6)?;
     let hidden: String = r.get(7)?;
     let frozen: String = r.get(12)?;
@@ -88,7 +88,7 @@ fn row_to_approval(r: &rusqlite::Row<'_>) -> rusqlite::Result<Approval> {
         approved_by: r.get(8)?,
         school_day: r.get(9)?,
         expires_ms: r.get(10)?,
-        withdrawn: r.get::<_, Option<i64>>(11)?.is_some(),
+        withdrawn: r.get::<Option<i64>>(11)?.is_some(),
         pages: serde_json::from_str(&frozen).unwrap_or_default(),
     })
 }
@@ -121,7 +121,7 @@ impl Approvals {
         self.live
             .get_with(query_key.to_string(), async move {
                 let sql = format!("SELECT {COLUMNS} FROM approvals a JOIN staff s ON s.id = a.approved_by WHERE a.query_key = ?1 AND a.withdrawn_ms IS NULL ORDER BY a.expires_ms DESC, a.id DESC LIMIT 1");
-                store.call(move |conn| conn.query_row(&sql, params![key], row_to_approval).optional()).await.ok().flatten().map(Arc::new)
+                store.call(move |db| db.query_opt(&sql, args![key])?.as_ref().map(row_to_approval).transpose()).await.ok().flatten().map(Arc::new)
             })
             .await
     }
@@ -135,13 +135,13 @@ impl Approvals {
         let key = new.query_key.clone();
         let id = self
             .store
-            .call(move |conn| {
-                conn.execute(
+            .call(move |db| {
+                db.query_one(
                     "INSERT INTO approvals (query_key, query, picture, class, max_pages, engines, hidden, approved_by, school_day, expires_ms, created_ms, frozen)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                    params![new.query_key, new.query, new.picture, new.class, new.max_pages, new.engines.join(","), hidden, new.approved_by, day, expires, now, frozen],
-                )?;
-                Ok(conn.last_insert_rowid())
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
+                    args![new.query_key, new.query, new.picture, new.class, new.max_pages, new.engines.join(","), hidden, new.approved_by, day, expires, now, frozen],
+                )?
+                .get(0)
             })
             .await?;
         self.live.invalidate(&key).await;
@@ -153,16 +153,10 @@ impl Approvals {
         let now = self.clock.now_ms();
         let key: Option<String> = self
             .store
-            .call(move |conn| {
-                let key = conn.query_row("SELECT query_key FROM approvals WHERE id = ?1 AND withdrawn_ms IS NULL", params![id], |r| r.get::<_, String>(0));
-                match key {
-                    Ok(k) => {
-                        conn.execute("UPDATE approvals SET withdrawn_ms = ?2 WHERE id = ?1", params![id, now])?;
-                        Ok(Some(k))
-                    }
-                    Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
-                    Err(e) => Err(e),
-                }
+            .call(move |db| {
+                db.query_opt("UPDATE approvals SET withdrawn_ms = ?2 WHERE id = ?1 AND withdrawn_ms IS NULL RETURNING query_key", args![id, now])?
+                    .map(|r| r.get(0))
+                    .transpose()
             })
             .await?;
         if let Some(k) = &key {
@@ -175,12 +169,12 @@ impl Approvals {
     pub async fn list(&self, days_back: i64) -> Result<Vec<Approval>, StoreError> {
         let since = self.clock.now_ms() - days_back * 86_400_000;
         let sql = format!("SELECT {COLUMNS} FROM approvals a JOIN staff s ON s.id = a.approved_by WHERE a.expires_ms > ?1 ORDER BY a.id DESC LIMIT 200");
-        self.store.call(move |conn| conn.prepare(&sql)?.query_map(params![since], row_to_approval)?.collect()).await
+        self.store.call(move |db| db.query(&sql, args![since])?.iter().map(row_to_approval).collect()).await
     }
 
     pub async fn by_id(&self, id: i64) -> Result<Option<Approval>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM approvals a JOIN staff s ON s.id = a.approved_by WHERE a.id = ?1");
-        self.store.call(move |conn| conn.query_row(&sql, params![id], row_to_approval).optional()).await
+        self.store.call(move |db| db.query_opt(&sql, args![id])?.as_ref().map(row_to_approval).transpose()).await
     }
 
     /// Live approvals for the pupils' "Today's searches" board.

@@ -15,13 +15,13 @@ pub mod retention;
 
 use std::sync::Arc;
 
-use rusqlite::{params, OptionalExtension};
+use crate::args;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
 use crate::clock::Clock;
 use crate::devices::{Device, Devices};
-use crate::store::{Store, StoreError};
+use crate::store::{DbError, Row, Store, StoreError};
 use hidden::HiddenResults;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -108,7 +108,7 @@ pub struct Incident {
 const COLUMNS: &str = "i.id, i.at_ms, i.kind, i.device_id, i.device, i.class, i.query, i.page, i.result_url, i.result_title, i.category, i.status, i.reviewed_by, i.reviewed_ms, i.notes, i.cleared_by, i.cleared_ms, h.state";
 const FROM: &str = "incidents i LEFT JOIN hidden_results h ON h.url = i.result_url AND h.incident_id = i.id";
 
-fn row_to_incident(r: &rusqlite::Row<'_>) -> rusqlite::Result<Incident> {
+fn row_to_incident(r: &Row) -> Result<Incident, DbError> {
     let kind: String = r.get(2)?;
     let status: String = r.get(11)?;
     Ok(Incident {
@@ -167,10 +167,9 @@ pub struct Safeguarding {
 impl Safeguarding {
     /// Loads the results hidden school-wide from the database (at start-up, before serving).
     pub fn open(store: Store, clock: Arc<dyn Clock>, devices: Arc<Devices>) -> Result<Safeguarding, StoreError> {
-        // A short-lived reader beside the writer thread: start-up is not async.
-        let conn = rusqlite::Connection::open(store.path())?;
-        let urls: Vec<String> =
-            conn.prepare("SELECT url FROM hidden_results WHERE state IN ('hidden', 'blocked')")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        // Start-up is not async: wait for the writer thread plainly.
+        let urls: Vec<String> = store
+            .call_blocking(|db| db.query("SELECT url FROM hidden_results WHERE state IN ('hidden', 'blocked')", &[])?.iter().map(|r| r.get(0)).collect())?;
         let (alerts, _) = broadcast::channel(1024);
         Ok(Safeguarding { store, clock, devices, hidden: Arc::new(HiddenResults::new(urls)), alerts })
     }
@@ -199,11 +198,11 @@ impl Safeguarding {
         if let Some(url) = &incident.result_url {
             let (url, title, id, now) = (url.clone(), incident.result_title.clone(), incident.id, incident.at_ms);
             self.store
-                .call(move |conn| {
-                    conn.execute(
+                .call(move |db| {
+                    db.execute(
                         "INSERT INTO hidden_results (url, title, incident_id, state, at_ms) VALUES (?1, ?2, ?3, 'hidden', ?4)
                          ON CONFLICT (url) DO UPDATE SET incident_id = ?3, state = 'hidden', at_ms = ?4, decided_by = NULL, decided_ms = NULL",
-                        params![url, title, id, now],
+                        args![url, title, id, now],
                     )
                 })
                 .await?;
@@ -234,12 +233,13 @@ impl Safeguarding {
         let (dn, cl) = (device_name.clone(), class.clone());
         let id = self
             .store
-            .call(move |conn| {
-                conn.execute(
-                    "INSERT INTO incidents (at_ms, kind, device_id, device, class, query, page, result_url, result_title, category) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                    params![now, kind.as_str(), device_id, dn, cl, r.query, r.page, r.result_url, r.result_title, r.category],
-                )?;
-                Ok(conn.last_insert_rowid())
+            .call(move |db| {
+                db.query_one(
+                    "INSERT INTO incidents (at_ms, kind, device_id, device, class, query, page, result_url, result_title, category)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+                    args![now, kind.as_str(), device_id, dn, cl, r.query, r.page, r.result_url, r.result_title, r.category],
+                )?
+                .get(0)
             })
             .await?;
         Ok(Incident {
@@ -266,7 +266,7 @@ impl Safeguarding {
 
     pub async fn get(&self, id: i64) -> Result<Option<Incident>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE i.id = ?1");
-        self.store.call(move |conn| conn.query_row(&sql, params![id], row_to_incident).optional()).await
+        self.store.call(move |db| db.query_opt(&sql, args![id])?.as_ref().map(row_to_incident).transpose()).await
     }
 
     /// Is the screen of this incident still covered (pressed, not yet cleared)?
@@ -277,20 +277,20 @@ impl Safeguarding {
     /// The register: newest first, optionally only one review status.
     pub async fn list(&self, status: Option<ReviewStatus>, limit: usize) -> Result<Vec<Incident>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE (?1 IS NULL OR i.status = ?1) ORDER BY i.id DESC LIMIT ?2");
-        self.store.call(move |conn| conn.prepare(&sql)?.query_map(params![status.map(ReviewStatus::as_str), limit as i64], row_to_incident)?.collect()).await
+        self.store.call(move |db| db.query(&sql, args![status.map(ReviewStatus::as_str), limit])?.iter().map(row_to_incident).collect()).await
     }
 
     /// What needs a teacher now: covered screens and reported results awaiting a decision.
     pub async fn open_alerts(&self) -> Result<Vec<Incident>, StoreError> {
         let sql =
             format!("SELECT {COLUMNS} FROM {FROM} WHERE i.kind = 'tell_adult' AND (i.cleared_ms IS NULL OR h.state = 'hidden') ORDER BY i.id DESC LIMIT 200");
-        self.store.call(move |conn| conn.prepare(&sql)?.query_map([], row_to_incident)?.collect()).await
+        self.store.call(move |db| db.query(&sql, &[])?.iter().map(row_to_incident).collect()).await
     }
 
     /// Incidents since `since_ms` (the dashboard's "refused searches today").
     pub async fn since(&self, since_ms: i64, kind: IncidentKind) -> Result<Vec<Incident>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE i.at_ms >= ?1 AND i.kind = ?2 ORDER BY i.id DESC LIMIT 200");
-        self.store.call(move |conn| conn.prepare(&sql)?.query_map(params![since_ms, kind.as_str()], row_to_incident)?.collect()).await
+        self.store.call(move |db| db.query(&sql, args![since_ms, kind.as_str()])?.iter().map(row_to_incident).collect()).await
     }
 
     /// An adult cleared the covered screen (from a dashboard, or the adult code on the device).
@@ -298,7 +298,7 @@ impl Safeguarding {
         let now = self.clock.now_ms();
         let changed = self
             .store
-            .call(move |conn| conn.execute("UPDATE incidents SET cleared_by = ?2, cleared_ms = ?3 WHERE id = ?1 AND cleared_ms IS NULL", params![id, by, now]))
+            .call(move |db| db.execute("UPDATE incidents SET cleared_by = ?2, cleared_ms = ?3 WHERE id = ?1 AND cleared_ms IS NULL", args![id, by, now]))
             .await?;
         self.devices.uncover_incident(id).await?;
         if changed > 0 {
@@ -317,10 +317,10 @@ impl Safeguarding {
         let u = url.clone();
         let changed = self
             .store
-            .call(move |conn| {
-                conn.execute(
+            .call(move |db| {
+                db.execute(
                     "UPDATE hidden_results SET state = ?2, decided_by = ?3, decided_ms = ?4 WHERE url = ?1 AND incident_id = ?5",
-                    params![u, state, by, now, id],
+                    args![u, state, by, now, id],
                 )
             })
             .await?;
@@ -340,10 +340,10 @@ impl Safeguarding {
         let now = self.clock.now_ms();
         let n = self
             .store
-            .call(move |conn| {
-                conn.execute(
+            .call(move |db| {
+                db.execute(
                     "UPDATE incidents SET status = ?2, notes = ?3, reviewed_by = ?4, reviewed_ms = ?5 WHERE id = ?1",
-                    params![id, status.as_str(), notes, by, now],
+                    args![id, status.as_str(), notes, by, now],
                 )
             })
             .await?;
@@ -353,10 +353,10 @@ impl Safeguarding {
     /// (incidents not yet reviewed, screens still covered), for `/metrics`.
     pub async fn open_counts(&self) -> Result<(u64, u64), StoreError> {
         self.store
-            .call(|conn| {
-                let new: i64 = conn.query_row("SELECT COUNT(*) FROM incidents WHERE status = 'new'", [], |r| r.get(0))?;
-                let covered: i64 = conn.query_row("SELECT COUNT(*) FROM incidents WHERE kind = 'tell_adult' AND cleared_ms IS NULL", [], |r| r.get(0))?;
-                Ok((new as u64, covered as u64))
+            .call(|db| {
+                let new = db.query_one("SELECT COUNT(*) FROM incidents WHERE status = 'new'", &[])?.get(0)?;
+                let covered = db.query_one("SELECT COUNT(*) FROM incidents WHERE kind = 'tell_adult' AND cleared_ms IS NULL", &[])?.get(0)?;
+                Ok((new, covered))
             })
             .await
     }

@@ -1,7 +1,8 @@
 //! Data protection: rows older than the retention periods in config are deleted by an hourly
 //! job (and by the admin's "purge now"). Defaults: activity 30 days, incidents one school year.
 
-use rusqlite::params;
+use crate::args;
+use crate::store::transaction;
 
 use crate::store::{Store, StoreError};
 
@@ -25,18 +26,18 @@ pub async fn purge(store: &Store, now_ms: i64, retention: Retention) -> Result<P
     let activity_before = now_ms - i64::from(retention.activity_days) * DAY_MS;
     let incidents_before = now_ms - i64::from(retention.incident_days) * DAY_MS;
     store
-        .call(move |conn| {
-            let tx = conn.unchecked_transaction()?;
-            let activity = tx.execute("DELETE FROM activity WHERE at_ms < ?1", params![activity_before])?;
-            // Staff security events, class windows and used enrolment links are activity too.
-            tx.execute("DELETE FROM security_events WHERE at_ms < ?1", params![activity_before])?;
-            tx.execute("DELETE FROM class_windows WHERE ends_ms < ?1", params![activity_before])?;
-            tx.execute("DELETE FROM enrol_links WHERE expires_ms < ?1", params![activity_before])?;
-            let incidents = tx.execute("DELETE FROM incidents WHERE at_ms < ?1", params![incidents_before])?;
-            // A released result's record goes with its incident; a blocked one stays blocked.
-            tx.execute("DELETE FROM hidden_results WHERE state = 'released' AND at_ms < ?1", params![incidents_before])?;
-            tx.commit()?;
-            Ok(Purged { activity, incidents })
+        .call(move |db| {
+            transaction(db, |db| {
+                let activity = db.execute("DELETE FROM activity WHERE at_ms < ?1", args![activity_before])?;
+                // Staff security events, class windows and used enrolment links are activity too.
+                db.execute("DELETE FROM security_events WHERE at_ms < ?1", args![activity_before])?;
+                db.execute("DELETE FROM class_windows WHERE ends_ms < ?1", args![activity_before])?;
+                db.execute("DELETE FROM enrol_links WHERE expires_ms < ?1", args![activity_before])?;
+                let incidents = db.execute("DELETE FROM incidents WHERE at_ms < ?1", args![incidents_before])?;
+                // A released result's record goes with its incident; a blocked one stays blocked.
+                db.execute("DELETE FROM hidden_results WHERE state = 'released' AND at_ms < ?1", args![incidents_before])?;
+                Ok(Purged { activity, incidents })
+            })
         })
         .await
 }

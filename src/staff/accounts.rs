@@ -1,11 +1,11 @@
 //! Creating staff accounts and checking passwords.
 
+use crate::args;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use rusqlite::{params, OptionalExtension};
 
-use crate::store::{now_ms, Store, StoreError};
+use crate::store::{now_ms, DbError, Row, Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -120,12 +120,13 @@ pub async fn add_account(store: &Store, name: &str, role: Role, password: &str) 
     let inserted = {
         let name = name.clone();
         store
-            .call(move |conn| {
-                let n = conn.execute(
-                    "INSERT INTO staff (name, role, password_hash, created_ms) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO NOTHING",
-                    params![name, role.as_str(), hash, now_ms()],
-                )?;
-                Ok((n == 1).then(|| conn.last_insert_rowid()))
+            .call(move |db| {
+                db.query_opt(
+                    "INSERT INTO staff (name, role, password_hash, created_ms) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO NOTHING RETURNING id",
+                    args![name, role.as_str(), hash, now_ms()],
+                )?
+                .map(|r| r.get::<i64>(0))
+                .transpose()
             })
             .await?
     };
@@ -138,49 +139,34 @@ pub async fn add_account(store: &Store, name: &str, role: Role, password: &str) 
 pub async fn find_account(store: &Store, name: &str) -> Result<Option<(StaffAccount, String)>, StoreError> {
     let name = name.trim().to_string();
     store
-        .call(move |conn| {
-            conn.query_row("SELECT id, name, role, password_hash FROM staff WHERE name = ?1", params![name], |r| {
-                let role: String = r.get(2)?;
-                Ok((StaffAccount { id: r.get(0)?, name: r.get(1)?, role: Role::parse(&role).unwrap_or(Role::Teacher) }, r.get::<_, String>(3)?))
-            })
-            .optional()
+        .call(move |db| {
+            db.query_opt("SELECT id, name, role, password_hash FROM staff WHERE name = ?1", args![name])?
+                .map(|r| Ok((row_to_account(&r)?, r.get::<String>(3)?)))
+                .transpose()
         })
         .await
 }
 
 /// Every staff account, by name.
 pub async fn list_accounts(store: &Store) -> Result<Vec<StaffAccount>, StoreError> {
-    store
-        .call(|conn| {
-            conn.prepare("SELECT id, name, role FROM staff ORDER BY name")?
-                .query_map([], |r| {
-                    let role: String = r.get(2)?;
-                    Ok(StaffAccount { id: r.get(0)?, name: r.get(1)?, role: Role::parse(&role).unwrap_or(Role::Teacher) })
-                })?
-                .collect()
-        })
-        .await
+    store.call(|db| db.query("SELECT id, name, role FROM staff ORDER BY name", &[])?.iter().map(row_to_account).collect()).await
 }
 
 pub async fn account_by_id(store: &Store, id: i64) -> Result<Option<StaffAccount>, StoreError> {
-    store
-        .call(move |conn| {
-            conn.query_row("SELECT id, name, role FROM staff WHERE id = ?1", params![id], |r| {
-                let role: String = r.get(2)?;
-                Ok(StaffAccount { id: r.get(0)?, name: r.get(1)?, role: Role::parse(&role).unwrap_or(Role::Teacher) })
-            })
-            .optional()
-        })
-        .await
+    store.call(move |db| db.query_opt("SELECT id, name, role FROM staff WHERE id = ?1", args![id])?.as_ref().map(row_to_account).transpose()).await
+}
+
+/// An account from the columns `id, name, role`.
+fn row_to_account(r: &Row) -> Result<StaffAccount, DbError> {
+    let role: String = r.get(2)?;
+    Ok(StaffAccount { id: r.get(0)?, name: r.get(1)?, role: Role::parse(&role).unwrap_or(Role::Teacher) })
 }
 
 /// Logins, failures, lockouts and account changes, for admins. Never passwords.
 pub async fn security_event(store: &Store, kind: &str, name: Option<&str>, detail: Option<&str>) {
     let (kind, name, detail) = (kind.to_string(), name.map(str::to_string), detail.map(str::to_string));
     let result = store
-        .call(move |conn| {
-            conn.execute("INSERT INTO security_events (at_ms, kind, name, detail) VALUES (?1, ?2, ?3, ?4)", params![now_ms(), kind, name, detail])
-        })
+        .call(move |db| db.execute("INSERT INTO security_events (at_ms, kind, name, detail) VALUES (?1, ?2, ?3, ?4)", args![now_ms(), kind, name, detail]))
         .await;
     if let Err(e) = result {
         tracing::error!(error = %e, "could not record a security event");

@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
+use crate::args;
 use actix_session::storage::{generate_session_key, LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration;
-use rusqlite::{params, OptionalExtension};
 
 use crate::store::{now_ms, Store};
 
@@ -29,8 +29,8 @@ impl SessionStore for SqliteSessionStore {
         let key = session_key.as_ref().to_string();
         let state: Option<String> = self
             .store
-            .call(move |conn| {
-                conn.query_row("SELECT state FROM staff_sessions WHERE key = ?1 AND expires_ms > ?2", params![key, now_ms()], |r| r.get(0)).optional()
+            .call(move |db| {
+                db.query_opt("SELECT state FROM staff_sessions WHERE key = ?1 AND expires_ms > ?2", args![key, now_ms()])?.map(|r| r.get(0)).transpose()
             })
             .await
             .map_err(|e| LoadError::Other(anyhow::anyhow!(e)))?;
@@ -42,10 +42,10 @@ impl SessionStore for SqliteSessionStore {
         let key = generate_session_key();
         let (k, until) = (key.as_ref().to_string(), expires(ttl));
         self.store
-            .call(move |conn| {
+            .call(move |db| {
                 // Expired sessions are swept whenever a new one starts.
-                conn.execute("DELETE FROM staff_sessions WHERE expires_ms <= ?1", params![now_ms()])?;
-                conn.execute("INSERT INTO staff_sessions (key, state, expires_ms) VALUES (?1, ?2, ?3)", params![k, json, until])
+                db.execute("DELETE FROM staff_sessions WHERE expires_ms <= ?1", args![now_ms()])?;
+                db.execute("INSERT INTO staff_sessions (key, state, expires_ms) VALUES (?1, ?2, ?3)", args![k, json, until])
             })
             .await
             .map_err(|e| SaveError::Other(anyhow::anyhow!(e)))?;
@@ -57,8 +57,8 @@ impl SessionStore for SqliteSessionStore {
         let (k, until) = (session_key.as_ref().to_string(), expires(ttl));
         let updated = self
             .store
-            .call(move |conn| {
-                conn.execute("UPDATE staff_sessions SET state = ?2, expires_ms = ?3 WHERE key = ?1 AND expires_ms > ?4", params![k, json, until, now_ms()])
+            .call(move |db| {
+                db.execute("UPDATE staff_sessions SET state = ?2, expires_ms = ?3 WHERE key = ?1 AND expires_ms > ?4", args![k, json, until, now_ms()])
             })
             .await
             .map_err(|e| UpdateError::Other(anyhow::anyhow!(e)))?;
@@ -72,13 +72,13 @@ impl SessionStore for SqliteSessionStore {
 
     async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
         let (k, until) = (session_key.as_ref().to_string(), expires(ttl));
-        self.store.call(move |conn| conn.execute("UPDATE staff_sessions SET expires_ms = ?2 WHERE key = ?1", params![k, until])).await?;
+        self.store.call(move |db| db.execute("UPDATE staff_sessions SET expires_ms = ?2 WHERE key = ?1", args![k, until])).await?;
         Ok(())
     }
 
     async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {
         let k = session_key.as_ref().to_string();
-        self.store.call(move |conn| conn.execute("DELETE FROM staff_sessions WHERE key = ?1", params![k])).await?;
+        self.store.call(move |db| db.execute("DELETE FROM staff_sessions WHERE key = ?1", args![k])).await?;
         Ok(())
     }
 }

@@ -10,12 +10,16 @@
 //!   Adding a row takes a short lock and wakes the writer only for the buffer's first row, so
 //!   a busy classroom never waits on the disk or on the writer. If `BUFFERED` distinct rows
 //!   are waiting, a row is dropped and counted, never blocking a pupil's page;
-//! - any read or durable write commits the buffer first, so everything recorded before it is
-//!   seen by it and committed no later than it (a graceful stop's `flush` commits it too);
+//! - a durable write commits the buffer with it, and readers of the log (`activity`, `flush`
+//!   at a graceful stop) commit it first, so the log's order holds and nothing recorded is
+//!   lost on a clean stop; other reads do not wait for it (no fsync in front of a lookup);
 //! - WAL mode and `synchronous = FULL`: a kill -9 loses nothing acknowledged.
 
 pub mod backup;
+mod db;
 mod migrations;
+
+pub use db::{transaction, Db, DbError, FromValue, Row, Value};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -25,6 +29,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection};
+
+use crate::args;
 use tokio::sync::oneshot;
 
 /// What a pupil device did.
@@ -116,7 +122,8 @@ enum Command {
     Wake,
     /// A row to commit (with everything buffered) before answering.
     Append(Activity, Reply<()>),
-    Read(Box<dyn FnOnce(&Connection) + Send>),
+    /// A job on the connection; `true`: commit the activity buffer first (readers of the log).
+    Run(Box<dyn FnOnce(&mut Connection) + Send>, bool),
 }
 
 /// Handle to the database; cheap to clone.
@@ -185,15 +192,37 @@ impl Store {
     }
 
     /// Runs `f` on the writer's connection and waits for its answer: reads see every committed
-    /// write, and a write made here is committed (autocommit) before the answer comes back.
-    pub async fn call<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> Result<T, rusqlite::Error> + Send + 'static) -> Result<T, StoreError> {
+    /// write, and a write made here is committed (autocommit, or `db::transaction`) before the
+    /// answer comes back. Activity rows still lingering in the buffer are not waited for (that
+    /// would put an fsync in front of every approval lookup); readers of the log use
+    /// `call_after_commit`.
+    pub async fn call<T: Send + 'static>(&self, f: impl FnOnce(&mut dyn Db) -> Result<T, DbError> + Send + 'static) -> Result<T, StoreError> {
+        self.run(f, false).await
+    }
+
+    /// `call`, after committing every activity row recorded before it.
+    pub async fn call_after_commit<T: Send + 'static>(&self, f: impl FnOnce(&mut dyn Db) -> Result<T, DbError> + Send + 'static) -> Result<T, StoreError> {
+        self.run(f, true).await
+    }
+
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce(&mut dyn Db) -> Result<T, DbError> + Send + 'static, commit_first: bool) -> Result<T, StoreError> {
         let (reply, done) = oneshot::channel::<Result<T, String>>();
-        let job = Box::new(move |conn: &Connection| {
+        let job = Box::new(move |conn: &mut Connection| {
             let _ = reply.send(f(conn).map_err(|e| e.to_string()));
         });
         let tx = self.tx.clone();
-        tokio::task::spawn_blocking(move || tx.send(Command::Read(job)).is_ok()).await.ok().filter(|sent| *sent).ok_or(StoreError::WriterGone)?;
+        tokio::task::spawn_blocking(move || tx.send(Command::Run(job, commit_first)).is_ok()).await.ok().filter(|sent| *sent).ok_or(StoreError::WriterGone)?;
         done.await.map_err(|_| StoreError::WriterGone)?.map_err(StoreError::Query)
+    }
+
+    /// `call` for code that is not async (start-up): blocks this thread until the answer.
+    pub fn call_blocking<T: Send + 'static>(&self, f: impl FnOnce(&mut dyn Db) -> Result<T, DbError> + Send + 'static) -> Result<T, StoreError> {
+        let (reply, done) = std::sync::mpsc::channel::<Result<T, String>>();
+        let job = Box::new(move |conn: &mut Connection| {
+            let _ = reply.send(f(conn).map_err(|e| e.to_string()));
+        });
+        self.tx.send(Command::Run(job, false)).map_err(|_| StoreError::WriterGone)?;
+        done.recv().map_err(|_| StoreError::WriterGone)?.map_err(StoreError::Query)
     }
 
     /// The latest activity rows, newest first.
@@ -203,33 +232,34 @@ impl Store {
 
     /// Activity rows matching `filter`, newest first (the staff activity log).
     pub async fn activity(&self, filter: ActivityFilter, limit: usize) -> Result<Vec<Activity>, StoreError> {
-        self.call(move |conn| {
-            let mut stmt = conn.prepare_cached(
+        self.call_after_commit(move |db| {
+            let rows = db.query(
                 "SELECT at_ms, device, class, kind, category, query, url, repeats FROM activity
                  WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR class = ?2) AND (?3 IS NULL OR device = ?3) AND at_ms >= ?4
                  ORDER BY id DESC LIMIT ?5",
+                args![filter.kind.map(ActivityKind::as_str), filter.class, filter.device, filter.since_ms, limit],
             )?;
-            let rows = stmt.query_map(params![filter.kind.map(ActivityKind::as_str), filter.class, filter.device, filter.since_ms, limit as i64], |r| {
-                let kind: String = r.get(3)?;
-                Ok(Activity {
-                    at_ms: r.get(0)?,
-                    device: r.get(1)?,
-                    class: r.get(2)?,
-                    kind: ActivityKind::parse(&kind).unwrap_or(ActivityKind::Query),
-                    category: r.get(4)?,
-                    query: r.get(5)?,
-                    url: r.get(6)?,
-                    repeats: r.get(7)?,
+            rows.iter()
+                .map(|r| {
+                    Ok(Activity {
+                        at_ms: r.get(0)?,
+                        device: r.get(1)?,
+                        class: r.get(2)?,
+                        kind: ActivityKind::parse(&r.get::<String>(3)?).unwrap_or(ActivityKind::Query),
+                        category: r.get(4)?,
+                        query: r.get(5)?,
+                        url: r.get(6)?,
+                        repeats: r.get(7)?,
+                    })
                 })
-            })?;
-            rows.collect()
+                .collect()
         })
         .await
     }
 
     /// Waits until every row queued before this call is committed (the writer works in order).
     pub async fn flush(&self) -> Result<(), StoreError> {
-        self.call(|_| Ok(())).await
+        self.call_after_commit(|_| Ok(())).await
     }
 
     pub fn dropped_rows(&self) -> u64 {
@@ -303,14 +333,19 @@ fn writer(mut conn: Connection, rx: Receiver<Command>, buffer: Arc<Mutex<Buffer>
                 return;
             }
         };
-        let (mut durable, mut replies, mut reads) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut durable, mut replies, mut jobs, mut commit_first) = (Vec::new(), Vec::new(), Vec::new(), false);
         let mut sort = |c: Command| match c {
-            Command::Wake => {}
+            Command::Wake => {
+                due.get_or_insert_with(|| Instant::now() + LINGER);
+            }
             Command::Append(row, reply) => {
                 durable.push(row);
                 replies.push(reply);
             }
-            Command::Read(job) => reads.push(job),
+            Command::Run(job, commit) => {
+                commit_first |= commit;
+                jobs.push(job);
+            }
         };
         sort(first);
         for _ in 1..BATCH {
@@ -319,13 +354,15 @@ fn writer(mut conn: Connection, rx: Receiver<Command>, buffer: Arc<Mutex<Buffer>
                 Err(_) => break,
             }
         }
-        let result = commit(&mut conn, take_buffer(), durable);
-        due = None;
-        for reply in replies {
-            let _ = reply.send(result.clone());
+        if commit_first || !durable.is_empty() || due.is_some_and(|d| d <= Instant::now()) {
+            let result = commit(&mut conn, take_buffer(), durable);
+            due = None;
+            for reply in replies {
+                let _ = reply.send(result.clone());
+            }
         }
-        for job in reads {
-            job(&conn);
+        for job in jobs {
+            job(&mut conn);
         }
     }
 }

@@ -3,8 +3,8 @@
 //! Each chart carries its numbers as text too (its `<title>` and a visually hidden list), so
 //! a screen reader gets what the picture shows.
 
+use crate::args;
 use maud::{html, Markup};
-use rusqlite::params;
 
 use crate::store::{Store, StoreError};
 
@@ -22,10 +22,15 @@ const WEEK_MS: i64 = 7 * DAY_MS;
 /// Pupil searches (answered or refused) per hour since `day_start_ms`, 07:00 to 18:00.
 pub async fn searches_per_hour(store: &Store, day_start_ms: i64) -> Result<Vec<Bar>, StoreError> {
     let counts: Vec<(i64, u64)> = store
-        .call(move |conn| {
-            conn.prepare_cached("SELECT (at_ms - ?1) / ?2 AS h, SUM(repeats) FROM activity WHERE at_ms >= ?1 AND kind IN ('query', 'refused') GROUP BY h")?
-                .query_map(params![day_start_ms, HOUR_MS], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
-                .collect()
+        .call(move |db| {
+            // SUM is cast so both backends answer a plain integer (PostgreSQL sums to numeric).
+            db.query(
+                "SELECT (at_ms - ?1) / ?2 AS h, CAST(SUM(repeats) AS BIGINT) FROM activity WHERE at_ms >= ?1 AND kind IN ('query', 'refused') GROUP BY h",
+                args![day_start_ms, HOUR_MS],
+            )?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?)))
+            .collect()
         })
         .await?;
     Ok((7..=18).map(|h| Bar { label: format!("{h}"), value: counts.iter().find(|(hour, _)| *hour == h).map_or(0, |(_, n)| *n) }).collect())
@@ -34,11 +39,13 @@ pub async fn searches_per_hour(store: &Store, day_start_ms: i64) -> Result<Vec<B
 /// Refused searches by policy category in the last 7 days.
 pub async fn refusals_by_category(store: &Store, now_ms: i64) -> Result<Vec<Bar>, StoreError> {
     store
-        .call(move |conn| {
-            conn.prepare_cached(
-                "SELECT COALESCE(category, '?'), SUM(repeats) FROM activity WHERE kind = 'refused' AND at_ms >= ?1 GROUP BY 1 ORDER BY 2 DESC, 1",
+        .call(move |db| {
+            db.query(
+                "SELECT COALESCE(category, '?'), CAST(SUM(repeats) AS BIGINT) FROM activity WHERE kind = 'refused' AND at_ms >= ?1 GROUP BY 1 ORDER BY 2 DESC, 1",
+                args![now_ms - WEEK_MS],
             )?
-            .query_map(params![now_ms - WEEK_MS], |r| Ok(Bar { label: r.get(0)?, value: r.get::<_, i64>(1)? as u64 }))?
+            .iter()
+            .map(|r| Ok(Bar { label: r.get(0)?, value: r.get(1)? }))
             .collect()
         })
         .await
@@ -47,9 +54,10 @@ pub async fn refusals_by_category(store: &Store, now_ms: i64) -> Result<Vec<Bar>
 /// Incidents per week, the last 8 weeks (oldest first; "0" is this week).
 pub async fn incidents_per_week(store: &Store, now_ms: i64) -> Result<Vec<Bar>, StoreError> {
     let counts: Vec<(i64, u64)> = store
-        .call(move |conn| {
-            conn.prepare_cached("SELECT (?1 - at_ms) / ?2 AS w, COUNT(*) FROM incidents WHERE at_ms > ?1 - 8 * ?2 GROUP BY w")?
-                .query_map(params![now_ms, WEEK_MS], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
+        .call(move |db| {
+            db.query("SELECT (?1 - at_ms) / ?2 AS w, COUNT(*) FROM incidents WHERE at_ms > ?1 - 8 * ?2 GROUP BY w", args![now_ms, WEEK_MS])?
+                .iter()
+                .map(|r| Ok((r.get(0)?, r.get(1)?)))
                 .collect()
         })
         .await?;
