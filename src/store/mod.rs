@@ -299,8 +299,8 @@ impl Buffer {
 }
 
 /// The writer. Ordinary rows are committed `LINGER` after the buffer's first (or sooner, with
-/// the next read or durable row); durable rows and reads are taken in batches, the buffer
-/// and the durable rows committed in one transaction before any of them is answered.
+/// the next durable row or log reader); commands are taken in batches, and the buffer and the
+/// durable rows are committed in one transaction before any of them is answered.
 fn writer(mut conn: Connection, rx: Receiver<Command>, buffer: Arc<Mutex<Buffer>>) {
     let take_buffer = || buffer.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
     let commit = |conn: &mut Connection, mut rows: Vec<Activity>, durable: Vec<Activity>| -> Result<(), String> {
@@ -320,10 +320,6 @@ fn writer(mut conn: Connection, rx: Receiver<Command>, buffer: Arc<Mutex<Buffer>
     loop {
         let wait = due.map_or(IDLE_CHECK, |d| d.saturating_duration_since(Instant::now()));
         let first = match rx.recv_timeout(wait) {
-            Ok(Command::Wake) => {
-                due.get_or_insert_with(|| Instant::now() + LINGER);
-                continue;
-            }
             Ok(c) => c,
             Err(RecvTimeoutError::Timeout) => {
                 let _ = commit(&mut conn, take_buffer(), Vec::new());
