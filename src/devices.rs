@@ -105,8 +105,8 @@ fn signature(key: &hmac::Key, id: i64, secret: &str) -> String {
 const COLUMNS: &str = "id, class, label, secret, covered_incident, revoked_ms";
 
 impl Devices {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, data_dir: &std::path::Path) -> std::io::Result<Devices> {
-        let bytes = secrets::load_or_create(&data_dir.join(KEY_FILE), 32, "every iPad will need enrolling again")?;
+    pub fn new(store: Store, clock: Arc<dyn Clock>, keys: &secrets::Keys) -> std::io::Result<Devices> {
+        let bytes = keys.key(KEY_FILE, 32, "every iPad will need enrolling again")?;
         Ok(Devices {
             store,
             clock,

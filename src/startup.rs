@@ -44,17 +44,18 @@ impl Application {
             tracing::warn!("{warning}");
         }
         let policy = Arc::new(settings.policy);
-        let links = LinkSigner::load_or_create(&config.data_dir)?;
+        let keys = crate::secrets::Keys::from_config(&config.data_dir, config.shared_secret_file.as_deref())?;
+        let links = LinkSigner::new(&keys)?;
         let metrics = Arc::new(Metrics::default());
-        let store = Store::open(&config.data_dir).map_err(std::io::Error::other)?;
-        let devices = Arc::new(Devices::new(store.clone(), clock.clone(), &config.data_dir)?);
+        let store = Store::open(&config.data_dir, config.database_url.as_deref()).map_err(std::io::Error::other)?;
+        let devices = Arc::new(Devices::new(store.clone(), clock.clone(), &keys)?);
         let safeguarding = Arc::new(Safeguarding::open(store.clone(), clock.clone(), devices.clone()).map_err(std::io::Error::other)?);
         let search = SearchService::new(settings.engines, policy.clone(), links.clone(), safeguarding.hidden(), metrics.clone(), &config)
             .map_err(std::io::Error::other)?;
         let supervision = Arc::new(Supervision::new(store.clone(), clock.clone(), config.supervised_sessions));
         let retention = Retention { activity_days: config.retention_activity_days, incident_days: config.retention_incident_days };
         let tz = jiff::tz::TimeZone::get(&config.time_zone).map_err(std::io::Error::other)?;
-        let session_key = crate::web::staff::load_session_key(&config.data_dir)?;
+        let session_key = crate::web::staff::load_session_key(&keys)?;
         // Served over HTTPS: the staff cookie is Secure whatever the setting says.
         let tls = match (&config.tls_cert, &config.tls_key) {
             (Some(cert), Some(key)) => Some(Arc::new(CertReloader::new(cert.clone(), key.clone()).map_err(std::io::Error::other)?)),

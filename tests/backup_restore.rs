@@ -8,7 +8,7 @@ use common::{FixtureUpstream, RealServer};
 #[tokio::test]
 async fn a_backup_taken_under_load_restores_every_row_it_saw() {
     let upstream = FixtureUpstream::start(&["bing"]).await;
-    let mut server = RealServer::new(&upstream);
+    let mut server = RealServer::with_sqlite(&upstream, "");
     let app = server.start().await;
     // Refusals are committed before their page is sent: these rows must be in the backup.
     for i in 0..20 {
@@ -53,7 +53,7 @@ async fn a_backup_taken_under_load_restores_every_row_it_saw() {
 #[tokio::test]
 async fn restore_refuses_a_file_that_is_not_a_kidsearch_backup_and_keeps_the_old_database() {
     let upstream = FixtureUpstream::start(&["bing"]).await;
-    let mut server = RealServer::new(&upstream);
+    let mut server = RealServer::with_sqlite(&upstream, "");
     let app = server.start().await;
     app.search_json("p0rn", 1).await;
     server.kill_9();
@@ -71,4 +71,15 @@ async fn restore_refuses_a_file_that_is_not_a_kidsearch_backup_and_keeps_the_old
     let (code, out) = server.run(&["restore", good.to_str().expect("path")]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("before-restore"), "{out}");
+}
+
+#[tokio::test]
+async fn backup_on_a_postgresql_deployment_points_at_the_database_s_own_tools() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let server = RealServer::with_sqlite(&upstream, "database_url = \"postgres://kidsearch@db.trust.lan/kidsearch\"");
+    let target = server.data_dir.parent().expect("dir").join("trust.backup");
+    let (code, out) = server.run(&["backup", target.to_str().expect("path")]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("pg_dump"), "{out}");
+    assert!(!target.exists(), "nothing written");
 }

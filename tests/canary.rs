@@ -19,12 +19,16 @@ async fn the_canary_reports_one_broken_engine_on_the_command_line_and_the_staff_
     let mut config = test_config(&upstream);
     let dir = temp_dir("canary");
     config.data_dir = dir.join("data");
+    config.database_url = common::test_database(&config.data_dir);
     // The same settings as a file, for the command line.
     let mut toml = format!(
         "data_dir = {:?}\nallowlist_dir = {:?}\nengine_timeout_ms = 2000\n",
         config.data_dir.display().to_string(),
         repo_dir().join("allowlist").display().to_string()
     );
+    if let Some(url) = &config.database_url {
+        toml.push_str(&format!("database_url = {url:?}\n"));
+    }
     for id in PUPIL_ENGINES.iter().chain(STAFF_ENGINES).chain(OFF_ENGINES) {
         if upstream.engines().iter().any(|e| e == id) {
             toml.push_str(&format!("[engines.{id}]\nbase_url = {:?}\n", upstream.base_url(id)));

@@ -32,9 +32,8 @@ async fn a_graceful_stop_commits_every_activity_row_and_logs_hold_no_query_text(
     assert_eq!(refused["status"], "blocked");
     assert_eq!(server.terminate(), Some(0), "SIGTERM is a clean stop");
 
-    let db = rusqlite::Connection::open(server.data_dir.join("kidsearch.sqlite3")).expect("db");
-    let rows: i64 = db.query_row("SELECT COUNT(*) FROM activity", [], |r| r.get(0)).expect("count");
-    assert_eq!(rows, 41, "every queued row was committed before the process ended");
+    let rows = common::db_rows(&server.data_dir, "SELECT COUNT(*) FROM activity", vec![]).await;
+    assert_eq!(rows[0][0].as_deref(), Some("41"), "every queued row was committed before the process ended");
 
     let log = std::fs::read_to_string(&server.log_path).expect("log");
     assert!(log.contains("kidsearch stopped"), "{log}");

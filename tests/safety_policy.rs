@@ -54,10 +54,9 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn activity(app: &TestApp, kind: &str) -> Vec<(Option<String>, Option<String>, Option<String>)> {
-    let conn = rusqlite::Connection::open(app.data_dir.join("kidsearch.sqlite3")).expect("open db");
-    let mut stmt = conn.prepare("SELECT category, query, url FROM activity WHERE kind = ?1 ORDER BY id").expect("prepare");
-    stmt.query_map([kind], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).expect("query").collect::<Result<_, _>>().expect("rows")
+async fn activity(app: &TestApp, kind: &str) -> Vec<(Option<String>, Option<String>, Option<String>)> {
+    let rows = common::db_rows(&app.data_dir, "SELECT category, query, url FROM activity WHERE kind = ?1 ORDER BY id", vec![kind.into()]).await;
+    rows.into_iter().map(|mut r| (r[0].take(), r[1].take(), r[2].take())).collect()
 }
 
 #[tokio::test]
@@ -126,7 +125,7 @@ async fn a_refused_query_never_reaches_an_engine_and_is_recorded_for_staff() {
     assert!(!html.to_lowercase().contains("porn") && !html.contains("ｐｏｒｎ"), "the refused words are not shown back: {html}");
 
     assert_eq!(upstream.total_requests("bing") + upstream.total_requests("duckduckgo"), 0, "nothing went upstream");
-    let refused = activity(&app, "refused");
+    let refused = activity(&app, "refused").await;
     assert_eq!(refused.len(), 2, "both attempts recorded before the page was sent: {refused:?}");
     assert_eq!(refused[0], (Some("sexual".into()), Some("free p0rn".into()), None));
 }
@@ -209,7 +208,7 @@ async fn result_links_go_through_a_signed_checked_click_through() {
         assert_eq!(response.status(), 403, "{blocked}");
         assert!(response.text().await.expect("body").contains("ask a grown-up"));
     }
-    let blocked_clicks = activity(&app, "blocked_click");
+    let blocked_clicks = activity(&app, "blocked_click").await;
     assert_eq!(blocked_clicks.len(), 2);
     assert_eq!(blocked_clicks[0].0.as_deref(), Some("local"));
 }

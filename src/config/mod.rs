@@ -33,6 +33,7 @@ pub struct Sources {
     pub config_path: Option<PathBuf>,
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
 }
 
 impl Settings {
@@ -47,6 +48,9 @@ impl Settings {
         }
         if let Some(dir) = &sources.data_dir {
             server.data_dir = dir.clone();
+        }
+        if let Some(url) = &sources.database_url {
+            server.database_url = Some(url.clone());
         }
         server.validate(sources.config_path.as_deref())?;
         Settings::with_lists(server)

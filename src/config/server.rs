@@ -16,6 +16,15 @@ pub struct ServerConfig {
     pub listen: String,
     /// Folder for the database, keys and other state; created if missing.
     pub data_dir: PathBuf,
+    /// A PostgreSQL database shared by several instances (a trust's deployment), e.g.
+    /// "postgres://kidsearch@db.trust.lan/kidsearch". Unset: the embedded SQLite file in
+    /// `data_dir` (one school, one server). The password may come from `PGPASSWORD` or
+    /// `~/.pgpass` rather than this file.
+    pub database_url: Option<String>,
+    /// A secret file (at least 32 random bytes, readable only by kidsearch) that every
+    /// instance of a trust's deployment shares: staff sessions, iPad device cookies and /go
+    /// links signed by one instance are then good on all. Unset: keys are made per data dir.
+    pub shared_secret_file: Option<PathBuf>,
     /// Folder with `engines.toml` and the lists; the built-in copy is used when it is missing.
     pub allowlist_dir: PathBuf,
     /// Pages of results a pupil may see ("first two pages only").
@@ -84,6 +93,8 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: "0.0.0.0:8080".to_string(),
             data_dir: PathBuf::from("data"),
+            database_url: None,
+            shared_secret_file: None,
             allowlist_dir: PathBuf::from("allowlist"),
             max_pages: 2,
             cache_ttl_secs: 600,
@@ -141,6 +152,24 @@ impl ServerConfig {
         }
         if self.max_upstream_bytes < 1024 {
             problems.push(ConfigProblem::whole_file(&file, "max_upstream_bytes is too small to hold a results page", "use at least 262144"));
+        }
+        if let Some(url) = &self.database_url {
+            if let Err(e) = crate::store::postgres::parse_url(url) {
+                problems.push(ConfigProblem::whole_file(
+                    &file,
+                    format!("database_url is not a PostgreSQL URL kidsearch can use: {e}"),
+                    "write it like \"postgres://kidsearch@db.trust.lan:5432/kidsearch\", or remove it to use the embedded SQLite database",
+                ));
+            }
+        }
+        if let Some(secret) = &self.shared_secret_file {
+            if let Err(e) = crate::secrets::read_shared(secret) {
+                problems.push(ConfigProblem::whole_file(
+                    &file,
+                    format!("shared_secret_file: {e}"),
+                    "make one with `head -c 64 /dev/urandom > FILE && chmod 600 FILE` and copy it to every instance",
+                ));
+            }
         }
         if jiff::tz::TimeZone::get(&self.time_zone).is_err() {
             problems.push(ConfigProblem::whole_file(

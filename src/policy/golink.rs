@@ -1,6 +1,6 @@
 //! Signed click-through links: `/go?u=<url>&s=<signature>`. Only links the gateway itself made
 //! can be followed, so `/go` is no open redirect. The HMAC key is generated at first start and
-//! kept in the data dir with 0600 permissions.
+//! kept in the data dir with 0600 permissions, or derived from a trust's shared secret.
 
 use std::path::Path;
 
@@ -22,7 +22,12 @@ pub struct LinkSigner {
 impl LinkSigner {
     /// Loads the key from `data_dir`, creating it (0600) on first start.
     pub fn load_or_create(data_dir: &Path) -> std::io::Result<LinkSigner> {
-        let bytes = secrets::load_or_create(&data_dir.join(KEY_FILE), KEY_BYTES, "links already on pupils' screens stop working")?;
+        LinkSigner::new(&secrets::Keys::per_data_dir(data_dir))
+    }
+
+    /// The link key from `keys` (shared by a trust's instances, or this data dir's own).
+    pub fn new(keys: &secrets::Keys) -> std::io::Result<LinkSigner> {
+        let bytes = keys.key(KEY_FILE, KEY_BYTES, "links already on pupils' screens stop working")?;
         Ok(LinkSigner { key: hmac::Key::new(hmac::HMAC_SHA256, &bytes) })
     }
 

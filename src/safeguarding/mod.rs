@@ -276,7 +276,7 @@ impl Safeguarding {
 
     /// The register: newest first, optionally only one review status.
     pub async fn list(&self, status: Option<ReviewStatus>, limit: usize) -> Result<Vec<Incident>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE (?1 IS NULL OR i.status = ?1) ORDER BY i.id DESC LIMIT ?2");
+        let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE (CAST(?1 AS TEXT) IS NULL OR i.status = ?1) ORDER BY i.id DESC LIMIT ?2");
         self.store.call(move |db| db.query(&sql, args![status.map(ReviewStatus::as_str), limit])?.iter().map(row_to_incident).collect()).await
     }
 

@@ -122,7 +122,7 @@ pub async fn add_account(store: &Store, name: &str, role: Role, password: &str) 
         store
             .call(move |db| {
                 db.query_opt(
-                    "INSERT INTO staff (name, role, password_hash, created_ms) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO NOTHING RETURNING id",
+                    "INSERT INTO staff (name, role, password_hash, created_ms) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING RETURNING id",
                     args![name, role.as_str(), hash, now_ms()],
                 )?
                 .map(|r| r.get::<i64>(0))
@@ -140,7 +140,7 @@ pub async fn find_account(store: &Store, name: &str) -> Result<Option<(StaffAcco
     let name = name.trim().to_string();
     store
         .call(move |db| {
-            db.query_opt("SELECT id, name, role, password_hash FROM staff WHERE name = ?1", args![name])?
+            db.query_opt("SELECT id, name, role, password_hash FROM staff WHERE lower(name) = lower(?1)", args![name])?
                 .map(|r| Ok((row_to_account(&r)?, r.get::<String>(3)?)))
                 .transpose()
         })

@@ -1,8 +1,9 @@
 //! The seam between kidsearch's modules and a database backend: SQL that SQLite and PostgreSQL
 //! both understand (numbered `?1` placeholders, `RETURNING id` instead of last-insert-rowid,
-//! `ON CONFLICT` instead of `INSERT OR …`), values of four kinds, and rows read by column
+//! `ON CONFLICT` instead of `INSERT OR …`, `CAST(?1 AS TEXT) IS NULL` where a parameter is
+//! only tested for NULL, since PostgreSQL must know every parameter's type), values of four kinds, and rows read by column
 //! number. Modules talk to `&mut dyn Db` inside `Store::call`; only `store/` knows which
-//! database is underneath (SQLite today; PostgreSQL is issue 9's second implementation).
+//! database is underneath (`sqlite.rs`, `postgres.rs`).
 
 use std::fmt;
 
@@ -27,18 +28,20 @@ impl fmt::Display for DbError {
 
 impl std::error::Error for DbError {}
 
-impl From<rusqlite::Error> for DbError {
-    fn from(e: rusqlite::Error) -> DbError {
-        DbError(e.to_string())
-    }
-}
-
 /// What a backend does for the modules above it.
 pub trait Db {
     /// Runs a statement; the number of rows it changed.
     fn execute(&mut self, sql: &str, args: &[Value]) -> Result<usize, DbError>;
     /// Runs a query; every row it returned.
     fn query(&mut self, sql: &str, args: &[Value]) -> Result<Vec<Row>, DbError>;
+
+    /// Tells the other instances sharing this database that `what` changed (PostgreSQL
+    /// `NOTIFY`, delivered when the surrounding transaction commits). SQLite has no other
+    /// instances: nothing to do.
+    fn notify(&mut self, what: &str) -> Result<(), DbError> {
+        let _ = what;
+        Ok(())
+    }
 
     /// The first row, if any.
     fn query_opt(&mut self, sql: &str, args: &[Value]) -> Result<Option<Row>, DbError> {
@@ -194,71 +197,4 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 #[macro_export]
 macro_rules! args {
     ($($v:expr),* $(,)?) => { &[$($crate::store::Value::from($v)),*][..] };
-}
-
-// The SQLite backend.
-impl rusqlite::ToSql for Value {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        use rusqlite::types::{ToSqlOutput, ValueRef};
-        Ok(match self {
-            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
-            Value::Int(n) => ToSqlOutput::Borrowed(ValueRef::Integer(*n)),
-            Value::Real(x) => ToSqlOutput::Borrowed(ValueRef::Real(*x)),
-            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
-        })
-    }
-}
-
-impl Db for rusqlite::Connection {
-    fn execute(&mut self, sql: &str, args: &[Value]) -> Result<usize, DbError> {
-        Ok(self.prepare_cached(sql)?.execute(rusqlite::params_from_iter(args))?)
-    }
-
-    fn query(&mut self, sql: &str, args: &[Value]) -> Result<Vec<Row>, DbError> {
-        use rusqlite::types::ValueRef;
-        let mut stmt = self.prepare_cached(sql)?;
-        let columns = stmt.column_count();
-        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next()? {
-            let mut values = Vec::with_capacity(columns);
-            for i in 0..columns {
-                values.push(match r.get_ref(i)? {
-                    ValueRef::Null => Value::Null,
-                    ValueRef::Integer(n) => Value::Int(n),
-                    ValueRef::Real(x) => Value::Real(x),
-                    ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-                    ValueRef::Blob(_) => return Err(DbError(format!("column {i} is a blob; kidsearch stores none"))),
-                });
-            }
-            out.push(Row(values));
-        }
-        Ok(out)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn values_round_trip_through_sqlite_and_a_failed_transaction_leaves_nothing() {
-        let mut conn = rusqlite::Connection::open_in_memory().expect("open");
-        let db: &mut dyn Db = &mut conn;
-        db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, n INTEGER, x REAL)", &[]).expect("create");
-        let id: i64 = db.query_one("INSERT INTO t (name, n, x) VALUES (?1, ?2, ?3) RETURNING id", args!["oak", Some(7u32), 0.5]).unwrap().get(0).unwrap();
-        let row = db.query_one("SELECT name, n, x, NULL FROM t WHERE id = ?1", args![id]).expect("row");
-        assert_eq!(row.get::<String>(0).unwrap(), "oak");
-        assert_eq!(row.get::<u32>(1).unwrap(), 7);
-        assert_eq!(row.get::<f64>(2).unwrap(), 0.5);
-        assert_eq!(row.get::<Option<String>>(3).unwrap(), None);
-        assert!(row.get::<i64>(0).is_err(), "text is not read as a number");
-        let failed: Result<(), DbError> = transaction(db, |db| {
-            db.execute("INSERT INTO t (name) VALUES (?1)", args!["ash"])?;
-            Err(DbError("changed my mind".into()))
-        });
-        assert!(failed.is_err());
-        assert_eq!(db.query_one("SELECT COUNT(*) FROM t", &[]).unwrap().get::<i64>(0).unwrap(), 1, "rolled back");
-        assert!(db.query_opt("SELECT name FROM t WHERE id = ?1", args![99]).unwrap().is_none());
-    }
 }

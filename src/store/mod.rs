@@ -18,20 +18,22 @@
 pub mod backup;
 mod db;
 mod migrations;
+pub mod postgres;
+mod sqlite;
+mod writer;
 
 pub use db::{transaction, Db, DbError, FromValue, Row, Value};
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{params, Connection};
+use tokio::sync::{broadcast, oneshot};
 
 use crate::args;
-use tokio::sync::oneshot;
+use writer::{Buffer, Command, Connect, Job};
 
 /// What a pupil device did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -115,15 +117,22 @@ pub enum StoreError {
     WriterGone,
 }
 
-type Reply<T> = oneshot::Sender<Result<T, String>>;
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// The embedded default: one file under the data dir.
+    Sqlite(PathBuf),
+    /// A database shared by a trust's instances (`database_url`).
+    Postgres,
+}
 
-enum Command {
-    /// The activity buffer got its first row.
-    Wake,
-    /// A row to commit (with everything buffered) before answering.
-    Append(Activity, Reply<()>),
-    /// A job on the connection; `true`: commit the activity buffer first (readers of the log).
-    Run(Box<dyn FnOnce(&mut Connection) + Send>, bool),
+/// A change another instance made, announced over PostgreSQL `LISTEN/NOTIFY`: the payload a
+/// module gave `Db::notify`, or `Resync` after the listening connection was lost and
+/// re-made (changes may have been missed: drop every cached copy).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Notified(String),
+    Resync,
 }
 
 /// Handle to the database; cheap to clone.
@@ -132,10 +141,22 @@ pub struct Store {
     tx: SyncSender<Command>,
     buffer: Arc<Mutex<Buffer>>,
     dropped: Arc<AtomicU64>,
-    path: PathBuf,
+    location: Location,
+    /// PostgreSQL: the pool `call` uses (the writer holds one connection of its own).
+    pool: Option<postgres::Pool>,
+    /// PostgreSQL: the URL, for the listener's own connection.
+    url: Option<Arc<str>>,
+    /// Other instances' changes, once somebody asked for them.
+    changes: Arc<OnceLock<broadcast::Sender<Change>>>,
+    /// Held by every clone; the listener thread stops when the last is gone.
+    alive: Arc<()>,
 }
 
 const QUEUE: usize = 1024;
+/// PostgreSQL connections per instance (the writer's among them): enough for the 2–8 worker
+/// threads of a school server with lookups in flight, few enough that a trust's instances
+/// stay well inside the server's `max_connections` (100 by default).
+const POOL_SIZE: u32 = 8;
 /// Commands taken together into one transaction.
 const BATCH: usize = 256;
 /// Distinct activity rows that may wait in the buffer.
@@ -147,23 +168,49 @@ const LINGER: Duration = Duration::from_millis(10);
 pub const DB_FILE: &str = "kidsearch.sqlite3";
 
 impl Store {
-    /// Opens (creating if needed) the database in `data_dir`, runs migrations, starts the writer.
-    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
-        let path = data_dir.join(DB_FILE);
-        let mut conn = Connection::open(&path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        migrations::run(&mut conn)?;
+    /// Opens the database (creating and migrating it as needed) and starts the writer: the
+    /// SQLite file in `data_dir`, or the PostgreSQL database at `database_url`.
+    pub fn open(data_dir: &Path, database_url: Option<&str>) -> Result<Store, StoreError> {
+        let (location, pool, conn): (_, _, Box<dyn Connect>) = match database_url {
+            None => {
+                let path = data_dir.join(DB_FILE);
+                let conn = sqlite::open(&path)?;
+                (Location::Sqlite(path), None, Box::new(conn))
+            }
+            Some(url) => {
+                let pool = postgres::open(url, POOL_SIZE)?;
+                (Location::Postgres, Some(pool.clone()), Box::new(postgres::PooledConn { pool, held: None }))
+            }
+        };
         let (tx, rx) = sync_channel(QUEUE);
         let buffer = Arc::new(Mutex::new(Buffer::default()));
         let shared = buffer.clone();
-        std::thread::Builder::new().name("kidsearch-db".into()).spawn(move || writer(conn, rx, shared)).map_err(|e| StoreError::Migration(e.to_string()))?;
-        Ok(Store { tx, buffer, dropped: Arc::new(AtomicU64::new(0)), path })
+        std::thread::Builder::new()
+            .name("kidsearch-db".into())
+            .spawn(move || writer::writer(conn, rx, shared))
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        let url = database_url.map(Arc::from);
+        Ok(Store { tx, buffer, dropped: Arc::new(AtomicU64::new(0)), location, pool, url, changes: Arc::new(OnceLock::new()), alive: Arc::new(()) })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// Other instances' changes (see `Change`). The first call starts listening; on SQLite
+    /// there are no other instances and nothing ever arrives.
+    pub fn changes(&self) -> broadcast::Receiver<Change> {
+        let sender = self.changes.get_or_init(|| {
+            let (sender, _) = broadcast::channel(1024);
+            if let Some(url) = &self.url {
+                let tx = sender.clone();
+                postgres::listen(url.to_string(), Arc::downgrade(&self.alive), move |payload| {
+                    let _ = tx.send(payload.map_or(Change::Resync, Change::Notified));
+                });
+            }
+            sender
+        });
+        sender.subscribe()
     }
 
     /// Buffers a row without waiting; counted as dropped if the buffer is full.
@@ -187,19 +234,28 @@ impl Store {
     /// Writes a row and waits until it is committed (with every row buffered before it).
     pub async fn record_durable(&self, row: Activity) -> Result<(), StoreError> {
         let (reply, done) = oneshot::channel();
-        let tx = self.tx.clone();
-        // The queue is bounded; waiting for room happens off the async worker.
-        tokio::task::spawn_blocking(move || tx.send(Command::Append(row, reply)).is_ok()).await.ok().filter(|sent| *sent).ok_or(StoreError::WriterGone)?;
+        self.send(Command::Append(row, reply)).await?;
         done.await.map_err(|_| StoreError::WriterGone)?.map_err(StoreError::Query)
     }
 
-    /// Runs `f` on the writer's connection and waits for its answer: reads see every committed
-    /// write, and a write made here is committed (autocommit, or `db::transaction`) before the
-    /// answer comes back. Activity rows still lingering in the buffer are not waited for (that
-    /// would put an fsync in front of every approval lookup); readers of the log use
-    /// `call_after_commit`.
+    /// Runs `f` on a connection and waits for its answer: reads see every committed write, and
+    /// a write made here is committed (autocommit, or `db::transaction`) before the answer
+    /// comes back. Activity rows still lingering in the buffer are not waited for (that would
+    /// put an fsync in front of every approval lookup); readers of the log use
+    /// `call_after_commit`. SQLite: on the writer's one connection; PostgreSQL: on a pooled
+    /// connection, many at once.
     pub async fn call<T: Send + 'static>(&self, f: impl FnOnce(&mut dyn Db) -> Result<T, DbError> + Send + 'static) -> Result<T, StoreError> {
-        self.run(f, false).await
+        match &self.pool {
+            None => self.run(f, false).await,
+            Some(pool) => {
+                let pool = pool.clone();
+                let answer = tokio::task::spawn_blocking(move || {
+                    let mut conn = pool.get().map_err(|e| DbError(format!("cannot reach PostgreSQL: {e}")))?;
+                    f(&mut *conn)
+                });
+                answer.await.map_err(|_| StoreError::WriterGone)?.map_err(|e| StoreError::Query(e.0))
+            }
+        }
     }
 
     /// `call`, after committing every activity row recorded before it.
@@ -207,21 +263,37 @@ impl Store {
         self.run(f, true).await
     }
 
+    /// `f` as a job for the writer, answering through `reply`.
+    fn job<T: Send + 'static>(
+        f: impl FnOnce(&mut dyn Db) -> Result<T, DbError> + Send + 'static,
+        reply: impl FnOnce(Result<T, String>) + Send + 'static,
+    ) -> Job {
+        Box::new(move |db: Result<&mut dyn Db, DbError>| reply(db.and_then(f).map_err(|e| e.to_string())))
+    }
+
+    /// Runs `f` on the writer's connection, in order with the activity rows.
     async fn run<T: Send + 'static>(&self, f: impl FnOnce(&mut dyn Db) -> Result<T, DbError> + Send + 'static, commit_first: bool) -> Result<T, StoreError> {
         let (reply, done) = oneshot::channel::<Result<T, String>>();
-        let job = Box::new(move |conn: &mut Connection| {
-            let _ = reply.send(f(conn).map_err(|e| e.to_string()));
+        let job = Store::job(f, move |answer| {
+            let _ = reply.send(answer);
         });
-        let tx = self.tx.clone();
-        tokio::task::spawn_blocking(move || tx.send(Command::Run(job, commit_first)).is_ok()).await.ok().filter(|sent| *sent).ok_or(StoreError::WriterGone)?;
+        self.send(Command::Run(job, commit_first)).await?;
         done.await.map_err(|_| StoreError::WriterGone)?.map_err(StoreError::Query)
     }
 
-    /// `call` for code that is not async (start-up): blocks this thread until the answer.
+    /// Queues a command for the writer; the queue is bounded, and waiting for room happens off
+    /// the async worker.
+    async fn send(&self, command: Command) -> Result<(), StoreError> {
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || tx.send(command).is_ok()).await.ok().filter(|sent| *sent).map(drop).ok_or(StoreError::WriterGone)
+    }
+
+    /// `call` for code that is not async (start-up): blocks this thread until the answer. Runs
+    /// on the writer's thread, so the PostgreSQL driver never blocks inside the runtime.
     pub fn call_blocking<T: Send + 'static>(&self, f: impl FnOnce(&mut dyn Db) -> Result<T, DbError> + Send + 'static) -> Result<T, StoreError> {
         let (reply, done) = std::sync::mpsc::channel::<Result<T, String>>();
-        let job = Box::new(move |conn: &mut Connection| {
-            let _ = reply.send(f(conn).map_err(|e| e.to_string()));
+        let job = Store::job(f, move |answer| {
+            let _ = reply.send(answer);
         });
         self.tx.send(Command::Run(job, false)).map_err(|_| StoreError::WriterGone)?;
         done.recv().map_err(|_| StoreError::WriterGone)?.map_err(StoreError::Query)
@@ -237,7 +309,7 @@ impl Store {
         self.call_after_commit(move |db| {
             let rows = db.query(
                 "SELECT at_ms, device, class, kind, category, query, url, repeats FROM activity
-                 WHERE (?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR class = ?2) AND (?3 IS NULL OR device = ?3) AND at_ms >= ?4
+                 WHERE (CAST(?1 AS TEXT) IS NULL OR kind = ?1) AND (CAST(?2 AS TEXT) IS NULL OR class = ?2) AND (CAST(?3 AS TEXT) IS NULL OR device = ?3) AND at_ms >= ?4
                  ORDER BY id DESC LIMIT ?5",
                 args![filter.kind.map(ActivityKind::as_str), filter.class, filter.device, filter.since_ms, limit],
             )?;
@@ -269,117 +341,10 @@ impl Store {
     }
 }
 
-/// Ordinary rows waiting for their commit, identical ones merged.
-#[derive(Default)]
-struct Buffer {
-    rows: Vec<Activity>,
-    /// A row without its time and count → its place in `rows`.
-    index: HashMap<Activity, usize>,
-}
-
-impl Buffer {
-    /// Adds a row (merging it into an identical one); true if it is the buffer's first.
-    fn add(&mut self, mut row: Activity) -> bool {
-        let (at_ms, repeats) = (row.at_ms, row.repeats);
-        (row.at_ms, row.repeats) = (0, 0);
-        if let Some(&i) = self.index.get(&row) {
-            self.rows[i].repeats += repeats;
-            return false;
-        }
-        self.index.insert(row.clone(), self.rows.len());
-        (row.at_ms, row.repeats) = (at_ms, repeats);
-        self.rows.push(row);
-        self.rows.len() == 1
-    }
-
-    fn take(&mut self) -> Vec<Activity> {
-        self.index.clear();
-        std::mem::take(&mut self.rows)
-    }
-}
-
-/// The writer. Ordinary rows are committed `LINGER` after the buffer's first (or sooner, with
-/// the next durable row or log reader); commands are taken in batches, and the buffer and the
-/// durable rows are committed in one transaction before any of them is answered.
-fn writer(mut conn: Connection, rx: Receiver<Command>, buffer: Arc<Mutex<Buffer>>) {
-    let take_buffer = || buffer.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
-    let commit = |conn: &mut Connection, mut rows: Vec<Activity>, durable: Vec<Activity>| -> Result<(), String> {
-        rows.extend(durable);
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let result = append_all(conn, &rows).map_err(|e| e.to_string());
-        if let Err(e) = &result {
-            tracing::error!(error = %e, rows = rows.len(), "could not write activity rows");
-        }
-        result
-    };
-    // A lost wake-up (full queue) is caught by this idle check.
-    const IDLE_CHECK: Duration = Duration::from_secs(1);
-    let mut due: Option<Instant> = None;
-    loop {
-        let wait = due.map_or(IDLE_CHECK, |d| d.saturating_duration_since(Instant::now()));
-        let first = match rx.recv_timeout(wait) {
-            Ok(c) => c,
-            Err(RecvTimeoutError::Timeout) => {
-                let _ = commit(&mut conn, take_buffer(), Vec::new());
-                due = None;
-                continue;
-            }
-            Err(RecvTimeoutError::Disconnected) => {
-                let _ = commit(&mut conn, take_buffer(), Vec::new());
-                return;
-            }
-        };
-        let (mut durable, mut replies, mut jobs, mut commit_first) = (Vec::new(), Vec::new(), Vec::new(), false);
-        let mut sort = |c: Command| match c {
-            Command::Wake => {
-                due.get_or_insert_with(|| Instant::now() + LINGER);
-            }
-            Command::Append(row, reply) => {
-                durable.push(row);
-                replies.push(reply);
-            }
-            Command::Run(job, commit) => {
-                commit_first |= commit;
-                jobs.push(job);
-            }
-        };
-        sort(first);
-        for _ in 1..BATCH {
-            match rx.try_recv() {
-                Ok(c) => sort(c),
-                Err(_) => break,
-            }
-        }
-        if commit_first || !durable.is_empty() || due.is_some_and(|d| d <= Instant::now()) {
-            let result = commit(&mut conn, take_buffer(), durable);
-            due = None;
-            for reply in replies {
-                let _ = reply.send(result.clone());
-            }
-        }
-        for job in jobs {
-            job(&mut conn);
-        }
-    }
-}
-
-fn append_all(conn: &mut Connection, rows: &[Activity]) -> Result<(), rusqlite::Error> {
-    let tx = conn.transaction()?;
-    {
-        let mut stmt =
-            tx.prepare_cached("INSERT INTO activity (at_ms, device, class, kind, category, query, url, repeats) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
-        for row in rows {
-            stmt.execute(params![row.at_ms, row.device, row.class, row.kind.as_str(), row.category, row.query, row.url, row.repeats])?;
-        }
-    }
-    tx.commit()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
 
     fn data_dir(label: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("kidsearch-test-store-{label}-{}", std::process::id()));
@@ -395,7 +360,7 @@ mod tests {
     #[tokio::test]
     async fn identical_rows_in_one_batch_are_stored_once_with_their_count_and_durable_rows_never_merge() {
         let dir = data_dir("merge");
-        let store = Store::open(&dir).expect("open");
+        let store = Store::open(&dir, None).expect("open");
         for _ in 0..50 {
             store.record(view("volcanoes"));
         }
@@ -412,9 +377,9 @@ mod tests {
     #[tokio::test]
     async fn a_lingering_row_is_committed_within_the_linger_time_without_any_read() {
         let dir = data_dir("linger");
-        let store = Store::open(&dir).expect("open");
+        let store = Store::open(&dir, None).expect("open");
         store.record(view("volcanoes"));
-        let other = Connection::open(dir.join(DB_FILE)).expect("second connection");
+        let other = rusqlite::Connection::open(dir.join(DB_FILE)).expect("second connection");
         let count = || other.query_row("SELECT COUNT(*) FROM activity", [], |r| r.get::<_, i64>(0)).expect("count");
         let started = Instant::now();
         while count() == 0 {

@@ -53,12 +53,71 @@ pub fn temp_dir(label: &str) -> PathBuf {
     dir
 }
 
+/// The database tests run against: the embedded SQLite file in `data_dir` (the default), or,
+/// when `KIDSEARCH_TEST_DATABASE_URL` names a PostgreSQL server (scripts/test.sh's second
+/// pass), a fresh database of its own there. Remembered per data dir for `add_user` and
+/// `open_store`.
+pub fn test_database(data_dir: &std::path::Path) -> Option<String> {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let admin = std::env::var("KIDSEARCH_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+    let name = format!("kidsearch_test_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+    let (base, _) = admin.rsplit_once('/').expect("KIDSEARCH_TEST_DATABASE_URL looks like postgres://user@host:port/db");
+    let url = format!("{base}/{name}");
+    // The synchronous driver must not run on the test's async runtime.
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&admin, postgres::NoTls).expect("KIDSEARCH_TEST_DATABASE_URL: PostgreSQL answers");
+        client.batch_execute(&format!("CREATE DATABASE {name}")).expect("create the test database");
+    })
+    .join()
+    .expect("create database thread");
+    databases().lock().expect("lock").insert(data_dir.to_path_buf(), url.clone());
+    Some(url)
+}
+
+fn databases() -> &'static std::sync::Mutex<std::collections::HashMap<PathBuf, String>> {
+    static DATABASES: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<PathBuf, String>>> = std::sync::OnceLock::new();
+    DATABASES.get_or_init(Default::default)
+}
+
+/// The PostgreSQL database of the app whose data dir is `data_dir`, if it has one.
+pub fn database_url_for(data_dir: &std::path::Path) -> Option<String> {
+    databases().lock().expect("lock").get(data_dir).cloned()
+}
+
+/// The app's store, opened beside it (SQLite allows a second connection; PostgreSQL many), to
+/// check what was written.
+pub fn open_store(data_dir: &std::path::Path) -> kidsearch::store::Store {
+    kidsearch::store::Store::open(data_dir, database_url_for(data_dir).as_deref()).expect("open the app's database")
+}
+
+/// Rows of `sql` in the app's database, each column as text (NULL as None).
+pub async fn db_rows(data_dir: &std::path::Path, sql: &'static str, args: Vec<kidsearch::store::Value>) -> Vec<Vec<Option<String>>> {
+    use kidsearch::store::Value;
+    let store = open_store(data_dir);
+    let rows = store.call(move |db| db.query(sql, &args)).await.expect("query the app's database");
+    rows.into_iter()
+        .map(|row| {
+            row.0
+                .into_iter()
+                .map(|v| match v {
+                    Value::Null => None,
+                    Value::Int(n) => Some(n.to_string()),
+                    Value::Real(x) => Some(x.to_string()),
+                    Value::Text(t) => Some(t),
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// The server config tests start from: every shipped engine pointed at its fixture, with the
 /// ids and keys the real ones would need, short timeouts, and the shipped `allowlist/`.
 pub fn test_config(upstream: &FixtureUpstream) -> ServerConfig {
+    let data_dir = temp_dir("data");
     let mut config = ServerConfig {
         listen: "127.0.0.1:0".into(),
-        data_dir: temp_dir("data"),
+        database_url: test_database(&data_dir),
+        data_dir,
         allowlist_dir: repo_dir().join("allowlist"),
         engine_timeout_ms: 800,
         workers: 2,
@@ -156,7 +215,11 @@ pub async fn spawn_app_with_clock(config: ServerConfig, clock: Arc<dyn Clock>) -
 
 /// `kidsearch user add` through the real CLI, the password on stdin.
 pub fn add_user(data_dir: &std::path::Path, role: &str, name: &str, password: &str) -> (i32, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kidsearch"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kidsearch"));
+    if let Some(url) = database_url_for(data_dir) {
+        command.args(["--database-url", &url]);
+    }
+    let mut child = command
         .args(["--data-dir", data_dir.to_str().expect("path"), "user", "add", "--role", role, name])
         .current_dir(repo_dir())
         .stdin(Stdio::piped())
@@ -241,6 +304,17 @@ impl RealServer {
     /// As `new`, with `extra` top-level settings (TOML lines) in the config file.
     pub fn with_settings(upstream: &FixtureUpstream, extra: &str) -> RealServer {
         let dir = temp_dir("real");
+        let database = test_database(&dir.join("data")).map(|url| format!("database_url = \"{url}\"\n")).unwrap_or_default();
+        RealServer::in_dir(upstream, dir, &format!("{database}{extra}"))
+    }
+
+    /// As `with_settings`, without the test pass's PostgreSQL database: the embedded SQLite
+    /// file (backup and restore), unless `extra` names a database itself.
+    pub fn with_sqlite(upstream: &FixtureUpstream, extra: &str) -> RealServer {
+        RealServer::in_dir(upstream, temp_dir("real"), extra)
+    }
+
+    fn in_dir(upstream: &FixtureUpstream, dir: PathBuf, extra: &str) -> RealServer {
         let data_dir = dir.join("data");
         let config_path = dir.join("kidsearch.toml");
         let off: String = PUPIL_ENGINES.iter().chain(STAFF_ENGINES).filter(|e| **e != "bing").map(|e| format!("[engines.{e}]\nenabled = false\n")).collect();

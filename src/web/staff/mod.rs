@@ -126,9 +126,9 @@ pub fn to_login() -> HttpResponse {
 }
 
 /// The session cookie's encryption key, 64 random bytes kept in the data dir (0600), so
-/// sessions survive a restart.
-pub fn load_session_key(data_dir: &std::path::Path) -> std::io::Result<Key> {
-    let bytes = crate::secrets::load_or_create(&data_dir.join("session.key"), 64, "staff will need to sign in again")?;
+/// sessions survive a restart, or derived from a trust's shared secret (every instance).
+pub fn load_session_key(keys: &crate::secrets::Keys) -> std::io::Result<Key> {
+    let bytes = keys.key("session.key", 64, "staff will need to sign in again")?;
     Ok(Key::from(&bytes))
 }
 
