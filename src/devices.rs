@@ -12,6 +12,7 @@
 use std::sync::Arc;
 
 use crate::args;
+use crate::cluster::Change;
 use moka::future::Cache;
 use ring::hmac;
 
@@ -218,7 +219,12 @@ impl Devices {
 
     /// Covers the device's screen for `incident` (committed before returning).
     pub async fn cover(&self, id: i64, incident: i64) -> Result<(), StoreError> {
-        self.store.call(move |db| db.execute("UPDATE devices SET covered_incident = ?2 WHERE id = ?1", args![id, incident])).await?;
+        self.store
+            .call(move |db| {
+                db.execute("UPDATE devices SET covered_incident = ?2 WHERE id = ?1", args![id, incident])?;
+                db.notify(&Change::Device(id).payload())
+            })
+            .await?;
         self.by_id.invalidate(&id).await;
         Ok(())
     }
@@ -228,10 +234,15 @@ impl Devices {
         let ids: Vec<i64> = self
             .store
             .call(move |db| {
-                db.query("UPDATE devices SET covered_incident = NULL WHERE covered_incident = ?1 RETURNING id", args![incident])?
+                let ids: Vec<i64> = db
+                    .query("UPDATE devices SET covered_incident = NULL WHERE covered_incident = ?1 RETURNING id", args![incident])?
                     .iter()
                     .map(|r| r.get(0))
-                    .collect()
+                    .collect::<Result<_, _>>()?;
+                for id in &ids {
+                    db.notify(&Change::Device(*id).payload())?;
+                }
+                Ok(ids)
             })
             .await?;
         for id in ids {
@@ -242,9 +253,25 @@ impl Devices {
 
     pub async fn revoke(&self, id: i64) -> Result<bool, StoreError> {
         let now = self.clock.now_ms();
-        let n = self.store.call(move |db| db.execute("UPDATE devices SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL", args![id, now])).await?;
+        let n = self
+            .store
+            .call(move |db| {
+                let n = db.execute("UPDATE devices SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL", args![id, now])?;
+                db.notify(&Change::Device(id).payload())?;
+                Ok(n)
+            })
+            .await?;
         self.by_id.invalidate(&id).await;
         Ok(n > 0)
+    }
+
+    /// Drops the cached copy of device `id` (another instance changed it).
+    pub async fn forget(&self, id: i64) {
+        self.by_id.invalidate(&id).await;
+    }
+
+    pub fn forget_all(&self) {
+        self.by_id.invalidate_all();
     }
 
     /// Enrolled (not revoked) devices, by class and label.

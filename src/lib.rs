@@ -8,6 +8,7 @@ pub mod approvals;
 pub mod canary;
 pub mod cli;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod deploy;
 pub mod devices;

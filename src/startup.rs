@@ -64,6 +64,15 @@ impl Application {
         let secure_cookies = config.secure_cookies || tls.is_some();
         let https = tls.is_some();
         let approvals = Arc::new(Approvals::new(store.clone(), clock.clone(), &config.time_zone).map_err(std::io::Error::other)?);
+        crate::cluster::follow(
+            &store,
+            crate::cluster::Followers {
+                approvals: approvals.clone(),
+                devices: devices.clone(),
+                supervision: supervision.clone(),
+                safeguarding: safeguarding.clone(),
+            },
+        );
         spawn_retention_job(store.clone(), clock, retention);
         let search = Arc::new(search);
         seed_spelling(search.clone(), approvals.clone());

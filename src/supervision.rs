@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use crate::args;
+use crate::cluster::Change;
 use crate::store::transaction;
 use moka::future::Cache;
 
@@ -86,7 +87,8 @@ impl Supervision {
                 // A new window replaces whatever was open for the class.
                 transaction(db, |db| {
                     db.execute("UPDATE class_windows SET closed_ms = ?2 WHERE class = ?1 AND closed_ms IS NULL", args![&class, now])?;
-                    db.execute("INSERT INTO class_windows (class, opened_by, opened_ms, ends_ms) VALUES (?1, ?2, ?3, ?4)", args![&class, staff_id, now, ends])
+                    db.execute("INSERT INTO class_windows (class, opened_by, opened_ms, ends_ms) VALUES (?1, ?2, ?3, ?4)", args![&class, staff_id, now, ends])?;
+                    db.notify(&Change::Class(class.clone()).payload())
                 })
             })
             .await?;
@@ -98,9 +100,23 @@ impl Supervision {
     pub async fn close(&self, class: String) -> Result<(), StoreError> {
         let now = self.clock.now_ms();
         let key = class.clone();
-        self.store.call(move |db| db.execute("UPDATE class_windows SET closed_ms = ?2 WHERE class = ?1 AND closed_ms IS NULL", args![class, now])).await?;
+        self.store
+            .call(move |db| {
+                db.execute("UPDATE class_windows SET closed_ms = ?2 WHERE class = ?1 AND closed_ms IS NULL", args![&class, now])?;
+                db.notify(&Change::Class(class).payload())
+            })
+            .await?;
         self.ends.invalidate(&key).await;
         Ok(())
+    }
+
+    /// Drops the cached window of `class` (another instance opened or closed it).
+    pub async fn forget(&self, class: &str) {
+        self.ends.invalidate(class).await;
+    }
+
+    pub fn forget_all(&self) {
+        self.ends.invalidate_all();
     }
 
     /// Windows open now, soonest ending first.

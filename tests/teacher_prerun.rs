@@ -30,18 +30,7 @@ async fn setup(clock: Arc<ManualClock>, tweak: impl FnOnce(&mut kidsearch::confi
 async fn approve<'a>(app: &'a TestApp, q: &str, pages: u32, hide: &[&str], extra: &[(&str, &str)]) -> Browser<'a> {
     let mut teacher = Browser::new(app);
     assert_eq!(teacher.sign_in("Mr Oak", PASSWORD).await.status(), 303);
-    let prerun = teacher.get(&format!("/staff/prerun?q={}&engine=bing&pages={pages}", q.replace(' ', "+"))).await;
-    assert_eq!(prerun.status(), 200);
-    let html = prerun.text().await.expect("page");
-    assert!(html.contains("Approve for today"), "{html}");
-    let start = html.find("name=\"csrf\" value=\"").expect("csrf") + 19;
-    let csrf = html[start..].split('"').next().expect("token").to_string();
-    let pages_text = pages.to_string();
-    let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf), ("q", q), ("engine", "bing"), ("pages", &pages_text)];
-    form.extend(hide.iter().map(|h| ("hide", *h)));
-    form.extend_from_slice(extra);
-    let response = teacher.post("/staff/approvals", &form).await;
-    assert_eq!(response.status(), 303, "{:?}", response.text().await);
+    common::approve(&mut teacher, q, pages, hide, extra).await;
     teacher
 }
 

@@ -14,6 +14,8 @@ pub mod school_day;
 use std::sync::Arc;
 
 use crate::args;
+use crate::cluster::Change;
+use crate::store::transaction;
 use moka::future::Cache;
 use serde::{Deserialize, Serialize};
 
@@ -136,12 +138,17 @@ impl Approvals {
         let id = self
             .store
             .call(move |db| {
-                db.query_one(
-                    "INSERT INTO approvals (query_key, query, picture, class, max_pages, engines, hidden, approved_by, school_day, expires_ms, created_ms, frozen)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
-                    args![new.query_key, new.query, new.picture, new.class, new.max_pages, new.engines.join(","), hidden, new.approved_by, day, expires, now, frozen],
-                )?
-                .get(0)
+                transaction(db, |db| {
+                    let id = db
+                        .query_one(
+                            "INSERT INTO approvals (query_key, query, picture, class, max_pages, engines, hidden, approved_by, school_day, expires_ms, created_ms, frozen)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
+                            args![&new.query_key, new.query, new.picture, new.class, new.max_pages, new.engines.join(","), hidden, new.approved_by, day, expires, now, frozen],
+                        )?
+                        .get(0)?;
+                    db.notify(&Change::Approval(new.query_key).payload())?;
+                    Ok(id)
+                })
             })
             .await?;
         self.live.invalidate(&key).await;
@@ -154,15 +161,31 @@ impl Approvals {
         let key: Option<String> = self
             .store
             .call(move |db| {
-                db.query_opt("UPDATE approvals SET withdrawn_ms = ?2 WHERE id = ?1 AND withdrawn_ms IS NULL RETURNING query_key", args![id, now])?
-                    .map(|r| r.get(0))
-                    .transpose()
+                transaction(db, |db| {
+                    let key: Option<String> = db
+                        .query_opt("UPDATE approvals SET withdrawn_ms = ?2 WHERE id = ?1 AND withdrawn_ms IS NULL RETURNING query_key", args![id, now])?
+                        .map(|r| r.get(0))
+                        .transpose()?;
+                    if let Some(k) = &key {
+                        db.notify(&Change::Approval(k.clone()).payload())?;
+                    }
+                    Ok(key)
+                })
             })
             .await?;
         if let Some(k) = &key {
             self.live.invalidate(k).await;
         }
         Ok(key.is_some())
+    }
+
+    /// Drops the cached copy for `query_key` (another instance changed it).
+    pub async fn forget(&self, query_key: &str) {
+        self.live.invalidate(query_key).await;
+    }
+
+    pub fn forget_all(&self) {
+        self.live.invalidate_all();
     }
 
     /// Approvals live now, and (with `days_back` > 0) those of the last days, newest first.

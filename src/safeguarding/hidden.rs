@@ -42,6 +42,12 @@ impl HiddenResults {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
+    /// Puts `urls` in place of the whole set.
+    pub fn replace(&self, urls: impl IntoIterator<Item = String>) {
+        *self.urls.write().unwrap_or_else(|e| e.into_inner()) = urls.into_iter().map(|u| hide_key(&u)).collect();
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
     /// Changes whenever the set changes; part of the answer caches' keys.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)

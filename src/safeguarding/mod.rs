@@ -16,6 +16,7 @@ pub mod retention;
 use std::sync::Arc;
 
 use crate::args;
+use crate::cluster::Change;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
@@ -156,6 +157,9 @@ pub struct Alert {
 /// Pages the register shows at once.
 pub const REGISTER_LIMIT: usize = 500;
 
+/// The results hidden from pupils now.
+const HIDDEN_NOW: &str = "SELECT url FROM hidden_results WHERE state IN ('hidden', 'blocked')";
+
 pub struct Safeguarding {
     store: Store,
     clock: Arc<dyn Clock>,
@@ -168,8 +172,7 @@ impl Safeguarding {
     /// Loads the results hidden school-wide from the database (at start-up, before serving).
     pub fn open(store: Store, clock: Arc<dyn Clock>, devices: Arc<Devices>) -> Result<Safeguarding, StoreError> {
         // Start-up is not async: wait for the writer thread plainly.
-        let urls: Vec<String> = store
-            .call_blocking(|db| db.query("SELECT url FROM hidden_results WHERE state IN ('hidden', 'blocked')", &[])?.iter().map(|r| r.get(0)).collect())?;
+        let urls: Vec<String> = store.call_blocking(|db| db.query(HIDDEN_NOW, &[])?.iter().map(|r| r.get(0)).collect())?;
         let (alerts, _) = broadcast::channel(1024);
         Ok(Safeguarding { store, clock, devices, hidden: Arc::new(HiddenResults::new(urls)), alerts })
     }
@@ -202,8 +205,9 @@ impl Safeguarding {
                     db.execute(
                         "INSERT INTO hidden_results (url, title, incident_id, state, at_ms) VALUES (?1, ?2, ?3, 'hidden', ?4)
                          ON CONFLICT (url) DO UPDATE SET incident_id = ?3, state = 'hidden', at_ms = ?4, decided_by = NULL, decided_ms = NULL",
-                        args![url, title, id, now],
-                    )
+                        args![&url, title, id, now],
+                    )?;
+                    db.notify(&Change::Hidden { url, hidden: true }.payload())
                 })
                 .await?;
             self.hidden.hide(&incident.result_url.clone().unwrap_or_default());
@@ -212,14 +216,14 @@ impl Safeguarding {
             self.devices.cover(device.id, incident.id).await?;
         }
         let incident = self.get(incident.id).await?.unwrap_or(incident);
-        let _ = self.alerts.send(Alert { event: "incident", incident: incident.clone() });
+        self.alert("incident", incident.clone()).await;
         Ok(incident)
     }
 
     /// Records a query the policy refused, for the register, and tells dashboards.
     pub async fn refused_query(&self, device: Option<&Device>, query: String, category: String) -> Result<Incident, StoreError> {
         let incident = self.insert(IncidentKind::RefusedQuery, device, Report { query: Some(query), category: Some(category), ..Report::default() }).await?;
-        let _ = self.alerts.send(Alert { event: "incident", incident: incident.clone() });
+        self.alert("incident", incident.clone()).await;
         Ok(incident)
     }
 
@@ -318,10 +322,14 @@ impl Safeguarding {
         let changed = self
             .store
             .call(move |db| {
-                db.execute(
+                let changed = db.execute(
                     "UPDATE hidden_results SET state = ?2, decided_by = ?3, decided_ms = ?4 WHERE url = ?1 AND incident_id = ?5",
-                    args![u, state, by, now, id],
-                )
+                    args![&u, state, by, now, id],
+                )?;
+                if changed > 0 {
+                    db.notify(&Change::Hidden { url: u, hidden: keep_hidden }.payload())?;
+                }
+                Ok(changed)
             })
             .await?;
         if changed > 0 {
@@ -363,7 +371,45 @@ impl Safeguarding {
 
     async fn announce(&self, event: &'static str, id: i64) {
         if let Ok(Some(incident)) = self.get(id).await {
+            self.alert(event, incident).await;
+        }
+    }
+
+    /// Tells this instance's dashboards, and the other instances (which `relay` it to theirs).
+    async fn alert(&self, event: &'static str, incident: Incident) {
+        let change = Change::Alert { event: event.to_string(), incident: incident.id };
+        let _ = self.alerts.send(Alert { event, incident });
+        if let Err(e) = self.store.call(move |db| db.notify(&change.payload())).await {
+            tracing::warn!(error = %e, "could not tell the other instances' dashboards about an alert");
+        }
+    }
+
+    /// Another instance's alert, shown on this instance's dashboards.
+    pub async fn relay(&self, event: &str, id: i64) {
+        let event = match event {
+            "incident" => "incident",
+            "cleared" => "cleared",
+            "result" => "result",
+            _ => return,
+        };
+        if let Ok(Some(incident)) = self.get(id).await {
             let _ = self.alerts.send(Alert { event, incident });
         }
+    }
+
+    /// Another instance hid (or released) a result school-wide.
+    pub fn hidden_elsewhere(&self, url: &str, hidden: bool) {
+        if hidden {
+            self.hidden.hide(url);
+        } else {
+            self.hidden.release(url);
+        }
+    }
+
+    /// Re-reads the hidden results (after missing other instances' changes).
+    pub async fn reload_hidden(&self) -> Result<(), StoreError> {
+        let urls: Vec<String> = self.store.call(|db| db.query(HIDDEN_NOW, &[])?.iter().map(|r| r.get(0)).collect()).await?;
+        self.hidden.replace(urls);
+        Ok(())
     }
 }

@@ -126,12 +126,12 @@ pub enum Location {
     Postgres,
 }
 
-/// A change another instance made, announced over PostgreSQL `LISTEN/NOTIFY`: the payload a
+/// A change another instance made, announced over PostgreSQL `LISTEN/NOTIFY`: the text a
 /// module gave `Db::notify`, or `Resync` after the listening connection was lost and
 /// re-made (changes may have been missed: drop every cached copy).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
-    Notified(String),
+pub enum Notice {
+    Changed(String),
     Resync,
 }
 
@@ -146,8 +146,10 @@ pub struct Store {
     pool: Option<postgres::Pool>,
     /// PostgreSQL: the URL, for the listener's own connection.
     url: Option<Arc<str>>,
+    /// This instance's name in notifications.
+    origin: Arc<str>,
     /// Other instances' changes, once somebody asked for them.
-    changes: Arc<OnceLock<broadcast::Sender<Change>>>,
+    changes: Arc<OnceLock<broadcast::Sender<Notice>>>,
     /// Held by every clone; the listener thread stops when the last is gone.
     alive: Arc<()>,
 }
@@ -171,6 +173,8 @@ impl Store {
     /// Opens the database (creating and migrating it as needed) and starts the writer: the
     /// SQLite file in `data_dir`, or the PostgreSQL database at `database_url`.
     pub fn open(data_dir: &Path, database_url: Option<&str>) -> Result<Store, StoreError> {
+        // Names this instance in its notifications, so it skips its own.
+        let origin: Arc<str> = crate::secrets::random_hex(8).map_err(|e| StoreError::Migration(e.to_string()))?.into();
         let (location, pool, conn): (_, _, Box<dyn Connect>) = match database_url {
             None => {
                 let path = data_dir.join(DB_FILE);
@@ -178,7 +182,7 @@ impl Store {
                 (Location::Sqlite(path), None, Box::new(conn))
             }
             Some(url) => {
-                let pool = postgres::open(url, POOL_SIZE)?;
+                let pool = postgres::open(url, POOL_SIZE, origin.clone())?;
                 (Location::Postgres, Some(pool.clone()), Box::new(postgres::PooledConn { pool, held: None }))
             }
         };
@@ -190,22 +194,30 @@ impl Store {
             .spawn(move || writer::writer(conn, rx, shared))
             .map_err(|e| StoreError::Migration(e.to_string()))?;
         let url = database_url.map(Arc::from);
-        Ok(Store { tx, buffer, dropped: Arc::new(AtomicU64::new(0)), location, pool, url, changes: Arc::new(OnceLock::new()), alive: Arc::new(()) })
+        Ok(Store { tx, buffer, dropped: Arc::new(AtomicU64::new(0)), location, pool, url, origin, changes: Arc::new(OnceLock::new()), alive: Arc::new(()) })
     }
 
     pub fn location(&self) -> &Location {
         &self.location
     }
 
-    /// Other instances' changes (see `Change`). The first call starts listening; on SQLite
-    /// there are no other instances and nothing ever arrives.
-    pub fn changes(&self) -> broadcast::Receiver<Change> {
+    /// Other instances' changes (see `Notice`), not this one's own. The first call starts
+    /// listening; on SQLite there are no other instances and nothing ever arrives.
+    pub fn changes(&self) -> broadcast::Receiver<Notice> {
         let sender = self.changes.get_or_init(|| {
             let (sender, _) = broadcast::channel(1024);
             if let Some(url) = &self.url {
-                let tx = sender.clone();
+                let (tx, origin) = (sender.clone(), self.origin.clone());
                 postgres::listen(url.to_string(), Arc::downgrade(&self.alive), move |payload| {
-                    let _ = tx.send(payload.map_or(Change::Resync, Change::Notified));
+                    let notice = match payload {
+                        None => Notice::Resync,
+                        Some(p) => match p.split_once('|') {
+                            Some((from, _)) if *from == *origin => return,
+                            Some((_, what)) => Notice::Changed(what.to_string()),
+                            None => return,
+                        },
+                    };
+                    let _ = tx.send(notice);
                 });
             }
             sender

@@ -12,6 +12,7 @@
 //! its own.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -56,7 +57,7 @@ pub fn parse_url(url: &str) -> Result<postgres::Config, String> {
 /// Connects the pool (checking the database answers) and brings the schema up to date.
 /// Runs on a thread of its own: the driver must not block an async worker, and start-up and
 /// the CLI call this from inside a runtime.
-pub(super) fn open(url: &str, size: u32) -> Result<Pool, StoreError> {
+pub(super) fn open(url: &str, size: u32, origin: Arc<str>) -> Result<Pool, StoreError> {
     let config = parse_url(url).map_err(|e| StoreError::Migration(format!("database_url: {e}")))?;
     let opened = std::thread::spawn(move || -> Result<Pool, StoreError> {
         let pool = r2d2::Pool::builder()
@@ -64,7 +65,7 @@ pub(super) fn open(url: &str, size: u32) -> Result<Pool, StoreError> {
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(5))
             .error_handler(Box::new(LogErrors))
-            .build(Manager { config })
+            .build(Manager { config, origin })
             .map_err(|e| StoreError::Query(format!("cannot connect to PostgreSQL: {e}")))?;
         let mut conn = pool.get().map_err(|e| StoreError::Query(format!("cannot connect to PostgreSQL: {e}")))?;
         super::migrations::run_postgres(&mut *conn)?;
@@ -79,6 +80,8 @@ pub(super) struct PgConn {
     client: Option<Client>,
     /// Prepared statements by their SQL (as the modules wrote it).
     statements: HashMap<String, Statement>,
+    /// This instance's id, put in front of every notification so it can skip its own.
+    origin: Arc<str>,
 }
 
 impl PgConn {
@@ -126,7 +129,8 @@ impl Db for PgConn {
     }
 
     fn notify(&mut self, what: &str) -> Result<(), DbError> {
-        self.query("SELECT pg_notify(?1, ?2)", crate::args![CHANNEL, what]).map(drop)
+        let payload = format!("{}|{what}", self.origin);
+        self.query("SELECT pg_notify(?1, ?2)", crate::args![CHANNEL, payload]).map(drop)
     }
 }
 
@@ -222,6 +226,7 @@ impl ToSql for Value {
 /// Makes and checks the pool's connections.
 pub(super) struct Manager {
     config: postgres::Config,
+    origin: Arc<str>,
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -230,7 +235,7 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<PgConn, postgres::Error> {
         let client = self.config.connect(NoTls)?;
-        Ok(PgConn { client: Some(client), statements: HashMap::new() })
+        Ok(PgConn { client: Some(client), statements: HashMap::new(), origin: self.origin.clone() })
     }
 
     fn is_valid(&self, conn: &mut PgConn) -> Result<(), postgres::Error> {

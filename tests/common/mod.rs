@@ -79,6 +79,11 @@ fn databases() -> &'static std::sync::Mutex<std::collections::HashMap<PathBuf, S
     DATABASES.get_or_init(Default::default)
 }
 
+/// Records that the app in `data_dir` uses `url` (instances sharing one database).
+pub fn share_database(data_dir: &std::path::Path, url: &str) {
+    databases().lock().expect("lock").insert(data_dir.to_path_buf(), url.to_string());
+}
+
 /// The PostgreSQL database of the app whose data dir is `data_dir`, if it has one.
 pub fn database_url_for(data_dir: &std::path::Path) -> Option<String> {
     databases().lock().expect("lock").get(data_dir).cloned()
@@ -230,6 +235,23 @@ pub fn add_user(data_dir: &std::path::Path, role: &str, name: &str, password: &s
     writeln!(child.stdin.take().expect("stdin"), "{password}").expect("write password");
     let out = child.wait_with_output().expect("wait");
     (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+/// As a signed-in teacher: pre-runs `q` through Bing for `pages` pages, hides `hide`, approves
+/// for today (with `extra` form fields, e.g. a class).
+pub async fn approve(teacher: &mut Browser<'_>, q: &str, pages: u32, hide: &[&str], extra: &[(&str, &str)]) {
+    let prerun = teacher.get(&format!("/staff/prerun?q={}&engine=bing&pages={pages}", q.replace(' ', "+"))).await;
+    assert_eq!(prerun.status(), 200);
+    let html = prerun.text().await.expect("page");
+    assert!(html.contains("Approve for today"), "{html}");
+    let start = html.find("name=\"csrf\" value=\"").expect("csrf") + 19;
+    let csrf = html[start..].split('"').next().expect("token").to_string();
+    let pages_text = pages.to_string();
+    let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf), ("q", q), ("engine", "bing"), ("pages", &pages_text)];
+    form.extend(hide.iter().map(|h| ("hide", *h)));
+    form.extend_from_slice(extra);
+    let response = teacher.post("/staff/approvals", &form).await;
+    assert_eq!(response.status(), 303, "{:?}", response.text().await);
 }
 
 /// A browser's view: the session cookie it holds.

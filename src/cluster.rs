@@ -1,0 +1,137 @@
+//! Several instances sharing one PostgreSQL stay in step: every change that an instance also
+//! keeps in memory (a cached approval, a device's covered screen, a class's open window, the
+//! school-wide hidden results) or pushes to dashboards (alerts) is announced with
+//! `Db::notify` when it is written, and every other instance applies it to its own copies
+//! (`follow`). On SQLite there is one instance and nothing is sent.
+//!
+//! Invariant: whatever a module invalidates locally after a write, it also announces, in the
+//! same `Store::call` as the write; `follow` invalidates the same thing on receipt.
+
+use std::sync::Arc;
+
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::approvals::Approvals;
+use crate::devices::Devices;
+use crate::safeguarding::Safeguarding;
+use crate::store::{Notice, Store};
+use crate::supervision::Supervision;
+
+/// One announced change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// An approval for this query key was made or withdrawn.
+    Approval(String),
+    /// A result was hidden school-wide (`true`) or released.
+    Hidden { url: String, hidden: bool },
+    /// A device was covered, uncovered or revoked.
+    Device(i64),
+    /// A class's search window was opened or closed.
+    Class(String),
+    /// An alert for teachers' dashboards: an incident's event ("incident", "cleared", "result").
+    Alert { event: String, incident: i64 },
+}
+
+impl Change {
+    /// The notification's text: `kind|field|field`, the free-text field last.
+    pub fn payload(&self) -> String {
+        match self {
+            Change::Approval(key) => format!("approval|{key}"),
+            Change::Hidden { url, hidden } => format!("hidden|{}|{url}", u8::from(*hidden)),
+            Change::Device(id) => format!("device|{id}"),
+            Change::Class(class) => format!("class|{class}"),
+            Change::Alert { event, incident } => format!("alert|{incident}|{event}"),
+        }
+    }
+
+    pub fn parse(payload: &str) -> Option<Change> {
+        let (kind, rest) = payload.split_once('|')?;
+        Some(match kind {
+            "approval" => Change::Approval(rest.to_string()),
+            "hidden" => {
+                let (flag, url) = rest.split_once('|')?;
+                Change::Hidden { url: url.to_string(), hidden: flag == "1" }
+            }
+            "device" => Change::Device(rest.parse().ok()?),
+            "class" => Change::Class(rest.to_string()),
+            "alert" => {
+                let (id, event) = rest.split_once('|')?;
+                Change::Alert { event: event.to_string(), incident: id.parse().ok()? }
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// What `follow` keeps in step.
+pub struct Followers {
+    pub approvals: Arc<Approvals>,
+    pub devices: Arc<Devices>,
+    pub supervision: Arc<Supervision>,
+    pub safeguarding: Arc<Safeguarding>,
+}
+
+/// Applies other instances' changes to this instance's caches and dashboards, until the
+/// store is dropped. Nothing to do on SQLite.
+pub fn follow(store: &Store, to: Followers) {
+    if !matches!(store.location(), crate::store::Location::Postgres) {
+        return;
+    }
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+    let mut notices = store.changes();
+    runtime.spawn(async move {
+        loop {
+            match notices.recv().await {
+                Ok(Notice::Changed(payload)) => match Change::parse(&payload) {
+                    Some(change) => apply(&to, change).await,
+                    None => tracing::warn!(payload = %payload, "ignored an unknown change notice from another instance"),
+                },
+                // Missed notices (reconnected, or fell behind): forget every cached copy.
+                Ok(Notice::Resync) | Err(RecvError::Lagged(_)) => resync(&to).await,
+                Err(RecvError::Closed) => return,
+            }
+        }
+    });
+}
+
+async fn apply(to: &Followers, change: Change) {
+    match change {
+        Change::Approval(key) => to.approvals.forget(&key).await,
+        Change::Hidden { url, hidden } => to.safeguarding.hidden_elsewhere(&url, hidden),
+        Change::Device(id) => to.devices.forget(id).await,
+        Change::Class(class) => to.supervision.forget(&class).await,
+        Change::Alert { event, incident } => to.safeguarding.relay(&event, incident).await,
+    }
+}
+
+async fn resync(to: &Followers) {
+    tracing::info!("re-reading shared state after missing other instances' changes");
+    to.approvals.forget_all();
+    to.devices.forget_all();
+    to.supervision.forget_all();
+    if let Err(e) = to.safeguarding.reload_hidden().await {
+        tracing::error!(error = %e, "could not re-read the hidden results");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_change_reads_back_as_itself_even_with_bars_in_its_text() {
+        let changes = [
+            Change::Approval("volcanoes|lava".into()),
+            Change::Hidden { url: "https://example.org/a?b=1|2".into(), hidden: true },
+            Change::Hidden { url: "https://example.org/".into(), hidden: false },
+            Change::Device(42),
+            Change::Class("Oak | Year 1".into()),
+            Change::Alert { event: "cleared".into(), incident: 7 },
+        ];
+        for change in changes {
+            assert_eq!(Change::parse(&change.payload()), Some(change.clone()), "{}", change.payload());
+        }
+        assert_eq!(Change::parse("nonsense"), None);
+        assert_eq!(Change::parse("device|x"), None);
+    }
+}
