@@ -9,7 +9,7 @@
 set -euo pipefail
 
 PORT="${PG_TEST_PORT:-55432}"
-DIR="${PG_TEST_DIR:-/tmp/kidsearch-test-postgres}"
+DIR="${PG_TEST_DIR:-/tmp/kidsearch-postgres-for-tests}"
 USER_NAME=kidsearch
 
 find_bin() {

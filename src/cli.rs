@@ -46,6 +46,9 @@ pub enum Command {
     /// Manage staff accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage the schools of a trust's deployment (one install has one school already).
+    #[command(subcommand)]
+    School(SchoolCommand),
     /// Write a consistent copy of the database to PATH while the server runs.
     Backup {
         /// The file to write (must not exist yet).
@@ -153,23 +156,91 @@ pub enum UserCommand {
         role: String,
         /// The name staff sign in with.
         name: String,
+        /// The school the account belongs to (needed once there are several).
+        #[arg(long, conflicts_with = "trust")]
+        school: Option<String>,
+        /// A trust-wide admin, who sees every school.
+        #[arg(long)]
+        trust: bool,
     },
 }
 
-/// `kidsearch user add --role ROLE NAME`.
+#[derive(Debug, Subcommand)]
+pub enum SchoolCommand {
+    /// Add a school.
+    Add { name: String },
+    /// List the schools.
+    List,
+    /// Rename a school (a new install's one school is called "Our school").
+    Rename { old: String, new: String },
+}
+
+/// Runs `f` on the configured database (the commands that change accounts and schools).
+fn on_store<T>(common: &Common, f: impl AsyncFnOnce(crate::store::Store) -> Result<T, String>) -> Result<T, String> {
+    let settings = Settings::load(&common.sources()).map_err(|problems| format!("kidsearch cannot read its configuration:\n{problems}"))?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        std::fs::create_dir_all(&settings.server.data_dir).map_err(|e| e.to_string())?;
+        let store = crate::store::Store::open(&settings.server.data_dir, settings.server.database_url.as_deref()).map_err(|e| e.to_string())?;
+        f(store).await
+    })
+}
+
+/// `kidsearch school add|list|rename`.
+pub fn school(common: &Common, command: &SchoolCommand) -> i32 {
+    use crate::schools;
+    let result = on_store(common, async |store| match command {
+        SchoolCommand::Add { name } => schools::add(&store, name).await.map(|s| format!("added school {} (id {})", s.name, s.id)).map_err(|e| e.to_string()),
+        SchoolCommand::Rename { old, new } => schools::rename(&store, old, new).await.map(|s| format!("renamed to {}", s.name)).map_err(|e| e.to_string()),
+        SchoolCommand::List => {
+            let all = schools::list(&store).await.map_err(|e| e.to_string())?;
+            Ok(all.iter().map(|s| format!("{}\t{}", s.id, s.name)).collect::<Vec<_>>().join("\n"))
+        }
+    });
+    match result {
+        Ok(message) => {
+            println!("{message}");
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}
+
+/// The school a new account joins: the one named, none (trust-wide), or the only one there is.
+async fn school_for_account(store: &crate::store::Store, named: Option<&str>, trust: bool) -> Result<Option<crate::schools::SchoolId>, String> {
+    use crate::schools;
+    if trust {
+        return Ok(None);
+    }
+    if let Some(name) = named {
+        return match schools::by_name(store, name).await.map_err(|e| e.to_string())? {
+            Some(s) => Ok(Some(s.id)),
+            None => Err(schools::SchoolError::Unknown(name.to_string()).to_string()),
+        };
+    }
+    match schools::only_school(store).await.map_err(|e| e.to_string())? {
+        Ok(only) => Ok(Some(only.id)),
+        Err(several) => {
+            let names: Vec<String> = several.into_iter().map(|s| s.name).collect();
+            Err(format!("there are several schools ({}): name one with --school, or --trust for a trust-wide admin", names.join(", ")))
+        }
+    }
+}
+
+/// `kidsearch user add --role ROLE [--school NAME | --trust] NAME`.
 pub fn user(common: &Common, command: &UserCommand) -> i32 {
-    let UserCommand::Add { role, name } = command;
+    let UserCommand::Add { role, name, school, trust } = command;
     let Some(role) = crate::staff::Role::parse(role) else {
         eprintln!("error: role must be teacher, dsl or admin");
         return 2;
     };
-    let settings = match Settings::load(&common.sources()) {
-        Ok(s) => s,
-        Err(problems) => {
-            eprint!("kidsearch cannot read its configuration:\n{problems}");
-            return 1;
-        }
-    };
+    if let Err(problems) = Settings::load(&common.sources()) {
+        eprint!("kidsearch cannot read its configuration:\n{problems}");
+        return 1;
+    }
     eprint!("Password for {name} (at least {} characters): ", crate::staff::accounts::MIN_PASSWORD_CHARS);
     let mut password = String::new();
     if std::io::stdin().read_line(&mut password).is_err() {
@@ -178,12 +249,9 @@ pub fn user(common: &Common, command: &UserCommand) -> i32 {
     }
     let password = password.trim_end_matches(['\n', '\r']).to_string();
     eprintln!();
-    let result = tokio::runtime::Runtime::new().map_err(|e| e.to_string()).and_then(|rt| {
-        rt.block_on(async {
-            std::fs::create_dir_all(&settings.server.data_dir).map_err(|e| e.to_string())?;
-            let store = crate::store::Store::open(&settings.server.data_dir, settings.server.database_url.as_deref()).map_err(|e| e.to_string())?;
-            crate::staff::accounts::add_account(&store, name, role, &password).await.map_err(|e| e.to_string())
-        })
+    let result = on_store(common, async |store| {
+        let school = school_for_account(&store, school.as_deref(), *trust).await?;
+        crate::staff::accounts::add_account(&store, name, role, &password, school).await.map_err(|e| e.to_string())
     });
     match result {
         Ok(account) => {

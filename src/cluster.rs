@@ -14,20 +14,21 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::approvals::Approvals;
 use crate::devices::Devices;
 use crate::safeguarding::Safeguarding;
+use crate::schools::SchoolId;
 use crate::store::{Notice, Store};
 use crate::supervision::Supervision;
 
 /// One announced change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// An approval for this query key was made or withdrawn.
-    Approval(String),
+    /// An approval for this query key at this school was made or withdrawn.
+    Approval { school: SchoolId, key: String },
     /// A result was hidden school-wide (`true`) or released.
-    Hidden { url: String, hidden: bool },
+    Hidden { school: SchoolId, url: String, hidden: bool },
     /// A device was covered, uncovered or revoked.
     Device(i64),
     /// A class's search window was opened or closed.
-    Class(String),
+    Class { school: SchoolId, class: String },
     /// An alert for teachers' dashboards: an incident's event ("incident", "cleared", "result").
     Alert { event: String, incident: i64 },
 }
@@ -36,24 +37,36 @@ impl Change {
     /// The notification's text: `kind|field|field`, the free-text field last.
     pub fn payload(&self) -> String {
         match self {
-            Change::Approval(key) => format!("approval|{key}"),
-            Change::Hidden { url, hidden } => format!("hidden|{}|{url}", u8::from(*hidden)),
+            Change::Approval { school, key } => format!("approval|{school}|{key}"),
+            Change::Hidden { school, url, hidden } => format!("hidden|{school}|{}|{url}", u8::from(*hidden)),
             Change::Device(id) => format!("device|{id}"),
-            Change::Class(class) => format!("class|{class}"),
+            Change::Class { school, class } => format!("class|{school}|{class}"),
             Change::Alert { event, incident } => format!("alert|{incident}|{event}"),
         }
     }
 
     pub fn parse(payload: &str) -> Option<Change> {
         let (kind, rest) = payload.split_once('|')?;
+        // The school, for the kinds that name one first.
+        let school = || -> Option<(SchoolId, &str)> {
+            let (school, rest) = rest.split_once('|')?;
+            Some((school.parse().ok()?, rest))
+        };
         Some(match kind {
-            "approval" => Change::Approval(rest.to_string()),
+            "approval" => {
+                let (school, key) = school()?;
+                Change::Approval { school, key: key.to_string() }
+            }
             "hidden" => {
+                let (school, rest) = school()?;
                 let (flag, url) = rest.split_once('|')?;
-                Change::Hidden { url: url.to_string(), hidden: flag == "1" }
+                Change::Hidden { school, url: url.to_string(), hidden: flag == "1" }
             }
             "device" => Change::Device(rest.parse().ok()?),
-            "class" => Change::Class(rest.to_string()),
+            "class" => {
+                let (school, class) = school()?;
+                Change::Class { school, class: class.to_string() }
+            }
             "alert" => {
                 let (id, event) = rest.split_once('|')?;
                 Change::Alert { event: event.to_string(), incident: id.parse().ok()? }
@@ -96,10 +109,10 @@ pub fn follow(store: &Store, to: Followers) {
 
 async fn apply(to: &Followers, change: Change) {
     match change {
-        Change::Approval(key) => to.approvals.forget(&key).await,
-        Change::Hidden { url, hidden } => to.safeguarding.hidden_elsewhere(&url, hidden),
+        Change::Approval { school, key } => to.approvals.forget(school, key).await,
+        Change::Hidden { school, url, hidden } => to.safeguarding.hidden_elsewhere(school, &url, hidden),
         Change::Device(id) => to.devices.forget(id).await,
-        Change::Class(class) => to.supervision.forget(&class).await,
+        Change::Class { school, class } => to.supervision.forget(school, class).await,
         Change::Alert { event, incident } => to.safeguarding.relay(&event, incident).await,
     }
 }
@@ -121,11 +134,11 @@ mod tests {
     #[test]
     fn every_change_reads_back_as_itself_even_with_bars_in_its_text() {
         let changes = [
-            Change::Approval("volcanoes|lava".into()),
-            Change::Hidden { url: "https://example.org/a?b=1|2".into(), hidden: true },
-            Change::Hidden { url: "https://example.org/".into(), hidden: false },
+            Change::Approval { school: 3, key: "volcanoes|lava".into() },
+            Change::Hidden { school: 1, url: "https://example.org/a?b=1|2".into(), hidden: true },
+            Change::Hidden { school: 2, url: "https://example.org/".into(), hidden: false },
             Change::Device(42),
-            Change::Class("Oak | Year 1".into()),
+            Change::Class { school: 1, class: "Oak | Year 1".into() },
             Change::Alert { event: "cleared".into(), incident: 7 },
         ];
         for change in changes {

@@ -17,6 +17,7 @@ use moka::future::Cache;
 use ring::hmac;
 
 use crate::clock::Clock;
+use crate::schools::{SchoolId, Scope};
 use crate::secrets;
 use crate::store::{transaction, DbError, Row, Store, StoreError};
 
@@ -31,6 +32,8 @@ const KEY_FILE: &str = "device-signing.key";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Device {
     pub id: i64,
+    /// The school the device was enrolled for (by one of its staff).
+    pub school: SchoolId,
     pub class: String,
     pub label: String,
     /// The incident whose "tell an adult" screen is still up on this device.
@@ -94,6 +97,7 @@ fn row_to_device(r: &Row) -> Result<Device, DbError> {
         secret: r.get(3)?,
         covered_incident: r.get(4)?,
         revoked: r.get::<Option<i64>>(5)?.is_some(),
+        school: r.get(6)?,
         signature: String::new(),
     })
 }
@@ -103,7 +107,7 @@ fn signature(key: &hmac::Key, id: i64, secret: &str) -> String {
     secrets::hex(&tag.as_ref()[..16])
 }
 
-const COLUMNS: &str = "id, class, label, secret, covered_incident, revoked_ms";
+const COLUMNS: &str = "id, class, label, secret, covered_incident, revoked_ms, school_id";
 
 impl Devices {
     pub fn new(store: Store, clock: Arc<dyn Clock>, keys: &secrets::Keys) -> std::io::Result<Devices> {
@@ -123,16 +127,16 @@ impl Devices {
         format!("{}.{}", device.id, signature(&self.key, device.id, &device.secret))
     }
 
-    /// A one-time enrolment link token for `class`/`label`, valid for an hour.
-    pub async fn create_link(&self, class: String, label: String, staff_id: i64) -> Result<String, StoreError> {
+    /// A one-time enrolment link token for `class`/`label` of `school`, valid for an hour.
+    pub async fn create_link(&self, school: SchoolId, class: String, label: String, staff_id: i64) -> Result<String, StoreError> {
         let token = secrets::random_hex(16).map_err(|e| StoreError::Query(e.to_string()))?;
         let expires = self.clock.now_ms() + LINK_MINUTES * 60_000;
         let t = token.clone();
         self.store
             .call(move |db| {
                 db.execute(
-                    "INSERT INTO enrol_links (token, class, label, created_by, expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    args![t, class, label, staff_id, expires],
+                    "INSERT INTO enrol_links (token, class, label, created_by, expires_ms, school_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    args![t, class, label, staff_id, expires, school],
                 )
             })
             .await?;
@@ -162,20 +166,20 @@ impl Devices {
                     // Using the link and reading what it enrols is one statement: two iPads
                     // racing for one link cannot both win.
                     let Some(link) = db.query_opt(
-                        "UPDATE enrol_links SET used_ms = ?2 WHERE token = ?1 AND used_ms IS NULL AND expires_ms > ?2 RETURNING class, label, created_by",
+                        "UPDATE enrol_links SET used_ms = ?2 WHERE token = ?1 AND used_ms IS NULL AND expires_ms > ?2 RETURNING class, label, created_by, school_id",
                         args![token, now],
                     )?
                     else {
                         return Ok(None);
                     };
-                    let (class, label, by): (String, String, i64) = (link.get(0)?, link.get(1)?, link.get(2)?);
+                    let (class, label, by, school): (String, String, i64, SchoolId) = (link.get(0)?, link.get(1)?, link.get(2)?, link.get(3)?);
                     let id = db
                         .query_one(
-                            "INSERT INTO devices (class, label, secret, enrolled_by, enrolled_ms) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
-                            args![&class, &label, &secret, by, now],
+                            "INSERT INTO devices (class, label, secret, enrolled_by, enrolled_ms, school_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+                            args![&class, &label, &secret, by, now, school],
                         )?
                         .get(0)?;
-                    Ok(Some(Device { id, class, label, secret, covered_incident: None, revoked: false, signature: String::new() }))
+                    Ok(Some(Device { id, school, class, label, secret, covered_incident: None, revoked: false, signature: String::new() }))
                 })
             })
             .await?;
@@ -251,12 +255,16 @@ impl Devices {
         Ok(())
     }
 
-    pub async fn revoke(&self, id: i64) -> Result<bool, StoreError> {
+    /// Revokes device `id` if `scope` may see it; false if there was no such device.
+    pub async fn revoke(&self, id: i64, scope: Scope) -> Result<bool, StoreError> {
         let now = self.clock.now_ms();
         let n = self
             .store
             .call(move |db| {
-                let n = db.execute("UPDATE devices SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL", args![id, now])?;
+                let n = db.execute(
+                    "UPDATE devices SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL AND (CAST(?3 AS BIGINT) IS NULL OR school_id = ?3)",
+                    args![id, now, scope],
+                )?;
                 db.notify(&Change::Device(id).payload())?;
                 Ok(n)
             })
@@ -274,10 +282,11 @@ impl Devices {
         self.by_id.invalidate_all();
     }
 
-    /// Enrolled (not revoked) devices, by class and label.
-    pub async fn list(&self) -> Result<Vec<DeviceSummary>, StoreError> {
-        let sql = format!("SELECT {COLUMNS}, enrolled_ms FROM devices WHERE revoked_ms IS NULL ORDER BY class, label, id");
-        let rows: Vec<(Device, i64)> = self.store.call(move |db| db.query(&sql, &[])?.iter().map(|r| Ok((row_to_device(r)?, r.get(6)?))).collect()).await?;
+    /// Enrolled (not revoked) devices `scope` may see, by school, class and label.
+    pub async fn list(&self, scope: Scope) -> Result<Vec<DeviceSummary>, StoreError> {
+        let sql = format!("SELECT {COLUMNS}, enrolled_ms FROM devices WHERE revoked_ms IS NULL AND (CAST(?1 AS BIGINT) IS NULL OR school_id = ?1) ORDER BY school_id, class, label, id");
+        let rows: Vec<(Device, i64)> =
+            self.store.call(move |db| db.query(&sql, args![scope])?.iter().map(|r| Ok((row_to_device(r)?, r.get(7)?))).collect()).await?;
         Ok(rows.into_iter().map(|(device, enrolled_ms)| DeviceSummary { last_seen_ms: self.seen.get(&device.id), device, enrolled_ms }).collect())
     }
 
@@ -287,23 +296,24 @@ impl Devices {
         self.seen.iter().filter(|(_, at)| *at >= since).count()
     }
 
-    /// Today's adult code (6 digits): shown to staff on their dashboard, typed on a covered
-    /// iPad to clear it there. Derived from the device key and the school day, so it changes
-    /// every day and needs no set-up.
-    pub fn adult_code(&self, school_day: &str) -> String {
-        let tag = hmac::sign(&self.key, format!("adult-code:{school_day}").as_bytes());
+    /// Today's adult code (6 digits) at `school`: shown to its staff on their dashboard, typed
+    /// on a covered iPad to clear it there. Derived from the device key, the school and the
+    /// school day, so it changes every day, differs between a trust's schools, and needs no
+    /// set-up.
+    pub fn adult_code(&self, school: SchoolId, school_day: &str) -> String {
+        let tag = hmac::sign(&self.key, format!("adult-code:{school}:{school_day}").as_bytes());
         let n = u32::from_be_bytes([tag.as_ref()[0], tag.as_ref()[1], tag.as_ref()[2], tag.as_ref()[3]]) % 1_000_000;
         format!("{n:06}")
     }
 
     /// Checks an adult code typed on a covered device (`who`: the device or the address).
-    pub fn check_adult_code(&self, who: &str, typed: &str, school_day: &str) -> CodeCheck {
+    pub fn check_adult_code(&self, school: SchoolId, who: &str, typed: &str, school_day: &str) -> CodeCheck {
         let wrong = self.code_attempts.get(who).unwrap_or(0);
         if wrong >= CODE_ATTEMPTS {
             return CodeCheck::TooMany;
         }
         let typed: String = typed.chars().filter(char::is_ascii_digit).collect();
-        if secrets::constant_time_eq(&typed, &self.adult_code(school_day)) {
+        if secrets::constant_time_eq(&typed, &self.adult_code(school, school_day)) {
             self.code_attempts.invalidate(who);
             CodeCheck::Right
         } else {

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod outbound;
 pub mod policy;
 pub mod safeguarding;
+pub mod schools;
 pub mod search;
 pub mod secrets;
 pub mod spelling;

@@ -208,7 +208,7 @@ fn request_id(given: Option<&str>) -> String {
 fn seed_spelling(search: Arc<SearchService>, approvals: Arc<Approvals>) {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
     runtime.spawn(async move {
-        for approval in approvals.today().await {
+        for approval in approvals.today(None).await {
             search.learn_words(&approval.query);
         }
     });

@@ -13,6 +13,7 @@ use crate::store::transaction;
 use moka::future::Cache;
 
 use crate::clock::Clock;
+use crate::schools::{SchoolId, Scope};
 use crate::store::{Store, StoreError};
 
 /// The longest window a teacher can open at once (a school day).
@@ -21,6 +22,7 @@ pub const MAX_MINUTES: i64 = 8 * 60;
 /// An open window, for the staff dashboard.
 #[derive(Debug, Clone)]
 pub struct OpenWindow {
+    pub school: SchoolId,
     pub class: String,
     pub ends_ms: i64,
     pub opened_by: String,
@@ -30,8 +32,8 @@ pub struct Supervision {
     store: Store,
     clock: Arc<dyn Clock>,
     required: bool,
-    /// Class → when its latest open window ends (None: no window).
-    ends: Cache<String, Option<i64>>,
+    /// (school, class) → when its latest open window ends (None: no window).
+    ends: Cache<(SchoolId, String), Option<i64>>,
 }
 
 impl Supervision {
@@ -44,26 +46,28 @@ impl Supervision {
     }
 
     /// May pupils of `class` search now? Always yes when supervision is not required.
-    pub async fn is_open(&self, class: &str) -> bool {
+    pub async fn is_open(&self, school: SchoolId, class: &str) -> bool {
         if !self.required {
             return true;
         }
-        let ends = match self.ends.get(class).await {
+        // The hot path (every pupil page): one lookup; the key is only built owned on a miss.
+        let ends = match self.ends.get(&(school, class.to_string())).await {
             Some(ends) => ends,
-            None => self.load_end(class).await,
+            None => self.load_end(school, class).await,
         };
         // The end is compared with the clock on every request, not when cached.
         ends.is_some_and(|end| end > self.clock.now_ms())
     }
 
-    async fn load_end(&self, class: &str) -> Option<i64> {
+    async fn load_end(&self, school: SchoolId, class: &str) -> Option<i64> {
         let store = self.store.clone();
         let key = class.to_string();
         self.ends
-            .get_with(class.to_string(), async move {
+            .get_with((school, class.to_string()), async move {
                 store
                     .call(move |db| {
-                        db.query_one("SELECT MAX(ends_ms) FROM class_windows WHERE class = ?1 AND closed_ms IS NULL", args![key])?.get::<Option<i64>>(0)
+                        db.query_one("SELECT MAX(ends_ms) FROM class_windows WHERE school_id = ?1 AND class = ?2 AND closed_ms IS NULL", args![school, key])?
+                            .get::<Option<i64>>(0)
                     })
                     .await
                     .ok()
@@ -72,13 +76,14 @@ impl Supervision {
             .await
     }
 
-    /// Is any class's window open (for browsers that are not enrolled, when enrolment is off)?
-    pub async fn any_open(&self) -> bool {
-        !self.required || !self.open_windows().await.unwrap_or_default().is_empty()
+    /// Is any class's window open at `school` (for browsers that are not enrolled, when
+    /// enrolment is off)?
+    pub async fn any_open(&self, school: SchoolId) -> bool {
+        !self.required || !self.open_windows(Some(school)).await.unwrap_or_default().is_empty()
     }
 
     /// Opens search for `class` for `minutes` from now; returns when it ends.
-    pub async fn open(&self, class: String, minutes: i64, staff_id: i64) -> Result<i64, StoreError> {
+    pub async fn open(&self, school: SchoolId, class: String, minutes: i64, staff_id: i64) -> Result<i64, StoreError> {
         let now = self.clock.now_ms();
         let ends = now + minutes.clamp(1, MAX_MINUTES) * 60_000;
         let key = class.clone();
@@ -86,51 +91,54 @@ impl Supervision {
             .call(move |db| {
                 // A new window replaces whatever was open for the class.
                 transaction(db, |db| {
-                    db.execute("UPDATE class_windows SET closed_ms = ?2 WHERE class = ?1 AND closed_ms IS NULL", args![&class, now])?;
-                    db.execute("INSERT INTO class_windows (class, opened_by, opened_ms, ends_ms) VALUES (?1, ?2, ?3, ?4)", args![&class, staff_id, now, ends])?;
-                    db.notify(&Change::Class(class.clone()).payload())
+                    db.execute("UPDATE class_windows SET closed_ms = ?2 WHERE school_id = ?3 AND class = ?1 AND closed_ms IS NULL", args![&class, now, school])?;
+                    db.execute(
+                        "INSERT INTO class_windows (class, opened_by, opened_ms, ends_ms, school_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        args![&class, staff_id, now, ends, school],
+                    )?;
+                    db.notify(&Change::Class { school, class: class.clone() }.payload())
                 })
             })
             .await?;
-        self.ends.invalidate(&key).await;
+        self.ends.invalidate(&(school, key)).await;
         Ok(ends)
     }
 
     /// Closes search for `class` at once.
-    pub async fn close(&self, class: String) -> Result<(), StoreError> {
+    pub async fn close(&self, school: SchoolId, class: String) -> Result<(), StoreError> {
         let now = self.clock.now_ms();
         let key = class.clone();
         self.store
             .call(move |db| {
-                db.execute("UPDATE class_windows SET closed_ms = ?2 WHERE class = ?1 AND closed_ms IS NULL", args![&class, now])?;
-                db.notify(&Change::Class(class).payload())
+                db.execute("UPDATE class_windows SET closed_ms = ?2 WHERE school_id = ?3 AND class = ?1 AND closed_ms IS NULL", args![&class, now, school])?;
+                db.notify(&Change::Class { school, class }.payload())
             })
             .await?;
-        self.ends.invalidate(&key).await;
+        self.ends.invalidate(&(school, key)).await;
         Ok(())
     }
 
     /// Drops the cached window of `class` (another instance opened or closed it).
-    pub async fn forget(&self, class: &str) {
-        self.ends.invalidate(class).await;
+    pub async fn forget(&self, school: SchoolId, class: String) {
+        self.ends.invalidate(&(school, class)).await;
     }
 
     pub fn forget_all(&self) {
         self.ends.invalidate_all();
     }
 
-    /// Windows open now, soonest ending first.
-    pub async fn open_windows(&self) -> Result<Vec<OpenWindow>, StoreError> {
+    /// Windows open now that `scope` may see, soonest ending first.
+    pub async fn open_windows(&self, scope: Scope) -> Result<Vec<OpenWindow>, StoreError> {
         let now = self.clock.now_ms();
         self.store
             .call(move |db| {
                 db.query(
-                    "SELECT w.class, w.ends_ms, s.name FROM class_windows w JOIN staff s ON s.id = w.opened_by
-                     WHERE w.closed_ms IS NULL AND w.ends_ms > ?1 ORDER BY w.ends_ms",
-                    args![now],
+                    "SELECT w.class, w.ends_ms, s.name, w.school_id FROM class_windows w JOIN staff s ON s.id = w.opened_by
+                     WHERE w.closed_ms IS NULL AND w.ends_ms > ?1 AND (CAST(?2 AS BIGINT) IS NULL OR w.school_id = ?2) ORDER BY w.ends_ms",
+                    args![now, scope],
                 )?
                 .iter()
-                .map(|r| Ok(OpenWindow { class: r.get(0)?, ends_ms: r.get(1)?, opened_by: r.get(2)? }))
+                .map(|r| Ok(OpenWindow { class: r.get(0)?, ends_ms: r.get(1)?, opened_by: r.get(2)?, school: r.get(3)? }))
                 .collect()
             })
             .await

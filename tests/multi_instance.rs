@@ -9,6 +9,8 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{Browser, FixtureUpstream, RealServer, TestApp};
@@ -56,7 +58,7 @@ async fn approved(app: &TestApp, q: &str) -> bool {
 async fn until<F: std::future::Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) -> Duration {
     let started = Instant::now();
     while !check().await {
-        assert!(started.elapsed() < Duration::from_secs(5), "{what}: not seen within 5 s");
+        assert!(started.elapsed() < Duration::from_secs(30), "{what}: not seen within 30 s");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     started.elapsed()
@@ -156,13 +158,18 @@ async fn killing_one_instance_mid_load_loses_no_approval_or_incident() {
     let mut trust = Trust::start(&upstream, 2).await;
     let apps: Vec<TestApp> = trust.apps.drain(..).collect();
 
-    // Teachers approve and pupils press on both instances at once; A is killed meanwhile.
-    let load = |app: &TestApp, label: &'static str| {
+    // Teachers approve and pupils press on both instances at once; A is killed once it has
+    // acknowledged a few (counted, not timed: a slow machine signs in slowly).
+    let mut cookies = Vec::new();
+    for app in &apps {
+        let mut teacher = Browser::new(app);
+        assert_eq!(teacher.sign_in("Mr Oak", PASSWORD).await.status(), 303);
+        cookies.push(teacher.cookie.clone().expect("signed in"));
+    }
+    let acknowledged_by_a = Arc::new(AtomicUsize::new(0));
+    let load = |app: &TestApp, cookie: String, label: &'static str, counter: Arc<AtomicUsize>| {
         let app = TestApp { address: app.address.clone(), client: app.client.clone(), data_dir: app.data_dir.clone() };
         async move {
-            let mut teacher = Browser::new(&app);
-            assert_eq!(teacher.sign_in("Mr Oak", PASSWORD).await.status(), 303);
-            let cookie = teacher.cookie.clone().expect("signed in");
             let (mut approved, mut pressed) = (Vec::new(), Vec::new());
             for i in 0..400 {
                 let press_q = format!("press {label} {i}");
@@ -171,6 +178,7 @@ async fn killing_one_instance_mid_load_loses_no_approval_or_incident() {
                     Ok(r) if r.status() == 303 => pressed.push(press_q),
                     _ => break,
                 }
+                counter.fetch_add(1, Ordering::SeqCst);
                 if i % 4 == 0 {
                     let q = format!("topic {label} {i}");
                     let prerun =
@@ -197,9 +205,9 @@ async fn killing_one_instance_mid_load_loses_no_approval_or_incident() {
             (approved, pressed)
         }
     };
-    let on_a = tokio::spawn(load(&apps[0], "a"));
-    let on_b = tokio::spawn(load(&apps[1], "b"));
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let on_a = tokio::spawn(load(&apps[0], cookies[0].clone(), "a", acknowledged_by_a.clone()));
+    let on_b = tokio::spawn(load(&apps[1], cookies[1].clone(), "b", Arc::new(AtomicUsize::new(0))));
+    until("A acknowledges 20 presses", || async { acknowledged_by_a.load(Ordering::SeqCst) >= 20 }).await;
     trust.servers[0].kill_9();
     let (approved_a, pressed_a) = on_a.await.expect("load a");
     let (approved_b, pressed_b) = on_b.await.expect("load b");

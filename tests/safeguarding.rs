@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{add_user, spawn_app_with_clock, test_config, Browser, FixtureUpstream, TestApp};
+use common::{add_user, between, enrol, json, open_search, spawn_app_with_clock, test_config, Browser, FixtureUpstream, TestApp};
 use kidsearch::clock::ManualClock;
 
 const PASSWORD: &str = "plum tree under snow";
@@ -38,49 +38,6 @@ async fn staff<'a>(app: &'a TestApp, name: &str) -> Browser<'a> {
     let mut b = Browser::new(app);
     assert_eq!(b.sign_in(name, PASSWORD).await.status(), 303, "{name} signs in");
     b
-}
-
-fn between<'h>(html: &'h str, start: &str, end: &str) -> Option<&'h str> {
-    let from = html.find(start)? + start.len();
-    html[from..].split(end).next()
-}
-
-/// Makes an enrolment link as `teacher` and opens it on a fresh "iPad".
-async fn enrol<'a>(app: &'a TestApp, teacher: &mut Browser<'_>, class: &str, label: &str) -> Browser<'a> {
-    let csrf = teacher.csrf_from("/staff/devices").await;
-    let page = teacher.post("/staff/devices", &[("csrf", &csrf), ("class", class), ("label", label)]).await;
-    assert_eq!(page.status(), 200);
-    let html = page.text().await.expect("page");
-    let link = between(&html, "id=\"enrol-link\" href=\"", "\"").expect("the enrolment link is shown").to_string();
-    let path = &link[link.find("/enrol/").expect("enrol path")..];
-    assert!(html.contains(&format!("src=\"/staff/devices/qr/{}\"", &path["/enrol/".len()..])), "with its QR code");
-    let qr = teacher.get(&format!("/staff/devices/qr/{}", &path["/enrol/".len()..])).await;
-    assert_eq!(qr.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("image/svg+xml"));
-    assert!(qr.text().await.expect("svg").contains("<svg"));
-
-    let mut ipad = Browser::new(app);
-    let confirm = ipad.get(path).await;
-    assert_eq!(confirm.status(), 200);
-    assert!(confirm.text().await.expect("page").contains(&format!("{class} — {label}")));
-    assert!(ipad.cookie.is_none(), "opening the link (or a link preview) does not enrol");
-    let done = ipad.post(path, &[]).await;
-    assert_eq!(done.status(), 200);
-    let cookie = ipad.cookie.clone().expect("the device cookie is set");
-    assert!(cookie.starts_with("kidsearch_device="), "{cookie}");
-    // The link works once.
-    assert_eq!(Browser::new(app).post(path, &[]).await.status(), 410);
-    ipad
-}
-
-async fn open_search(teacher: &mut Browser<'_>, class: &str, minutes: &str) {
-    let csrf = teacher.csrf_from("/staff").await;
-    assert_eq!(teacher.post("/staff/classes/open", &[("csrf", &csrf), ("class", class), ("minutes", minutes)]).await.status(), 303);
-}
-
-async fn json(b: &mut Browser<'_>, path: &str) -> (u16, serde_json::Value) {
-    let r = b.get(path).await;
-    let status = r.status().as_u16();
-    (status, serde_json::from_slice(&r.bytes().await.expect("body")).expect("json"))
 }
 
 #[tokio::test]

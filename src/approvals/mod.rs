@@ -20,6 +20,7 @@ use moka::future::Cache;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
+use crate::schools::{SchoolId, Scope};
 use crate::store::{DbError, Row, Store, StoreError};
 
 /// One result as frozen in an approval.
@@ -36,6 +37,7 @@ pub struct FrozenResult {
 #[derive(Debug)]
 pub struct Approval {
     pub id: i64,
+    pub school: SchoolId,
     pub query_key: String,
     pub query: String,
     pub picture: Option<String>,
@@ -52,6 +54,7 @@ pub struct Approval {
 
 /// What a teacher approves.
 pub struct NewApproval {
+    pub school: SchoolId,
     pub query_key: String,
     pub query: String,
     pub picture: Option<String>,
@@ -67,12 +70,12 @@ pub struct Approvals {
     store: Store,
     clock: Arc<dyn Clock>,
     tz: jiff::tz::TimeZone,
-    /// The live approval (or none) per query key, in front of SQLite.
-    live: Cache<String, Option<Arc<Approval>>>,
+    /// The live approval (or none) per school and query key, in front of the database.
+    live: Cache<(SchoolId, String), Option<Arc<Approval>>>,
 }
 
 const COLUMNS: &str =
-    "a.id, a.query_key, a.query, a.picture, a.class, a.max_pages, a.engines, a.hidden, s.name, a.school_day, a.expires_ms, a.withdrawn_ms, a.frozen";
+    "a.id, a.query_key, a.query, a.picture, a.class, a.max_pages, a.engines, a.hidden, s.name, a.school_day, a.expires_ms, a.withdrawn_ms, a.frozen, a.school_id";
 
 fn row_to_approval(r: &Row) -> Result<Approval, DbError> {
     let engines: String = r.get(6)?;
@@ -80,6 +83,7 @@ fn row_to_approval(r: &Row) -> Result<Approval, DbError> {
     let frozen: String = r.get(12)?;
     Ok(Approval {
         id: r.get(0)?,
+        school: r.get(13)?,
         query_key: r.get(1)?,
         query: r.get(2)?,
         picture: r.get(3)?,
@@ -106,24 +110,28 @@ impl Approvals {
         self.clock.now_ms()
     }
 
-    /// The approval pupils get for this query key right now, if any.
-    pub async fn live_for(&self, query_key: &str) -> Option<Arc<Approval>> {
+    /// The approval pupils of `school` get for this query key right now, if any.
+    pub async fn live_for(&self, school: SchoolId, query_key: &str) -> Option<Arc<Approval>> {
         let now = self.clock.now_ms();
-        let found = match self.live.get(query_key).await {
+        let key = (school, query_key.to_string());
+        let found = match self.live.get(&key).await {
             Some(found) => found,
-            None => self.load_live(query_key).await,
+            None => self.load_live(key).await,
         };
         // Expiry is checked against the clock at every use, not when cached.
         found.filter(|a| !a.withdrawn && a.expires_ms > now)
     }
 
-    async fn load_live(&self, query_key: &str) -> Option<Arc<Approval>> {
+    async fn load_live(&self, key: (SchoolId, String)) -> Option<Arc<Approval>> {
         let store = self.store.clone();
-        let key = query_key.to_string();
+        let (school, query_key) = key.clone();
         self.live
-            .get_with(query_key.to_string(), async move {
-                let sql = format!("SELECT {COLUMNS} FROM approvals a JOIN staff s ON s.id = a.approved_by WHERE a.query_key = ?1 AND a.withdrawn_ms IS NULL ORDER BY a.expires_ms DESC, a.id DESC LIMIT 1");
-                store.call(move |db| db.query_opt(&sql, args![key])?.as_ref().map(row_to_approval).transpose()).await.ok().flatten().map(Arc::new)
+            .get_with(key, async move {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM approvals a JOIN staff s ON s.id = a.approved_by
+                     WHERE a.school_id = ?1 AND a.query_key = ?2 AND a.withdrawn_ms IS NULL ORDER BY a.expires_ms DESC, a.id DESC LIMIT 1"
+                );
+                store.call(move |db| db.query_opt(&sql, args![school, query_key])?.as_ref().map(row_to_approval).transpose()).await.ok().flatten().map(Arc::new)
             })
             .await
     }
@@ -134,19 +142,19 @@ impl Approvals {
         let (day, expires) = school_day::school_day(now, &self.tz);
         let frozen = serde_json::to_string(&new.pages).unwrap_or_else(|_| "[]".into());
         let hidden = serde_json::to_string(&new.hidden).unwrap_or_else(|_| "[]".into());
-        let key = new.query_key.clone();
+        let key = (new.school, new.query_key.clone());
         let id = self
             .store
             .call(move |db| {
                 transaction(db, |db| {
                     let id = db
                         .query_one(
-                            "INSERT INTO approvals (query_key, query, picture, class, max_pages, engines, hidden, approved_by, school_day, expires_ms, created_ms, frozen)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING id",
-                            args![&new.query_key, new.query, new.picture, new.class, new.max_pages, new.engines.join(","), hidden, new.approved_by, day, expires, now, frozen],
+                            "INSERT INTO approvals (query_key, query, picture, class, max_pages, engines, hidden, approved_by, school_day, expires_ms, created_ms, frozen, school_id)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id",
+                            args![&new.query_key, new.query, new.picture, new.class, new.max_pages, new.engines.join(","), hidden, new.approved_by, day, expires, now, frozen, new.school],
                         )?
                         .get(0)?;
-                    db.notify(&Change::Approval(new.query_key).payload())?;
+                    db.notify(&Change::Approval { school: new.school, key: new.query_key }.payload())?;
                     Ok(id)
                 })
             })
@@ -155,19 +163,24 @@ impl Approvals {
         Ok(id)
     }
 
-    /// Withdraws an approval; pupils lose it on their next request. False if there was none.
-    pub async fn withdraw(&self, id: i64) -> Result<bool, StoreError> {
+    /// Withdraws an approval `scope` may see; pupils lose it on their next request. False if
+    /// there was none.
+    pub async fn withdraw(&self, id: i64, scope: Scope) -> Result<bool, StoreError> {
         let now = self.clock.now_ms();
-        let key: Option<String> = self
+        let key: Option<(SchoolId, String)> = self
             .store
             .call(move |db| {
                 transaction(db, |db| {
-                    let key: Option<String> = db
-                        .query_opt("UPDATE approvals SET withdrawn_ms = ?2 WHERE id = ?1 AND withdrawn_ms IS NULL RETURNING query_key", args![id, now])?
-                        .map(|r| r.get(0))
+                    let key: Option<(SchoolId, String)> = db
+                        .query_opt(
+                            "UPDATE approvals SET withdrawn_ms = ?2 WHERE id = ?1 AND withdrawn_ms IS NULL AND (CAST(?3 AS BIGINT) IS NULL OR school_id = ?3)
+                             RETURNING school_id, query_key",
+                            args![id, now, scope],
+                        )?
+                        .map(|r| Ok::<_, DbError>((r.get(0)?, r.get(1)?)))
                         .transpose()?;
-                    if let Some(k) = &key {
-                        db.notify(&Change::Approval(k.clone()).payload())?;
+                    if let Some((school, k)) = &key {
+                        db.notify(&Change::Approval { school: *school, key: k.clone() }.payload())?;
                     }
                     Ok(key)
                 })
@@ -179,30 +192,35 @@ impl Approvals {
         Ok(key.is_some())
     }
 
-    /// Drops the cached copy for `query_key` (another instance changed it).
-    pub async fn forget(&self, query_key: &str) {
-        self.live.invalidate(query_key).await;
+    /// Drops the cached copy for `query_key` at `school` (another instance changed it).
+    pub async fn forget(&self, school: SchoolId, query_key: String) {
+        self.live.invalidate(&(school, query_key)).await;
     }
 
     pub fn forget_all(&self) {
         self.live.invalidate_all();
     }
 
-    /// Approvals live now, and (with `days_back` > 0) those of the last days, newest first.
-    pub async fn list(&self, days_back: i64) -> Result<Vec<Approval>, StoreError> {
+    /// Approvals `scope` may see, live now, and (with `days_back` > 0) those of the last
+    /// days, newest first.
+    pub async fn list(&self, scope: Scope, days_back: i64) -> Result<Vec<Approval>, StoreError> {
         let since = self.clock.now_ms() - days_back * 86_400_000;
-        let sql = format!("SELECT {COLUMNS} FROM approvals a JOIN staff s ON s.id = a.approved_by WHERE a.expires_ms > ?1 ORDER BY a.id DESC LIMIT 200");
-        self.store.call(move |db| db.query(&sql, args![since])?.iter().map(row_to_approval).collect()).await
+        let sql = format!(
+            "SELECT {COLUMNS} FROM approvals a JOIN staff s ON s.id = a.approved_by
+             WHERE a.expires_ms > ?1 AND (CAST(?2 AS BIGINT) IS NULL OR a.school_id = ?2) ORDER BY a.id DESC LIMIT 200"
+        );
+        self.store.call(move |db| db.query(&sql, args![since, scope])?.iter().map(row_to_approval).collect()).await
     }
 
-    pub async fn by_id(&self, id: i64) -> Result<Option<Approval>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM approvals a JOIN staff s ON s.id = a.approved_by WHERE a.id = ?1");
-        self.store.call(move |db| db.query_opt(&sql, args![id])?.as_ref().map(row_to_approval).transpose()).await
+    /// Approval `id`, if `scope` may see it.
+    pub async fn by_id(&self, id: i64, scope: Scope) -> Result<Option<Approval>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM approvals a JOIN staff s ON s.id = a.approved_by WHERE a.id = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR a.school_id = ?2)");
+        self.store.call(move |db| db.query_opt(&sql, args![id, scope])?.as_ref().map(row_to_approval).transpose()).await
     }
 
-    /// Live approvals for the pupils' "Today's searches" board.
-    pub async fn today(&self) -> Vec<Approval> {
+    /// Live approvals `scope` may see (the pupils' "Today's searches" board: their school's).
+    pub async fn today(&self, scope: Scope) -> Vec<Approval> {
         let now = self.clock.now_ms();
-        self.list(0).await.unwrap_or_default().into_iter().filter(|a| !a.withdrawn && a.expires_ms > now).collect()
+        self.list(scope, 0).await.unwrap_or_default().into_iter().filter(|a| !a.withdrawn && a.expires_ms > now).collect()
     }
 }

@@ -11,9 +11,12 @@ use std::sync::RwLock;
 
 use url::Url;
 
+use crate::schools::SchoolId;
+
+/// Hidden results per school: a report at one school hides nothing at another.
 #[derive(Default)]
 pub struct HiddenResults {
-    urls: RwLock<HashSet<String>>,
+    urls: RwLock<HashSet<(SchoolId, String)>>,
     generation: AtomicU64,
 }
 
@@ -23,32 +26,33 @@ pub fn hide_key(url: &str) -> String {
 }
 
 impl HiddenResults {
-    pub fn new(urls: impl IntoIterator<Item = String>) -> HiddenResults {
-        HiddenResults { urls: RwLock::new(urls.into_iter().map(|u| hide_key(&u)).collect()), generation: AtomicU64::new(0) }
+    pub fn new(urls: impl IntoIterator<Item = (SchoolId, String)>) -> HiddenResults {
+        HiddenResults { urls: RwLock::new(urls.into_iter().map(|(s, u)| (s, hide_key(&u))).collect()), generation: AtomicU64::new(0) }
     }
 
-    pub fn is_hidden(&self, url: &str) -> bool {
+    /// Is `url` hidden for `school`'s pupils?
+    pub fn is_hidden(&self, school: SchoolId, url: &str) -> bool {
         let urls = self.urls.read().unwrap_or_else(|e| e.into_inner());
-        !urls.is_empty() && urls.contains(&hide_key(url))
+        !urls.is_empty() && urls.contains(&(school, hide_key(url)))
     }
 
-    pub fn hide(&self, url: &str) {
-        self.urls.write().unwrap_or_else(|e| e.into_inner()).insert(hide_key(url));
+    pub fn hide(&self, school: SchoolId, url: &str) {
+        self.urls.write().unwrap_or_else(|e| e.into_inner()).insert((school, hide_key(url)));
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
-    pub fn release(&self, url: &str) {
-        self.urls.write().unwrap_or_else(|e| e.into_inner()).remove(&hide_key(url));
+    pub fn release(&self, school: SchoolId, url: &str) {
+        self.urls.write().unwrap_or_else(|e| e.into_inner()).remove(&(school, hide_key(url)));
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Puts `urls` in place of the whole set.
-    pub fn replace(&self, urls: impl IntoIterator<Item = String>) {
-        *self.urls.write().unwrap_or_else(|e| e.into_inner()) = urls.into_iter().map(|u| hide_key(&u)).collect();
+    pub fn replace(&self, urls: impl IntoIterator<Item = (SchoolId, String)>) {
+        *self.urls.write().unwrap_or_else(|e| e.into_inner()) = urls.into_iter().map(|(s, u)| (s, hide_key(&u))).collect();
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// Changes whenever the set changes; part of the answer caches' keys.
+    /// Changes whenever the set changes (at any school); part of the answer caches' keys.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
     }
@@ -70,11 +74,12 @@ mod tests {
     fn hiding_matches_the_same_page_written_differently_and_moves_the_generation() {
         let hidden = HiddenResults::default();
         let g = hidden.generation();
-        hidden.hide("https://www.Example.org/page/");
+        hidden.hide(1, "https://www.Example.org/page/");
         assert!(hidden.generation() > g);
-        assert!(hidden.is_hidden("https://example.org/page"));
-        assert!(!hidden.is_hidden("https://example.org/other"));
-        hidden.release("https://example.org/page");
-        assert!(!hidden.is_hidden("https://www.example.org/page/"));
+        assert!(hidden.is_hidden(1, "https://example.org/page"));
+        assert!(!hidden.is_hidden(1, "https://example.org/other"));
+        assert!(!hidden.is_hidden(2, "https://example.org/page"), "another school's pupils still see it");
+        hidden.release(1, "https://example.org/page");
+        assert!(!hidden.is_hidden(1, "https://www.example.org/page/"));
     }
 }

@@ -21,6 +21,7 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use crate::clock::Clock;
+use crate::schools::{SchoolId, Scope, DEFAULT_SCHOOL};
 use crate::devices::{Device, Devices};
 use crate::store::{DbError, Row, Store, StoreError};
 use hidden::HiddenResults;
@@ -86,6 +87,8 @@ impl ReviewStatus {
 #[derive(Debug, Clone, Serialize)]
 pub struct Incident {
     pub id: i64,
+    /// The school of the device (or, for a browser that is not enrolled, the default school).
+    pub school: SchoolId,
     pub at_ms: i64,
     pub kind: IncidentKind,
     pub device_id: Option<i64>,
@@ -106,8 +109,8 @@ pub struct Incident {
     pub result_state: Option<String>,
 }
 
-const COLUMNS: &str = "i.id, i.at_ms, i.kind, i.device_id, i.device, i.class, i.query, i.page, i.result_url, i.result_title, i.category, i.status, i.reviewed_by, i.reviewed_ms, i.notes, i.cleared_by, i.cleared_ms, h.state";
-const FROM: &str = "incidents i LEFT JOIN hidden_results h ON h.url = i.result_url AND h.incident_id = i.id";
+const COLUMNS: &str = "i.id, i.at_ms, i.kind, i.device_id, i.device, i.class, i.query, i.page, i.result_url, i.result_title, i.category, i.status, i.reviewed_by, i.reviewed_ms, i.notes, i.cleared_by, i.cleared_ms, h.state, i.school_id";
+const FROM: &str = "incidents i LEFT JOIN hidden_results h ON h.school_id = i.school_id AND h.url = i.result_url AND h.incident_id = i.id";
 
 fn row_to_incident(r: &Row) -> Result<Incident, DbError> {
     let kind: String = r.get(2)?;
@@ -131,6 +134,7 @@ fn row_to_incident(r: &Row) -> Result<Incident, DbError> {
         cleared_by: r.get(15)?,
         cleared_ms: r.get(16)?,
         result_state: r.get(17)?,
+        school: r.get(18)?,
     })
 }
 
@@ -157,8 +161,11 @@ pub struct Alert {
 /// Pages the register shows at once.
 pub const REGISTER_LIMIT: usize = 500;
 
+/// The incident is in the reader's scope (always parameter 2).
+const IN_SCOPE: &str = "(CAST(?2 AS BIGINT) IS NULL OR i.school_id = ?2)";
+
 /// The results hidden from pupils now.
-const HIDDEN_NOW: &str = "SELECT url FROM hidden_results WHERE state IN ('hidden', 'blocked')";
+const HIDDEN_NOW: &str = "SELECT school_id, url FROM hidden_results WHERE state IN ('hidden', 'blocked')";
 
 pub struct Safeguarding {
     store: Store,
@@ -172,7 +179,7 @@ impl Safeguarding {
     /// Loads the results hidden school-wide from the database (at start-up, before serving).
     pub fn open(store: Store, clock: Arc<dyn Clock>, devices: Arc<Devices>) -> Result<Safeguarding, StoreError> {
         // Start-up is not async: wait for the writer thread plainly.
-        let urls: Vec<String> = store.call_blocking(|db| db.query(HIDDEN_NOW, &[])?.iter().map(|r| r.get(0)).collect())?;
+        let urls: Vec<(SchoolId, String)> = store.call_blocking(|db| db.query(HIDDEN_NOW, &[])?.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect())?;
         let (alerts, _) = broadcast::channel(1024);
         Ok(Safeguarding { store, clock, devices, hidden: Arc::new(HiddenResults::new(urls)), alerts })
     }
@@ -199,23 +206,23 @@ impl Safeguarding {
     pub async fn tell_adult(&self, device: Option<&Device>, report: Report) -> Result<Incident, StoreError> {
         let incident = self.insert(IncidentKind::TellAdult, device, report).await?;
         if let Some(url) = &incident.result_url {
-            let (url, title, id, now) = (url.clone(), incident.result_title.clone(), incident.id, incident.at_ms);
+            let (url, title, id, now, school) = (url.clone(), incident.result_title.clone(), incident.id, incident.at_ms, incident.school);
             self.store
                 .call(move |db| {
                     db.execute(
-                        "INSERT INTO hidden_results (url, title, incident_id, state, at_ms) VALUES (?1, ?2, ?3, 'hidden', ?4)
-                         ON CONFLICT (url) DO UPDATE SET incident_id = ?3, state = 'hidden', at_ms = ?4, decided_by = NULL, decided_ms = NULL",
-                        args![&url, title, id, now],
+                        "INSERT INTO hidden_results (school_id, url, title, incident_id, state, at_ms) VALUES (?5, ?1, ?2, ?3, 'hidden', ?4)
+                         ON CONFLICT (school_id, url) DO UPDATE SET incident_id = ?3, state = 'hidden', at_ms = ?4, decided_by = NULL, decided_ms = NULL",
+                        args![&url, title, id, now, school],
                     )?;
-                    db.notify(&Change::Hidden { url, hidden: true }.payload())
+                    db.notify(&Change::Hidden { school, url, hidden: true }.payload())
                 })
                 .await?;
-            self.hidden.hide(&incident.result_url.clone().unwrap_or_default());
+            self.hidden.hide(school, incident.result_url.as_deref().unwrap_or_default());
         }
         if let Some(device) = device {
             self.devices.cover(device.id, incident.id).await?;
         }
-        let incident = self.get(incident.id).await?.unwrap_or(incident);
+        let incident = self.get(incident.id, None).await?.unwrap_or(incident);
         self.alert("incident", incident.clone()).await;
         Ok(incident)
     }
@@ -229,9 +236,9 @@ impl Safeguarding {
 
     async fn insert(&self, kind: IncidentKind, device: Option<&Device>, report: Report) -> Result<Incident, StoreError> {
         let now = self.clock.now_ms();
-        let (device_id, device_name, class) = match device {
-            Some(d) => (Some(d.id), Some(d.name()), Some(d.class.clone())),
-            None => (None, None, None),
+        let (device_id, device_name, class, school) = match device {
+            Some(d) => (Some(d.id), Some(d.name()), Some(d.class.clone()), d.school),
+            None => (None, None, None, DEFAULT_SCHOOL),
         };
         let r = report.clone();
         let (dn, cl) = (device_name.clone(), class.clone());
@@ -239,15 +246,16 @@ impl Safeguarding {
             .store
             .call(move |db| {
                 db.query_one(
-                    "INSERT INTO incidents (at_ms, kind, device_id, device, class, query, page, result_url, result_title, category)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
-                    args![now, kind.as_str(), device_id, dn, cl, r.query, r.page, r.result_url, r.result_title, r.category],
+                    "INSERT INTO incidents (at_ms, kind, device_id, device, class, query, page, result_url, result_title, category, school_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
+                    args![now, kind.as_str(), device_id, dn, cl, r.query, r.page, r.result_url, r.result_title, r.category, school],
                 )?
                 .get(0)
             })
             .await?;
         Ok(Incident {
             id,
+            school,
             at_ms: now,
             kind,
             device_id,
@@ -268,38 +276,44 @@ impl Safeguarding {
         })
     }
 
-    pub async fn get(&self, id: i64) -> Result<Option<Incident>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE i.id = ?1");
-        self.store.call(move |db| db.query_opt(&sql, args![id])?.as_ref().map(row_to_incident).transpose()).await
+    /// Incident `id`, if `scope` may see it.
+    pub async fn get(&self, id: i64, scope: Scope) -> Result<Option<Incident>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE i.id = ?1 AND {IN_SCOPE}");
+        self.store.call(move |db| db.query_opt(&sql, args![id, scope])?.as_ref().map(row_to_incident).transpose()).await
     }
 
     /// Is the screen of this incident still covered (pressed, not yet cleared)?
     pub async fn screen_covered(&self, id: i64) -> bool {
-        matches!(self.get(id).await, Ok(Some(i)) if i.kind == IncidentKind::TellAdult && i.cleared_ms.is_none())
+        matches!(self.get(id, None).await, Ok(Some(i)) if i.kind == IncidentKind::TellAdult && i.cleared_ms.is_none())
     }
 
-    /// The register: newest first, optionally only one review status.
-    pub async fn list(&self, status: Option<ReviewStatus>, limit: usize) -> Result<Vec<Incident>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE (CAST(?1 AS TEXT) IS NULL OR i.status = ?1) ORDER BY i.id DESC LIMIT ?2");
-        self.store.call(move |db| db.query(&sql, args![status.map(ReviewStatus::as_str), limit])?.iter().map(row_to_incident).collect()).await
+    /// The register `scope` may see: newest first, optionally only one review status.
+    pub async fn list(&self, scope: Scope, status: Option<ReviewStatus>, limit: usize) -> Result<Vec<Incident>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE {IN_SCOPE} AND (CAST(?1 AS TEXT) IS NULL OR i.status = ?1) ORDER BY i.id DESC LIMIT ?3");
+        self.store.call(move |db| db.query(&sql, args![status.map(ReviewStatus::as_str), scope, limit])?.iter().map(row_to_incident).collect()).await
     }
 
     /// What needs a teacher now: covered screens and reported results awaiting a decision.
-    pub async fn open_alerts(&self) -> Result<Vec<Incident>, StoreError> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM {FROM} WHERE i.kind = 'tell_adult' AND (i.cleared_ms IS NULL OR h.state = 'hidden') ORDER BY i.id DESC LIMIT 200");
-        self.store.call(move |db| db.query(&sql, &[])?.iter().map(row_to_incident).collect()).await
+    pub async fn open_alerts(&self, scope: Scope) -> Result<Vec<Incident>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM {FROM} WHERE i.kind = ?1 AND {IN_SCOPE} AND (i.cleared_ms IS NULL OR h.state = 'hidden') ORDER BY i.id DESC LIMIT 200"
+        );
+        self.store.call(move |db| db.query(&sql, args![IncidentKind::TellAdult.as_str(), scope])?.iter().map(row_to_incident).collect()).await
     }
 
     /// Incidents since `since_ms` (the dashboard's "refused searches today").
-    pub async fn since(&self, since_ms: i64, kind: IncidentKind) -> Result<Vec<Incident>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE i.at_ms >= ?1 AND i.kind = ?2 ORDER BY i.id DESC LIMIT 200");
-        self.store.call(move |db| db.query(&sql, args![since_ms, kind.as_str()])?.iter().map(row_to_incident).collect()).await
+    pub async fn since(&self, scope: Scope, since_ms: i64, kind: IncidentKind) -> Result<Vec<Incident>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE i.at_ms >= ?1 AND {IN_SCOPE} AND i.kind = ?3 ORDER BY i.id DESC LIMIT 200");
+        self.store.call(move |db| db.query(&sql, args![since_ms, scope, kind.as_str()])?.iter().map(row_to_incident).collect()).await
     }
 
-    /// An adult cleared the covered screen (from a dashboard, or the adult code on the device).
-    pub async fn clear_screen(&self, id: i64, by: String) -> Result<bool, StoreError> {
+    /// An adult cleared the covered screen (from a dashboard of a school `scope` covers, or
+    /// the adult code on the device).
+    pub async fn clear_screen(&self, id: i64, scope: Scope, by: String) -> Result<bool, StoreError> {
         let now = self.clock.now_ms();
+        if self.get(id, scope).await?.is_none() {
+            return Ok(false);
+        }
         let changed = self
             .store
             .call(move |db| db.execute("UPDATE incidents SET cleared_by = ?2, cleared_ms = ?3 WHERE id = ?1 AND cleared_ms IS NULL", args![id, by, now]))
@@ -313,8 +327,9 @@ impl Safeguarding {
 
     /// A teacher's decision on a reported result: keep it hidden for good (the local block
     /// list) or release it back to pupils.
-    pub async fn decide_result(&self, id: i64, keep_hidden: bool, by: String) -> Result<bool, StoreError> {
-        let Some(incident) = self.get(id).await? else { return Ok(false) };
+    pub async fn decide_result(&self, id: i64, scope: Scope, keep_hidden: bool, by: String) -> Result<bool, StoreError> {
+        let Some(incident) = self.get(id, scope).await? else { return Ok(false) };
+        let school = incident.school;
         let Some(url) = incident.result_url.clone() else { return Ok(false) };
         let now = self.clock.now_ms();
         let state = if keep_hidden { "blocked" } else { "released" };
@@ -323,35 +338,35 @@ impl Safeguarding {
             .store
             .call(move |db| {
                 let changed = db.execute(
-                    "UPDATE hidden_results SET state = ?2, decided_by = ?3, decided_ms = ?4 WHERE url = ?1 AND incident_id = ?5",
-                    args![&u, state, by, now, id],
+                    "UPDATE hidden_results SET state = ?2, decided_by = ?3, decided_ms = ?4 WHERE school_id = ?6 AND url = ?1 AND incident_id = ?5",
+                    args![&u, state, by, now, id, school],
                 )?;
                 if changed > 0 {
-                    db.notify(&Change::Hidden { url: u, hidden: keep_hidden }.payload())?;
+                    db.notify(&Change::Hidden { school, url: u, hidden: keep_hidden }.payload())?;
                 }
                 Ok(changed)
             })
             .await?;
         if changed > 0 {
             if keep_hidden {
-                self.hidden.hide(&url);
+                self.hidden.hide(school, &url);
             } else {
-                self.hidden.release(&url);
+                self.hidden.release(school, &url);
             }
             self.announce("result", id).await;
         }
         Ok(changed > 0)
     }
 
-    /// The DSL's review: status, notes, who and when.
-    pub async fn review(&self, id: i64, status: ReviewStatus, notes: String, by: String) -> Result<bool, StoreError> {
+    /// The DSL's review (of an incident `scope` covers): status, notes, who and when.
+    pub async fn review(&self, id: i64, scope: Scope, status: ReviewStatus, notes: String, by: String) -> Result<bool, StoreError> {
         let now = self.clock.now_ms();
         let n = self
             .store
             .call(move |db| {
                 db.execute(
-                    "UPDATE incidents SET status = ?2, notes = ?3, reviewed_by = ?4, reviewed_ms = ?5 WHERE id = ?1",
-                    args![id, status.as_str(), notes, by, now],
+                    "UPDATE incidents SET status = ?2, notes = ?3, reviewed_by = ?4, reviewed_ms = ?5 WHERE id = ?1 AND (CAST(?6 AS BIGINT) IS NULL OR school_id = ?6)",
+                    args![id, status.as_str(), notes, by, now, scope],
                 )
             })
             .await?;
@@ -370,7 +385,7 @@ impl Safeguarding {
     }
 
     async fn announce(&self, event: &'static str, id: i64) {
-        if let Ok(Some(incident)) = self.get(id).await {
+        if let Ok(Some(incident)) = self.get(id, None).await {
             self.alert(event, incident).await;
         }
     }
@@ -392,23 +407,23 @@ impl Safeguarding {
             "result" => "result",
             _ => return,
         };
-        if let Ok(Some(incident)) = self.get(id).await {
+        if let Ok(Some(incident)) = self.get(id, None).await {
             let _ = self.alerts.send(Alert { event, incident });
         }
     }
 
-    /// Another instance hid (or released) a result school-wide.
-    pub fn hidden_elsewhere(&self, url: &str, hidden: bool) {
+    /// Another instance hid (or released) a result for `school`.
+    pub fn hidden_elsewhere(&self, school: SchoolId, url: &str, hidden: bool) {
         if hidden {
-            self.hidden.hide(url);
+            self.hidden.hide(school, url);
         } else {
-            self.hidden.release(url);
+            self.hidden.release(school, url);
         }
     }
 
     /// Re-reads the hidden results (after missing other instances' changes).
     pub async fn reload_hidden(&self) -> Result<(), StoreError> {
-        let urls: Vec<String> = self.store.call(|db| db.query(HIDDEN_NOW, &[])?.iter().map(|r| r.get(0)).collect()).await?;
+        let urls: Vec<(SchoolId, String)> = self.store.call(|db| db.query(HIDDEN_NOW, &[])?.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect()).await?;
         self.hidden.replace(urls);
         Ok(())
     }

@@ -29,6 +29,7 @@ use crate::outbound::GuardedClient;
 use crate::policy::golink::LinkSigner;
 use crate::policy::{Filtered, Policy};
 use crate::safeguarding::hidden::HiddenResults;
+use crate::schools::SchoolId;
 use crate::spelling::Vocabulary;
 use merge::{merge, EngineAnswer, MergedResult};
 pub use query::{Query, QueryError};
@@ -67,7 +68,7 @@ pub struct SearchService {
     /// lookup, not a merge and a policy pass over every result.
     /// Keyed by the hidden-results generation too: a result hidden school-wide is never served
     /// from an answer built before it was hidden.
-    outcomes: Cache<(String, u32, u64), Arc<SearchOutcome>>,
+    outcomes: Cache<(SchoolId, String, u32, u64), Arc<SearchOutcome>>,
     hidden: Arc<HiddenResults>,
     max_pages: u32,
     /// The child vocabulary for spelling help, and words of searches approved since start.
@@ -85,8 +86,8 @@ struct OutcomeExpiry {
     degraded: Duration,
 }
 
-impl Expiry<(String, u32, u64), Arc<SearchOutcome>> for OutcomeExpiry {
-    fn expire_after_create(&self, _key: &(String, u32, u64), value: &Arc<SearchOutcome>, _now: Instant) -> Option<Duration> {
+impl Expiry<(SchoolId, String, u32, u64), Arc<SearchOutcome>> for OutcomeExpiry {
+    fn expire_after_create(&self, _key: &(SchoolId, String, u32, u64), value: &Arc<SearchOutcome>, _now: Instant) -> Option<Duration> {
         Some(if value.engines.iter().all(|e| e.ok) { self.ok } else { self.degraded })
     }
 }
@@ -219,12 +220,14 @@ impl SearchService {
     /// A pupil's live search of `page` (1-based) through every ready pupil engine, with the
     /// safety policy applied: a refused query returns `Blocked` before anything is fetched.
     /// The whole answer is cached, refusals included, so a repeated search costs one lookup.
-    pub async fn live_search(&self, query: &Query, page: u32) -> Arc<SearchOutcome> {
+    /// Per school: results hidden at one school are still shown at another (each engine's
+    /// page underneath is shared).
+    pub async fn live_search(&self, school: SchoolId, query: &Query, page: u32) -> Arc<SearchOutcome> {
         let page = page.max(1);
         let built = std::sync::atomic::AtomicBool::new(false);
         let outcome = self
             .outcomes
-            .get_with((query.key(), page, self.hidden.generation()), async {
+            .get_with((school, query.key(), page, self.hidden.generation()), async {
                 built.store(true, std::sync::atomic::Ordering::Relaxed);
                 let outcome = self.empty_outcome(query, page);
                 if let Some(category) = self.policy.check_query(query) {
@@ -233,7 +236,7 @@ impl SearchService {
                 if outcome.page_limit_reached {
                     return Arc::new(outcome);
                 }
-                let mut outcome = self.fetch_and_merge(query, outcome).await;
+                let mut outcome = self.fetch_and_merge(school, query, outcome).await;
                 outcome.did_you_mean = self.did_you_mean(query);
                 Arc::new(outcome)
             })
@@ -262,9 +265,9 @@ impl SearchService {
     }
 
     /// Asks every ready pupil engine for the page concurrently, merges, applies the policy.
-    async fn fetch_and_merge(&self, query: &Query, outcome: SearchOutcome) -> SearchOutcome {
+    async fn fetch_and_merge(&self, school: SchoolId, query: &Query, outcome: SearchOutcome) -> SearchOutcome {
         let chosen: Vec<usize> = self.engines.for_pupils().map(|(i, _)| i).collect();
-        self.merge_engines(&chosen, query, outcome).await
+        self.merge_engines(school, &chosen, query, outcome).await
     }
 
     /// A spelling suggestion for `query`, if a word is misspelt and the suggestion is allowed.
@@ -287,16 +290,16 @@ impl SearchService {
     /// A teacher's pre-run: the same pipeline as a pupil's search (policy included) through the
     /// engines the teacher picked, which may include staff-only general engines. Not cached as a
     /// whole (each engine's answer is), and never offered to pupils except as a frozen approval.
-    pub async fn prerun(&self, engine_ids: &[String], query: &Query, page: u32) -> SearchOutcome {
+    pub async fn prerun(&self, school: SchoolId, engine_ids: &[String], query: &Query, page: u32) -> SearchOutcome {
         let outcome = self.empty_outcome(query, page.max(1));
         if let Some(category) = self.policy.check_query(query) {
             return SearchOutcome { status: Status::Blocked, category: Some(category.to_string()), ..outcome };
         }
         let chosen: Vec<usize> = self.engines.all().iter().enumerate().filter(|(_, e)| e.is_ready() && engine_ids.contains(&e.id)).map(|(i, _)| i).collect();
-        self.merge_engines(&chosen, query, outcome).await
+        self.merge_engines(school, &chosen, query, outcome).await
     }
 
-    async fn merge_engines(&self, chosen: &[usize], query: &Query, mut outcome: SearchOutcome) -> SearchOutcome {
+    async fn merge_engines(&self, school: SchoolId, chosen: &[usize], query: &Query, mut outcome: SearchOutcome) -> SearchOutcome {
         let page = outcome.page;
         let answers = join_all(chosen.iter().map(|&i| self.engine_page(i, query, page))).await;
 
@@ -320,7 +323,7 @@ impl SearchService {
         }
         let (mut results, mut filtered) = self.policy.filter_and_rank(merge(&good));
         let before = results.len();
-        results.retain(|r| !self.hidden.is_hidden(&r.url));
+        results.retain(|r| !self.hidden.is_hidden(school, &r.url));
         filtered.hidden = before - results.len();
         for result in &mut results {
             result.go = self.links.go_link(&result.url);

@@ -5,6 +5,7 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
+use crate::schools::{SchoolId, Scope};
 use crate::store::{now_ms, DbError, Row, Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +41,15 @@ pub struct StaffAccount {
     pub id: i64,
     pub name: String,
     pub role: Role,
+    /// The account's school; `None`: a trust-wide account that sees every school.
+    pub school: Option<SchoolId>,
+}
+
+impl StaffAccount {
+    /// What this account may read: its school, or every school.
+    pub fn scope(&self) -> Scope {
+        self.school
+    }
 }
 
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -106,14 +116,20 @@ pub enum AddUserError {
     Exists(String),
     #[error("the name must be 1 to 64 letters, digits, spaces, dots or dashes")]
     BadName,
+    #[error("only an admin may be trust-wide (without a school)")]
+    TrustWideNotAdmin,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-pub async fn add_account(store: &Store, name: &str, role: Role, password: &str) -> Result<StaffAccount, AddUserError> {
+/// Adds an account to `school`, or (`None`, admins only) trust-wide.
+pub async fn add_account(store: &Store, name: &str, role: Role, password: &str, school: Option<SchoolId>) -> Result<StaffAccount, AddUserError> {
     let name = name.trim().to_string();
     if name.is_empty() || name.chars().count() > 64 || !name.chars().all(|c| c.is_alphanumeric() || " .-_'".contains(c)) {
         return Err(AddUserError::BadName);
+    }
+    if school.is_none() && role != Role::Admin {
+        return Err(AddUserError::TrustWideNotAdmin);
     }
     check_new_password(password, &name).map_err(AddUserError::Password)?;
     let hash = hash_password(password).map_err(AddUserError::Password)?;
@@ -122,8 +138,8 @@ pub async fn add_account(store: &Store, name: &str, role: Role, password: &str) 
         store
             .call(move |db| {
                 db.query_opt(
-                    "INSERT INTO staff (name, role, password_hash, created_ms) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING RETURNING id",
-                    args![name, role.as_str(), hash, now_ms()],
+                    "INSERT INTO staff (name, role, password_hash, created_ms, school_id) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING RETURNING id",
+                    args![name, role.as_str(), hash, now_ms(), school],
                 )?
                 .map(|r| r.get::<i64>(0))
                 .transpose()
@@ -132,7 +148,7 @@ pub async fn add_account(store: &Store, name: &str, role: Role, password: &str) 
     };
     let id = inserted.ok_or_else(|| AddUserError::Exists(name.clone()))?;
     security_event(store, "account_created", Some(&name), Some(role.as_str())).await;
-    Ok(StaffAccount { id, name, role })
+    Ok(StaffAccount { id, name, role, school })
 }
 
 /// The account and its password hash, by name (case-insensitive).
@@ -140,26 +156,33 @@ pub async fn find_account(store: &Store, name: &str) -> Result<Option<(StaffAcco
     let name = name.trim().to_string();
     store
         .call(move |db| {
-            db.query_opt("SELECT id, name, role, password_hash FROM staff WHERE lower(name) = lower(?1)", args![name])?
-                .map(|r| Ok((row_to_account(&r)?, r.get::<String>(3)?)))
+            db.query_opt("SELECT id, name, role, school_id, password_hash FROM staff WHERE lower(name) = lower(?1)", args![name])?
+                .map(|r| Ok((row_to_account(&r)?, r.get::<String>(4)?)))
                 .transpose()
         })
         .await
 }
 
-/// Every staff account, by name.
-pub async fn list_accounts(store: &Store) -> Result<Vec<StaffAccount>, StoreError> {
-    store.call(|db| db.query("SELECT id, name, role FROM staff ORDER BY name", &[])?.iter().map(row_to_account).collect()).await
+/// The staff accounts `scope` may see, by name (trust-wide accounts only in the trust view).
+pub async fn list_accounts(store: &Store, scope: Scope) -> Result<Vec<StaffAccount>, StoreError> {
+    store
+        .call(move |db| {
+            db.query("SELECT id, name, role, school_id FROM staff WHERE CAST(?1 AS BIGINT) IS NULL OR school_id = ?1 ORDER BY name", args![scope])?
+                .iter()
+                .map(row_to_account)
+                .collect()
+        })
+        .await
 }
 
 pub async fn account_by_id(store: &Store, id: i64) -> Result<Option<StaffAccount>, StoreError> {
-    store.call(move |db| db.query_opt("SELECT id, name, role FROM staff WHERE id = ?1", args![id])?.as_ref().map(row_to_account).transpose()).await
+    store.call(move |db| db.query_opt("SELECT id, name, role, school_id FROM staff WHERE id = ?1", args![id])?.as_ref().map(row_to_account).transpose()).await
 }
 
-/// An account from the columns `id, name, role`.
+/// An account from the columns `id, name, role, school_id`.
 fn row_to_account(r: &Row) -> Result<StaffAccount, DbError> {
     let role: String = r.get(2)?;
-    Ok(StaffAccount { id: r.get(0)?, name: r.get(1)?, role: Role::parse(&role).unwrap_or(Role::Teacher) })
+    Ok(StaffAccount { id: r.get(0)?, name: r.get(1)?, role: Role::parse(&role).unwrap_or(Role::Teacher), school: r.get(3)? })
 }
 
 /// Logins, failures, lockouts and account changes, for admins. Never passwords.

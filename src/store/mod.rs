@@ -74,6 +74,8 @@ impl ActivityKind {
 /// What the staff activity log is narrowed to; `None` means any.
 #[derive(Debug, Clone, Default)]
 pub struct ActivityFilter {
+    /// The reader's schools (`None`: every school).
+    pub school: crate::schools::Scope,
     pub kind: Option<ActivityKind>,
     pub class: Option<String>,
     pub device: Option<String>,
@@ -84,6 +86,8 @@ pub struct ActivityFilter {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Activity {
     pub at_ms: i64,
+    /// The device's school (a browser that is not enrolled: the default school).
+    pub school: crate::schools::SchoolId,
     pub device: Option<String>,
     /// The enrolled device's class.
     pub class: Option<String>,
@@ -97,7 +101,7 @@ pub struct Activity {
 
 impl Activity {
     pub fn now(kind: ActivityKind) -> Activity {
-        Activity { at_ms: now_ms(), device: None, class: None, kind, category: None, query: None, url: None, repeats: 1 }
+        Activity { at_ms: now_ms(), school: crate::schools::DEFAULT_SCHOOL, device: None, class: None, kind, category: None, query: None, url: None, repeats: 1 }
     }
 }
 
@@ -320,10 +324,11 @@ impl Store {
     pub async fn activity(&self, filter: ActivityFilter, limit: usize) -> Result<Vec<Activity>, StoreError> {
         self.call_after_commit(move |db| {
             let rows = db.query(
-                "SELECT at_ms, device, class, kind, category, query, url, repeats FROM activity
+                "SELECT at_ms, device, class, kind, category, query, url, repeats, school_id FROM activity
                  WHERE (CAST(?1 AS TEXT) IS NULL OR kind = ?1) AND (CAST(?2 AS TEXT) IS NULL OR class = ?2) AND (CAST(?3 AS TEXT) IS NULL OR device = ?3) AND at_ms >= ?4
+                   AND (CAST(?6 AS BIGINT) IS NULL OR school_id = ?6)
                  ORDER BY id DESC LIMIT ?5",
-                args![filter.kind.map(ActivityKind::as_str), filter.class, filter.device, filter.since_ms, limit],
+                args![filter.kind.map(ActivityKind::as_str), filter.class, filter.device, filter.since_ms, limit, filter.school],
             )?;
             rows.iter()
                 .map(|r| {
@@ -336,6 +341,7 @@ impl Store {
                         query: r.get(5)?,
                         url: r.get(6)?,
                         repeats: r.get(7)?,
+                        school: r.get(8)?,
                     })
                 })
                 .collect()

@@ -136,7 +136,7 @@ fn append_all(db: &mut dyn Db, rows: &[Activity]) -> Result<(), DbError> {
     transaction(db, |db| {
         for row in rows {
             db.execute(
-                "INSERT INTO activity (at_ms, device, class, kind, category, query, url, repeats) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO activity (at_ms, device, class, kind, category, query, url, repeats, school_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 args![
                     row.at_ms,
                     row.device.as_deref(),
@@ -145,7 +145,8 @@ fn append_all(db: &mut dyn Db, rows: &[Activity]) -> Result<(), DbError> {
                     row.category.as_deref(),
                     row.query.as_deref(),
                     row.url.as_deref(),
-                    row.repeats
+                    row.repeats,
+                    row.school
                 ],
             )?;
         }

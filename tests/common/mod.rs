@@ -220,19 +220,29 @@ pub async fn spawn_app_with_clock(config: ServerConfig, clock: Arc<dyn Clock>) -
 
 /// `kidsearch user add` through the real CLI, the password on stdin.
 pub fn add_user(data_dir: &std::path::Path, role: &str, name: &str, password: &str) -> (i32, String) {
+    kidsearch_cli(data_dir, &["user", "add", "--role", role, name], Some(password))
+}
+
+/// The real `kidsearch` command on the app's data dir (and database), with `stdin` typed in.
+pub fn kidsearch_cli(data_dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> (i32, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kidsearch"));
     if let Some(url) = database_url_for(data_dir) {
         command.args(["--database-url", &url]);
     }
     let mut child = command
-        .args(["--data-dir", data_dir.to_str().expect("path"), "user", "add", "--role", role, name])
+        .args(["--data-dir", data_dir.to_str().expect("path")])
+        .args(args)
         .current_dir(repo_dir())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("run kidsearch user add");
-    writeln!(child.stdin.take().expect("stdin"), "{password}").expect("write password");
+        .expect("run kidsearch");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Some(text) = stdin {
+        writeln!(input, "{text}").expect("write stdin");
+    }
+    drop(input);
     let out = child.wait_with_output().expect("wait");
     (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
@@ -420,4 +430,50 @@ impl Drop for RealServer {
     fn drop(&mut self) {
         self.kill_9();
     }
+}
+
+// Safeguarding set-up shared by the safeguarding and schools tests.
+
+/// The text between `start` and the next `end` in `html`.
+pub fn between<'h>(html: &'h str, start: &str, end: &str) -> Option<&'h str> {
+    let from = html.find(start)? + start.len();
+    html[from..].split(end).next()
+}
+
+/// Makes an enrolment link as `teacher` and opens it on a fresh "iPad".
+pub async fn enrol<'a>(app: &'a TestApp, teacher: &mut Browser<'_>, class: &str, label: &str) -> Browser<'a> {
+    let csrf = teacher.csrf_from("/staff/devices").await;
+    let page = teacher.post("/staff/devices", &[("csrf", &csrf), ("class", class), ("label", label)]).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("page");
+    let link = between(&html, "id=\"enrol-link\" href=\"", "\"").expect("the enrolment link is shown").to_string();
+    let path = &link[link.find("/enrol/").expect("enrol path")..];
+    assert!(html.contains(&format!("src=\"/staff/devices/qr/{}\"", &path["/enrol/".len()..])), "with its QR code");
+    let qr = teacher.get(&format!("/staff/devices/qr/{}", &path["/enrol/".len()..])).await;
+    assert_eq!(qr.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("image/svg+xml"));
+    assert!(qr.text().await.expect("svg").contains("<svg"));
+
+    let mut ipad = Browser::new(app);
+    let confirm = ipad.get(path).await;
+    assert_eq!(confirm.status(), 200);
+    assert!(confirm.text().await.expect("page").contains(&format!("{class} — {label}")));
+    assert!(ipad.cookie.is_none(), "opening the link (or a link preview) does not enrol");
+    let done = ipad.post(path, &[]).await;
+    assert_eq!(done.status(), 200);
+    let cookie = ipad.cookie.clone().expect("the device cookie is set");
+    assert!(cookie.starts_with("kidsearch_device="), "{cookie}");
+    // The link works once.
+    assert_eq!(Browser::new(app).post(path, &[]).await.status(), 410);
+    ipad
+}
+
+pub async fn open_search(teacher: &mut Browser<'_>, class: &str, minutes: &str) {
+    let csrf = teacher.csrf_from("/staff").await;
+    assert_eq!(teacher.post("/staff/classes/open", &[("csrf", &csrf), ("class", class), ("minutes", minutes)]).await.status(), 303);
+}
+
+pub async fn json(b: &mut Browser<'_>, path: &str) -> (u16, serde_json::Value) {
+    let r = b.get(path).await;
+    let status = r.status().as_u16();
+    (status, serde_json::from_slice(&r.bytes().await.expect("body")).expect("json"))
 }

@@ -11,12 +11,19 @@ use actix_web::{HttpRequest, HttpResponse};
 use maud::html;
 
 use crate::devices::{Device, COOKIE};
+use crate::schools::{SchoolId, DEFAULT_SCHOOL};
 use crate::web::layout::{message_card, pupil_page};
 use crate::web::{paths, AppState};
 
 /// Who is asking, once the gate let them through: an enrolled device, or (when enrolment is
 /// not required) an anonymous browser.
 pub type Pupil = Option<Arc<Device>>;
+
+/// The school a pupil belongs to: their device's, or (a browser that is not enrolled, when
+/// enrolment is off) the default school.
+pub fn school_of(device: Option<&Device>) -> SchoolId {
+    device.map_or(DEFAULT_SCHOOL, |d| d.school)
+}
 
 /// The enrolled device this request comes from, if its cookie is good.
 pub async fn device_of(req: &HttpRequest, state: &AppState) -> Pupil {
@@ -41,7 +48,7 @@ pub async fn check(req: &HttpRequest, state: &AppState, json: bool) -> Result<Pu
         if state.require_enrolment {
             return Err(not_enrolled(json));
         }
-        if !state.supervision.any_open().await {
+        if !state.supervision.any_open(DEFAULT_SCHOOL).await {
             return Err(resting(json));
         }
         return Ok(None);
@@ -49,7 +56,7 @@ pub async fn check(req: &HttpRequest, state: &AppState, json: bool) -> Result<Pu
     if d.covered_incident.is_some() {
         return Err(covered(json));
     }
-    if !state.supervision.is_open(&d.class).await {
+    if !state.supervision.is_open(d.school, &d.class).await {
         return Err(resting(json));
     }
     Ok(device)

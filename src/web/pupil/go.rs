@@ -16,6 +16,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         Err(stop) => return stop,
     };
     let (device_name, class) = (device.as_ref().map(|d| d.name()), device.as_ref().map(|d| d.class.clone()));
+    let school = super::gate::school_of(device.as_deref());
     let (Some(target), Some(signature)) = (form::query(&req, "u"), form::query(&req, "s")) else {
         return broken_link();
     };
@@ -32,6 +33,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
             url: Some(target.clone()),
             device: device_name,
             class,
+            school,
             ..Activity::now(ActivityKind::BlockedClick)
         };
         if let Err(e) = state.store.record_durable(row).await {
@@ -44,14 +46,14 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         return HttpResponse::Forbidden().content_type("text/html; charset=utf-8").body(pupil_page("Ask a grown-up", body).into_string());
     }
     // A result hidden school-wide after a report is not followed, even from an old page.
-    if state.search.hidden().is_hidden(&target) {
+    if state.search.hidden().is_hidden(school, &target) {
         let body = html! {
             (message_card("🙈", "This page is hidden for now", "A grown-up is checking it. Let's search for something else."))
             (search_box(""))
         };
         return HttpResponse::Forbidden().content_type("text/html; charset=utf-8").body(pupil_page("Hidden for now", body).into_string());
     }
-    state.store.record(Activity { url: Some(target.clone()), device: device_name, class, ..Activity::now(ActivityKind::Click) });
+    state.store.record(Activity { url: Some(target.clone()), device: device_name, class, school, ..Activity::now(ActivityKind::Click) });
     HttpResponse::SeeOther().insert_header(("Location", url.as_str())).finish()
 }
 

@@ -130,13 +130,14 @@ pub async fn clear(req: HttpRequest, body: web::Bytes, state: web::Data<AppState
         None => format!("address:{}", state.client(&req).ip.map(|ip| ip.to_string()).unwrap_or_default()),
     };
     let (day, _) = school_day(state.safeguarding.now_ms(), &state.tz);
-    match state.devices.check_adult_code(&who, &field(&body, "code").unwrap_or_default(), &day) {
+    match state.devices.check_adult_code(gate::school_of(device.as_deref()), &who, &field(&body, "code").unwrap_or_default(), &day) {
         CodeCheck::Right => {
             let by = match &device {
                 Some(d) => format!("adult code on {}", d.name()),
                 None => "adult code on the device".to_string(),
             };
-            if let Err(e) = state.safeguarding.clear_screen(id, by).await {
+            // The incident is this device's own (checked above): no staff scope applies.
+            if let Err(e) = state.safeguarding.clear_screen(id, None, by).await {
                 tracing::error!(error = %e, "clearing a covered screen failed");
                 return covered_page(Some(id), Some("Something went wrong. Please clear it from the staff dashboard."));
             }

@@ -8,10 +8,11 @@ use crate::web::layout::{pupil_page, search_box};
 use crate::web::{paths, AppState};
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    if let Err(stop) = super::gate::check(&req, &state, false).await {
-        return stop;
-    }
-    let mut today = state.approvals.today().await;
+    let device = match super::gate::check(&req, &state, false).await {
+        Ok(device) => device,
+        Err(stop) => return stop,
+    };
+    let mut today = state.approvals.today(Some(super::gate::school_of(device.as_deref()))).await;
     // A search approved twice (renewed) shows once.
     let mut seen = std::collections::HashSet::new();
     today.retain(|a| seen.insert(a.query_key.clone()));

@@ -47,8 +47,9 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         Ok(q) => q,
         Err(e) => return invalid_query(&params, e),
     };
+    let school = super::gate::school_of(device.as_deref());
     // A teacher's approved search wins: pupils get the frozen copy, no engine is asked.
-    let outcome = if let Some(approval) = state.approvals.live_for(&query.key()).await {
+    let outcome = if let Some(approval) = state.approvals.live_for(school, &query.key()).await {
         // Each page of an approval is built (and later rendered) once; withdrawal and expiry
         // are checked by `live_for` above on every request, before this cache.
         let page = params.page.max(1);
@@ -59,7 +60,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         outcome.status = Status::ApprovedOnly;
         Arc::new(outcome)
     } else {
-        state.search.live_search(&query, params.page).await
+        state.search.live_search(school, &query, params.page).await
     };
     record(&state, &outcome, device.as_deref()).await;
     let status = match outcome.status {
@@ -100,7 +101,8 @@ fn from_approval(state: &AppState, query: &Query, approval: &Approval, page: u32
         if let Some(results) = approval.pages.get(page as usize - 1) {
             let links = state.search.links();
             let hidden = state.search.hidden();
-            outcome.results = results.iter().filter(|f| !hidden.is_hidden(&f.url)).map(|f| MergedResult::from_frozen(f, links.go_link(&f.url))).collect();
+            outcome.results =
+                results.iter().filter(|f| !hidden.is_hidden(approval.school, &f.url)).map(|f| MergedResult::from_frozen(f, links.go_link(&f.url))).collect();
             outcome.filtered.hidden = results.len() - outcome.results.len();
         }
     }
@@ -118,6 +120,7 @@ async fn record(state: &AppState, outcome: &SearchOutcome, device: Option<&Devic
         query: Some(outcome.query.clone()),
         device: device.map(Device::name),
         class: device.map(|d| d.class.clone()),
+        school: super::gate::school_of(device),
         ..Activity::now(kind)
     };
     if kind == ActivityKind::Refused {

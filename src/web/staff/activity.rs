@@ -26,7 +26,7 @@ pub async fn page(req: HttpRequest, session: Session, state: web::Data<AppState>
     let device = form::query(&req, "device").map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
     let days = form::query(&req, "days").and_then(|d| d.parse::<i64>().ok()).unwrap_or(1).clamp(1, 3650);
     let since_ms = state.safeguarding.now_ms() - days * 86_400_000;
-    let filter = ActivityFilter { kind, class: class.clone(), device: device.clone(), since_ms };
+    let filter = ActivityFilter { school: account.scope(), kind, class: class.clone(), device: device.clone(), since_ms };
     let rows = match state.store.activity(filter, SHOWN).await {
         Ok(rows) => rows,
         Err(e) => return store_failed("reading the activity log", &e),

@@ -22,21 +22,26 @@ use crate::web::{form, paths, AppState};
 const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
 
 pub async fn stream(session: Session, state: web::Data<AppState>) -> HttpResponse {
-    if let Err(answer) = require(&session, &state, ANY_STAFF).await {
-        return answer;
-    }
+    let scope = match require(&session, &state, ANY_STAFF).await {
+        Ok(account) => account.scope(),
+        Err(answer) => return answer,
+    };
     let receiver = state.safeguarding.subscribe();
     let hello = stream::once(async { Ok::<Bytes, actix_web::Error>(Bytes::from_static(b"retry: 2000\n: connected\n\n")) });
-    let events = stream::unfold(receiver, |mut receiver| async move {
-        let chunk = match tokio::time::timeout(KEEP_ALIVE, receiver.recv()).await {
-            Err(_) => Bytes::from_static(b": keep-alive\n\n"),
-            Ok(Ok(alert)) => {
-                let data = serde_json::to_string(&alert).unwrap_or_default();
-                Bytes::from(format!("event: {}\nid: {}\ndata: {data}\n\n", alert.event, alert.incident.id))
-            }
-            // A dashboard that fell behind is told so; it reloads to catch up.
-            Ok(Err(RecvError::Lagged(missed))) => Bytes::from(format!("event: lagged\ndata: {missed}\n\n")),
-            Ok(Err(RecvError::Closed)) => return None,
+    let events = stream::unfold(receiver, move |mut receiver| async move {
+        let chunk = loop {
+            break match tokio::time::timeout(KEEP_ALIVE, receiver.recv()).await {
+                Err(_) => Bytes::from_static(b": keep-alive\n\n"),
+                // Only the alerts of the schools this account sees.
+                Ok(Ok(alert)) if scope.is_some_and(|s| s != alert.incident.school) => continue,
+                Ok(Ok(alert)) => {
+                    let data = serde_json::to_string(&alert).unwrap_or_default();
+                    Bytes::from(format!("event: {}\nid: {}\ndata: {data}\n\n", alert.event, alert.incident.id))
+                }
+                // A dashboard that fell behind is told so; it reloads to catch up.
+                Ok(Err(RecvError::Lagged(missed))) => Bytes::from(format!("event: lagged\ndata: {missed}\n\n")),
+                Ok(Err(RecvError::Closed)) => return None,
+            };
         };
         Some((Ok::<Bytes, actix_web::Error>(chunk), receiver))
     });
@@ -61,8 +66,9 @@ pub async fn clear(path: web::Path<i64>, body: web::Bytes, session: Session, sta
         Err(answer) => return answer,
     };
     let id = path.into_inner();
-    match state.safeguarding.clear_screen(id, account.name.clone()).await {
-        Ok(_) => {
+    match state.safeguarding.clear_screen(id, account.scope(), account.name.clone()).await {
+        Ok(false) => HttpResponse::NotFound().body("There is no such alert at your school, or its screen was already cleared."),
+        Ok(true) => {
             security_event(&state.store, "screen_cleared", Some(&account.name), Some(&format!("incident {id}"))).await;
             see_other(&back(&body))
         }
@@ -83,8 +89,9 @@ async fn decide(id: i64, keep_hidden: bool, body: web::Bytes, session: Session, 
         Ok(a) => a,
         Err(answer) => return answer,
     };
-    match state.safeguarding.decide_result(id, keep_hidden, account.name.clone()).await {
-        Ok(_) => {
+    match state.safeguarding.decide_result(id, account.scope(), keep_hidden, account.name.clone()).await {
+        Ok(false) => HttpResponse::NotFound().body("There is no such reported result at your school, or it was already decided."),
+        Ok(true) => {
             let what = if keep_hidden { "result_kept_hidden" } else { "result_released" };
             security_event(&state.store, what, Some(&account.name), Some(&format!("incident {id}"))).await;
             see_other(&back(&body))

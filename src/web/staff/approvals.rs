@@ -6,7 +6,8 @@ use actix_session::Session;
 use actix_web::{web, HttpResponse};
 use maud::{html, Markup};
 
-use super::{csrf_ok, csrf_token, expired_form, require_form, signed_in, to_login, ANY_STAFF};
+use super::{csrf_ok, csrf_token, expired_form, require_form, signed_in, to_login, ANY_STAFF, own_school};
+use crate::schools::{SchoolId, DEFAULT_SCHOOL};
 use crate::approvals::{Approval, NewApproval};
 use crate::search::{Query, SearchOutcome, Status};
 use crate::staff::accounts::security_event;
@@ -39,18 +40,21 @@ fn html_page(title: &str, body: Markup) -> HttpResponse {
 }
 
 /// Runs the teacher's search for pages 1..=pages through the chosen engines.
-async fn run_pages(state: &AppState, engines: &[String], query: &Query, pages: u32) -> Vec<SearchOutcome> {
+/// (Results hidden at `school` are left out, as its pupils would never see them.)
+async fn run_pages(state: &AppState, school: SchoolId, engines: &[String], query: &Query, pages: u32) -> Vec<SearchOutcome> {
     let mut out = Vec::new();
     for page in 1..=pages {
-        out.push(state.search.prerun(engines, query, page).await);
+        out.push(state.search.prerun(school, engines, query, page).await);
     }
     out
 }
 
 pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::Data<AppState>) -> HttpResponse {
-    let Some(_account) = signed_in(&session, &state).await else {
+    let Some(account) = signed_in(&session, &state).await else {
         return to_login();
     };
+    // A trust-wide account may look (as the default school would see it) but not approve.
+    let school = account.school.unwrap_or(DEFAULT_SCHOOL);
     let params = pairs(req.query_string().as_bytes());
     let raw_query = one(&params, "q").unwrap_or("").to_string();
     let mut engines = all(&params, "engine");
@@ -93,7 +97,7 @@ pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::D
     let Ok(query) = Query::parse(&raw_query) else {
         return html_page("Pre-run a search", search_form);
     };
-    let outcomes = run_pages(&state, &engines, &query, pages).await;
+    let outcomes = run_pages(&state, school, &engines, &query, pages).await;
     let refused = outcomes.first().filter(|o| o.status == Status::Blocked).and_then(|o| o.category.clone());
     let body = html! {
         (search_form)
@@ -137,6 +141,10 @@ pub async fn approve(body: web::Bytes, session: Session, state: web::Data<AppSta
     if !csrf_ok(&session, one(&form, "csrf")) {
         return expired_form();
     }
+    let school = match own_school(&account) {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
     let Ok(query) = Query::parse(one(&form, "q").unwrap_or("")) else {
         return HttpResponse::BadRequest().body("The search words are missing or too long.");
     };
@@ -150,7 +158,7 @@ pub async fn approve(body: web::Bytes, session: Session, state: web::Data<AppSta
         picture: clean(one(&form, "picture"), 16),
         class: clean(one(&form, "class"), 40),
     };
-    match freeze_and_approve(&state, account.id, request).await {
+    match freeze_and_approve(&state, school, account.id, request).await {
         Ok(id) => {
             security_event(&state.store, "approval", Some(&account.name), Some(&format!("approval {id}"))).await;
             HttpResponse::SeeOther().insert_header(("Location", paths::STAFF_APPROVALS)).finish()
@@ -172,13 +180,14 @@ struct ApprovalRequest {
 
 /// Re-runs the search (each engine's answer comes from the cache the pre-run filled), removes
 /// the hidden results, and stores the frozen pages.
-async fn freeze_and_approve(state: &AppState, staff_id: i64, r: ApprovalRequest) -> Result<i64, String> {
-    let outcomes = run_pages(state, &r.engines, &r.query, r.pages).await;
+async fn freeze_and_approve(state: &AppState, school: SchoolId, staff_id: i64, r: ApprovalRequest) -> Result<i64, String> {
+    let outcomes = run_pages(state, school, &r.engines, &r.query, r.pages).await;
     if outcomes.iter().any(|o| o.status == Status::Blocked) {
         return Err("The safety policy refuses this search, so it cannot be approved.".into());
     }
     let frozen: Vec<_> = outcomes.iter().map(|o| o.results.iter().filter(|x| !r.hidden.contains(&x.url)).map(|x| x.to_frozen()).collect::<Vec<_>>()).collect();
     let new = NewApproval {
+        school,
         query_key: r.query.key(),
         query: r.query.as_str().to_string(),
         picture: r.picture,
@@ -194,12 +203,12 @@ async fn freeze_and_approve(state: &AppState, staff_id: i64, r: ApprovalRequest)
 }
 
 pub async fn list(session: Session, state: web::Data<AppState>) -> HttpResponse {
-    let Some(_account) = signed_in(&session, &state).await else {
+    let Some(account) = signed_in(&session, &state).await else {
         return to_login();
     };
     let token = csrf_token(&session);
     let now = state.approvals.now_ms();
-    let approvals = state.approvals.list(7).await.unwrap_or_default();
+    let approvals = state.approvals.list(account.scope(), 7).await.unwrap_or_default();
     let status = |a: &Approval| {
         if a.withdrawn {
             "withdrawn"
@@ -250,8 +259,9 @@ pub async fn withdraw(path: web::Path<i64>, body: web::Bytes, session: Session, 
         Err(answer) => return answer,
     };
     let id = path.into_inner();
-    match state.approvals.withdraw(id).await {
-        Ok(_) => {
+    match state.approvals.withdraw(id, account.scope()).await {
+        Ok(false) => HttpResponse::NotFound().body("There is no live approval with that number at your school."),
+        Ok(true) => {
             security_event(&state.store, "approval_withdrawn", Some(&account.name), Some(&format!("approval {id}"))).await;
             HttpResponse::SeeOther().insert_header(("Location", paths::STAFF_APPROVALS)).finish()
         }
@@ -266,14 +276,18 @@ pub async fn renew(path: web::Path<i64>, body: web::Bytes, session: Session, sta
         Ok(a) => a,
         Err(answer) => return answer,
     };
-    let Ok(Some(old)) = state.approvals.by_id(path.into_inner()).await else {
+    let school = match own_school(&account) {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
+    let Ok(Some(old)) = state.approvals.by_id(path.into_inner(), account.scope()).await else {
         return HttpResponse::NotFound().body("No such approval.");
     };
     let Ok(query) = Query::parse(&old.query) else {
         return HttpResponse::BadRequest().body("The stored search words are not valid.");
     };
     let request = ApprovalRequest { query, engines: old.engines, pages: old.max_pages, hidden: old.hidden, picture: old.picture, class: old.class };
-    match freeze_and_approve(&state, account.id, request).await {
+    match freeze_and_approve(&state, school, account.id, request).await {
         Ok(_) => HttpResponse::SeeOther().insert_header(("Location", paths::STAFF_APPROVALS)).finish(),
         Err(why) => HttpResponse::BadRequest().body(why),
     }

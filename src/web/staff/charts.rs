@@ -6,6 +6,7 @@
 use crate::args;
 use maud::{html, Markup};
 
+use crate::schools::Scope;
 use crate::store::{Store, StoreError};
 
 /// One bar.
@@ -20,13 +21,14 @@ const DAY_MS: i64 = 24 * HOUR_MS;
 const WEEK_MS: i64 = 7 * DAY_MS;
 
 /// Pupil searches (answered or refused) per hour since `day_start_ms`, 07:00 to 18:00.
-pub async fn searches_per_hour(store: &Store, day_start_ms: i64) -> Result<Vec<Bar>, StoreError> {
+pub async fn searches_per_hour(store: &Store, scope: Scope, day_start_ms: i64) -> Result<Vec<Bar>, StoreError> {
     let counts: Vec<(i64, u64)> = store
         .call(move |db| {
             // SUM is cast so both backends answer a plain integer (PostgreSQL sums to numeric).
             db.query(
-                "SELECT (at_ms - ?1) / ?2 AS h, CAST(SUM(repeats) AS BIGINT) FROM activity WHERE at_ms >= ?1 AND kind IN ('query', 'refused') GROUP BY h",
-                args![day_start_ms, HOUR_MS],
+                "SELECT (at_ms - ?1) / ?2 AS h, CAST(SUM(repeats) AS BIGINT) FROM activity
+                 WHERE at_ms >= ?1 AND kind IN ('query', 'refused') AND (CAST(?3 AS BIGINT) IS NULL OR school_id = ?3) GROUP BY h",
+                args![day_start_ms, HOUR_MS, scope],
             )?
             .iter()
             .map(|r| Ok((r.get(0)?, r.get(1)?)))
@@ -37,12 +39,13 @@ pub async fn searches_per_hour(store: &Store, day_start_ms: i64) -> Result<Vec<B
 }
 
 /// Refused searches by policy category in the last 7 days.
-pub async fn refusals_by_category(store: &Store, now_ms: i64) -> Result<Vec<Bar>, StoreError> {
+pub async fn refusals_by_category(store: &Store, scope: Scope, now_ms: i64) -> Result<Vec<Bar>, StoreError> {
     store
         .call(move |db| {
             db.query(
-                "SELECT COALESCE(category, '?'), CAST(SUM(repeats) AS BIGINT) FROM activity WHERE kind = 'refused' AND at_ms >= ?1 GROUP BY 1 ORDER BY 2 DESC, 1",
-                args![now_ms - WEEK_MS],
+                "SELECT COALESCE(category, '?'), CAST(SUM(repeats) AS BIGINT) FROM activity
+                 WHERE kind = 'refused' AND at_ms >= ?1 AND (CAST(?2 AS BIGINT) IS NULL OR school_id = ?2) GROUP BY 1 ORDER BY 2 DESC, 1",
+                args![now_ms - WEEK_MS, scope],
             )?
             .iter()
             .map(|r| Ok(Bar { label: r.get(0)?, value: r.get(1)? }))
@@ -52,10 +55,13 @@ pub async fn refusals_by_category(store: &Store, now_ms: i64) -> Result<Vec<Bar>
 }
 
 /// Incidents per week, the last 8 weeks (oldest first; "0" is this week).
-pub async fn incidents_per_week(store: &Store, now_ms: i64) -> Result<Vec<Bar>, StoreError> {
+pub async fn incidents_per_week(store: &Store, scope: Scope, now_ms: i64) -> Result<Vec<Bar>, StoreError> {
     let counts: Vec<(i64, u64)> = store
         .call(move |db| {
-            db.query("SELECT (?1 - at_ms) / ?2 AS w, COUNT(*) FROM incidents WHERE at_ms > ?1 - 8 * ?2 GROUP BY w", args![now_ms, WEEK_MS])?
+            db.query(
+                "SELECT (?1 - at_ms) / ?2 AS w, COUNT(*) FROM incidents WHERE at_ms > ?1 - 8 * ?2 AND (CAST(?3 AS BIGINT) IS NULL OR school_id = ?3) GROUP BY w",
+                args![now_ms, WEEK_MS, scope],
+            )?
                 .iter()
                 .map(|r| Ok((r.get(0)?, r.get(1)?)))
                 .collect()

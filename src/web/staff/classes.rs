@@ -3,7 +3,7 @@
 use actix_session::Session;
 use actix_web::{web, HttpResponse};
 
-use super::{require_form, see_other, store_failed, ANY_STAFF};
+use super::{require_form, see_other, store_failed, ANY_STAFF, own_school};
 use crate::devices::clean_name;
 use crate::staff::accounts::security_event;
 use crate::supervision::MAX_MINUTES;
@@ -20,7 +20,11 @@ pub async fn open(body: web::Bytes, session: Session, state: web::Data<AppState>
     let Some(minutes) = form::field(&body, "minutes").and_then(|m| m.trim().parse::<i64>().ok()).filter(|m| (1..=MAX_MINUTES).contains(m)) else {
         return HttpResponse::BadRequest().body(format!("Give the minutes, from 1 to {MAX_MINUTES}."));
     };
-    match state.supervision.open(class.clone(), minutes, account.id).await {
+    let school = match own_school(&account) {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
+    match state.supervision.open(school, class.clone(), minutes, account.id).await {
         Ok(_) => {
             security_event(&state.store, "search_opened", Some(&account.name), Some(&format!("{class} for {minutes} min"))).await;
             see_other(paths::STAFF)
@@ -37,7 +41,11 @@ pub async fn close(body: web::Bytes, session: Session, state: web::Data<AppState
     let Some(class) = form::field(&body, "class").and_then(|c| clean_name(&c)) else {
         return HttpResponse::BadRequest().body("Which class?");
     };
-    match state.supervision.close(class.clone()).await {
+    let school = match own_school(&account) {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
+    match state.supervision.close(school, class.clone()).await {
         Ok(()) => {
             security_event(&state.store, "search_closed", Some(&account.name), Some(&class)).await;
             see_other(paths::STAFF)

@@ -6,17 +6,18 @@ use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html;
 
-use super::{csrf_token, html_page, require, require_form, see_other, store_failed, ANY_STAFF};
+use super::{csrf_token, html_page, own_school, require, require_form, see_other, store_failed, ANY_STAFF};
+use crate::staff::StaffAccount;
 use crate::devices::{clean_name, LINK_MINUTES};
 use crate::safeguarding::export::local_time;
 use crate::staff::accounts::security_event;
 use crate::web::{form, paths, AppState};
 
 pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse {
-    if let Err(answer) = require(&session, &state, ANY_STAFF).await {
-        return answer;
+    match require(&session, &state, ANY_STAFF).await {
+        Ok(account) => render(&session, &state, &account, None).await,
+        Err(answer) => answer,
     }
-    render(&session, &state, None).await
 }
 
 /// A link just made: its absolute URL (for the QR code) and the token.
@@ -26,9 +27,9 @@ struct NewLink {
     name: String,
 }
 
-async fn render(session: &Session, state: &AppState, new_link: Option<NewLink>) -> HttpResponse {
+async fn render(session: &Session, state: &AppState, account: &StaffAccount, new_link: Option<NewLink>) -> HttpResponse {
     let token = csrf_token(session);
-    let devices = match state.devices.list().await {
+    let devices = match state.devices.list(account.scope()).await {
         Ok(d) => d,
         Err(e) => return store_failed("reading the devices", &e),
     };
@@ -88,11 +89,15 @@ pub async fn create_link(req: HttpRequest, body: web::Bytes, session: Session, s
     else {
         return HttpResponse::BadRequest().body("Give a class and an iPad name, each 1 to 40 characters.");
     };
-    match state.devices.create_link(class.clone(), label.clone(), account.id).await {
+    let school = match own_school(&account) {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
+    match state.devices.create_link(school, class.clone(), label.clone(), account.id).await {
         Ok(token) => {
             security_event(&state.store, "enrol_link_made", Some(&account.name), Some(&format!("{class} — {label}"))).await;
             let url = state.client(&req).url(&paths::enrol(&token));
-            render(&session, &state, Some(NewLink { url, token, name: format!("{class} — {label}") })).await
+            render(&session, &state, &account, Some(NewLink { url, token, name: format!("{class} — {label}") })).await
         }
         Err(e) => store_failed("making the enrolment link", &e),
     }
@@ -123,8 +128,9 @@ pub async fn revoke(path: web::Path<i64>, body: web::Bytes, session: Session, st
         Err(answer) => return answer,
     };
     let id = path.into_inner();
-    match state.devices.revoke(id).await {
-        Ok(_) => {
+    match state.devices.revoke(id, account.scope()).await {
+        Ok(false) => HttpResponse::NotFound().body("There is no such device at your school."),
+        Ok(true) => {
             security_event(&state.store, "device_removed", Some(&account.name), Some(&format!("device {id}"))).await;
             see_other(paths::STAFF_DEVICES)
         }

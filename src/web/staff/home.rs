@@ -24,25 +24,35 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
     let token = csrf_token(&session);
     let now = state.safeguarding.now_ms();
     let (day, _) = school_day(now, &state.tz);
-    let alerts = state.safeguarding.open_alerts().await.unwrap_or_default();
+    let scope = account.scope();
+    let alerts = state.safeguarding.open_alerts(scope).await.unwrap_or_default();
     let day_start = jiff::Timestamp::from_millisecond(now)
         .ok()
         .and_then(|t| t.to_zoned(state.tz.clone()).start_of_day().ok())
         .map_or(now, |z| z.timestamp().as_millisecond());
-    let refused_today = state.safeguarding.since(day_start, IncidentKind::RefusedQuery).await.unwrap_or_default();
-    let windows = state.supervision.open_windows().await.unwrap_or_default();
-    let classes: std::collections::BTreeSet<String> = state.devices.list().await.unwrap_or_default().into_iter().map(|d| d.device.class).collect();
+    let refused_today = state.safeguarding.since(scope, day_start, IncidentKind::RefusedQuery).await.unwrap_or_default();
+    let windows = state.supervision.open_windows(scope).await.unwrap_or_default();
+    let classes: std::collections::BTreeSet<String> = state.devices.list(scope).await.unwrap_or_default().into_iter().map(|d| d.device.class).collect();
+    let school_name = match account.school {
+        Some(id) => crate::schools::list(&state.store).await.unwrap_or_default().into_iter().find(|s| s.id == id).map(|s| s.name),
+        None => None,
+    };
     let leads = matches!(account.role, Role::Dsl | Role::Admin);
-    let approved_today = state.approvals.today().await;
+    let approved_today = state.approvals.today(scope).await;
     let canaries = crate::canary::latest(&state.store).await.unwrap_or_default();
     let engines_ready = state.search.engines().all().iter().filter(|e| e.is_ready()).count();
     let canary_failed: Vec<&str> = canaries.iter().filter(|c| !c.ok).map(|c| c.engine.as_str()).collect();
-    let per_hour = charts::searches_per_hour(&state.store, day_start).await.unwrap_or_default();
-    let by_category = charts::refusals_by_category(&state.store, now).await.unwrap_or_default();
-    let per_week = charts::incidents_per_week(&state.store, now).await.unwrap_or_default();
+    let per_hour = charts::searches_per_hour(&state.store, scope, day_start).await.unwrap_or_default();
+    let by_category = charts::refusals_by_category(&state.store, scope, now).await.unwrap_or_default();
+    let per_week = charts::incidents_per_week(&state.store, scope, now).await.unwrap_or_default();
     let body = html! {
         h1 { "kidsearch staff" }
-        p { "Signed in as " strong { (account.name) } " (" (account.role.as_str()) ")." }
+        p { "Signed in as " strong { (account.name) } " (" (account.role.as_str()) ")"
+            @match (&account.school, &school_name) {
+                (None, _) => { ", trust-wide: you see every school's alerts, incidents and activity." }
+                (Some(_), Some(name)) => { ", " (name) "." }
+                (Some(_), None) => { "." }
+            } }
         section aria-labelledby="alerts-heading" {
             h2 #alerts-heading { "Alerts" }
             ul.alerts #alerts data-stream=(paths::STAFF_ALERTS_STREAM) aria-live="assertive" {
@@ -50,7 +60,9 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
                 @for i in &alerts { (alert_item(Some(i), &token, &state.tz)) }
             }
             template #alert-template { (alert_item(None, &token, &state.tz)) }
-            p { "Today's adult code (type it on a covered iPad to clear it there): " span.adult-code { (state.devices.adult_code(&day)) } }
+            @if let Some(school) = account.school {
+                p { "Today's adult code (type it on a covered iPad to clear it there): " span.adult-code { (state.devices.adult_code(school, &day)) } }
+            }
         }
         section aria-labelledby="search-heading" {
             h2 #search-heading { "Search for classes" }

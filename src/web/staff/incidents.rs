@@ -16,14 +16,17 @@ use crate::web::{form, paths, AppState};
 const MAX_NOTES_CHARS: usize = 4_000;
 
 pub async fn register(req: HttpRequest, session: Session, state: web::Data<AppState>) -> HttpResponse {
-    if let Err(answer) = require(&session, &state, SAFEGUARDING_LEADS).await {
-        return answer;
-    }
+    let account = match require(&session, &state, SAFEGUARDING_LEADS).await {
+        Ok(a) => a,
+        Err(answer) => return answer,
+    };
     let status = form::query(&req, "status").and_then(|s| ReviewStatus::parse(&s));
-    let incidents = match state.safeguarding.list(status, REGISTER_LIMIT).await {
+    let incidents = match state.safeguarding.list(account.scope(), status, REGISTER_LIMIT).await {
         Ok(list) => list,
         Err(e) => return store_failed("reading the register", &e),
     };
+    // The trust view says which school each incident is at.
+    let schools = if account.school.is_none() { crate::schools::names(&state.store).await.unwrap_or_default() } else { Default::default() };
     let retention = state.retention;
     let body = html! {
         p { a href=(paths::STAFF) { "← Dashboard" } }
@@ -38,11 +41,12 @@ pub async fn register(req: HttpRequest, session: Session, state: web::Data<AppSt
             p { "No incidents." }
         } @else {
             table {
-                thead { tr { th { "When" } th { "What" } th { "Device" } th { "On screen" } th { "Status" } } }
+                thead { tr { th { "When" } @if account.school.is_none() { th { "School" } } th { "What" } th { "Device" } th { "On screen" } th { "Status" } } }
                 tbody {
                     @for i in &incidents {
                         tr {
                             td { a href=(paths::staff_incident(i.id, None)) { (local_time(i.at_ms, &state.tz)) } }
+                            @if account.school.is_none() { td { (schools.get(&i.school).cloned().unwrap_or_default()) } }
                             td { (i.kind.describe()) @if let Some(c) = &i.category { " (" (c) ")" } }
                             td { (i.device.clone().unwrap_or_else(|| "not enrolled".into())) }
                             td { (i.query.clone().unwrap_or_default()) @if let Some(t) = &i.result_title { br; "Result: " (t) } }
@@ -57,11 +61,12 @@ pub async fn register(req: HttpRequest, session: Session, state: web::Data<AppSt
 }
 
 pub async fn detail(path: web::Path<i64>, session: Session, state: web::Data<AppState>) -> HttpResponse {
-    if let Err(answer) = require(&session, &state, SAFEGUARDING_LEADS).await {
-        return answer;
-    }
+    let account = match require(&session, &state, SAFEGUARDING_LEADS).await {
+        Ok(a) => a,
+        Err(answer) => return answer,
+    };
     let id = path.into_inner();
-    let incident = match state.safeguarding.get(id).await {
+    let incident = match state.safeguarding.get(id, account.scope()).await {
         Ok(Some(i)) => i,
         Ok(None) => return HttpResponse::NotFound().body("No such incident (it may have passed its retention period)."),
         Err(e) => return store_failed("reading the incident", &e),
@@ -112,7 +117,7 @@ pub async fn review(path: web::Path<i64>, body: web::Bytes, session: Session, st
         return HttpResponse::BadRequest().body("Choose a status: new, reviewed or recorded.");
     };
     let notes: String = form::field(&body, "notes").unwrap_or_default().chars().take(MAX_NOTES_CHARS).collect();
-    match state.safeguarding.review(id, status, notes, account.name.clone()).await {
+    match state.safeguarding.review(id, account.scope(), status, notes, account.name.clone()).await {
         Ok(true) => {
             security_event(&state.store, "incident_reviewed", Some(&account.name), Some(&format!("incident {id}: {}", status.as_str()))).await;
             see_other(&paths::staff_incident(id, None))
@@ -127,7 +132,7 @@ pub async fn csv(session: Session, state: web::Data<AppState>) -> HttpResponse {
         Ok(a) => a,
         Err(answer) => return answer,
     };
-    let incidents = match state.safeguarding.list(None, usize::MAX >> 1).await {
+    let incidents = match state.safeguarding.list(account.scope(), None, usize::MAX >> 1).await {
         Ok(list) => list,
         Err(e) => return store_failed("reading the register", &e),
     };

@@ -150,6 +150,16 @@ pub async fn require(session: &Session, state: &AppState, roles: &[Role]) -> Res
     Ok(account)
 }
 
+/// The school a staff action is for: the account's own. A trust-wide account sees every
+/// school but acts for none (approving, enrolling, opening a class belong to a school's staff).
+#[allow(clippy::result_large_err)] // the Err is the page to send, as `require`'s is
+pub fn own_school(account: &StaffAccount) -> Result<crate::schools::SchoolId, HttpResponse> {
+    account.school.ok_or_else(|| {
+        let body = maud::html! { p.notice { "This is done by a school's own staff. A trust-wide account sees every school but acts for none: sign in with an account of the school." } };
+        HttpResponse::Forbidden().content_type("text/html; charset=utf-8").body(crate::web::layout::staff_page("For a school's staff", body).into_string())
+    })
+}
+
 /// As `require`, for a form: the CSRF token must match too.
 pub async fn require_form(session: &Session, state: &AppState, body: &[u8], roles: &[Role]) -> Result<StaffAccount, HttpResponse> {
     let account = require(session, state, roles).await?;
