@@ -8,9 +8,13 @@
 //! the press to that stream receiving the incident event, and prints p50 / p99 / max over all
 //! deliveries. Loopback only; used by `benches/alerts.sh`.
 
+#[path = "common/staff_client.rs"]
+mod staff_client;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use staff_client::sign_in;
 use tokio::sync::Mutex;
 
 #[tokio::main]
@@ -74,30 +78,6 @@ async fn main() {
         pct(0.99),
         latencies.last().copied().unwrap_or(f64::NAN)
     );
-}
-
-async fn sign_in(client: &reqwest::Client, base: &str, name: &str, password: &str) -> String {
-    let login = client.get(format!("{base}/staff/login")).send().await.expect("login page");
-    let cookie = set_cookie(&login).expect("a session cookie");
-    let html = login.text().await.expect("page");
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("csrf field") + marker.len();
-    let csrf = html[start..].split('"').next().expect("token").to_string();
-    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs([("csrf", csrf.as_str()), ("name", name), ("password", password)]).finish();
-    let answer = client
-        .post(format!("{base}/staff/login"))
-        .header("cookie", &cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .expect("sign in");
-    assert_eq!(answer.status(), 303, "signing in failed: wrong name or password?");
-    set_cookie(&answer).unwrap_or(cookie)
-}
-
-fn set_cookie(response: &reqwest::Response) -> Option<String> {
-    response.headers().get("set-cookie")?.to_str().ok()?.split(';').next().map(str::to_string)
 }
 
 /// Reads one stream until it has seen `presses` incident events (or it ends).

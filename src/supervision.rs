@@ -91,7 +91,10 @@ impl Supervision {
             .call(move |db| {
                 // A new window replaces whatever was open for the class.
                 transaction(db, |db| {
-                    db.execute("UPDATE class_windows SET closed_ms = ?2 WHERE school_id = ?3 AND class = ?1 AND closed_ms IS NULL", args![&class, now, school])?;
+                    db.execute(
+                        "UPDATE class_windows SET closed_ms = ?2 WHERE school_id = ?3 AND class = ?1 AND closed_ms IS NULL",
+                        args![&class, now, school],
+                    )?;
                     db.execute(
                         "INSERT INTO class_windows (class, opened_by, opened_ms, ends_ms, school_id) VALUES (?1, ?2, ?3, ?4, ?5)",
                         args![&class, staff_id, now, ends, school],

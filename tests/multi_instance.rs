@@ -86,6 +86,20 @@ async fn what_one_instance_writes_every_other_serves_within_a_second() {
     let dashboard = on_b.get("/staff").await;
     assert_eq!(dashboard.status(), 200, "the session made on A is good on B");
 
+    // An iPad enrolled on A is known on B (device cookies signed with the shared key), and
+    // the screen a press on A covers is covered on B too.
+    let ipad_on_a = common::enrol(a, &mut on_a, "Oak", "iPad 1").await;
+    let mut ipad_on_b = Browser::new(b);
+    ipad_on_b.cookie = ipad_on_a.cookie.clone();
+    assert_eq!(common::json(&mut ipad_on_b, "/help/status").await.1["covered"], false);
+    assert_eq!(Browser { app: a, cookie: ipad_on_a.cookie.clone() }.post("/help", &[("q", "owls"), ("page", "1")]).await.status(), 303);
+    let covered = until("covered on B", || {
+        let mut ipad = Browser { app: b, cookie: ipad_on_a.cookie.clone() };
+        async move { common::json(&mut ipad, "/help/status").await.1["covered"] == true }
+    })
+    .await;
+    eprintln!("device covered A→B: {covered:?}");
+
     // Approvals made on A reach B, whose cache had just learned there was none.
     let mut approvals = Vec::new();
     for i in 0..10 {
@@ -143,10 +157,11 @@ async fn what_one_instance_writes_every_other_serves_within_a_second() {
     })
     .await;
 
-    let worst = [summary("approval A→B", &mut approvals), summary("withdrawal A→B", &mut withdrawals), summary("alert A→B dashboard", &mut alerts), hidden]
-        .into_iter()
-        .max()
-        .expect("some");
+    let worst =
+        [summary("approval A→B", &mut approvals), summary("withdrawal A→B", &mut withdrawals), summary("alert A→B dashboard", &mut alerts), hidden, covered]
+            .into_iter()
+            .max()
+            .expect("some");
     eprintln!("hidden result A→B: {hidden:?}");
     assert!(worst < Duration::from_secs(1), "every change reached the other instance within a second (worst {worst:?})");
 }

@@ -214,7 +214,9 @@ impl Approvals {
 
     /// Approval `id`, if `scope` may see it.
     pub async fn by_id(&self, id: i64, scope: Scope) -> Result<Option<Approval>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM approvals a JOIN staff s ON s.id = a.approved_by WHERE a.id = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR a.school_id = ?2)");
+        let sql = format!(
+            "SELECT {COLUMNS} FROM approvals a JOIN staff s ON s.id = a.approved_by WHERE a.id = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR a.school_id = ?2)"
+        );
         self.store.call(move |db| db.query_opt(&sql, args![id, scope])?.as_ref().map(row_to_approval).transpose()).await
     }
 

@@ -21,8 +21,8 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use crate::clock::Clock;
-use crate::schools::{SchoolId, Scope, DEFAULT_SCHOOL};
 use crate::devices::{Device, Devices};
+use crate::schools::{SchoolId, Scope, DEFAULT_SCHOOL};
 use crate::store::{DbError, Row, Store, StoreError};
 use hidden::HiddenResults;
 

@@ -101,7 +101,17 @@ pub struct Activity {
 
 impl Activity {
     pub fn now(kind: ActivityKind) -> Activity {
-        Activity { at_ms: now_ms(), school: crate::schools::DEFAULT_SCHOOL, device: None, class: None, kind, category: None, query: None, url: None, repeats: 1 }
+        Activity {
+            at_ms: now_ms(),
+            school: crate::schools::DEFAULT_SCHOOL,
+            device: None,
+            class: None,
+            kind,
+            category: None,
+            query: None,
+            url: None,
+            repeats: 1,
+        }
     }
 }
 

@@ -6,9 +6,9 @@ use actix_session::Session;
 use actix_web::{web, HttpResponse};
 use maud::{html, Markup};
 
-use super::{csrf_ok, csrf_token, expired_form, require_form, signed_in, to_login, ANY_STAFF, own_school};
-use crate::schools::{SchoolId, DEFAULT_SCHOOL};
+use super::{csrf_ok, csrf_token, expired_form, own_school, require_form, signed_in, to_login, ANY_STAFF};
 use crate::approvals::{Approval, NewApproval};
+use crate::schools::{SchoolId, DEFAULT_SCHOOL};
 use crate::search::{Query, SearchOutcome, Status};
 use crate::staff::accounts::security_event;
 use crate::web::layout::staff_page;

@@ -3,7 +3,7 @@
 use actix_session::Session;
 use actix_web::{web, HttpResponse};
 
-use super::{require_form, see_other, store_failed, ANY_STAFF, own_school};
+use super::{own_school, require_form, see_other, store_failed, ANY_STAFF};
 use crate::devices::clean_name;
 use crate::staff::accounts::security_event;
 use crate::supervision::MAX_MINUTES;

@@ -7,10 +7,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html;
 
 use super::{csrf_token, html_page, own_school, require, require_form, see_other, store_failed, ANY_STAFF};
-use crate::staff::StaffAccount;
 use crate::devices::{clean_name, LINK_MINUTES};
 use crate::safeguarding::export::local_time;
 use crate::staff::accounts::security_event;
+use crate::staff::StaffAccount;
 use crate::web::{form, paths, AppState};
 
 pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse {

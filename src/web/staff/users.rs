@@ -8,8 +8,8 @@ use actix_web::{web, HttpResponse};
 use maud::html;
 
 use super::{csrf_ok, csrf_token, expired_form, signed_in, to_login};
-use crate::staff::accounts::{add_account, list_accounts, security_event, MIN_PASSWORD_CHARS};
 use crate::schools::{self, SchoolId};
+use crate::staff::accounts::{add_account, list_accounts, security_event, MIN_PASSWORD_CHARS};
 use crate::staff::{Role, StaffAccount};
 use crate::web::layout::staff_page;
 use crate::web::{paths, AppState};

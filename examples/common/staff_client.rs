@@ -1,0 +1,32 @@
+//! Signing in as staff, for the benchmark examples (a browser's two requests: the login form
+//! for its CSRF token and session cookie, then the form).
+
+/// Signs in; the session cookie (`name=value`) to send from now on.
+pub async fn sign_in(client: &reqwest::Client, base: &str, name: &str, password: &str) -> String {
+    let login = client.get(format!("{base}/staff/login")).send().await.expect("login page");
+    let cookie = set_cookie(&login).expect("a session cookie");
+    let html = login.text().await.expect("page");
+    let csrf = csrf_in(&html);
+    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs([("csrf", csrf.as_str()), ("name", name), ("password", password)]).finish();
+    let answer = client
+        .post(format!("{base}/staff/login"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(answer.status(), 303, "signing in failed: wrong name or password?");
+    set_cookie(&answer).unwrap_or(cookie)
+}
+
+/// The CSRF token of the first form in `html`.
+pub fn csrf_in(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("csrf field") + marker.len();
+    html[start..].split('"').next().expect("token").to_string()
+}
+
+fn set_cookie(response: &reqwest::Response) -> Option<String> {
+    response.headers().get("set-cookie")?.to_str().ok()?.split(';').next().map(str::to_string)
+}
