@@ -118,20 +118,20 @@ pub fn backup_or_restore(common: &Common, command: &Command) -> i32 {
             return 1;
         }
     };
-    if server.database_url.is_some() {
-        eprintln!(
-            "error: this kidsearch keeps its data in PostgreSQL (database_url), not in a file kidsearch can copy: \
-             back up with the database's own tools (pg_dump, or the trust's managed backups) and restore with pg_restore"
-        );
-        return 1;
-    }
     let data_dir = server.data_dir;
-    let result = match command {
-        Command::Backup { path } => crate::store::backup::backup(&data_dir, path).map(|()| format!("backup written to {}", path.display())),
-        Command::Restore { path } => crate::store::backup::restore(&data_dir, path).map(|kept| match kept {
-            Some(old) => format!("restored {}; the previous database is kept as {}", path.display(), old.display()),
-            None => format!("restored {}", path.display()),
-        }),
+    use crate::store::backup;
+    let result = match (command, server.database_url.as_deref()) {
+        (Command::Backup { path }, Some(url)) => backup::backup_postgres(url, path).map(|()| format!("backup (pg_dump) written to {}", path.display())),
+        (Command::Restore { path }, Some(url)) => backup::restore_postgres(url, &data_dir, path)
+            .map(|kept| format!("restored {}; the database as it was is kept as {}", path.display(), kept.display())),
+        (command, None) => match command {
+            Command::Backup { path } => crate::store::backup::backup(&data_dir, path).map(|()| format!("backup written to {}", path.display())),
+            Command::Restore { path } => crate::store::backup::restore(&data_dir, path).map(|kept| match kept {
+                Some(old) => format!("restored {}; the previous database is kept as {}", path.display(), old.display()),
+                None => format!("restored {}", path.display()),
+            }),
+            _ => return 2,
+        },
         _ => return 2,
     };
     match result {

@@ -1,6 +1,7 @@
 //! `kidsearch backup PATH` and `kidsearch restore PATH`: a consistent copy of the database taken
-//! while the server runs (SQLite `VACUUM INTO` reads one snapshot and does not block writers),
-//! and putting such a copy back (with the server stopped).
+//! while the server runs (SQLite `VACUUM INTO` reads one snapshot and does not block writers;
+//! on PostgreSQL, `pg_dump`, which reads one snapshot too), and putting such a copy back (with
+//! the server — every instance — stopped). Either way, what a restore replaces is kept.
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +21,8 @@ pub enum BackupError {
     Sqlite(#[from] rusqlite::Error),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Tool(String),
 }
 
 /// Writes a consistent copy of the live database to `target` (which must not exist).
@@ -81,4 +84,50 @@ pub fn restore(data_dir: &Path, backup_file: &Path) -> Result<Option<PathBuf>, B
     std::fs::File::open(&staging)?.sync_all()?;
     std::fs::rename(&staging, &live)?;
     Ok(kept)
+}
+
+/// PostgreSQL: `pg_dump` of the whole database to `target` (custom format, must not exist).
+pub fn backup_postgres(url: &str, target: &Path) -> Result<(), BackupError> {
+    if target.exists() {
+        return Err(BackupError::Exists(target.to_path_buf()));
+    }
+    run_tool("pg_dump", &["--format=custom", "--no-owner", "--file", &target.to_string_lossy(), "--dbname", url])?;
+    check_postgres_dump(target)
+}
+
+/// PostgreSQL: puts a `pg_dump` file back in one transaction. The database as it was is first
+/// dumped to `data_dir/kidsearch-postgres.before-restore-<ms>.dump`, so nothing is lost.
+pub fn restore_postgres(url: &str, data_dir: &Path, backup_file: &Path) -> Result<PathBuf, BackupError> {
+    check_postgres_dump(backup_file)?;
+    std::fs::create_dir_all(data_dir)?;
+    let kept = data_dir.join(format!("kidsearch-postgres.before-restore-{}.dump", super::now_ms()));
+    backup_postgres(url, &kept)?;
+    run_tool(
+        "pg_restore",
+        &["--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error", "--dbname", url, &backup_file.to_string_lossy()],
+    )?;
+    Ok(kept)
+}
+
+/// A `pg_dump` file of a kidsearch database: `pg_restore --list` reads it and it has our tables.
+fn check_postgres_dump(file: &Path) -> Result<(), BackupError> {
+    let listing = run_tool("pg_restore", &["--list", &file.to_string_lossy()]).map_err(|e| BackupError::NotABackup(file.to_path_buf(), e.to_string()))?;
+    if !listing.contains("kidsearch_migrations") || !listing.contains("activity") {
+        return Err(BackupError::NotABackup(file.to_path_buf(), "it has no kidsearch tables".into()));
+    }
+    Ok(())
+}
+
+/// Runs one of PostgreSQL's client tools; its output, or what it said went wrong.
+fn run_tool(tool: &str, args: &[&str]) -> Result<String, BackupError> {
+    let output = std::process::Command::new(tool).args(args).output().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            BackupError::Tool(format!("{tool} is not installed: install PostgreSQL's client tools (Debian: apt install postgresql-client)"))
+        }
+        _ => BackupError::Tool(format!("cannot run {tool}: {e}")),
+    })?;
+    if !output.status.success() {
+        return Err(BackupError::Tool(format!("{tool} failed: {}", String::from_utf8_lossy(&output.stderr).trim())));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
