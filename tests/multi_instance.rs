@@ -109,12 +109,7 @@ async fn what_one_instance_writes_every_other_serves_within_a_second() {
         approvals.push(until("approval on B", || approved(b, &q)).await);
     }
     // A withdrawal likewise.
-    let list = on_a.get("/staff/approvals").await.text().await.expect("list");
-    let at = list.find("/withdraw\"").expect("withdraw form");
-    let action_start = list[..at].rfind("action=\"").expect("action") + 8;
-    let action = format!("{}/withdraw", &list[action_start..at]);
-    let csrf = on_a.csrf_from("/staff/approvals").await;
-    assert_eq!(on_a.post(&action, &[("csrf", &csrf)]).await.status(), 303);
+    common::withdraw_newest(&mut on_a).await;
     let mut withdrawals = Vec::new();
     let mut still_approved = Vec::new();
     for i in 0..10 {

@@ -81,12 +81,7 @@ async fn a_withdrawn_approval_disappears_on_the_next_request() {
     assert_eq!(body["approved"], true);
     assert_eq!(body["approved_by_class"], "Oak");
 
-    let list = teacher.get("/staff/approvals").await.text().await.expect("list");
-    let at = list.find("/withdraw\"").expect("withdraw form");
-    let action_start = list[..at].rfind("action=\"").expect("action") + 8;
-    let action = format!("{}/withdraw", &list[action_start..at]);
-    let csrf = teacher.csrf_from("/staff/approvals").await;
-    assert_eq!(teacher.post(&action, &[("csrf", &csrf)]).await.status(), 303);
+    common::withdraw_newest(&mut teacher).await;
 
     let (_, body) = app.search_json("volcanoes", 1).await;
     assert_eq!(body["approved"], false, "live search again after withdrawal");

@@ -138,6 +138,12 @@ fn params(args: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
     args.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
 }
 
+/// The store writer's connection: checked out of the pool and kept, replaced when it breaks.
+pub(super) struct PooledConn {
+    pub pool: Pool,
+    pub held: Option<r2d2::PooledConnection<Manager>>,
+}
+
 impl super::writer::Connect for PooledConn {
     fn db(&mut self) -> Result<&mut dyn Db, DbError> {
         let broken = self.held.as_mut().is_none_or(|c| c.client().is_closed());
@@ -147,12 +153,6 @@ impl super::writer::Connect for PooledConn {
         }
         Ok(&mut **self.held.as_mut().expect("just checked out"))
     }
-}
-
-/// The store writer's connection: checked out of the pool and kept, replaced when it breaks.
-pub(super) struct PooledConn {
-    pub pool: Pool,
-    pub held: Option<r2d2::PooledConnection<Manager>>,
 }
 
 /// `?1` → `$1`: SQLite's numbered placeholders in PostgreSQL's spelling. kidsearch's SQL has
