@@ -72,7 +72,7 @@ pub struct Devices {
     by_id: Cache<i64, Option<Arc<Device>>>,
     /// When each device last asked for a page (in memory: a write per page view would cost
     /// more than it is worth; the staff dashboard only asks "active in the last minutes?").
-    seen: moka::sync::Cache<i64, i64>,
+    seen: moka::sync::Cache<i64, (SchoolId, i64)>,
     /// Wrong adult codes per device (or address), for 15 minutes.
     code_attempts: moka::sync::Cache<String, u32>,
 }
@@ -200,8 +200,8 @@ impl Devices {
         // Last-seen is only kept to the half minute: an insert on every page view would cost
         // more than the dashboard's "active in the last minutes" needs.
         let now = self.clock.now_ms();
-        if self.seen.get(&id).is_none_or(|at| now - at > 30_000) {
-            self.seen.insert(id, now);
+        if self.seen.get(&id).is_none_or(|(_, at)| now - at > 30_000) {
+            self.seen.insert(id, (device.school, now));
         }
         Some(device)
     }
@@ -287,13 +287,16 @@ impl Devices {
         let sql = format!("SELECT {COLUMNS}, enrolled_ms FROM devices WHERE revoked_ms IS NULL AND (CAST(?1 AS BIGINT) IS NULL OR school_id = ?1) ORDER BY school_id, class, label, id");
         let rows: Vec<(Device, i64)> =
             self.store.call(move |db| db.query(&sql, args![scope])?.iter().map(|r| Ok((row_to_device(r)?, r.get(7)?))).collect()).await?;
-        Ok(rows.into_iter().map(|(device, enrolled_ms)| DeviceSummary { last_seen_ms: self.seen.get(&device.id), device, enrolled_ms }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(device, enrolled_ms)| DeviceSummary { last_seen_ms: self.seen.get(&device.id).map(|(_, at)| at), device, enrolled_ms })
+            .collect())
     }
 
-    /// Devices that asked for a page within the last `minutes`.
-    pub fn active_since(&self, minutes: i64) -> usize {
+    /// Devices `scope` may see that asked for a page within the last `minutes`.
+    pub fn active_since(&self, scope: Scope, minutes: i64) -> usize {
         let since = self.clock.now_ms() - minutes * 60_000;
-        self.seen.iter().filter(|(_, at)| *at >= since).count()
+        self.seen.iter().filter(|(_, (school, at))| *at >= since && scope.is_none_or(|s| s == *school)).count()
     }
 
     /// Today's adult code (6 digits) at `school`: shown to its staff on their dashboard, typed

@@ -348,6 +348,7 @@ async fn the_register_exports_csv_for_the_dsl_and_refused_searches_are_incidents
     assert_eq!(&press[col("kind")], "tell_adult");
     assert_eq!(&press[col("device")], "Oak — iPad 3");
     assert_eq!(&press[col("class")], "Oak");
+    assert_eq!(&press[col("school")], "Our school", "the install's one school, by name");
     assert_eq!(&press[col("query")], "'=HYPERLINK(\"http://x\")", "a formula is defused");
     assert_eq!(&press[col("status")], "new");
     let refused = &rows[1];

@@ -107,6 +107,8 @@ async fn two_schools_on_one_install_see_nothing_of_each_other() {
     // The trust-wide admin sees every school's register, and acts for none.
     let register = trust.get("/staff/incidents").await.text().await.expect("page");
     assert!(register.contains("Oak Primary") && register.contains("dinosaurs"), "{register}");
+    let export = trust.get("/staff/incidents.csv").await.text().await.expect("csv");
+    assert!(export.lines().any(|l| l.contains("dinosaurs") && l.ends_with("Oak Primary")), "the trust's export names the school: {export}");
     let mut dsl = staff("Ms Safe").await;
     assert!(dsl.get("/staff/incidents").await.text().await.expect("page").contains("dinosaurs"), "Oak's DSL sees Oak's incident");
     let csrf = trust.csrf_from("/staff").await;

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 
 use super::Incident;
 
-pub const COLUMNS: [&str; 16] = [
+pub const COLUMNS: [&str; 17] = [
     "id",
     "reported_at",
     "kind",
@@ -25,6 +25,8 @@ pub const COLUMNS: [&str; 16] = [
     "notes",
     "screen_cleared_by",
     "screen_cleared_at",
+    // Last, so imports that map the earlier columns by position keep working.
+    "school",
 ];
 
 /// Local date and time, as staff read them (`2026-11-22 14:05`).
@@ -40,7 +42,8 @@ fn safe_cell(s: &str) -> String {
     }
 }
 
-pub fn to_csv(incidents: &[Incident], tz: &TimeZone) -> Result<Vec<u8>, csv::Error> {
+/// The register as CSV; `schools` names each incident's school (a trust's export holds several).
+pub fn to_csv(incidents: &[Incident], tz: &TimeZone, schools: &std::collections::HashMap<crate::schools::SchoolId, String>) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(COLUMNS)?;
     for i in incidents {
@@ -63,6 +66,7 @@ pub fn to_csv(incidents: &[Incident], tz: &TimeZone) -> Result<Vec<u8>, csv::Err
             safe_cell(&i.notes),
             opt(&i.cleared_by),
             time(i.cleared_ms),
+            safe_cell(schools.get(&i.school).map_or("", String::as_str)),
         ])?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))

@@ -113,7 +113,7 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
         }
         section aria-labelledby="today-heading" {
             h2 #today-heading { "Today" }
-            p { (state.devices.active_since(5)) " iPads active in the last 5 minutes. "
+            p { (state.devices.active_since(scope, 5)) " iPads active in the last 5 minutes. "
                 (refused_today.len()) " refused searches today." }
             @if !refused_today.is_empty() {
                 ul { @for i in refused_today.iter().take(10) {

@@ -136,7 +136,8 @@ pub async fn csv(session: Session, state: web::Data<AppState>) -> HttpResponse {
         Ok(list) => list,
         Err(e) => return store_failed("reading the register", &e),
     };
-    match to_csv(&incidents, &state.tz) {
+    let schools = crate::schools::names(&state.store).await.unwrap_or_default();
+    match to_csv(&incidents, &state.tz, &schools) {
         Ok(bytes) => {
             security_event(&state.store, "incidents_exported", Some(&account.name), Some(&format!("{} incidents", incidents.len()))).await;
             HttpResponse::Ok()
