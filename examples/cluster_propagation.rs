@@ -15,7 +15,7 @@ mod staff_client;
 
 use std::time::{Duration, Instant};
 
-use staff_client::{csrf_in, sign_in};
+use staff_client::{csrf_in, post_form, sign_in};
 
 #[tokio::main]
 async fn main() {
@@ -40,16 +40,7 @@ async fn main() {
         let prerun =
             client.get(format!("{a}/staff/prerun")).query(&[("q", q.as_str()), ("engine", "bing"), ("pages", "1")]).header("cookie", &cookie).send().await;
         let csrf = csrf_in(&prerun.expect("pre-run").text().await.expect("page"));
-        let form = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs([("csrf", csrf.as_str()), ("q", &q), ("engine", "bing"), ("pages", "1")])
-            .finish();
-        let answer = client
-            .post(format!("{a}/staff/approvals"))
-            .header("cookie", &cookie)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(form)
-            .send()
-            .await;
+        let answer = post_form(&client, &format!("{a}/staff/approvals"), &cookie, &[("csrf", &csrf), ("q", &q), ("engine", "bing"), ("pages", "1")]).await;
         assert_eq!(answer.expect("approve").status(), 303, "the approval on A failed");
         let approved = Instant::now();
         while !approved_on_b(&q).await {

@@ -50,7 +50,8 @@ impl Supervision {
         if !self.required {
             return true;
         }
-        // The hot path (every pupil page): one lookup; the key is only built owned on a miss.
+        // The hot path (every pupil page): one lookup (its key owns a copy of the class name:
+        // a tuple key cannot be borrowed as (school, &str)).
         let ends = match self.ends.get(&(school, class.to_string())).await {
             Some(ends) => ends,
             None => self.load_end(school, class).await,

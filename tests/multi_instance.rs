@@ -109,7 +109,7 @@ async fn what_one_instance_writes_every_other_serves_within_a_second() {
         approvals.push(until("approval on B", || approved(b, &q)).await);
     }
     // A withdrawal likewise.
-    common::withdraw_newest(&mut on_a).await;
+    common::approval_action(&mut on_a, "withdraw").await;
     let mut withdrawals = Vec::new();
     let mut still_approved = Vec::new();
     for i in 0..10 {

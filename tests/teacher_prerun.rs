@@ -81,7 +81,7 @@ async fn a_withdrawn_approval_disappears_on_the_next_request() {
     assert_eq!(body["approved"], true);
     assert_eq!(body["approved_by_class"], "Oak");
 
-    common::withdraw_newest(&mut teacher).await;
+    common::approval_action(&mut teacher, "withdraw").await;
 
     let (_, body) = app.search_json("volcanoes", 1).await;
     assert_eq!(body["approved"], false, "live search again after withdrawal");
@@ -109,12 +109,7 @@ async fn approvals_end_at_local_midnight_across_both_clock_changes() {
     // Yesterday's search, approved again in one click.
     let mut teacher = Browser::new(&app);
     teacher.sign_in("Mr Oak", PASSWORD).await;
-    let list = teacher.get("/staff/approvals").await.text().await.expect("list");
-    let at = list.find("/renew\"").expect("renew form");
-    let action_start = list[..at].rfind("action=\"").expect("action") + 8;
-    let action = format!("{}/renew", &list[action_start..at]);
-    let csrf = teacher.csrf_from("/staff/approvals").await;
-    assert_eq!(teacher.post(&action, &[("csrf", &csrf)]).await.status(), 303);
+    common::approval_action(&mut teacher, "renew").await;
     assert_eq!(app.search_json("rainbows", 1).await.1["approved"], true, "renewed for today");
 }
 

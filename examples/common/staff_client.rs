@@ -7,17 +7,15 @@ pub async fn sign_in(client: &reqwest::Client, base: &str, name: &str, password:
     let cookie = set_cookie(&login).expect("a session cookie");
     let html = login.text().await.expect("page");
     let csrf = csrf_in(&html);
-    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs([("csrf", csrf.as_str()), ("name", name), ("password", password)]).finish();
-    let answer = client
-        .post(format!("{base}/staff/login"))
-        .header("cookie", &cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .expect("sign in");
+    let answer = post_form(client, &format!("{base}/staff/login"), &cookie, &[("csrf", &csrf), ("name", name), ("password", password)]).await.expect("sign in");
     assert_eq!(answer.status(), 303, "signing in failed: wrong name or password?");
     set_cookie(&answer).unwrap_or(cookie)
+}
+
+/// POSTs `fields` as a browser's form, with the session `cookie`.
+pub async fn post_form(client: &reqwest::Client, url: &str, cookie: &str, fields: &[(&str, &str)]) -> reqwest::Result<reqwest::Response> {
+    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+    client.post(url).header("cookie", cookie).header("content-type", "application/x-www-form-urlencoded").body(body).send().await
 }
 
 /// The CSRF token of the first form in `html`.

@@ -394,7 +394,7 @@ impl Safeguarding {
     async fn alert(&self, event: &'static str, incident: Incident) {
         let change = Change::Alert { event: event.to_string(), incident: incident.id };
         let _ = self.alerts.send(Alert { event, incident });
-        if let Err(e) = self.store.call(move |db| db.notify(&change.payload())).await {
+        if let Err(e) = self.store.notify(change.payload()).await {
             tracing::warn!(error = %e, "could not tell the other instances' dashboards about an alert");
         }
     }

@@ -156,16 +156,23 @@ pub struct Store {
     buffer: Arc<Mutex<Buffer>>,
     dropped: Arc<AtomicU64>,
     location: Location,
-    /// PostgreSQL: the pool `call` uses (the writer holds one connection of its own).
-    pool: Option<postgres::Pool>,
-    /// PostgreSQL: the URL, for the listener's own connection.
-    url: Option<Arc<str>>,
-    /// This instance's name in notifications.
-    origin: Arc<str>,
+    /// What only a PostgreSQL store has.
+    shared: Option<Shared>,
     /// Other instances' changes, once somebody asked for them.
     changes: Arc<OnceLock<broadcast::Sender<Notice>>>,
     /// Held by every clone; the listener thread stops when the last is gone.
     alive: Arc<()>,
+}
+
+/// A PostgreSQL store's pool and its part in the instances' conversation.
+#[derive(Clone)]
+struct Shared {
+    /// The pool `call` uses (the writer holds one connection of its own).
+    pool: postgres::Pool,
+    /// For the listener's own connection.
+    url: Arc<str>,
+    /// This instance's name in its notifications, so it skips its own.
+    origin: Arc<str>,
 }
 
 const QUEUE: usize = 1024;
@@ -187,28 +194,27 @@ impl Store {
     /// Opens the database (creating and migrating it as needed) and starts the writer: the
     /// SQLite file in `data_dir`, or the PostgreSQL database at `database_url`.
     pub fn open(data_dir: &Path, database_url: Option<&str>) -> Result<Store, StoreError> {
-        // Names this instance in its notifications, so it skips its own.
-        let origin: Arc<str> = crate::secrets::random_hex(8).map_err(|e| StoreError::Migration(e.to_string()))?.into();
-        let (location, pool, conn): (_, _, Box<dyn Connect>) = match database_url {
+        let (location, shared, conn): (_, _, Box<dyn Connect>) = match database_url {
             None => {
                 let path = data_dir.join(DB_FILE);
                 let conn = sqlite::open(&path)?;
                 (Location::Sqlite(path), None, Box::new(conn))
             }
             Some(url) => {
+                let origin: Arc<str> = crate::secrets::random_hex(8).map_err(|e| StoreError::Migration(e.to_string()))?.into();
                 let pool = postgres::open(url, POOL_SIZE, origin.clone())?;
-                (Location::Postgres, Some(pool.clone()), Box::new(postgres::PooledConn { pool, held: None }))
+                let shared = Shared { pool: pool.clone(), url: Arc::from(url), origin };
+                (Location::Postgres, Some(shared), Box::new(postgres::PooledConn { pool, held: None }))
             }
         };
         let (tx, rx) = sync_channel(QUEUE);
         let buffer = Arc::new(Mutex::new(Buffer::default()));
-        let shared = buffer.clone();
+        let for_writer = buffer.clone();
         std::thread::Builder::new()
             .name("kidsearch-db".into())
-            .spawn(move || writer::writer(conn, rx, shared))
+            .spawn(move || writer::writer(conn, rx, for_writer))
             .map_err(|e| StoreError::Migration(e.to_string()))?;
-        let url = database_url.map(Arc::from);
-        Ok(Store { tx, buffer, dropped: Arc::new(AtomicU64::new(0)), location, pool, url, origin, changes: Arc::new(OnceLock::new()), alive: Arc::new(()) })
+        Ok(Store { tx, buffer, dropped: Arc::new(AtomicU64::new(0)), location, shared, changes: Arc::new(OnceLock::new()), alive: Arc::new(()) })
     }
 
     pub fn location(&self) -> &Location {
@@ -220,8 +226,8 @@ impl Store {
     pub fn changes(&self) -> broadcast::Receiver<Notice> {
         let sender = self.changes.get_or_init(|| {
             let (sender, _) = broadcast::channel(1024);
-            if let Some(url) = &self.url {
-                let (tx, origin) = (sender.clone(), self.origin.clone());
+            if let Some(Shared { url, origin, .. }) = &self.shared {
+                let (tx, origin) = (sender.clone(), origin.clone());
                 postgres::listen(url.to_string(), Arc::downgrade(&self.alive), move |payload| {
                     let notice = match payload {
                         None => Notice::Resync,
@@ -271,9 +277,9 @@ impl Store {
     /// `call_after_commit`. SQLite: on the writer's one connection; PostgreSQL: on a pooled
     /// connection, many at once.
     pub async fn call<T: Send + 'static>(&self, f: impl FnOnce(&mut dyn Db) -> Result<T, DbError> + Send + 'static) -> Result<T, StoreError> {
-        match &self.pool {
+        match &self.shared {
             None => self.run(f, false).await,
-            Some(pool) => {
+            Some(Shared { pool, .. }) => {
                 let pool = pool.clone();
                 let answer = tokio::task::spawn_blocking(move || {
                     let mut conn = pool.get().map_err(|e| DbError(format!("cannot reach PostgreSQL: {e}")))?;
@@ -282,6 +288,15 @@ impl Store {
                 answer.await.map_err(|_| StoreError::WriterGone)?.map_err(|e| StoreError::Query(e.0))
             }
         }
+    }
+
+    /// Tells the other instances that `what` changed (see `Db::notify`), for a change that was
+    /// not written in a `call` of its own. Nothing to do, and no round trip, on SQLite.
+    pub async fn notify(&self, what: String) -> Result<(), StoreError> {
+        if self.shared.is_none() {
+            return Ok(());
+        }
+        self.call(move |db| db.notify(&what)).await
     }
 
     /// `call`, after committing every activity row recorded before it.

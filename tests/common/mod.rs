@@ -264,14 +264,15 @@ pub async fn approve(teacher: &mut Browser<'_>, q: &str, pages: u32, hide: &[&st
     assert_eq!(response.status(), 303, "{:?}", response.text().await);
 }
 
-/// As a signed-in teacher: withdraws the newest live approval from the approvals page.
-pub async fn withdraw_newest(teacher: &mut Browser<'_>) {
+/// As a signed-in teacher: presses the first `withdraw` (or `renew`) button on the approvals
+/// page, newest first.
+pub async fn approval_action(teacher: &mut Browser<'_>, action: &str) {
     let list = teacher.get("/staff/approvals").await.text().await.expect("list");
-    let at = list.find("/withdraw\"").expect("withdraw form");
+    let at = list.find(&format!("/{action}\"")).unwrap_or_else(|| panic!("a {action} form: {list}"));
     let action_start = list[..at].rfind("action=\"").expect("action") + 8;
-    let action = format!("{}/withdraw", &list[action_start..at]);
+    let path = format!("{}/{action}", &list[action_start..at]);
     let csrf = teacher.csrf_from("/staff/approvals").await;
-    assert_eq!(teacher.post(&action, &[("csrf", &csrf)]).await.status(), 303);
+    assert_eq!(teacher.post(&path, &[("csrf", &csrf)]).await.status(), 303);
 }
 
 /// A browser's view: the session cookie it holds.
