@@ -120,4 +120,18 @@ proptest! {
         let tricked = apply(base, &tricks);
         prop_assert!(terms.check(&tricked).is_some(), "{:?} (from {:?}) was allowed", tricked, base);
     }
+
+    /// Holding a key down (`pooorn`) is the stretch the matcher looks for; the matcher only
+    /// looks closer at words with a letter three times in a row, so this guards that shortcut.
+    #[test]
+    fn holding_a_letter_never_turns_a_refused_query_into_an_allowed_one(index in any::<usize>(), at in any::<usize>(), extra in 2usize..5) {
+        let queries = harmful();
+        prop_assume!(!queries.is_empty());
+        let base = &queries[index % queries.len()];
+        let letters: Vec<(usize, char)> = base.char_indices().filter(|(_, c)| c.is_ascii_alphabetic()).collect();
+        prop_assume!(!letters.is_empty());
+        let (i, c) = letters[at % letters.len()];
+        let held = format!("{}{}{}", &base[..i], c.to_string().repeat(extra), &base[i..]);
+        prop_assert!(settings().policy.terms.check(&held).is_some(), "{:?} (from {:?}) was allowed", held, base);
+    }
 }

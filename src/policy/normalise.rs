@@ -125,7 +125,8 @@ pub fn normalise(text: &str) -> Normalised {
     Normalised { joined, split, collapsed }
 }
 
-/// "p o r n" → "porn": a run of three or more one-letter words becomes one word, in place.
+/// "p o r n" → "porn": a run of three or more one-letter words becomes one word, in place. A
+/// letter held down counts as one letter ("k yyy s" → "kyyys", a stretched "kys").
 fn collapse_single_letters(words: &[String]) -> Vec<String> {
     let mut out = Vec::with_capacity(words.len());
     let mut run: Vec<&String> = Vec::new();
@@ -138,7 +139,9 @@ fn collapse_single_letters(words: &[String]) -> Vec<String> {
         run.clear();
     };
     for w in words {
-        if w.chars().count() == 1 {
+        let mut letters = w.chars();
+        let first = letters.next();
+        if letters.all(|c| Some(c) == first) {
             run.push(w);
         } else {
             flush(&mut run, &mut out);
@@ -147,6 +150,26 @@ fn collapse_single_letters(words: &[String]) -> Vec<String> {
     }
     flush(&mut run, &mut out);
     out
+}
+
+/// Whether a word holds one letter three times in a row. Every stretched spelling does (see
+/// `is_stretch`: a stretched run is at least three long), so a word without one is compared
+/// exactly and never split into runs — most words of most results.
+pub fn has_held_letter(word: &str) -> bool {
+    let mut last = None;
+    let mut count = 0;
+    for c in word.chars() {
+        if Some(c) == last {
+            count += 1;
+            if count == 3 {
+                return true;
+            }
+        } else {
+            last = Some(c);
+            count = 1;
+        }
+    }
+    false
 }
 
 /// A word as runs of one letter: `pooorn` → p×1 o×3 r×1 n×1.
@@ -171,12 +194,12 @@ pub fn is_stretch(word: &[(char, usize)], entry: &[(char, usize)], at_start: boo
     if m == 0 || word.len() < m {
         return false;
     }
-    let starts: Vec<usize> = match (at_start, at_end) {
-        (true, true) if word.len() == m => vec![0],
-        (true, true) => vec![],
-        (true, false) => vec![0],
-        (false, true) => vec![word.len() - m],
-        (false, false) => (0..=word.len() - m).collect(),
+    let starts = match (at_start, at_end) {
+        (true, true) if word.len() == m => 0..1,
+        (true, true) => 0..0,
+        (true, false) => 0..1,
+        (false, true) => word.len() - m..word.len() - m + 1,
+        (false, false) => 0..word.len() - m + 1,
     };
     starts.into_iter().any(|j| {
         let window = &word[j..j + m];
@@ -210,6 +233,7 @@ mod tests {
         assert_eq!(words("$3x"), vec!["sex"]);
         assert_eq!(words("pörn"), vec!["porn"]);
         assert_eq!(normalise("k i l l myself").collapsed, vec!["kill", "myself"]);
+        assert_eq!(normalise("k yyy s").collapsed, vec!["kyyys"]);
         assert_eq!(words("porn!"), vec!["porn"], "trailing punctuation is not a letter");
     }
 
@@ -228,6 +252,18 @@ mod tests {
         assert!(!s("porn", "porn"));
         assert!(is_stretch(&runs("freepooorn"), &runs("porn"), false, false));
         assert!(!is_stretch(&runs("poorness"), &runs("porn"), false, false));
+    }
+
+    /// `has_held_letter` is the cheap door to `is_stretch`: it must be open for every stretch.
+    #[test]
+    fn every_stretch_has_a_held_letter() {
+        for (word, entry) in [("pooorn", "porn"), ("sexxx", "sex"), ("snufff", "snuff"), ("asss", "ass"), ("ppppp", "pp")] {
+            assert!(is_stretch(&runs(word), &runs(entry), true, true), "{word} stretches {entry}");
+            assert!(has_held_letter(word), "{word}");
+        }
+        for word in ["porn", "rapping", "bobbies", "class", "", "a"] {
+            assert!(!has_held_letter(word), "{word}");
+        }
     }
 
     #[test]

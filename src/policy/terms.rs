@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use super::normalise::{is_stretch, normalise, runs, Normalised};
+use super::normalise::{has_held_letter, is_stretch, normalise, runs, Normalised};
 use crate::config::ConfigProblem;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -184,11 +184,15 @@ impl TermLists {
     }
 
     fn check_normalised(&self, n: &Normalised) -> Option<usize> {
-        n.streams().into_iter().find_map(|words| self.check_words(words))
+        let streams = n.streams();
+        // Most texts spell the same in all three streams; the same words give the same answer.
+        streams.iter().enumerate().filter(|(k, words)| !streams[..*k].contains(words)).find_map(|(_, words)| self.check_words(words))
     }
 
     fn check_words(&self, words: &[String]) -> Option<usize> {
         let covered = self.exception_cover(words);
+        let mut word_letters = String::new();
+        let mut candidates: Vec<usize> = Vec::new();
         for (i, word) in words.iter().enumerate() {
             if covered[i] {
                 continue;
@@ -198,14 +202,15 @@ impl TermLists {
             }
             // Any match, exact or stretched, keeps the entry's letters in order inside the
             // word's letters: one Aho-Corasick pass finds the few entries worth a closer look.
-            let word_letters = letters_of(word);
-            let mut candidates: Vec<usize> = match &self.scanned_finder {
-                Some(finder) => finder.find_overlapping_iter(&word_letters).map(|m| self.scanned[m.pattern().as_usize()]).collect(),
-                None => self.scanned.clone(),
-            };
+            letters_into(word, &mut word_letters);
+            candidates.clear();
+            match &self.scanned_finder {
+                Some(finder) => candidates.extend(finder.find_overlapping_iter(&word_letters).map(|m| self.scanned[m.pattern().as_usize()])),
+                None => candidates.extend_from_slice(&self.scanned),
+            }
             candidates.sort_unstable();
             candidates.dedup();
-            for e in candidates {
+            for &e in &candidates {
                 let entry = &self.entries[e];
                 let hit = if entry.words.len() == 1 {
                     wildcard_match(word, entry)
@@ -221,13 +226,18 @@ impl TermLists {
     }
 
     fn whole_match(&self, word: &str) -> Option<usize> {
-        for form in std::iter::once(word).chain(singulars(word)) {
-            if let Some(&e) = self.whole.get(form) {
-                return Some(e);
-            }
-            let form_runs = runs(form);
-            if let Some(candidates) = self.whole_by_letters.get(&letters_of(form)) {
-                if let Some(&e) = candidates.iter().find(|&&e| is_stretch(&form_runs, &self.entries[e].runs, true, true)) {
+        // A singular form is a prefix of the word, so it holds a letter only if the word does.
+        if let Some(&e) = forms(word).find_map(|form| self.whole.get(form)) {
+            return Some(e);
+        }
+        if !has_held_letter(word) {
+            return None;
+        }
+        let word_runs = runs(word);
+        for form in stretched_forms(&word_runs) {
+            let letters: String = form.iter().map(|(c, _)| c).collect();
+            if let Some(candidates) = self.whole_by_letters.get(&letters) {
+                if let Some(&e) = candidates.iter().find(|&&e| same_or_stretch(form, &self.entries[e].runs)) {
                     return Some(e);
                 }
             }
@@ -239,15 +249,14 @@ impl TermLists {
     fn exception_cover(&self, words: &[String]) -> Vec<bool> {
         // Exceptions match exactly (or as a plural), never stretched: "boooobies" must not pass
         // as an exception's spelling of something innocent.
-        let forms = |w: &str| std::iter::once(w.to_string()).chain(singulars(w).map(str::to_string)).collect::<Vec<_>>();
         let mut covered = vec![false; words.len()];
         for start in 0..words.len() {
             for first in forms(&words[start]) {
-                let Some(candidates) = self.exceptions_by_first.get(&first) else { continue };
+                let Some(candidates) = self.exceptions_by_first.get(first) else { continue };
                 for &x in candidates {
                     let exception = &self.exceptions[x];
                     let end = start + exception.len();
-                    if end <= words.len() && exception.iter().zip(&words[start..end]).all(|(e, w)| forms(w).iter().any(|f| f == e)) {
+                    if end <= words.len() && exception.iter().zip(&words[start..end]).all(|(e, w)| forms(w).any(|f| f == e)) {
                         covered[start..end].iter_mut().for_each(|c| *c = true);
                     }
                 }
@@ -280,7 +289,19 @@ fn parse_shape(raw: &str) -> Option<(&str, Shape)> {
 
 /// A word's letters with repeats removed (`pooorn` → `porn`): the index key for stretches.
 fn letters_of(word: &str) -> String {
-    runs(word).into_iter().map(|(c, _)| c).collect()
+    let mut out = String::new();
+    letters_into(word, &mut out);
+    out
+}
+
+/// `letters_of` into a reused buffer.
+fn letters_into(word: &str, out: &mut String) {
+    out.clear();
+    for c in word.chars() {
+        if !out.ends_with(c) {
+            out.push(c);
+        }
+    }
 }
 
 /// The singular forms a plural word may have: `-s`, and `-es` after s, x, z, ch, sh (so
@@ -291,9 +312,38 @@ fn singulars(word: &str) -> impl Iterator<Item = &str> {
     s.into_iter().chain(es)
 }
 
+/// A word and the singulars it may be the plural of.
+fn forms(word: &str) -> impl Iterator<Item = &str> {
+    std::iter::once(word).chain(singulars(word))
+}
+
+/// A word (as letter runs) and the singulars it may be the plural of, with any letter held
+/// down, the plural's own included (`pakisss`, `boxeees`).
+fn stretched_forms(word: &[(char, usize)]) -> impl Iterator<Item = &[(char, usize)]> {
+    let n = word.len();
+    let s = (n >= 2 && word[n - 1].0 == 's').then(|| &word[..n - 1]);
+    let es = (n >= 3 && word[n - 1].0 == 's' && word[n - 2].0 == 'e')
+        .then(|| &word[..n - 2])
+        .filter(|stem| matches!(stem[stem.len() - 1].0, 's' | 'x' | 'z') || (stem.len() >= 2 && matches!(stem[stem.len() - 2..], [('c' | 's', 1), ('h', _)])));
+    std::iter::once(word).chain(s).chain(es)
+}
+
+/// The same letters held as long, or a stretched spelling.
+fn same_or_stretch(form: &[(char, usize)], entry: &[(char, usize)]) -> bool {
+    form == entry || is_stretch(form, entry, true, true)
+}
+
 /// A word equals the entry, one of its plurals, or a stretched spelling of it.
 fn whole_word_match(word: &str, entry: &str) -> bool {
-    std::iter::once(word).chain(singulars(word)).any(|form| form == entry || is_stretch(&runs(form), &runs(entry), true, true))
+    if forms(word).any(|form| form == entry) {
+        return true;
+    }
+    if !has_held_letter(word) {
+        return false;
+    }
+    let (word_runs, entry_runs) = (runs(word), runs(entry));
+    let matched = stretched_forms(&word_runs).any(|form| same_or_stretch(form, &entry_runs));
+    matched
 }
 
 /// Prefix / suffix / anywhere matching, exactly or as a stretched spelling.
@@ -305,7 +355,7 @@ fn wildcard_match(word: &str, entry: &Entry) -> bool {
         Shape::Anywhere => (false, false, word.contains(e)),
         Shape::Whole => (true, true, word == e),
     };
-    exact || is_stretch(&runs(word), &entry.runs, at_start, at_end)
+    exact || (has_held_letter(word) && is_stretch(&runs(word), &entry.runs, at_start, at_end))
 }
 
 #[cfg(test)]
@@ -353,6 +403,9 @@ mod tests {
         assert_eq!(l.check("asss"), Some("sexual"));
         assert_eq!(l.check("as"), None);
         assert_eq!(l.check("class"), None);
+        assert_eq!(l.check("asses"), Some("sexual"));
+        assert_eq!(l.check("asssss"), Some("sexual"));
+        assert_eq!(l.check("assess"), None);
         assert_eq!(l.check("grass"), None);
     }
 
