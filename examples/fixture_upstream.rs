@@ -5,7 +5,10 @@
 //!   cargo run --release --example fixture_upstream -- CONFIG_OUT DELAY_MS ENGINE...
 //!
 //! It never contacts anything; it only listens on loopback. Stop it with Ctrl+C. SIGUSR1 prints
-//! the search requests each engine has had so far (`benches/run.sh` counts coalescing with it).
+//! the search requests each engine has had so far (`benches/run.sh` counts coalescing with it);
+//! SIGUSR2 prints every search's time in each engine, as `timing ENGINE MICROSECONDS VALUE|VALUE…`
+//! (the request's parameter values), so the benchmark can subtract the slowest engine's time
+//! from the gateway's, query by query.
 
 #[path = "../tests/common/fixture.rs"]
 #[allow(dead_code)]
@@ -63,12 +66,21 @@ async fn main() {
     std::fs::write(config_out, config).expect("write config");
     eprintln!("fixture upstream ready ({} engines, {delay} ms); config in {config_out}", engines.len());
     let mut usr1 = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1()).expect("SIGUSR1 handler");
+    let mut usr2 = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined2()).expect("SIGUSR2 handler");
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
             _ = usr1.recv() => {
                 let counts: Vec<String> = engines.iter().map(|id| format!("{id}={}", upstream.searches(id))).collect();
                 eprintln!("searches: {}", counts.join(" "));
+            }
+            _ = usr2.recv() => {
+                for id in &engines {
+                    for (values, took) in upstream.timings(id) {
+                        eprintln!("timing {id} {} {}", took.as_micros(), values.join("|"));
+                    }
+                }
+                eprintln!("timings end");
             }
         }
     }

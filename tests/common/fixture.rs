@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 
@@ -53,6 +53,9 @@ pub struct FixtureState {
     delay_ms: AtomicU64,
     searches: AtomicUsize,
     recorded: Mutex<Vec<Recorded>>,
+    /// Each search's parameter values and how long this engine took to answer it (the
+    /// benchmark subtracts the slowest engine's time from the gateway's, query by query).
+    timings: Mutex<Vec<(Vec<String>, Duration)>>,
     redirect_target: Mutex<Option<String>>,
 }
 
@@ -83,6 +86,7 @@ impl FixtureUpstream {
                 delay_ms: AtomicU64::new(0),
                 searches: AtomicUsize::new(0),
                 recorded: Mutex::new(Vec::new()),
+                timings: Mutex::new(Vec::new()),
                 redirect_target: Mutex::new(None),
             });
             let listener = TcpListener::bind("127.0.0.1:0").expect("bind fixture");
@@ -154,6 +158,11 @@ impl FixtureUpstream {
         self.state_port(engine).1.recorded.lock().expect("lock").clone()
     }
 
+    /// Every search so far: its parameter values and this engine's time to answer it.
+    pub fn timings(&self, engine: &str) -> Vec<(Vec<String>, Duration)> {
+        self.state_port(engine).1.timings.lock().expect("lock").clone()
+    }
+
     /// The fixture file's text, for tests that parse it directly.
     pub fn file(engine: &str, name: &str) -> String {
         let path = super::repo_dir().join("tests/fixtures").join(engine).join(format!("{name}.{}", extension(engine)));
@@ -162,6 +171,7 @@ impl FixtureUpstream {
 }
 
 async fn answer(req: HttpRequest, body: web::Bytes, state: web::Data<FixtureState>) -> HttpResponse {
+    let received = Instant::now();
     let query: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
     let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
     let headers = req.headers().iter().map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or("").to_string())).collect();
@@ -172,6 +182,13 @@ async fn answer(req: HttpRequest, body: web::Bytes, state: web::Data<FixtureStat
         return file_response(&state, "cse", 200, "application/javascript");
     }
     state.searches.fetch_add(1, Ordering::SeqCst);
+    let response = search_answer(&state, &recorded).await;
+    let values = recorded.query.into_iter().chain(recorded.form).map(|(_, v)| v).collect();
+    state.timings.lock().expect("lock").push((values, received.elapsed()));
+    response
+}
+
+async fn search_answer(state: &FixtureState, recorded: &Recorded) -> HttpResponse {
     let delay = state.delay_ms.load(Ordering::SeqCst);
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
@@ -186,12 +203,12 @@ async fn answer(req: HttpRequest, body: web::Bytes, state: web::Data<FixtureStat
     match scenario {
         Scenario::Results => {
             let later_page = PAGING_PARAMS.iter().any(|p| recorded.param(p).is_some());
-            file_response(&state, if later_page { "page2" } else { "results" }, 200, content_type)
+            file_response(state, if later_page { "page2" } else { "results" }, 200, content_type)
         }
-        Scenario::Empty => file_response(&state, "empty", 200, content_type),
+        Scenario::Empty => file_response(state, "empty", 200, content_type),
         Scenario::Blocked => {
             let status = if state.engine == "mojeek" { 403 } else { 200 };
-            file_response(&state, "blocked", status, content_type)
+            file_response(state, "blocked", status, content_type)
         }
         Scenario::Malformed => {
             let body = match ext {
@@ -204,7 +221,7 @@ async fn answer(req: HttpRequest, body: web::Bytes, state: web::Data<FixtureStat
         Scenario::ServerError => HttpResponse::InternalServerError().body("upstream exploded"),
         Scenario::Stall => {
             tokio::time::sleep(Duration::from_secs(10)).await;
-            file_response(&state, "results", 200, content_type)
+            file_response(state, "results", 200, content_type)
         }
         Scenario::RedirectAway => {
             let target = state.redirect_target.lock().expect("lock").clone().unwrap_or_else(|| "http://localhost:9/".into());
