@@ -119,7 +119,9 @@ async fn apply(to: &Followers, change: Change) {
 
 async fn resync(to: &Followers) {
     tracing::info!("re-reading shared state after missing other instances' changes");
-    to.approvals.forget_all();
+    if let Err(e) = to.approvals.forget_all().await {
+        tracing::error!(error = %e, "could not re-read today's approvals");
+    }
     to.devices.forget_all();
     to.supervision.forget_all();
     if let Err(e) = to.safeguarding.reload_hidden().await {

@@ -11,7 +11,8 @@
 
 pub mod school_day;
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
 
 use crate::args;
 use crate::cluster::Change;
@@ -72,7 +73,16 @@ pub struct Approvals {
     tz: jiff::tz::TimeZone,
     /// The live approval (or none) per school and query key, in front of the database.
     live: Cache<(SchoolId, String), Option<Arc<Approval>>>,
+    /// Every (school, query key) that has had a live approval since start-up. A key outside it
+    /// has none, so a pupil's new search costs no database round trip; a key inside it is
+    /// looked up (through `live`) as before. It only grows: filled from the database at
+    /// start-up and on a resync, added to before each approval is written here and when
+    /// another instance announces one. Tens of keys a school day.
+    approved_keys: RwLock<HashSet<(SchoolId, String)>>,
 }
+
+/// Keys with a live approval now.
+const APPROVED_KEYS: &str = "SELECT school_id, query_key FROM approvals WHERE withdrawn_ms IS NULL AND expires_ms > ?1";
 
 const COLUMNS: &str =
     "a.id, a.query_key, a.query, a.picture, a.class, a.max_pages, a.engines, a.hidden, s.name, a.school_day, a.expires_ms, a.withdrawn_ms, a.frozen, a.school_id";
@@ -103,7 +113,19 @@ impl Approvals {
     pub fn new(store: Store, clock: Arc<dyn Clock>, time_zone: &str) -> Result<Approvals, String> {
         let tz = jiff::tz::TimeZone::get(time_zone).map_err(|e| format!("time_zone {time_zone:?}: {e}"))?;
         let live = Cache::builder().max_capacity(10_000).time_to_live(std::time::Duration::from_secs(300)).build();
-        Ok(Approvals { store, clock, tz, live })
+        let now = clock.now_ms();
+        let keys = store
+            .call_blocking(move |db| db.query(APPROVED_KEYS, args![now])?.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect::<Result<HashSet<_>, DbError>>())
+            .map_err(|e| format!("reading today's approvals: {e}"))?;
+        Ok(Approvals { store, clock, tz, live, approved_keys: RwLock::new(keys) })
+    }
+
+    fn may_be_approved(&self, key: &(SchoolId, String)) -> bool {
+        self.approved_keys.read().unwrap_or_else(|e| e.into_inner()).contains(key)
+    }
+
+    fn add_approved_keys(&self, keys: impl IntoIterator<Item = (SchoolId, String)>) {
+        self.approved_keys.write().unwrap_or_else(|e| e.into_inner()).extend(keys);
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -114,6 +136,9 @@ impl Approvals {
     pub async fn live_for(&self, school: SchoolId, query_key: &str) -> Option<Arc<Approval>> {
         let now = self.clock.now_ms();
         let key = (school, query_key.to_string());
+        if !self.may_be_approved(&key) {
+            return None;
+        }
         let found = match self.live.get(&key).await {
             Some(found) => found,
             None => self.load_live(key).await,
@@ -143,6 +168,8 @@ impl Approvals {
         let frozen = serde_json::to_string(&new.pages).unwrap_or_else(|_| "[]".into());
         let hidden = serde_json::to_string(&new.hidden).unwrap_or_else(|_| "[]".into());
         let key = (new.school, new.query_key.clone());
+        // Before the write: once the row is committed, pupils' lookups must reach it.
+        self.add_approved_keys([key.clone()]);
         let id = self
             .store
             .call(move |db| {
@@ -192,13 +219,25 @@ impl Approvals {
         Ok(key.is_some())
     }
 
-    /// Drops the cached copy for `query_key` at `school` (another instance changed it).
+    /// Drops the cached copy for `query_key` at `school` (another instance changed it: it may
+    /// be a new approval).
     pub async fn forget(&self, school: SchoolId, query_key: String) {
-        self.live.invalidate(&(school, query_key)).await;
+        let key = (school, query_key);
+        self.add_approved_keys([key.clone()]);
+        self.live.invalidate(&key).await;
     }
 
-    pub fn forget_all(&self) {
+    /// Drops every cached copy and re-reads which keys have approvals (another instance's
+    /// notices may have been missed).
+    pub async fn forget_all(&self) -> Result<(), StoreError> {
         self.live.invalidate_all();
+        let now = self.clock.now_ms();
+        let keys = self
+            .store
+            .call(move |db| db.query(APPROVED_KEYS, args![now])?.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect::<Result<Vec<_>, DbError>>())
+            .await?;
+        self.add_approved_keys(keys);
+        Ok(())
     }
 
     /// Approvals `scope` may see, live now, and (with `days_back` > 0) those of the last

@@ -1,20 +1,21 @@
 //! Asking one engine for one page: build the request, send it through the engine's guarded
-//! client, read the answer. Caching, coalescing and timeouts around this live in `search`.
+//! client, return the answer. Caching, coalescing and timeouts around this live in `search`.
 
 use serde_json::Value;
 
-use super::{Engine, EngineError, EnginePage};
-use crate::outbound::GuardedClient;
+use super::{Engine, EngineError};
+use crate::outbound::{GuardedClient, UpstreamResponse};
 
-/// Fetches and parses one page. `token` and `carried` come from earlier requests (see `search`).
-pub async fn fetch_page(
+/// Fetches one page's answer, unread: a successful response's body and final URL (the caller
+/// parses it, see `search`). `token` and `carried` come from earlier requests.
+pub async fn fetch_answer(
     engine: &Engine,
     client: &GuardedClient,
     query: &str,
     page: u32,
     token: &[(String, String)],
     carried: &[(String, String)],
-) -> Result<EnginePage, EngineError> {
+) -> Result<UpstreamResponse, EngineError> {
     let request = engine.request.build(query, page, token, carried);
     let response = client.send(&request).await?;
     if !(200..300).contains(&response.status) {
@@ -23,7 +24,7 @@ pub async fn fetch_page(
             s => EngineError::Status(s),
         });
     }
-    engine.parse(&response.body, &response.url)
+    Ok(response)
 }
 
 /// Fetches the Programmable Search element script and reads its token fields

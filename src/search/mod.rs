@@ -22,7 +22,7 @@ use moka::Expiry;
 use serde::Serialize;
 
 use crate::config::ServerConfig;
-use crate::engines::fetch::{fetch_page, fetch_token};
+use crate::engines::fetch::{fetch_answer, fetch_token};
 use crate::engines::{EngineError, EnginePage, EngineSet};
 use crate::metrics::{CacheLabels, Metrics};
 use crate::outbound::GuardedClient;
@@ -60,7 +60,8 @@ impl<K, T> Expiry<K, Arc<Result<T, EngineError>>> for AnswerExpiry {
 const TOKEN_TTL: Duration = Duration::from_secs(3600);
 
 pub struct SearchService {
-    engines: EngineSet,
+    /// Shared with the blocking pool, where answers are parsed (see `load_page`).
+    engines: Arc<EngineSet>,
     clients: Vec<GuardedClient>,
     pages: Cache<PageKey, PageAnswer>,
     tokens: Cache<usize, TokenAnswer>,
@@ -186,7 +187,7 @@ impl SearchService {
             &std::fs::read_to_string(config.allowlist_dir.join("vocabulary/words.txt")).unwrap_or_else(|_| crate::spelling::BUILT_IN.to_string()),
         );
         Ok(SearchService {
-            engines,
+            engines: Arc::new(engines),
             clients,
             pages,
             tokens,
@@ -362,7 +363,13 @@ impl SearchService {
             };
             // Later pages of some engines need values from page 1 (DuckDuckGo's vqd).
             let carried = if page > 1 && engine.carries_state() { self.engine_page(index, query, 1).await.as_ref().clone()?.carried } else { Vec::new() };
-            fetch_page(engine, &self.clients[index], query.as_str(), page, &token, &carried).await
+            let answer = fetch_answer(engine, &self.clients[index], query.as_str(), page, &token, &carried).await?;
+            // Reading a page is about a millisecond of CPU. Done here, it would hold up the
+            // other engines' answers, which this same task polls (`join_all`); on the blocking
+            // pool the engines' pages are read side by side, on every core.
+            let engines = self.engines.clone();
+            let parsed = tokio::task::spawn_blocking(move || engines.all()[index].parse(&answer.body, &answer.url)).await;
+            parsed.unwrap_or_else(|_| Err(EngineError::Unparseable("reading the answer failed".into())))
         };
         let result = match tokio::time::timeout(engine.timeout, work).await {
             Ok(r) => r,
