@@ -48,9 +48,9 @@ fn main() {
         assert!(checked >= shown);
     }
     let per = |d: Duration| d.as_secs_f64() * 1e6 / rounds as f64;
-    for ((id, file), bytes) in PAGES.iter().zip(&parse) {
+    for ((id, file), took) in PAGES.iter().zip(&parse) {
         let size = pages.iter().find(|(e, _)| e.id == *id).map_or(0, |(_, b)| b.len());
-        println!("parse {id}/{file} ({size} bytes): {:.0} µs", per(*bytes));
+        println!("parse {id}/{file} ({size} bytes): {:.0} µs", per(*took));
     }
     println!("merge: {:.0} µs", per(merging));
     println!("policy (domains, terms, ranking) over the merged results: {:.0} µs ({shown} shown)", per(policy));

@@ -226,10 +226,10 @@ impl TermLists {
     }
 
     fn whole_match(&self, word: &str) -> Option<usize> {
-        // A singular form is a prefix of the word, so it holds a letter only if the word does.
         if let Some(&e) = forms(word).find_map(|form| self.whole.get(form)) {
             return Some(e);
         }
+        // Every stretched spelling holds a letter (see `has_held_letter`).
         if !has_held_letter(word) {
             return None;
         }
@@ -324,7 +324,7 @@ fn stretched_forms(word: &[(char, usize)]) -> impl Iterator<Item = &[(char, usiz
     let s = (n >= 2 && word[n - 1].0 == 's').then(|| &word[..n - 1]);
     let es = (n >= 3 && word[n - 1].0 == 's' && word[n - 2].0 == 'e')
         .then(|| &word[..n - 2])
-        .filter(|stem| matches!(stem[stem.len() - 1].0, 's' | 'x' | 'z') || (stem.len() >= 2 && matches!(stem[stem.len() - 2..], [('c' | 's', 1), ('h', _)])));
+        .filter(|stem| matches!(stem[stem.len() - 1].0, 's' | 'x' | 'z') || (stem.len() >= 2 && matches!(stem[stem.len() - 2..], [('c' | 's', _), ('h', _)])));
     std::iter::once(word).chain(s).chain(es)
 }
 
