@@ -32,6 +32,7 @@ use crate::safeguarding::hidden::HiddenResults;
 use crate::schools::SchoolId;
 use crate::spelling::Vocabulary;
 use merge::{merge, EngineAnswer, MergedResult};
+use prometheus_client::metrics::counter::Counter;
 pub use query::{Query, QueryError};
 
 type PageAnswer = Arc<Result<EnginePage, EngineError>>;
@@ -78,6 +79,9 @@ pub struct SearchService {
     policy: Arc<Policy>,
     links: LinkSigner,
     metrics: Arc<Metrics>,
+    /// The answer cache's two counters, looked up in their family once.
+    answer_hits: Counter,
+    answer_misses: Counter,
 }
 
 /// A whole answer lives as long as its engines' answers: the cache TTL when every engine
@@ -186,6 +190,8 @@ impl SearchService {
         let vocabulary = Vocabulary::parse(
             &std::fs::read_to_string(config.allowlist_dir.join("vocabulary/words.txt")).unwrap_or_else(|_| crate::spelling::BUILT_IN.to_string()),
         );
+        let counter = |result: &str| metrics.answer_cache.get_or_create(&CacheLabels { result: result.into() }).clone();
+        let (answer_hits, answer_misses) = (counter("hit"), counter("miss"));
         Ok(SearchService {
             engines: Arc::new(engines),
             clients,
@@ -198,6 +204,8 @@ impl SearchService {
             learned: Default::default(),
             policy,
             links,
+            answer_hits,
+            answer_misses,
             metrics,
         })
     }
@@ -225,10 +233,16 @@ impl SearchService {
     /// page underneath is shared).
     pub async fn live_search(&self, school: SchoolId, query: &Query, page: u32) -> Arc<SearchOutcome> {
         let page = page.max(1);
+        let key = (school, query.key(), page, self.hidden.generation());
+        // Most pupil requests are repeats: a plain lookup is cheaper than `get_with`'s.
+        if let Some(outcome) = self.outcomes.get(&key).await {
+            self.answer_hits.inc();
+            return outcome;
+        }
         let built = std::sync::atomic::AtomicBool::new(false);
         let outcome = self
             .outcomes
-            .get_with((school, query.key(), page, self.hidden.generation()), async {
+            .get_with(key, async {
                 built.store(true, std::sync::atomic::Ordering::Relaxed);
                 let outcome = self.empty_outcome(query, page);
                 if let Some(category) = self.policy.check_query(query) {
@@ -242,8 +256,9 @@ impl SearchService {
                 Arc::new(outcome)
             })
             .await;
-        let result = if built.load(std::sync::atomic::Ordering::Relaxed) { "miss" } else { "hit" };
-        self.metrics.answer_cache.get_or_create(&CacheLabels { result: result.to_string() }).inc();
+        // Another request's loader built it while this one waited: a hit too.
+        let counter = if built.load(std::sync::atomic::Ordering::Relaxed) { &self.answer_misses } else { &self.answer_hits };
+        counter.inc();
         outcome
     }
 
