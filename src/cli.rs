@@ -124,14 +124,11 @@ pub fn backup_or_restore(common: &Common, command: &Command) -> i32 {
         (Command::Backup { path }, Some(url)) => backup::backup_postgres(url, path).map(|()| format!("backup (pg_dump) written to {}", path.display())),
         (Command::Restore { path }, Some(url)) => backup::restore_postgres(url, &data_dir, path)
             .map(|kept| format!("restored {}; the database as it was is kept as {}", path.display(), kept.display())),
-        (command, None) => match command {
-            Command::Backup { path } => crate::store::backup::backup(&data_dir, path).map(|()| format!("backup written to {}", path.display())),
-            Command::Restore { path } => crate::store::backup::restore(&data_dir, path).map(|kept| match kept {
-                Some(old) => format!("restored {}; the previous database is kept as {}", path.display(), old.display()),
-                None => format!("restored {}", path.display()),
-            }),
-            _ => return 2,
-        },
+        (Command::Backup { path }, None) => backup::backup(&data_dir, path).map(|()| format!("backup written to {}", path.display())),
+        (Command::Restore { path }, None) => backup::restore(&data_dir, path).map(|kept| match kept {
+            Some(old) => format!("restored {}; the previous database is kept as {}", path.display(), old.display()),
+            None => format!("restored {}", path.display()),
+        }),
         _ => return 2,
     };
     match result {

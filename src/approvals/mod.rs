@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
 use crate::schools::{SchoolId, Scope};
-use crate::store::{DbError, Row, Store, StoreError};
+use crate::store::{Db, DbError, Row, Store, StoreError};
 
 /// One result as frozen in an approval.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -81,8 +81,13 @@ pub struct Approvals {
     approved_keys: RwLock<HashSet<(SchoolId, String)>>,
 }
 
-/// Keys with a live approval now.
-const APPROVED_KEYS: &str = "SELECT school_id, query_key FROM approvals WHERE withdrawn_ms IS NULL AND expires_ms > ?1";
+/// (school, query key) of every approval live at `now`.
+fn approved_keys_at(db: &mut dyn Db, now: i64) -> Result<Vec<(SchoolId, String)>, DbError> {
+    db.query("SELECT school_id, query_key FROM approvals WHERE withdrawn_ms IS NULL AND expires_ms > ?1", args![now])?
+        .iter()
+        .map(|r| Ok((r.get(0)?, r.get(1)?)))
+        .collect()
+}
 
 const COLUMNS: &str =
     "a.id, a.query_key, a.query, a.picture, a.class, a.max_pages, a.engines, a.hidden, s.name, a.school_day, a.expires_ms, a.withdrawn_ms, a.frozen, a.school_id";
@@ -114,10 +119,8 @@ impl Approvals {
         let tz = jiff::tz::TimeZone::get(time_zone).map_err(|e| format!("time_zone {time_zone:?}: {e}"))?;
         let live = Cache::builder().max_capacity(10_000).time_to_live(std::time::Duration::from_secs(300)).build();
         let now = clock.now_ms();
-        let keys = store
-            .call_blocking(move |db| db.query(APPROVED_KEYS, args![now])?.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect::<Result<HashSet<_>, DbError>>())
-            .map_err(|e| format!("reading today's approvals: {e}"))?;
-        Ok(Approvals { store, clock, tz, live, approved_keys: RwLock::new(keys) })
+        let keys = store.call_blocking(move |db| approved_keys_at(db, now)).map_err(|e| format!("reading today's approvals: {e}"))?;
+        Ok(Approvals { store, clock, tz, live, approved_keys: RwLock::new(keys.into_iter().collect()) })
     }
 
     fn may_be_approved(&self, key: &(SchoolId, String)) -> bool {
@@ -232,10 +235,7 @@ impl Approvals {
     pub async fn forget_all(&self) -> Result<(), StoreError> {
         self.live.invalidate_all();
         let now = self.clock.now_ms();
-        let keys = self
-            .store
-            .call(move |db| db.query(APPROVED_KEYS, args![now])?.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect::<Result<Vec<_>, DbError>>())
-            .await?;
+        let keys = self.store.call(move |db| approved_keys_at(db, now)).await?;
         self.add_approved_keys(keys);
         Ok(())
     }
