@@ -70,7 +70,7 @@ impl HtmlParser {
                 Some((name.clone(), value.to_string()))
             })
             .collect();
-        Ok(EnginePage { results, carried })
+        Ok(EnginePage { results, carried, refused: Vec::new() })
     }
 
     /// The element's text, leaving out any `strip` elements inside it.

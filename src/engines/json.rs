@@ -47,7 +47,7 @@ impl JsonParser {
             None => return Err(EngineError::Unparseable(format!("no {} in the answer", self.items))),
         };
         let results = items.iter().take(MAX_RESULTS_PER_PAGE).filter_map(|item| self.read_item(item)).collect();
-        Ok(EnginePage { results, carried: Vec::new() })
+        Ok(EnginePage { results, ..EnginePage::default() })
     }
 
     fn read_item(&self, item: &Value) -> Option<RawResult> {

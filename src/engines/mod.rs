@@ -36,6 +36,9 @@ pub struct EnginePage {
     pub results: Vec<RawResult>,
     /// Hidden form values that later pages must send back (DuckDuckGo's `vqd`).
     pub carried: Vec<(String, String)>,
+    /// Results the word lists took out of this page (`Policy::screen_words`): never shown,
+    /// whichever engine returns the same page.
+    pub refused: Vec<url::Url>,
 }
 
 /// Why an engine gave no usable answer. The message is shown to staff and in the JSON API.

@@ -17,6 +17,7 @@ mod load;
 
 use serde::Serialize;
 
+use crate::engines::EnginePage;
 use crate::search::merge::MergedResult;
 use crate::search::Query;
 pub use domains::DomainSet;
@@ -64,8 +65,25 @@ impl Policy {
         self.blocked.iter().find(|(_, set)| set.covers(host)).map(|(c, _)| c.as_str())
     }
 
-    /// Drops blocked and harmful results, then ranks kids' sites, then trusted sites, then the
-    /// rest, keeping the merge order within each tier.
+    /// The word lists' pass over one engine's page: takes out every result whose title or
+    /// snippet trips a term list and keeps its URL in `page.refused`, so the merge drops that
+    /// page whichever engine returns it, however that engine words it. Made where the page is
+    /// read (`search::load_page`, on the blocking pool beside the other engines' pages), not
+    /// after the merge, where it was the longest step left on a new search's path.
+    pub fn screen_words(&self, page: &mut EnginePage) {
+        let EnginePage { results, refused, .. } = page;
+        results.retain(|r| {
+            let harmful = self.terms.check(&r.title).is_some() || self.terms.check(&r.snippet).is_some();
+            if harmful {
+                refused.push(r.url.clone());
+            }
+            !harmful
+        });
+    }
+
+    /// Drops results from blocked domains (and outside the walled garden), then ranks kids'
+    /// sites, then trusted sites, then the rest, keeping the merge order within each tier. The
+    /// word lists were applied to each engine's page before the merge (`screen_words`).
     pub fn filter_and_rank(&self, results: Vec<MergedResult>) -> (Vec<MergedResult>, Filtered) {
         let mut filtered = Filtered::default();
         let mut kept: Vec<(u8, MergedResult)> = Vec::with_capacity(results.len());
@@ -73,8 +91,6 @@ impl Policy {
             let host = result.host.clone();
             if self.domain_category(&host).is_some() {
                 filtered.domain += 1;
-            } else if self.terms.check(&result.title).is_some() || self.terms.check(&result.snippet).is_some() {
-                filtered.terms += 1;
             } else if self.garden.as_ref().is_some_and(|g| !g.covers(&host)) {
                 filtered.garden += 1;
             } else {
@@ -90,5 +106,34 @@ impl Policy {
         }
         kept.sort_by_key(|(tier, _)| *tier);
         (kept.into_iter().map(|(_, r)| r).collect(), filtered)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engines::RawResult;
+    use terms::{ListFile, ListReport};
+
+    fn raw(title: &str, snippet: &str, url: &str) -> RawResult {
+        RawResult { title: title.into(), url: url::Url::parse(url).unwrap(), snippet: snippet.into() }
+    }
+
+    #[test]
+    fn screening_a_page_takes_out_results_whose_title_or_snippet_trips_a_list_and_keeps_their_urls() {
+        let mut report = ListReport::default();
+        let terms = TermLists::build(&[ListFile { category: "violence", file: "violence.txt".into(), text: "gore\n" }], &mut report);
+        let policy = Policy { terms, ..Policy::default() };
+        let mut page = EnginePage {
+            results: vec![
+                raw("Volcanoes for kids", "Hot lava", "https://kids.example/volcano"),
+                raw("G0RE pictures", "", "https://bad.example/a"),
+                raw("Fine title", "lots of gore here", "https://bad.example/b"),
+            ],
+            ..EnginePage::default()
+        };
+        policy.screen_words(&mut page);
+        assert_eq!(page.results.iter().map(|r| r.title.as_str()).collect::<Vec<_>>(), ["Volcanoes for kids"]);
+        assert_eq!(page.refused.iter().map(url::Url::as_str).collect::<Vec<_>>(), ["https://bad.example/a", "https://bad.example/b"]);
     }
 }

@@ -1,7 +1,7 @@
 //! Merging several engines' answers into one list: dedupe by normalised URL (keeping every
 //! engine's name) and rank by position and engine weight.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 use url::Url;
@@ -63,13 +63,18 @@ pub struct EngineAnswer<'a> {
 }
 
 /// Reciprocal-rank fusion weighted per engine: a result high on several engines rises.
-pub fn merge(answers: &[EngineAnswer<'_>]) -> Vec<MergedResult> {
+/// `refused` holds the `dedupe_key`s of pages the policy refused on any engine's page
+/// (`Policy::screen_words`): another engine's copy of such a page is left out too.
+pub fn merge(answers: &[EngineAnswer<'_>], refused: &HashSet<String>) -> Vec<MergedResult> {
     let mut merged: Vec<MergedResult> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for answer in answers {
         for (position, raw) in answer.results.iter().enumerate() {
             let score = answer.weight / (position as f64 + 1.0);
             let key = dedupe_key(&raw.url);
+            if refused.contains(&key) {
+                continue;
+            }
             match index.get(&key) {
                 Some(&i) => {
                     let existing = &mut merged[i];
@@ -133,7 +138,7 @@ mod tests {
     fn the_same_page_from_two_engines_is_one_result_naming_both() {
         let a = [raw("Volcano", "https://www.kids.example/volcano/"), raw("Other", "https://other.example/")];
         let b = [raw("Volcano!", "http://kids.example/volcano#top")];
-        let merged = merge(&[EngineAnswer { engine: "a", weight: 1.0, results: &a }, EngineAnswer { engine: "b", weight: 1.0, results: &b }]);
+        let merged = merge(&[EngineAnswer { engine: "a", weight: 1.0, results: &a }, EngineAnswer { engine: "b", weight: 1.0, results: &b }], &HashSet::new());
         assert_eq!(merged.len(), 2);
         assert_eq!(merged[0].title, "Volcano");
         assert_eq!(merged[0].engines, vec!["a", "b"]);
@@ -143,7 +148,16 @@ mod tests {
     fn a_heavier_engine_ranks_first_at_equal_position() {
         let a = [raw("A", "https://a.example/")];
         let b = [raw("B", "https://b.example/")];
-        let merged = merge(&[EngineAnswer { engine: "a", weight: 1.0, results: &a }, EngineAnswer { engine: "b", weight: 2.0, results: &b }]);
+        let merged = merge(&[EngineAnswer { engine: "a", weight: 1.0, results: &a }, EngineAnswer { engine: "b", weight: 2.0, results: &b }], &HashSet::new());
         assert_eq!(merged[0].title, "B");
+    }
+
+    #[test]
+    fn a_page_refused_on_one_engine_is_left_out_from_every_engine() {
+        let a = [raw("Volcano", "https://kids.example/volcano"), raw("Other", "https://other.example/")];
+        let b = [raw("Volcano, worded another way", "http://www.kids.example/volcano/")];
+        let refused = HashSet::from([dedupe_key(&Url::parse("https://kids.example/volcano").unwrap())]);
+        let merged = merge(&[EngineAnswer { engine: "a", weight: 1.0, results: &a }, EngineAnswer { engine: "b", weight: 1.0, results: &b }], &refused);
+        assert_eq!(merged.iter().map(|r| r.title.as_str()).collect::<Vec<_>>(), ["Other"]);
     }
 }

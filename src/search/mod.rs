@@ -11,6 +11,7 @@
 pub mod merge;
 pub mod query;
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -31,7 +32,7 @@ use crate::policy::{Filtered, Policy};
 use crate::safeguarding::hidden::HiddenResults;
 use crate::schools::SchoolId;
 use crate::spelling::Vocabulary;
-use merge::{merge, EngineAnswer, MergedResult};
+use merge::{dedupe_key, merge, EngineAnswer, MergedResult};
 use prometheus_client::metrics::counter::Counter;
 pub use query::{Query, QueryError};
 
@@ -251,8 +252,15 @@ impl SearchService {
                 if outcome.page_limit_reached {
                     return Arc::new(outcome);
                 }
-                let mut outcome = self.fetch_and_merge(school, query, outcome).await;
-                outcome.did_you_mean = self.did_you_mean(query);
+                // The spelling help (up to ~1 ms for a misspelt word against the whole
+                // vocabulary) is worked out while the engines are answering, not after: the
+                // yield first lets the engines' requests go out.
+                let suggest = async {
+                    tokio::task::yield_now().await;
+                    self.did_you_mean(query)
+                };
+                let (mut outcome, suggestion) = futures_util::future::join(self.fetch_and_merge(school, query, outcome), suggest).await;
+                outcome.did_you_mean = suggestion;
                 Arc::new(outcome)
             })
             .await;
@@ -337,7 +345,10 @@ impl SearchService {
         if good.is_empty() {
             outcome.status = Status::Unavailable;
         }
-        let (mut results, mut filtered) = self.policy.filter_and_rank(merge(&good));
+        // The word lists already read each page where it was parsed (`load_page`).
+        let refused: HashSet<String> = answers.iter().filter_map(|a| a.as_ref().as_ref().ok()).flat_map(|page| &page.refused).map(dedupe_key).collect();
+        let (mut results, mut filtered) = self.policy.filter_and_rank(merge(&good, &refused));
+        filtered.terms = refused.len();
         let before = results.len();
         results.retain(|r| !self.hidden.is_hidden(school, &r.url));
         filtered.hidden = before - results.len();
@@ -382,8 +393,14 @@ impl SearchService {
             // Reading a page is about a millisecond of CPU. Done here, it would hold up the
             // other engines' answers, which this same task polls (`join_all`); on the blocking
             // pool the engines' pages are read side by side, on every core.
-            let engines = self.engines.clone();
-            let parsed = tokio::task::spawn_blocking(move || engines.all()[index].parse(&answer.body, &answer.url)).await;
+            // The word lists' pass over the page goes with it, for the same reason.
+            let (engines, policy) = (self.engines.clone(), self.policy.clone());
+            let parsed = tokio::task::spawn_blocking(move || {
+                let mut page = engines.all()[index].parse(&answer.body, &answer.url)?;
+                policy.screen_words(&mut page);
+                Ok(page)
+            })
+            .await;
             parsed.unwrap_or_else(|_| Err(EngineError::Unparseable("reading the answer failed".into())))
         };
         let result = match tokio::time::timeout(engine.timeout, work).await {
