@@ -168,7 +168,7 @@ async fn observe(metrics: Arc<Metrics>, req: ServiceRequest, next: Next<impl Mes
     } else {
         tracing::debug!(parent: &span, status = response.status().as_u16(), elapsed_ms, "answered");
     }
-    let status = format!("{}xx", response.status().as_u16() / 100);
+    let status = crate::metrics::status_class(response.status().as_u16());
     metrics.requests.get_or_create(&RouteLabels { route: route.clone(), status }).inc();
     metrics.latency.get_or_create(&RouteOnly { route }).observe(started.elapsed().as_secs_f64());
     Ok(response)
