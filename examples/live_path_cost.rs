@@ -4,6 +4,11 @@
 //! policy's domain check and ranking. Issue 8's live-overhead target is mostly this.
 //!
 //!   cargo run --release --example live_path_cost -- [ROUNDS=300]
+//!   GAP_MS=100 cargo run --release --example live_path_cost -- 40
+//!
+//! Back to back, the rounds run warm. With `GAP_MS` the example sleeps that long before each
+//! round, as the server does between new searches while the engines answer: on this VM a
+//! round after 100 ms idle costs about twice the CPU of a warm one (caches refilled).
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -31,7 +36,9 @@ fn main() {
     let mut words = vec![Duration::ZERO; pages.len()];
     let (mut merging, mut policy) = (Duration::ZERO, Duration::ZERO);
     let mut shown = 0;
+    let gap = Duration::from_millis(std::env::var("GAP_MS").ok().and_then(|s| s.parse().ok()).unwrap_or(0));
     for _ in 0..rounds {
+        std::thread::sleep(gap);
         let mut answers = Vec::new();
         for (i, (engine, body)) in pages.iter().enumerate() {
             let started = Instant::now();
