@@ -4,7 +4,8 @@
 //! Invariants:
 //! - a refused query never reaches an upstream engine (checked before the cache);
 //! - a result from a blocked domain, or whose title or snippet trips a term list, is never
-//!   shown; only counts of dropped results leave this module, never their content;
+//!   shown; only counts of dropped results leave this module, never their content (the URLs
+//!   `screen_words` keeps stay in the cached engine page, for the merge to drop other copies);
 //! - matching always compares normalised forms (see `normalise`), so tricks that change how a
 //!   word is written do not change whether it is refused.
 
@@ -42,6 +43,7 @@ pub struct Policy {
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
 pub struct Filtered {
     pub domain: usize,
+    /// Pages the word lists refused, each counted once however many engines returned it.
     pub terms: usize,
     #[serde(skip_serializing_if = "is_zero")]
     pub garden: usize,
