@@ -108,8 +108,9 @@ done
 over_4s() { curl -s "$B/metrics" | awk '/^kidsearch_request_duration_seconds_bucket\{le="4.096",route="\/search"\}/ { a = $2 } /^kidsearch_request_duration_seconds_bucket\{le="\+Inf",route="\/search"\}/ { b = $2 } END { print b - a }'; }
 
 load() { # name url pid conns encoding
-  local name=$1 url=$2 pid=$3 c=$4 enc=$5 out under slow_before
+  local name=$1 url=$2 pid=$3 c=$4 enc=$5 out under slow_before log_before
   slow_before=$(over_4s)
+  log_before=$(wc -l <"$WORK/server.log")
   wrk -t2 -c"$c" -d"${DURATION}s" --timeout 5s --latency "${PUPIL[@]}" -H "Accept-Encoding: $enc" "$url" >"$WORK/wrk.txt" 2>&1 &
   sleep "$(awk -v d="$DURATION" 'BEGIN { print d / 2 }')"
   under=$(rss "$pid")
@@ -122,7 +123,14 @@ load() { # name url pid conns encoding
   errors=$(echo "$out" | awk '/Non-2xx/ { n += $NF } /Socket errors/ { gsub(/,/, ""); n += $4 + $6 + $8 + $10 } END { print n + 0 }')
   # What kind of errors, when there are any (wrk: "Socket errors: connect 0, read 0, write 0, timeout 0").
   kinds=$(echo "$out" | awk '/Non-2xx/ { printf "non-2xx %s ", $NF } /Socket errors/ { gsub(/,/, ""); printf "connect %s read %s write %s timeout %s", $4, $6, $8, $10 }')
-  [ "$name" != baseline ] && [ "$errors" != 0 ] && kinds="$kinds; answers the server took over 4 s for: $(( $(over_4s) - slow_before ))"
+  if [ "$name" != baseline ] && [ "$errors" != 0 ]; then
+    kinds="$kinds; answers the server took over 4 s for: $(( $(over_4s) - slow_before ))"
+    # The server logs each results page slower than a second with the time of each step.
+    slow_log=$(tail -n +"$((log_before + 1))" "$WORK/server.log" | sed 's/\x1b\[[0-9;]*m//g' | grep 'took over a second' || true)
+    if [ -n "$slow_log" ]; then
+      kinds="$kinds; pages the server logged as slow: $(echo "$slow_log" | wc -l), the first: $(echo "$slow_log" | head -1 | grep -o 'gate_ms.*')"
+    fi
+  fi
   record "{\"metric\":\"load\",\"page\":\"$name\",\"encoding\":\"$enc\",\"connections\":$c,\"rps\":${rps:-0},\"p50_ms\":${p50:-0},\"p99_ms\":${p99:-0},\"errors\":$errors,\"error_kinds\":\"$kinds\",\"rss_under_mb\":$under,\"rss_mb\":$(rss "$pid")}"
   echo "$name ($enc) @ $c: ${rps} req/s, p50 ${p50} ms, p99 ${p99} ms, errors $errors ${kinds}"
 }
