@@ -329,11 +329,15 @@ impl SearchService {
 
         let all = self.engines.all();
         let mut good = Vec::new();
+        // Pages the word lists refused on any engine's answer (read where each page was parsed,
+        // `load_page`): left out of every engine's.
+        let mut refused: HashSet<String> = HashSet::new();
         for (&i, answer) in chosen.iter().zip(&answers) {
             let engine = &all[i];
             match answer.as_ref() {
                 Ok(page) => {
                     good.push(EngineAnswer { engine: &engine.id, weight: engine.weight, results: &page.results });
+                    refused.extend(page.refused.iter().map(dedupe_key));
                     outcome.engines.push(EngineReport { id: engine.id.clone(), ok: true, error: None });
                 }
                 Err(e) => {
@@ -345,8 +349,6 @@ impl SearchService {
         if good.is_empty() {
             outcome.status = Status::Unavailable;
         }
-        // The word lists already read each page where it was parsed (`load_page`).
-        let refused: HashSet<String> = answers.iter().filter_map(|a| a.as_ref().as_ref().ok()).flat_map(|page| &page.refused).map(dedupe_key).collect();
         let (mut results, mut filtered) = self.policy.filter_and_rank(merge(&good, &refused));
         filtered.terms = refused.len();
         let before = results.len();

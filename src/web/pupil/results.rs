@@ -70,17 +70,13 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     };
     let answered = started.elapsed();
     record(&state, &outcome, device.as_deref()).await;
-    if started.elapsed() > SLOW_PAGE {
+    let took = started.elapsed();
+    if took > SLOW_PAGE {
         // Which step a slow page waited in, for the technician's log (and the benchmark's
         // rare slow answers under 3,000 connections): a new search waits for its engines,
         // the gate and the activity row never should.
         let ms = |d: Duration| d.as_millis() as u64;
-        tracing::warn!(
-            gate_ms = ms(gated),
-            answer_ms = ms(answered - gated),
-            record_ms = ms(started.elapsed() - answered),
-            "a results page took over a second"
-        );
+        tracing::warn!(gate_ms = ms(gated), answer_ms = ms(answered - gated), record_ms = ms(took - answered), "a results page took over a second");
     }
     let status = match outcome.status {
         Status::Ok | Status::Blocked | Status::ApprovedOnly => StatusCode::OK,
