@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::args;
 use crate::cluster::Change;
-use moka::future::Cache;
+use crate::cache::LoadingCache;
 use ring::hmac;
 
 use crate::clock::Clock;
@@ -69,7 +69,7 @@ pub struct Devices {
     store: Store,
     clock: Arc<dyn Clock>,
     key: hmac::Key,
-    by_id: Cache<i64, Option<Arc<Device>>>,
+    by_id: LoadingCache<i64, Option<Arc<Device>>>,
     /// When each device last asked for a page (in memory: a write per page view would cost
     /// more than it is worth; the staff dashboard only asks "active in the last minutes?").
     seen: moka::sync::Cache<i64, (SchoolId, i64)>,
@@ -116,7 +116,7 @@ impl Devices {
             store,
             clock,
             key: hmac::Key::new(hmac::HMAC_SHA256, &bytes),
-            by_id: Cache::builder().max_capacity(20_000).time_to_live(std::time::Duration::from_secs(300)).build(),
+            by_id: LoadingCache::new(moka::sync::Cache::builder().max_capacity(20_000).time_to_live(std::time::Duration::from_secs(300)).build()),
             seen: moka::sync::Cache::builder().max_capacity(20_000).time_to_idle(std::time::Duration::from_secs(3600)).build(),
             code_attempts: moka::sync::Cache::builder().max_capacity(10_000).time_to_live(std::time::Duration::from_secs(15 * 60)).build(),
         })
@@ -208,7 +208,7 @@ impl Devices {
 
     pub async fn by_id(&self, id: i64) -> Option<Arc<Device>> {
         // The hot path (every pupil page) is a plain lookup; the loader is built only on a miss.
-        if let Some(found) = self.by_id.get(&id).await {
+        if let Some(found) = self.by_id.get(&id) {
             return found;
         }
         let (store, key) = (self.store.clone(), self.key.clone());
@@ -229,7 +229,7 @@ impl Devices {
                 db.notify(&Change::Device(id).payload())
             })
             .await?;
-        self.by_id.invalidate(&id).await;
+        self.by_id.invalidate(&id);
         Ok(())
     }
 
@@ -250,7 +250,7 @@ impl Devices {
             })
             .await?;
         for id in ids {
-            self.by_id.invalidate(&id).await;
+            self.by_id.invalidate(&id);
         }
         Ok(())
     }
@@ -269,13 +269,13 @@ impl Devices {
                 Ok(n)
             })
             .await?;
-        self.by_id.invalidate(&id).await;
+        self.by_id.invalidate(&id);
         Ok(n > 0)
     }
 
     /// Drops the cached copy of device `id` (another instance changed it).
     pub async fn forget(&self, id: i64) {
-        self.by_id.invalidate(&id).await;
+        self.by_id.invalidate(&id);
     }
 
     pub fn forget_all(&self) {

@@ -5,6 +5,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod approvals;
+pub mod cache;
 pub mod canary;
 pub mod cli;
 pub mod clock;

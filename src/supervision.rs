@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::args;
 use crate::cluster::Change;
 use crate::store::transaction;
-use moka::future::Cache;
+use crate::cache::LoadingCache;
 
 use crate::clock::Clock;
 use crate::schools::{SchoolId, Scope};
@@ -33,12 +33,12 @@ pub struct Supervision {
     clock: Arc<dyn Clock>,
     required: bool,
     /// (school, class) → when its latest open window ends (None: no window).
-    ends: Cache<(SchoolId, String), Option<i64>>,
+    ends: LoadingCache<(SchoolId, String), Option<i64>>,
 }
 
 impl Supervision {
     pub fn new(store: Store, clock: Arc<dyn Clock>, required: bool) -> Supervision {
-        Supervision { store, clock, required, ends: Cache::builder().max_capacity(1_000).time_to_live(std::time::Duration::from_secs(60)).build() }
+        Supervision { store, clock, required, ends: LoadingCache::new(moka::sync::Cache::builder().max_capacity(1_000).time_to_live(std::time::Duration::from_secs(60)).build()) }
     }
 
     pub fn required(&self) -> bool {
@@ -52,7 +52,7 @@ impl Supervision {
         }
         // The hot path (every pupil page): one lookup (its key owns a copy of the class name:
         // a tuple key cannot be borrowed as (school, &str)).
-        let ends = match self.ends.get(&(school, class.to_string())).await {
+        let ends = match self.ends.get(&(school, class.to_string())) {
             Some(ends) => ends,
             None => self.load_end(school, class).await,
         };
@@ -104,7 +104,7 @@ impl Supervision {
                 })
             })
             .await?;
-        self.ends.invalidate(&(school, key)).await;
+        self.ends.invalidate(&(school, key));
         Ok(ends)
     }
 
@@ -118,13 +118,13 @@ impl Supervision {
                 db.notify(&Change::Class { school, class }.payload())
             })
             .await?;
-        self.ends.invalidate(&(school, key)).await;
+        self.ends.invalidate(&(school, key));
         Ok(())
     }
 
     /// Drops the cached window of `class` (another instance opened or closed it).
     pub async fn forget(&self, school: SchoolId, class: String) {
-        self.ends.invalidate(&(school, class)).await;
+        self.ends.invalidate(&(school, class));
     }
 
     pub fn forget_all(&self) {

@@ -17,7 +17,7 @@ use std::sync::{Arc, RwLock};
 use crate::args;
 use crate::cluster::Change;
 use crate::store::transaction;
-use moka::future::Cache;
+use crate::cache::LoadingCache;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
@@ -72,7 +72,7 @@ pub struct Approvals {
     clock: Arc<dyn Clock>,
     tz: jiff::tz::TimeZone,
     /// The live approval (or none) per school and query key, in front of the database.
-    live: Cache<(SchoolId, String), Option<Arc<Approval>>>,
+    live: LoadingCache<(SchoolId, String), Option<Arc<Approval>>>,
     /// Every (school, query key) that has had a live approval since start-up. A key outside it
     /// has none, so a pupil's new search costs no database round trip; a key inside it is
     /// looked up (through `live`) as before. It only grows: filled from the database at
@@ -117,7 +117,7 @@ fn row_to_approval(r: &Row) -> Result<Approval, DbError> {
 impl Approvals {
     pub fn new(store: Store, clock: Arc<dyn Clock>, time_zone: &str) -> Result<Approvals, String> {
         let tz = jiff::tz::TimeZone::get(time_zone).map_err(|e| format!("time_zone {time_zone:?}: {e}"))?;
-        let live = Cache::builder().max_capacity(10_000).time_to_live(std::time::Duration::from_secs(300)).build();
+        let live = LoadingCache::new(moka::sync::Cache::builder().max_capacity(10_000).time_to_live(std::time::Duration::from_secs(300)).build());
         let now = clock.now_ms();
         let keys = store.call_blocking(move |db| approved_keys_at(db, now)).map_err(|e| format!("reading today's approvals: {e}"))?;
         Ok(Approvals { store, clock, tz, live, approved_keys: RwLock::new(keys.into_iter().collect()) })
@@ -142,7 +142,7 @@ impl Approvals {
         if !self.may_be_approved(&key) {
             return None;
         }
-        let found = match self.live.get(&key).await {
+        let found = match self.live.get(&key) {
             Some(found) => found,
             None => self.load_live(key).await,
         };
@@ -189,7 +189,7 @@ impl Approvals {
                 })
             })
             .await?;
-        self.live.invalidate(&key).await;
+        self.live.invalidate(&key);
         Ok(id)
     }
 
@@ -217,7 +217,7 @@ impl Approvals {
             })
             .await?;
         if let Some(k) = &key {
-            self.live.invalidate(k).await;
+            self.live.invalidate(k);
         }
         Ok(key.is_some())
     }
@@ -227,7 +227,7 @@ impl Approvals {
     pub async fn forget(&self, school: SchoolId, query_key: String) {
         let key = (school, query_key);
         self.add_approved_keys([key.clone()]);
-        self.live.invalidate(&key).await;
+        self.live.invalidate(&key);
     }
 
     /// Drops every cached copy and re-reads which keys have approvals (another instance's

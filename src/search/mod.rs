@@ -18,7 +18,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
-use moka::future::Cache;
+use crate::cache::LoadingCache;
+use moka::sync::Cache;
 use moka::Expiry;
 use serde::Serialize;
 
@@ -65,13 +66,13 @@ pub struct SearchService {
     /// Shared with the blocking pool, where answers are parsed (see `load_page`).
     engines: Arc<EngineSet>,
     clients: Vec<GuardedClient>,
-    pages: Cache<PageKey, PageAnswer>,
-    tokens: Cache<usize, TokenAnswer>,
+    pages: LoadingCache<PageKey, PageAnswer>,
+    tokens: LoadingCache<usize, TokenAnswer>,
     /// Whole answers (merged, filtered, ranked) by query and page, so a cached page costs a
     /// lookup, not a merge and a policy pass over every result.
     /// Keyed by the hidden-results generation too: a result hidden school-wide is never served
     /// from an answer built before it was hidden.
-    outcomes: Cache<(SchoolId, String, u32, u64), Arc<SearchOutcome>>,
+    outcomes: LoadingCache<(SchoolId, String, u32, u64), Arc<SearchOutcome>>,
     hidden: Arc<HiddenResults>,
     max_pages: u32,
     /// The child vocabulary for spelling help, and words of searches approved since start.
@@ -174,20 +175,26 @@ impl SearchService {
             .iter()
             .map(|e| GuardedClient::for_engine(e, &config.user_agent, config.max_upstream_bytes).map_err(|err| format!("engine {}: {err}", e.id)))
             .collect::<Result<Vec<_>, _>>()?;
-        let pages = Cache::builder()
-            .max_capacity(config.cache_capacity)
-            .expire_after(AnswerExpiry { ok: Duration::from_secs(config.cache_ttl_secs), failed: Duration::from_secs(config.engine_error_ttl_secs) })
-            .build();
-        let tokens = Cache::builder()
-            .max_capacity(engines.all().len() as u64 + 1)
-            .expire_after(AnswerExpiry { ok: TOKEN_TTL, failed: Duration::from_secs(config.engine_error_ttl_secs) })
-            .build();
+        let pages = LoadingCache::new(
+            Cache::builder()
+                .max_capacity(config.cache_capacity)
+                .expire_after(AnswerExpiry { ok: Duration::from_secs(config.cache_ttl_secs), failed: Duration::from_secs(config.engine_error_ttl_secs) })
+                .build(),
+        );
+        let tokens = LoadingCache::new(
+            Cache::builder()
+                .max_capacity(engines.all().len() as u64 + 1)
+                .expire_after(AnswerExpiry { ok: TOKEN_TTL, failed: Duration::from_secs(config.engine_error_ttl_secs) })
+                .build(),
+        );
         // Each whole answer also keeps its rendered HTML and JSON (~15 KB together), so this
         // cache holds fewer entries than the per-engine one to keep memory bounded (~30 MB).
-        let outcomes = Cache::builder()
-            .max_capacity((config.cache_capacity / 5).max(100))
-            .expire_after(OutcomeExpiry { ok: Duration::from_secs(config.cache_ttl_secs), degraded: Duration::from_secs(config.engine_error_ttl_secs) })
-            .build();
+        let outcomes = LoadingCache::new(
+            Cache::builder()
+                .max_capacity((config.cache_capacity / 5).max(100))
+                .expire_after(OutcomeExpiry { ok: Duration::from_secs(config.cache_ttl_secs), degraded: Duration::from_secs(config.engine_error_ttl_secs) })
+                .build(),
+        );
         let vocabulary = Vocabulary::parse(
             &std::fs::read_to_string(config.allowlist_dir.join("vocabulary/words.txt")).unwrap_or_else(|_| crate::spelling::BUILT_IN.to_string()),
         );
@@ -236,7 +243,7 @@ impl SearchService {
         let page = page.max(1);
         let key = (school, query.key(), page, self.hidden.generation());
         // Most pupil requests are repeats: a plain lookup is cheaper than `get_with`'s.
-        if let Some(outcome) = self.outcomes.get(&key).await {
+        if let Some(outcome) = self.outcomes.get(&key) {
             self.answer_hits.inc();
             return outcome;
         }

@@ -33,7 +33,7 @@ pub struct AppState {
     pub login_throttle: LoginThrottle,
     pub approvals: Arc<Approvals>,
     /// Pupil pages of approvals, built once per (approval, page, hidden-results generation).
-    pub approved_pages: moka::future::Cache<(i64, u32, u64), Arc<crate::search::SearchOutcome>>,
+    pub approved_pages: crate::cache::LoadingCache<(i64, u32, u64), Arc<crate::search::SearchOutcome>>,
     /// false: pupils may only use approved searches.
     pub pupil_live_search: bool,
     pub metrics: Arc<crate::metrics::Metrics>,
