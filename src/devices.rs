@@ -12,8 +12,8 @@
 use std::sync::Arc;
 
 use crate::args;
-use crate::cluster::Change;
 use crate::cache::LoadingCache;
+use crate::cluster::Change;
 use ring::hmac;
 
 use crate::clock::Clock;

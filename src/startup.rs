@@ -83,7 +83,9 @@ impl Application {
             links,
             login_throttle: Default::default(),
             approvals,
-            approved_pages: crate::cache::LoadingCache::new(moka::sync::Cache::builder().max_capacity(2_000).time_to_live(std::time::Duration::from_secs(600)).build()),
+            approved_pages: crate::cache::LoadingCache::new(
+                moka::sync::Cache::builder().max_capacity(2_000).time_to_live(std::time::Duration::from_secs(600)).build(),
+            ),
             pupil_live_search: config.pupil_live_search,
             metrics: metrics.clone(),
             metrics_allow: config.metrics_allow.clone(),

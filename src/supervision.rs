@@ -8,9 +8,9 @@
 use std::sync::Arc;
 
 use crate::args;
+use crate::cache::LoadingCache;
 use crate::cluster::Change;
 use crate::store::transaction;
-use crate::cache::LoadingCache;
 
 use crate::clock::Clock;
 use crate::schools::{SchoolId, Scope};
@@ -38,7 +38,12 @@ pub struct Supervision {
 
 impl Supervision {
     pub fn new(store: Store, clock: Arc<dyn Clock>, required: bool) -> Supervision {
-        Supervision { store, clock, required, ends: LoadingCache::new(moka::sync::Cache::builder().max_capacity(1_000).time_to_live(std::time::Duration::from_secs(60)).build()) }
+        Supervision {
+            store,
+            clock,
+            required,
+            ends: LoadingCache::new(moka::sync::Cache::builder().max_capacity(1_000).time_to_live(std::time::Duration::from_secs(60)).build()),
+        }
     }
 
     pub fn required(&self) -> bool {

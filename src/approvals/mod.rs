@@ -15,9 +15,9 @@ use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 
 use crate::args;
+use crate::cache::LoadingCache;
 use crate::cluster::Change;
 use crate::store::transaction;
-use crate::cache::LoadingCache;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;

@@ -5,12 +5,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use scraper::Selector;
 use toml::Spanned;
 use url::Url;
 
 use super::definition::{Audience, EngineDef, EnginesFile, HtmlDef, JsonDef, JsonTextField, Kind};
-use super::html::HtmlParser;
+use super::html::{check_selector, HtmlParser, HtmlSelectors};
 use super::json::{JsonParser, UrlSource};
 use super::request::{placeholders, RequestTemplate, KNOWN_PLACEHOLDERS};
 use super::{Availability, Engine, Parser};
@@ -43,16 +42,17 @@ impl Ctx<'_> {
         self.problems.push(ConfigProblem::at(self.file, self.text, at, what, fix));
     }
 
-    fn selector(&mut self, spanned: &Spanned<String>, engine: &str, field: &str) -> Option<Selector> {
-        match Selector::parse(spanned.get_ref()) {
-            Ok(s) => Some(s),
+    /// Checks a selector as the HTML reader will use it; reports it with a fix if it cannot.
+    fn selector(&mut self, spanned: &Spanned<String>, engine: &str, field: &str) -> bool {
+        match check_selector(spanned.get_ref()) {
+            Ok(()) => true,
             Err(e) => {
                 self.problem(
                     spanned.span().start,
-                    format!("engine {engine}: {field} selector {:?} is not valid CSS: {e}", spanned.get_ref()),
-                    "write a CSS selector such as \"div.result h2 > a\"",
+                    format!("engine {engine}: {field} selector {:?} is not valid CSS, or not CSS the reader supports: {e}", spanned.get_ref()),
+                    "write a CSS selector such as \"div.result h2 > a\" (type, class, id, attribute, :not, :nth-child, descendant and child selectors; not +, ~ or :has)",
                 );
-                None
+                false
             }
         }
     }
@@ -291,43 +291,53 @@ fn rebase(url: &mut Url, base: &Url) {
 }
 
 fn compile_html(ctx: &mut Ctx<'_>, id: &str, h: &HtmlDef) -> Option<HtmlParser> {
-    let mut opt = |s: &Option<Spanned<String>>, field: &str| s.as_ref().map(|s| ctx.selector(s, id, field));
-    let skip = opt(&h.skip, "skip");
-    let snippet = opt(&h.snippet, "snippet");
-    let no_results = opt(&h.no_results, "no_results");
-    let blocked = opt(&h.blocked, "blocked");
-    let strip = opt(&h.strip, "strip");
-    let result = ctx.selector(&h.result, id, "result");
-    let title = ctx.selector(&h.title, id, "title");
-    let link = ctx.selector(&h.link, id, "link");
-    let carry: Vec<_> = h.carry.iter().map(|(name, s)| (name.clone(), ctx.selector(s, id, "carry"))).collect();
+    let mut ok = true;
+    let mut check = |s: &Spanned<String>, field: &str| ok &= ctx.selector(s, id, field);
+    for (s, field) in
+        [(Some(&h.result), "result"), (Some(&h.title), "title"), (Some(&h.link), "link"), (h.skip.as_ref(), "skip"), (h.snippet.as_ref(), "snippet")]
+            .into_iter()
+            .chain([(h.no_results.as_ref(), "no_results"), (h.blocked.as_ref(), "blocked"), (h.strip.as_ref(), "strip")])
+            .chain(h.carry.values().map(|s| (Some(s), "carry")))
+    {
+        if let Some(s) = s {
+            check(s, field);
+        }
+    }
     if let Some(rule) = h.unwrap.iter().find(|r| r.query_param.is_none() && r.path_segment.is_none()) {
         ctx.problem(
             h.result.span().start,
             format!("engine {id}: an unwrap rule {rule:?} names neither query_param nor path_segment"),
             "add query_param = \"…\" or path_segment = \"…\"",
         );
+        ok = false;
     }
-    let unwrap_optional = |o: Option<Option<Selector>>| -> Result<Option<Selector>, ()> {
-        match o {
-            None => Ok(None),
-            Some(Some(s)) => Ok(Some(s)),
-            Some(None) => Err(()),
-        }
+    if !ok {
+        return None;
+    }
+    let text = |s: &Option<Spanned<String>>| s.as_ref().map(|s| s.get_ref().clone());
+    let selectors = HtmlSelectors {
+        result: h.result.get_ref().clone(),
+        skip: text(&h.skip),
+        title: h.title.get_ref().clone(),
+        link: h.link.get_ref().clone(),
+        snippet: text(&h.snippet),
+        no_results: text(&h.no_results),
+        blocked: text(&h.blocked),
+        carry: h.carry.iter().map(|(name, s)| (name.clone(), s.get_ref().clone())).collect(),
+        strip: text(&h.strip),
     };
-    Some(HtmlParser {
-        result: result?,
-        skip: unwrap_optional(skip).ok()?,
-        title: title?,
-        link: link?,
-        snippet: unwrap_optional(snippet).ok()?,
-        no_results: unwrap_optional(no_results).ok()?,
-        blocked: unwrap_optional(blocked).ok()?,
-        blocked_text: h.blocked_text.clone(),
-        carry: carry.into_iter().map(|(n, s)| s.map(|s| (n, s))).collect::<Option<Vec<_>>>()?,
-        unwrap: h.unwrap.clone(),
-        strip: unwrap_optional(strip).ok()?,
-    })
+    match HtmlParser::new(selectors, h.blocked_text.clone(), h.unwrap.clone()) {
+        Ok(parser) => Some(parser),
+        Err(problem) => {
+            // Each selector alone was checked above; only their combination can fail here.
+            ctx.problem(
+                h.result.span().start,
+                format!("engine {id}: the {} selector cannot be combined with the result selector: {}", problem.field, problem.error),
+                "simplify the selectors (type, class, id, attribute, descendant and child selectors always combine)",
+            );
+            None
+        }
+    }
 }
 
 fn compile_json(ctx: &mut Ctx<'_>, at: usize, id: &str, j: &JsonDef) -> Option<JsonParser> {

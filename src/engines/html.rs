@@ -1,6 +1,28 @@
-//! The generic HTML adapter: CSS selectors from `engines.toml`, compiled once at start-up.
+//! The generic HTML adapter: CSS selectors from `engines.toml`, read in one streaming pass.
+//!
+//! Why streaming (lol_html) and not a document tree (scraper): a results page is read on
+//! every new pupil search while the pupil waits, three pages at once on a school server's two
+//! cores. Building the tree cost ~1.1 ms per 24 KB page (~1.4 ms with cold caches, after the
+//! server idled while the engines answered), more than all the rest of a live query's own work;
+//! one pass that only looks at the selected elements costs about a quarter of that
+//! (BENCHMARKS.md). Nothing else needs the tree.
+//!
+//! How a tree's "inside this result" is kept without a tree: every selector that reads inside
+//! a result is compiled prefixed with the result selector (`title` becomes `result title`),
+//! so it can only match inside some result, and results do not nest (a result inside a result
+//! is part of the outer one, as before). So selectors read inside a result are relative to it:
+//! all of a title selector's elements must be inside the result. The parser tracks open
+//! elements the way lol_html does: an element whose end tag is left out (`<li>`, `<p>`) stays
+//! open until an ancestor's end tag. The fixture pages, `tests/parser_props.rs` and
+//! `tests/html_reader_agrees.rs` (this reader against a scraper tree on the shipped pages and
+//! on generated ones) hold it to the tree's answers.
 
-use scraper::{ElementRef, Html, Selector};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use lol_html::html_content::{Element, TextChunk};
+use lol_html::{ElementContentHandlers, HandlerResult, HtmlRewriter, Selector, Settings};
 use url::Url;
 
 use super::definition::UnwrapRule;
@@ -8,101 +30,387 @@ use super::text::{safe_link, tidy, MAX_SNIPPET_CHARS, MAX_TITLE_CHARS};
 use super::unwrap::unwrap_link;
 use super::{EngineError, EnginePage, RawResult};
 
+/// One engine's selectors as written in `engines.toml`.
+#[derive(Debug, Clone, Default)]
+pub struct HtmlSelectors {
+    pub result: String,
+    /// Ads: a result that matches this, or has something inside that does, is left out.
+    pub skip: Option<String>,
+    pub title: String,
+    pub link: String,
+    pub snippet: Option<String>,
+    pub no_results: Option<String>,
+    pub blocked: Option<String>,
+    /// Hidden form values later pages must send back: (name, selector of an `<input>`).
+    pub carry: Vec<(String, String)>,
+    /// Elements whose text is not part of a title or snippet (Bing's "WEB" slug icon).
+    pub strip: Option<String>,
+}
+
+/// A selector the reader cannot use, for the config check to report.
+#[derive(Debug)]
+pub struct SelectorProblem {
+    pub field: &'static str,
+    pub error: String,
+}
+
 /// Compiled selectors for one engine's results page.
 #[derive(Debug)]
 pub struct HtmlParser {
-    pub result: Selector,
-    pub skip: Option<Selector>,
-    pub title: Selector,
-    pub link: Selector,
-    pub snippet: Option<Selector>,
-    pub no_results: Option<Selector>,
-    pub blocked: Option<Selector>,
+    pub selectors: HtmlSelectors,
     pub blocked_text: Vec<String>,
-    pub carry: Vec<(String, Selector)>,
     pub unwrap: Vec<UnwrapRule>,
-    /// Elements whose text is not part of a title or snippet (Bing's "WEB" slug icon).
-    pub strip: Option<Selector>,
+    /// Boxed: an engine is an HTML or a JSON one, and this is the bigger of the two.
+    compiled: Box<Compiled>,
+}
+
+#[derive(Debug)]
+struct Compiled {
+    /// `result *`: an element inside a result. A result that is one belongs to the outer
+    /// result (not `result result`: the result selector's context, `div#main` in
+    /// `div#main div.g`, would have to appear twice above it).
+    nested: Selector,
+    /// `skip` (the result itself is an ad) and `result skip` (something inside it is).
+    skip: Option<(Selector, Selector)>,
+    result: Selector,
+    title: Selector,
+    link: Selector,
+    snippet: Option<Selector>,
+    /// `result title strip` and `result snippet strip`.
+    strip: Option<(Selector, Option<Selector>)>,
+    no_results: Option<Selector>,
+    blocked: Option<Selector>,
+    carry: Vec<Selector>,
 }
 
 /// Results kept from one page at most; a page with thousands of matches is not a results page.
 const MAX_RESULTS_PER_PAGE: usize = 50;
 
+/// Checks one selector as the reader will use it (lol_html supports type, class, id,
+/// attribute, `:not`, `:nth-child`, descendant and child selectors; not `+`, `~` or `:has`).
+pub fn check_selector(selector: &str) -> Result<(), String> {
+    selector.parse::<Selector>().map(|_| ()).map_err(|e| e.to_string())
+}
+
 impl HtmlParser {
+    pub fn new(selectors: HtmlSelectors, blocked_text: Vec<String>, unwrap: Vec<UnwrapRule>) -> Result<HtmlParser, SelectorProblem> {
+        let s = &selectors;
+        let compile = |field: &'static str, text: &str| text.parse::<Selector>().map_err(|e| SelectorProblem { field, error: e.to_string() });
+        let optional = |field: &'static str, text: &Option<String>| text.as_deref().map(|t| compile(field, t)).transpose();
+        let inside = |field: &'static str, outer: &str, inner: &str| compile(field, &descendants(outer, inner));
+        let compiled = Compiled {
+            nested: inside("result", &s.result, "*")?,
+            skip: match &s.skip {
+                Some(skip) => Some((compile("skip", skip)?, inside("skip", &s.result, skip)?)),
+                None => None,
+            },
+            result: compile("result", &s.result)?,
+            title: inside("title", &s.result, &s.title)?,
+            link: inside("link", &s.result, &s.link)?,
+            snippet: s.snippet.as_deref().map(|snippet| inside("snippet", &s.result, snippet)).transpose()?,
+            strip: match &s.strip {
+                Some(strip) => Some((
+                    inside("strip", &descendants(&s.result, &s.title), strip)?,
+                    s.snippet.as_deref().map(|snippet| inside("strip", &descendants(&s.result, snippet), strip)).transpose()?,
+                )),
+                None => None,
+            },
+            no_results: optional("no_results", &s.no_results)?,
+            blocked: optional("blocked", &s.blocked)?,
+            carry: s.carry.iter().map(|(_, selector)| compile("carry", selector)).collect::<Result<_, _>>()?,
+        };
+        Ok(HtmlParser { selectors, blocked_text, unwrap, compiled: Box::new(compiled) })
+    }
+
     /// Reads a results page. A page that is neither results, nor a recognised "no results"
     /// page, nor a bot check is `Unparseable`: a changed page must not pass as "nothing found".
     pub fn parse(&self, body: &str, page_url: &Url) -> Result<EnginePage, EngineError> {
         if self.blocked_text.iter().any(|t| body.contains(t.as_str())) {
             return Err(EngineError::Blocked);
         }
-        let doc = Html::parse_document(body);
-        if let Some(blocked) = &self.blocked {
-            if doc.select(blocked).next().is_some() {
-                return Err(EngineError::Blocked);
-            }
+        let reading = Rc::new(RefCell::new(Reading { carried: vec![None; self.compiled.carry.len()], ..Reading::default() }));
+        self.read(body, &reading)?;
+        let reading = reading.take();
+        if reading.blocked {
+            return Err(EngineError::Blocked);
         }
-        let mut matched = 0;
-        let mut results = Vec::new();
-        let mut seen = Vec::new();
-        for element in doc.select(&self.result).take(MAX_RESULTS_PER_PAGE) {
-            // A selector list such as "div.MjjYud, div.g" can match a result and its own inner
-            // block; the outer match is the result.
-            if element.ancestors().any(|a| seen.contains(&a.id())) {
-                continue;
-            }
-            seen.push(element.id());
-            matched += 1;
-            if self.is_ad(element) {
-                continue;
-            }
-            if let Some(result) = self.read_result(element, page_url) {
-                results.push(result);
-            }
-        }
-        if matched == 0 && self.no_results.as_ref().is_none_or(|s| doc.select(s).next().is_none()) {
+        if reading.matched == 0 && (self.compiled.no_results.is_none() || !reading.no_results) {
             return Err(EngineError::Unparseable("no results and no \"no results\" marker".into()));
         }
-        let carried = self
-            .carry
-            .iter()
-            .filter_map(|(name, sel)| {
-                let value = doc.select(sel).next()?.value().attr("value")?;
-                Some((name.clone(), value.to_string()))
-            })
-            .collect();
+        let results = reading.results.into_iter().filter(|r| !r.ad).filter_map(|r| self.finish(r, page_url)).collect();
+        let carried = self.selectors.carry.iter().zip(reading.carried).filter_map(|((name, _), value)| Some((name.clone(), decode(&value?)))).collect();
         Ok(EnginePage { results, carried, refused: Vec::new() })
     }
 
-    /// The element's text, leaving out any `strip` elements inside it.
-    fn text_of(&self, element: ElementRef<'_>) -> String {
-        let Some(strip) = &self.strip else {
-            return element.text().collect();
+    /// One pass over the page. Handlers run in the order they are listed for an element that
+    /// several selectors match, which the result handler relies on: it comes after the
+    /// `nested` and `skip` ones, which mark the element before it is counted.
+    fn read(&self, body: &str, reading: &Rc<RefCell<Reading>>) -> Result<(), EngineError> {
+        let c = &self.compiled;
+        let mut handlers: Vec<(Cow<'_, Selector>, ElementContentHandlers<'_>)> = Vec::new();
+        let on_element = |f: fn(&mut Reading, &mut Element<'_, '_>, &Rc<RefCell<Reading>>)| {
+            let reading = reading.clone();
+            ElementContentHandlers::default().element(move |el: &mut Element<'_, '_>| -> HandlerResult {
+                f(&mut reading.borrow_mut(), el, &reading);
+                Ok(())
+            })
         };
-        let mut out = String::new();
-        for node in element.descendants() {
-            if let Some(text) = node.value().as_text() {
-                let stripped = node.ancestors().take_while(|a| a.id() != element.id()).filter_map(ElementRef::wrap).any(|a| strip.matches(&a));
-                if !stripped {
-                    out.push_str(text);
-                }
+        handlers.push((Cow::Borrowed(&c.nested), on_element(|r, el, _| r.nested_at = Some(at(el)))));
+        if let Some((skip, skip_inside)) = &c.skip {
+            handlers.push((Cow::Borrowed(skip), on_element(|r, el, _| r.skip_at = Some(at(el)))));
+            handlers.push((Cow::Borrowed(skip_inside), on_element(|r, _, _| r.current_mut().into_iter().for_each(|p| p.ad = true))));
+        }
+        handlers.push((Cow::Borrowed(&c.result), on_element(Reading::result_starts)));
+        handlers.push((Cow::Borrowed(&c.title), on_element(|r, el, rc| r.field_starts(el, rc, Which::Title)).text(text_into(reading, Which::Title))));
+        handlers.push((Cow::Borrowed(&c.link), on_element(Reading::link)));
+        if let Some(snippet) = &c.snippet {
+            handlers.push((Cow::Borrowed(snippet), on_element(|r, el, rc| r.field_starts(el, rc, Which::Snippet)).text(text_into(reading, Which::Snippet))));
+        }
+        if let Some((in_title, in_snippet)) = &c.strip {
+            handlers.push((Cow::Borrowed(in_title), on_element(|r, el, rc| r.strip_starts(el, rc, Which::Title))));
+            if let Some(in_snippet) = in_snippet {
+                handlers.push((Cow::Borrowed(in_snippet), on_element(|r, el, rc| r.strip_starts(el, rc, Which::Snippet))));
             }
         }
-        out
+        if let Some(no_results) = &c.no_results {
+            handlers.push((Cow::Borrowed(no_results), on_element(|r, _, _| r.no_results = true)));
+        }
+        if let Some(blocked) = &c.blocked {
+            handlers.push((Cow::Borrowed(blocked), on_element(|r, _, _| r.blocked = true)));
+        }
+        for (i, carry) in c.carry.iter().enumerate() {
+            let reading = reading.clone();
+            let first_value = move |el: &mut Element<'_, '_>| -> HandlerResult {
+                let mut r = reading.borrow_mut();
+                if r.carried[i].is_none() {
+                    r.carried[i] = el.get_attribute("value");
+                }
+                Ok(())
+            };
+            handlers.push((Cow::Borrowed(carry), ElementContentHandlers::default().element(first_value)));
+        }
+        let settings = Settings {
+            element_content_handlers: handlers,
+            // Not strict: markup that leaves the parser unsure whether it is reading text or
+            // tags (a rare `<select>` inside a `<noscript>`) is read on a best guess rather than
+            // failing the whole page.
+            strict: false,
+            ..Settings::new()
+        };
+        // The output is not needed: the rewriter is only used to read.
+        let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
+        rewriter.write(body.as_bytes()).and_then(|()| rewriter.end()).map_err(|e| EngineError::Unparseable(format!("the page could not be read: {e}")))
     }
 
-    fn is_ad(&self, element: ElementRef<'_>) -> bool {
-        self.skip.as_ref().is_some_and(|skip| skip.matches(&element) || element.select(skip).next().is_some())
-    }
-
-    fn read_result(&self, element: ElementRef<'_>, page_url: &Url) -> Option<RawResult> {
-        let title_el = element.select(&self.title).next()?;
-        let title = tidy(&self.text_of(title_el), MAX_TITLE_CHARS);
-        let href = element.select(&self.link).find_map(|a| a.value().attr("href"))?;
-        let url = unwrap_link(safe_link(href, page_url)?, &self.unwrap)?;
-        let snippet = self.snippet.as_ref().and_then(|s| element.select(s).next()).map(|el| tidy(&self.text_of(el), MAX_SNIPPET_CHARS)).unwrap_or_default();
+    fn finish(&self, result: Partial, page_url: &Url) -> Option<RawResult> {
+        if !result.title.seen {
+            return None;
+        }
+        let title = tidy(&decode(&result.title.text), MAX_TITLE_CHARS);
+        let url = unwrap_link(safe_link(&decode(&result.href?), page_url)?, &self.unwrap)?;
+        let snippet = if result.snippet.seen { tidy(&decode(&result.snippet.text), MAX_SNIPPET_CHARS) } else { String::new() };
         if title.is_empty() {
             return None;
         }
         Some(RawResult { title, url, snippet })
+    }
+}
+
+/// `outer inner` for selector lists: every part of one, then every part of the other.
+fn descendants(outer: &str, inner: &str) -> String {
+    let (outer, inner) = (split_list(outer), split_list(inner));
+    outer.iter().flat_map(|o| inner.iter().map(move |i| format!("{o} {i}"))).collect::<Vec<_>>().join(", ")
+}
+
+/// The parts of a selector list, split at top-level commas (not inside quotes, brackets or
+/// parentheses).
+fn split_list(list: &str) -> Vec<&str> {
+    let (mut parts, mut start, mut depth, mut quote) = (Vec::new(), 0, 0i32, None);
+    for (i, c) in list.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '[' | '(') => depth += 1,
+            (None, ']' | ')') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                parts.push(list[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(list[start..].trim());
+    parts
+}
+
+/// Text and attribute values arrive as written, entities and all.
+fn decode(raw: &str) -> String {
+    html_escape::decode_html_entities(raw).into_owned()
+}
+
+/// Where an element's start tag is: the same element seen by two handlers has the same.
+fn at(el: &Element<'_, '_>) -> usize {
+    el.source_location().bytes().start
+}
+
+#[derive(Clone, Copy)]
+enum Which {
+    Title,
+    Snippet,
+}
+
+/// What one pass has read so far.
+#[derive(Default)]
+struct Reading {
+    results: Vec<Partial>,
+    /// The result that elements being read belong to; `None` before the first and after the
+    /// per-page limit.
+    current: Option<usize>,
+    /// Result elements seen, nested ones included (the limit counts them all, as before).
+    considered: usize,
+    /// Results counted for "is this a results page at all" (ads included).
+    matched: usize,
+    nested_at: Option<usize>,
+    skip_at: Option<usize>,
+    no_results: bool,
+    blocked: bool,
+    carried: Vec<Option<String>>,
+}
+
+#[derive(Default)]
+struct Partial {
+    ad: bool,
+    title: Field,
+    snippet: Field,
+    href: Option<String>,
+}
+
+/// A title or snippet: the text of the first matching element in a result.
+#[derive(Default)]
+struct Field {
+    seen: bool,
+    /// Until that element's end tag.
+    open: bool,
+    /// Inside how many `strip` elements within it.
+    stripping: u32,
+    text: String,
+}
+
+impl Reading {
+    fn current_mut(&mut self) -> Option<&mut Partial> {
+        self.current.and_then(|i| self.results.get_mut(i))
+    }
+
+    fn field(&mut self, which: Which) -> Option<&mut Field> {
+        self.current_mut().map(|p| match which {
+            Which::Title => &mut p.title,
+            Which::Snippet => &mut p.snippet,
+        })
+    }
+
+    fn result_starts(&mut self, el: &mut Element<'_, '_>, _: &Rc<RefCell<Reading>>) {
+        let at = at(el);
+        let nested = self.nested_at == Some(at);
+        if self.considered >= MAX_RESULTS_PER_PAGE {
+            if !nested {
+                self.current = None;
+            }
+            return;
+        }
+        self.considered += 1;
+        if nested {
+            return;
+        }
+        self.matched += 1;
+        self.results.push(Partial { ad: self.skip_at == Some(at), ..Partial::default() });
+        self.current = Some(self.results.len() - 1);
+    }
+
+    fn link(&mut self, el: &mut Element<'_, '_>, _: &Rc<RefCell<Reading>>) {
+        if let Some(result) = self.current_mut() {
+            if result.href.is_none() {
+                result.href = el.get_attribute("href");
+            }
+        }
+    }
+
+    /// The first title (or snippet) element of a result opens it until its end tag; later
+    /// ones are not read.
+    fn field_starts(&mut self, el: &mut Element<'_, '_>, rc: &Rc<RefCell<Reading>>, which: Which) {
+        let (Some(index), Some(field)) = (self.current, self.field(which)) else {
+            return;
+        };
+        if field.seen {
+            return;
+        }
+        field.seen = true;
+        field.open = true;
+        let rc = rc.clone();
+        let close = move |_: &mut lol_html::html_content::EndTag<'_>| -> HandlerResult {
+            if let Some(field) = rc.borrow_mut().results.get_mut(index).map(|p| p.field_of(which)) {
+                field.open = false;
+            }
+            Ok(())
+        };
+        // An element that cannot have content (`<img>`) has no text to read either.
+        if let Some(handlers) = el.end_tag_handlers() {
+            handlers.push(Box::new(close));
+        } else {
+            field.open = false;
+        }
+    }
+
+    fn strip_starts(&mut self, el: &mut Element<'_, '_>, rc: &Rc<RefCell<Reading>>, which: Which) {
+        let (Some(index), Some(field)) = (self.current, self.field(which)) else {
+            return;
+        };
+        if !field.open {
+            return;
+        }
+        let Some(handlers) = el.end_tag_handlers() else {
+            return;
+        };
+        field.stripping += 1;
+        let rc = rc.clone();
+        handlers.push(Box::new(move |_: &mut lol_html::html_content::EndTag<'_>| -> HandlerResult {
+            if let Some(field) = rc.borrow_mut().results.get_mut(index).map(|p| p.field_of(which)) {
+                field.stripping = field.stripping.saturating_sub(1);
+            }
+            Ok(())
+        }));
+    }
+}
+
+impl Partial {
+    fn field_of(&mut self, which: Which) -> &mut Field {
+        match which {
+            Which::Title => &mut self.title,
+            Which::Snippet => &mut self.snippet,
+        }
+    }
+}
+
+fn text_into(reading: &Rc<RefCell<Reading>>, which: Which) -> impl FnMut(&mut TextChunk<'_>) -> HandlerResult + 'static {
+    let reading = reading.clone();
+    move |chunk: &mut TextChunk<'_>| -> HandlerResult {
+        if let Some(field) = reading.borrow_mut().field(which) {
+            if field.open && field.stripping == 0 {
+                field.text.push_str(chunk.as_str());
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selector_lists_split_at_top_level_commas_only() {
+        assert_eq!(split_list("div.a, div.b"), ["div.a", "div.b"]);
+        assert_eq!(split_list("a[title=\"x, y\"], b:not(.c, .d)"), ["a[title=\"x, y\"]", "b:not(.c, .d)"]);
+        assert_eq!(descendants("ol > li, div.g", "h2 > a, h3"), "ol > li h2 > a, ol > li h3, div.g h2 > a, div.g h3");
     }
 }

@@ -101,7 +101,7 @@ pub enum Parser {
 impl Engine {
     /// Whether later pages need values read from page 1.
     pub fn carries_state(&self) -> bool {
-        matches!(&self.parser, Parser::Html(p) if !p.carry.is_empty())
+        matches!(&self.parser, Parser::Html(p) if !p.selectors.carry.is_empty())
     }
 
     pub fn is_ready(&self) -> bool {

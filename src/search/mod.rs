@@ -17,8 +17,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::future::join_all;
 use crate::cache::LoadingCache;
+use futures_util::future::join_all;
 use moka::sync::Cache;
 use moka::Expiry;
 use serde::Serialize;
