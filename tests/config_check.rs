@@ -79,6 +79,17 @@ fn a_bad_selector_is_reported_with_file_line_and_fix() {
 }
 
 #[test]
+fn valid_css_the_streaming_reader_cannot_use_is_reported_too() {
+    let dir = allowlist_with(|s| s.replace("snippet = \"div.b_caption p\"", "snippet = \"h2 + p\""));
+    let text = std::fs::read_to_string(dir.join("allowlist/engines.toml")).expect("read");
+    let line = line_of(&text, "h2 + p");
+    let (code, out) = kidsearch(&["check"], &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("engines.toml:{line}:")), "line {line} not named:\n{out}");
+    assert!(out.contains("snippet selector \"h2 + p\"") && out.contains("not +, ~ or :has"), "{out}");
+}
+
+#[test]
 fn a_pupil_engine_without_a_safe_search_lock_stops_the_server_from_starting() {
     let dir = allowlist_with(|s| s.replace("[engines.mojeek.safe_search]\nparams = { safe = \"1\" }\n", ""));
     let text = std::fs::read_to_string(dir.join("allowlist/engines.toml")).expect("read");

@@ -2,14 +2,15 @@
 //! the whole document tree (scraper, html5ever) and selects in it: the same results, links,
 //! snippets, carried values and verdicts on every shipped engine's fixture pages and on
 //! generated well-formed pages with selector lists, nested results, ads, stripped elements and
-//! entities. (On malformed markup the two may differ where html5ever closes elements that
-//! lol_html keeps open; `parser_props.rs` holds the streaming reader to "never panics, plain
-//! text out" there.)
+//! entities; and the same text from JSON engines' HTML snippets (`strip_html`).
+//!
+//! On malformed markup the two may differ where html5ever closes elements that lol_html keeps
+//! open; `parser_props.rs` holds the streaming reader to "never panics, plain text out" there.
 
 mod common;
 
 use kidsearch::engines::html::{HtmlParser, HtmlSelectors};
-use kidsearch::engines::text::{safe_link, tidy, MAX_SNIPPET_CHARS, MAX_TITLE_CHARS};
+use kidsearch::engines::text::{safe_link, strip_html, tidy, MAX_SNIPPET_CHARS, MAX_TITLE_CHARS};
 use kidsearch::engines::unwrap::unwrap_link;
 use kidsearch::engines::{EngineError, EnginePage, RawResult};
 use proptest::prelude::*;
@@ -211,5 +212,11 @@ proptest! {
     fn the_streaming_reader_reads_generated_pages_as_the_tree_does(body in page()) {
         let parser = synthetic();
         assert_agree(&parser, &body, &Url::parse("https://engine.example/search").expect("a URL"), "generated page");
+    }
+
+    #[test]
+    fn snippet_fragments_read_as_the_tree_reads_them(fragment in words()) {
+        let tree = Html::parse_fragment(&fragment).root_element().text().collect::<String>();
+        prop_assert_eq!(strip_html(&fragment, 400), tidy(&tree, 400));
     }
 }

@@ -3,7 +3,6 @@
 //! Invariant: everything leaving this module is plain text (no markup survives, entities are
 //! decoded exactly once) or an absolute `http`/`https` URL. Rendering escapes it again (maud).
 
-use scraper::Html;
 use url::Url;
 
 /// Longest title kept, in characters.
@@ -47,14 +46,28 @@ pub fn is_invisible(c: char) -> bool {
 }
 
 /// Text of an HTML fragment (as JSON APIs embed `<b>`/`<span>` in snippets): tags removed,
-/// entities decoded once by a real HTML parser rather than by hand.
+/// entities decoded once. Read in one streaming pass like results pages (`html.rs`): a
+/// document tree per snippet cost more than the rest of reading a JSON answer.
 pub fn strip_html(fragment: &str, max_chars: usize) -> String {
     if !fragment.contains('<') && !fragment.contains('&') {
         return tidy(fragment, max_chars);
     }
-    let doc = Html::parse_fragment(fragment);
-    let text: String = doc.root_element().text().collect::<Vec<_>>().join("");
-    tidy(&text, max_chars)
+    let text = std::cell::RefCell::new(String::with_capacity(fragment.len()));
+    let collect = |chunk: &mut lol_html::html_content::TextChunk<'_>| -> lol_html::HandlerResult {
+        text.borrow_mut().push_str(chunk.as_str());
+        Ok(())
+    };
+    let settings = lol_html::Settings {
+        document_content_handlers: vec![lol_html::DocumentContentHandlers::default().text(collect)],
+        strict: false,
+        ..lol_html::Settings::new()
+    };
+    let mut rewriter = lol_html::HtmlRewriter::new(settings, |_: &[u8]| {});
+    // Never fails without selectors or memory limits; a fragment it could not read would
+    // leave only the text read so far, never markup.
+    let _ = rewriter.write(fragment.as_bytes()).and_then(|()| rewriter.end());
+    let raw = text.take();
+    tidy(&html_escape::decode_html_entities(&raw), max_chars)
 }
 
 /// Resolves a link against the page it came from and keeps it only if it is an absolute
