@@ -191,8 +191,8 @@ impl HtmlParser {
         }
         let settings = Settings {
             element_content_handlers: handlers,
-            // Not strict: markup that leaves the parser unsure whether it is reading text or
-            // tags (a rare `<select>` inside a `<noscript>`) is read on a best guess rather than
+            // Not strict: markup that leaves lol_html unsure whether it is reading text or tags
+            // (its docs' example: `<select><xmp><script>`) is read on a best guess rather than
             // failing the whole page.
             strict: false,
             ..Settings::new()
