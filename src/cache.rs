@@ -134,26 +134,28 @@ struct Running<'a, K: Hash + Eq + Clone + Send + Sync + 'static, V: Clone + Send
 
 impl<K: Hash + Eq + Clone + Send + Sync + 'static, V: Clone + Send + Sync + 'static> Running<'_, K, V> {
     fn finish(&mut self, value: V) {
-        if let Some(key) = self.key.take() {
-            let mut loading = self.cache.lock();
-            if loading.get(&key).is_some_and(|load| load.id == self.id) {
-                loading.remove(&key);
-                self.cache.cache.insert(key, value.clone());
-            }
-        }
+        self.end(Some(value.clone()));
         // Every waiter wakes now, together. None waiting is not an error.
         let _ = self.sender.send(Some(value));
+    }
+
+    /// Takes this load out of the map, storing `value` with it, unless an invalidation
+    /// already took it out (then nothing is stored). Only once: `finish`, then `drop`.
+    fn end(&mut self, value: Option<V>) {
+        let Some(key) = self.key.take() else { return };
+        let mut loading = self.cache.lock();
+        if loading.get(&key).is_some_and(|load| load.id == self.id) {
+            loading.remove(&key);
+            if let Some(value) = value {
+                self.cache.cache.insert(key, value);
+            }
+        }
     }
 }
 
 impl<K: Hash + Eq + Clone + Send + Sync + 'static, V: Clone + Send + Sync + 'static> Drop for Running<'_, K, V> {
     fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            let mut loading = self.cache.lock();
-            if loading.get(&key).is_some_and(|load| load.id == self.id) {
-                loading.remove(&key);
-            }
-        }
+        self.end(None);
         // `sender` is dropped after this, once the entry is gone: a woken waiter cannot find
         // the closed load again and spin on it.
     }

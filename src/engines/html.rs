@@ -21,8 +21,9 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use lol_html::errors::RewritingError;
 use lol_html::html_content::{Element, TextChunk};
-use lol_html::{ElementContentHandlers, HandlerResult, HtmlRewriter, Selector, Settings};
+use lol_html::{DocumentContentHandlers, ElementContentHandlers, HandlerResult, HtmlRewriter, Selector, Settings};
 use url::Url;
 
 use super::definition::UnwrapRule;
@@ -134,7 +135,8 @@ impl HtmlParser {
         if reading.blocked {
             return Err(EngineError::Blocked);
         }
-        if reading.matched == 0 && (self.compiled.no_results.is_none() || !reading.no_results) {
+        // Ads count here: a page of only ads is still a results page.
+        if reading.results.is_empty() && (self.compiled.no_results.is_none() || !reading.no_results) {
             return Err(EngineError::Unparseable("no results and no \"no results\" marker".into()));
         }
         let results = reading.results.into_iter().filter(|r| !r.ad).filter_map(|r| self.finish(r, page_url)).collect();
@@ -189,17 +191,7 @@ impl HtmlParser {
             };
             handlers.push((Cow::Borrowed(carry), ElementContentHandlers::default().element(first_value)));
         }
-        let settings = Settings {
-            element_content_handlers: handlers,
-            // Not strict: markup that leaves lol_html unsure whether it is reading text or tags
-            // (its docs' example: `<select><xmp><script>`) is read on a best guess rather than
-            // failing the whole page.
-            strict: false,
-            ..Settings::new()
-        };
-        // The output is not needed: the rewriter is only used to read.
-        let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
-        rewriter.write(body.as_bytes()).and_then(|()| rewriter.end()).map_err(|e| EngineError::Unparseable(format!("the page could not be read: {e}")))
+        read_only(body, handlers, Vec::new()).map_err(|e| EngineError::Unparseable(format!("the page could not be read: {e}")))
     }
 
     fn finish(&self, result: Partial, page_url: &Url) -> Option<RawResult> {
@@ -214,6 +206,27 @@ impl HtmlParser {
         }
         Some(RawResult { title, url, snippet })
     }
+}
+
+/// Runs lol_html over `html` for its handlers alone (the rewritten output is dropped). Used
+/// for results pages here and for JSON engines' snippets (`text::strip_html`).
+pub(super) fn read_only<'h>(
+    html: &str,
+    element_content_handlers: Vec<(Cow<'_, Selector>, ElementContentHandlers<'h>)>,
+    document_content_handlers: Vec<DocumentContentHandlers<'h>>,
+) -> Result<(), RewritingError> {
+    let settings = Settings {
+        element_content_handlers,
+        document_content_handlers,
+        // Not strict: markup that leaves lol_html unsure whether it is reading text or tags
+        // (its docs' example: `<select><xmp><script>`) is read on a best guess rather than
+        // failing the whole page.
+        strict: false,
+        ..Settings::new()
+    };
+    let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
+    rewriter.write(html.as_bytes())?;
+    rewriter.end()
 }
 
 /// `outer inner` for selector lists: every part of one, then every part of the other.
@@ -269,8 +282,6 @@ struct Reading {
     current: Option<usize>,
     /// Result elements seen, nested ones included (the limit counts them all, as before).
     considered: usize,
-    /// Results counted for "is this a results page at all" (ads included).
-    matched: usize,
     nested_at: Option<usize>,
     skip_at: Option<usize>,
     no_results: bool,
@@ -303,10 +314,7 @@ impl Reading {
     }
 
     fn field(&mut self, which: Which) -> Option<&mut Field> {
-        self.current_mut().map(|p| match which {
-            Which::Title => &mut p.title,
-            Which::Snippet => &mut p.snippet,
-        })
+        self.current_mut().map(|p| p.field_of(which))
     }
 
     fn result_starts(&mut self, el: &mut Element<'_, '_>, _: &Rc<RefCell<Reading>>) {
@@ -322,7 +330,6 @@ impl Reading {
         if nested {
             return;
         }
-        self.matched += 1;
         self.results.push(Partial { ad: self.skip_at == Some(at), ..Partial::default() });
         self.current = Some(self.results.len() - 1);
     }

@@ -57,15 +57,9 @@ pub fn strip_html(fragment: &str, max_chars: usize) -> String {
         text.borrow_mut().push_str(chunk.as_str());
         Ok(())
     };
-    let settings = lol_html::Settings {
-        document_content_handlers: vec![lol_html::DocumentContentHandlers::default().text(collect)],
-        strict: false,
-        ..lol_html::Settings::new()
-    };
-    let mut rewriter = lol_html::HtmlRewriter::new(settings, |_: &[u8]| {});
     // Never fails without selectors or memory limits; a fragment it could not read would
     // leave only the text read so far, never markup.
-    let _ = rewriter.write(fragment.as_bytes()).and_then(|()| rewriter.end());
+    let _ = super::html::read_only(fragment, Vec::new(), vec![lol_html::DocumentContentHandlers::default().text(collect)]);
     let raw = text.take();
     tidy(&html_escape::decode_html_entities(&raw), max_chars)
 }
