@@ -11,6 +11,7 @@
 
 pub mod domains;
 pub mod golink;
+pub mod letter_filter;
 pub mod normalise;
 pub mod terms;
 

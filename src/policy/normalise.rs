@@ -27,8 +27,7 @@ impl Normalised {
 /// digits as the letters they stand for. Symbols are left to `fold`, which sees their context.
 fn fold_char(c: char, out: &mut String) {
     if c.is_ascii() {
-        let lower = c.to_ascii_lowercase();
-        out.push(if lower.is_ascii_digit() { leet(lower) } else { lower });
+        out.push(fold_ascii(c as u8) as char);
         return;
     }
     if crate::engines::text::is_invisible(c) {
@@ -48,6 +47,16 @@ fn fold_char(c: char, out: &mut String) {
         } else {
             out.push_str(&stripped);
         }
+    }
+}
+
+/// `fold_char` of an ASCII character.
+fn fold_ascii(b: u8) -> u8 {
+    let lower = b.to_ascii_lowercase();
+    if lower.is_ascii_digit() {
+        leet(lower as char) as u8
+    } else {
+        lower
     }
 }
 
@@ -74,9 +83,23 @@ fn is_combining_mark(c: char) -> bool {
 /// Folds a whole text: NFKC, then every character through `fold_char`. Punctuation is kept
 /// (as itself) so the word splitting below can see it.
 pub fn fold(text: &str) -> String {
-    let mut letters = String::with_capacity(text.len());
-    for c in text.nfkc() {
-        fold_char(c, &mut letters);
+    let letters = if text.is_ascii() {
+        // NFKC leaves ASCII as it is (`ascii_text_is_already_nfkc`), and most results' titles
+        // and snippets are ASCII: for them folding is a byte-by-byte mapping.
+        String::from_utf8(text.bytes().map(fold_ascii).collect()).expect("ASCII folds to ASCII")
+    } else {
+        // Text already in NFKC (a dash or a curly quote among ASCII) needs no normaliser either;
+        // the quick check answers most such texts without decomposing them.
+        let mut letters = String::with_capacity(text.len());
+        if unicode_normalization::is_nfkc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes {
+            text.chars().for_each(|c| fold_char(c, &mut letters));
+        } else {
+            text.nfkc().for_each(|c| fold_char(c, &mut letters));
+        }
+        letters
+    };
+    if !letters.contains(is_leet_symbol) {
+        return letters;
     }
     // A run of symbols stands for letters when a letter or digit follows it (`$ex`, `!diot`),
     // or, for `$` and `@` only, when one comes before it (`a$$`); other punctuation stays
@@ -111,7 +134,11 @@ fn is_leet_symbol(c: char) -> bool {
 }
 
 pub fn normalise(text: &str) -> Normalised {
-    let folded = fold(text);
+    words_of_folded(&fold(text))
+}
+
+/// `normalise` for a text already through `fold`.
+pub fn words_of_folded(folded: &str) -> Normalised {
     let mut joined: Vec<String> = Vec::new();
     let mut split = Vec::new();
     for raw in folded.split(|c: char| c.is_whitespace()) {
@@ -220,6 +247,14 @@ mod tests {
 
     fn words(s: &str) -> Vec<String> {
         normalise(s).joined
+    }
+
+    /// `fold` skips the normaliser for ASCII text, which is only right if NFKC leaves every
+    /// ASCII character as it is.
+    #[test]
+    fn ascii_text_is_already_nfkc() {
+        let all: String = (0u8..128).map(char::from).collect();
+        assert_eq!(all.nfkc().collect::<String>(), all);
     }
 
     #[test]

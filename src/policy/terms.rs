@@ -11,7 +11,8 @@
 
 use std::collections::HashMap;
 
-use super::normalise::{has_held_letter, is_stretch, normalise, runs, Normalised};
+use super::letter_filter::{push_without_repeats, without_repeats, LetterFilter};
+use super::normalise::{fold, has_held_letter, is_stretch, normalise, runs, words_of_folded, Normalised};
 use crate::config::ConfigProblem;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,6 +56,8 @@ pub struct TermLists {
     scanned: Vec<usize>,
     /// Finds which `scanned` entries' letters occur in a word, in one pass over the word.
     scanned_finder: Option<aho_corasick::AhoCorasick>,
+    /// Tells most innocent texts from ones worth the matcher's closer look (see `check`).
+    filter: LetterFilter,
     exceptions: Vec<Vec<String>>,
     /// Exceptions by their first word, so covering a text costs a lookup per word.
     exceptions_by_first: HashMap<String, Vec<usize>>,
@@ -162,6 +165,7 @@ impl TermLists {
         }
         let patterns: Vec<&str> = lists.scanned.iter().map(|&e| lists.entries[e].letters.as_str()).collect();
         lists.scanned_finder = aho_corasick::AhoCorasick::new(patterns).ok();
+        lists.filter = LetterFilter::new(lists.entries.iter().map(|e| e.words.as_slice()));
         lists
     }
 
@@ -177,10 +181,14 @@ impl TermLists {
         self.entries.is_empty()
     }
 
-    /// The category of the first entry the text trips, if any.
+    /// The category of the first entry the text trips, if any. The letter filter answers for
+    /// most innocent texts; the rest are split into words and matched.
     pub fn check(&self, text: &str) -> Option<&str> {
-        let n = normalise(text);
-        self.check_normalised(&n).map(|c| self.categories[c].as_str())
+        let folded = fold(text);
+        if !self.filter.may_match(&folded) {
+            return None;
+        }
+        self.check_normalised(&words_of_folded(&folded)).map(|c| self.categories[c].as_str())
     }
 
     fn check_normalised(&self, n: &Normalised) -> Option<usize> {
@@ -289,19 +297,13 @@ fn parse_shape(raw: &str) -> Option<(&str, Shape)> {
 
 /// A word's letters with repeats removed (`pooorn` → `porn`): the index key for stretches.
 fn letters_of(word: &str) -> String {
-    let mut out = String::new();
-    letters_into(word, &mut out);
-    out
+    without_repeats(word)
 }
 
 /// `letters_of` into a reused buffer.
 fn letters_into(word: &str, out: &mut String) {
     out.clear();
-    for c in word.chars() {
-        if !out.ends_with(c) {
-            out.push(c);
-        }
-    }
+    push_without_repeats(word, out);
 }
 
 /// The singular forms a plural word may have: `-s`, and `-es` after s, x, z, ch, sh (so
@@ -407,6 +409,125 @@ mod tests {
         assert_eq!(l.check("asssss"), Some("sexual"));
         assert_eq!(l.check("assess"), None);
         assert_eq!(l.check("grass"), None);
+    }
+
+    /// The shipped term lists and exceptions, built as the server builds them.
+    fn shipped() -> TermLists {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("allowlist/terms");
+        let mut texts: Vec<(String, String)> = std::fs::read_dir(&dir)
+            .expect("allowlist/terms")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+            .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).expect("list file")))
+            .collect();
+        texts.sort();
+        let files: Vec<ListFile<'_>> = texts.iter().map(|(category, text)| ListFile { category, file: format!("{category}.txt"), text }).collect();
+        let mut report = ListReport::default();
+        let lists = TermLists::build(&files, &mut report);
+        assert!(report.errors.is_empty() && lists.len() > 100, "{:?}", report.errors);
+        lists
+    }
+
+    /// What `check` answers without the letter filter in front.
+    fn check_unfiltered<'a>(lists: &'a TermLists, text: &str) -> Option<&'a str> {
+        lists.check_normalised(&normalise(text)).map(|c| lists.categories[c].as_str())
+    }
+
+    /// Spellings pupils (and pages) use: each turns an entry's word into something the full
+    /// matcher may still catch, so the filter in front of it is tested where it matters.
+    fn disguise(word: &str, trick: u8, at: usize) -> String {
+        let chars: Vec<char> = word.chars().collect();
+        let at = at % chars.len().max(1);
+        let leet = |c: char| match c {
+            'a' => '@',
+            'e' => '3',
+            'i' => '1',
+            'o' => '0',
+            's' => '$',
+            't' => '+',
+            other => other,
+        };
+        match trick % 10 {
+            0 => word.to_uppercase(),
+            1 => format!("{word}s"),
+            2 => format!("{word}es"),
+            3 => chars.iter().enumerate().flat_map(|(i, &c)| std::iter::repeat_n(c, if i == at { 4 } else { 1 })).collect(),
+            4 => format!("free{word}"),
+            5 => format!("{word}ing"),
+            6 => chars.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(" "),
+            7 => chars.iter().enumerate().map(|(i, &c)| if i == at { format!("{c}.") } else { c.to_string() }).collect(),
+            8 => chars.iter().map(|&c| leet(c)).collect(),
+            _ => chars
+                .iter()
+                .map(|&c| {
+                    if c == 'o' {
+                        'о'
+                    } else if c == 'a' {
+                        'а'
+                    } else {
+                        c
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(600))]
+
+        /// The letter filter in front of the matcher never lets through a text the matcher
+        /// alone would refuse: entries and exceptions from the shipped lists, disguised and
+        /// set among ordinary words and stray symbols.
+        #[test]
+        fn the_letter_filter_never_hides_a_match(
+            picks in proptest::collection::vec((proptest::prelude::any::<usize>(), 0u8..10, proptest::prelude::any::<usize>()), 1..4),
+            filler in proptest::collection::vec("[a-zA-Z!@$|+.,'-]{1,8}", 0..8),
+            noise in "\\PC{0,30}",
+        ) {
+            let lists = &*SHIPPED;
+            let mut words: Vec<String> = filler;
+            for (i, (pick, trick, at)) in picks.into_iter().enumerate() {
+                let entry = &lists.entries[pick % lists.entries.len()];
+                let phrase = entry.words.iter().map(|w| disguise(w, trick, at)).collect::<Vec<_>>().join(" ");
+                words.insert((at + i) % (words.len() + 1), phrase);
+            }
+            words.push(noise);
+            let text = words.join(" ");
+            proptest::prop_assert_eq!(lists.check(&text), check_unfiltered(lists, &text), "{:?}", text);
+        }
+    }
+
+    /// Every shipped entry in every disguise, alone: the filter and the matcher alone agree,
+    /// and most disguises are still caught (so the agreement is about refusals, not only about
+    /// texts nothing matches).
+    #[test]
+    fn the_letter_filter_agrees_on_every_shipped_entry_in_every_disguise() {
+        let lists = &*SHIPPED;
+        let (mut texts, mut refused) = (0, 0);
+        for entry in &lists.entries {
+            for trick in 0..10 {
+                for at in [0, 1, 3] {
+                    let text = entry.words.iter().map(|w| disguise(w, trick, at)).collect::<Vec<_>>().join(" ");
+                    let answer = lists.check(&text);
+                    assert_eq!(answer, check_unfiltered(lists, &text), "{text:?}");
+                    texts += 1;
+                    refused += usize::from(answer.is_some());
+                }
+            }
+        }
+        assert!(refused * 10 > texts * 7, "only {refused} of {texts} disguised entries refused");
+    }
+
+    static SHIPPED: std::sync::LazyLock<TermLists> = std::sync::LazyLock::new(shipped);
+
+    #[test]
+    fn the_letter_filter_lets_ordinary_results_through_unsplit() {
+        let lists = &*SHIPPED;
+        let ordinary = "Volcanoes - National Geographic Kids: a volcano is an opening in the Earth's crust where lava flows out";
+        assert!(!lists.filter.may_match(&fold(ordinary)), "{ordinary}");
+        assert_eq!(lists.check("How to make meth at home"), Some("drugs"));
+        assert!(lists.filter.may_match(&fold("a method for sums")), "a filter, not the matcher: 'meth' is inside 'method'");
+        assert_eq!(lists.check("a method for sums"), None);
     }
 
     #[test]
