@@ -2,7 +2,7 @@
 //!
 //! Invariants:
 //! - each (engine, query, page) is fetched at most once at a time: concurrent identical
-//!   queries wait for the same upstream request (moka's `get_with` runs one loader per key);
+//!   queries wait for the same upstream request (`LoadingCache` runs one load per key);
 //! - a failing engine's error is remembered briefly (`engine_error_ttl_secs`) so a stalled
 //!   engine does not make every pupil wait out its timeout;
 //! - only engines with `audience = "pupils"` that are ready are ever asked from here;
