@@ -12,8 +12,9 @@
 //! letters longer, and spaced-out or punctuated letters become neighbours once the spaces and
 //! punctuation are gone. An entry of one letter held down (`kkk`) would pass every text with
 //! that letter in it, so it is looked for as that letter held as long. The filter only says
-//! "maybe"; the matcher decides. `terms::tests::the_letter_filter_never_hides_a_match` checks
-//! it against the matcher alone over the shipped lists.
+//! "maybe"; the matcher decides. `terms::tests::the_letter_filter_agrees_on_every_shipped_entry_in_every_disguise`
+//! and the proptest `the_letter_filter_never_hides_a_match` check it against the matcher alone
+//! over the shipped lists.
 
 use std::collections::HashMap;
 

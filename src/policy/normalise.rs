@@ -249,8 +249,8 @@ mod tests {
         normalise(s).joined
     }
 
-    /// `fold` skips the normaliser for ASCII text, which is only right if NFKC leaves every
-    /// ASCII character as it is.
+    /// `fold` and `Query::parse` skip the normaliser for ASCII text, which is only right if NFKC
+    /// leaves every ASCII character as it is.
     #[test]
     fn ascii_text_is_already_nfkc() {
         let all: String = (0u8..128).map(char::from).collect();
