@@ -3,7 +3,9 @@
 //! Suggestions come only from a child-vocabulary word list shipped in
 //! `allowlist/vocabulary/words.txt` (earlier words win ties) plus the words of today's
 //! approved searches, and the caller passes every suggestion through the safety policy before
-//! showing it — a misspelling is never "corrected" into something a child should not see.
+//! showing it — a misspelling is never "corrected" into something a child should not see. The
+//! vocabulary is small, so a word missing from it may still be right: the caller puts back
+//! every word the results use (`keep_real_words`).
 
 use std::collections::HashSet;
 
@@ -100,6 +102,32 @@ impl Vocabulary {
     }
 }
 
+/// The suggestion with every word it changed put back where the pupil's word is a real word
+/// after all: one `in_results` says the engines' results use (the child vocabulary is small, so
+/// "volcanic ground" would otherwise become "volcano proud"). `None` when nothing is left to
+/// suggest.
+pub fn keep_real_words(query: &str, suggestion: &str, in_results: impl Fn(&str) -> bool) -> Option<String> {
+    let mut changed = false;
+    let words: Vec<&str> = query
+        .split_whitespace()
+        .zip(suggestion.split_whitespace())
+        .map(|(typed, suggested)| {
+            if typed.eq_ignore_ascii_case(suggested) || in_results(&typed.to_lowercase()) {
+                typed
+            } else {
+                changed = true;
+                suggested
+            }
+        })
+        .collect();
+    changed.then(|| words.join(" "))
+}
+
+/// The lower-case words of some texts (results' titles and snippets), for `keep_real_words`.
+pub fn words_of<'a>(texts: impl IntoIterator<Item = &'a str>) -> HashSet<String> {
+    texts.into_iter().flat_map(|t| t.split(|c: char| !c.is_alphabetic())).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+}
+
 /// The list compiled into the binary, used when `allowlist/vocabulary/words.txt` is missing.
 pub const BUILT_IN: &str = include_str!("../allowlist/vocabulary/words.txt");
 
@@ -119,6 +147,15 @@ mod tests {
         assert_eq!(v.suggest("volcanos", &none).as_deref(), Some("volcanoes"));
         assert_eq!(v.suggest("butterfyl", &none).as_deref(), Some("butterfly"));
         assert_eq!(v.suggest("big sharcs", &none).as_deref(), Some("big sharks"));
+    }
+
+    #[test]
+    fn words_the_results_use_are_not_corrected() {
+        let results = words_of(["Volcanic ground: where lava flows", "The ground shakes"]);
+        let real = |w: &str| results.contains(w);
+        assert_eq!(keep_real_words("volcanic ground", "volcano proud", real), None, "both are real words");
+        assert_eq!(keep_real_words("dinosors ground", "dinosaurs proud", real).as_deref(), Some("dinosaurs ground"));
+        assert_eq!(keep_real_words("Dinosors", "dinosaurs", real).as_deref(), Some("dinosaurs"));
     }
 
     #[test]

@@ -17,6 +17,12 @@ async fn misspelt_searches_get_a_did_you_mean_from_the_child_vocabulary() {
     assert!(html.contains("Did you mean <a href=\"/search?q=volcano\"><strong>volcano</strong></a>?"), "the nearest, most common word, as a link");
     let (_, right) = app.search_json("volcanoes", 1).await;
     assert!(right.get("did_you_mean").is_none(), "a right spelling gets no suggestion: {right}");
+    // "ground" and "eruptions" are not in the child vocabulary (it would offer "proud" and
+    // "eruption"), but the results use them: real words are not "corrected".
+    let (_, real) = app.search_json("famous eruptions ground", 1).await;
+    assert!(real.get("did_you_mean").is_none(), "words the results use are left alone: {real}");
+    let (_, mixed) = app.search_json("dinosuars ground", 1).await;
+    assert_eq!(mixed["did_you_mean"], "dinosaurs ground", "{mixed}");
     // A refused query gets no suggestion at all (nothing about it is shown back).
     let (_, refused) = app.search_json("free p0rn", 1).await;
     assert!(refused.get("did_you_mean").is_none());

@@ -267,7 +267,7 @@ impl SearchService {
                     self.did_you_mean(query)
                 };
                 let (mut outcome, suggestion) = futures_util::future::join(self.fetch_and_merge(school, query, outcome), suggest).await;
-                outcome.did_you_mean = suggestion;
+                outcome.did_you_mean = suggestion.and_then(|s| self.unless_real_words(query, &s, &outcome.results));
                 Arc::new(outcome)
             })
             .await;
@@ -308,6 +308,18 @@ impl SearchService {
         let parsed = Query::parse(&suggestion).ok()?;
         // A suggestion is a new query: it must pass the same policy before a child sees it.
         (self.policy.check_query(&parsed).is_none() && parsed.key() != query.key()).then_some(suggestion)
+    }
+
+    /// The suggestion without the corrections of words the results themselves use (real words
+    /// the child vocabulary lacks), checked again by the policy if it changed.
+    fn unless_real_words(&self, query: &Query, suggestion: &str, results: &[MergedResult]) -> Option<String> {
+        let seen = crate::spelling::words_of(results.iter().flat_map(|r| [r.title.as_str(), r.snippet.as_str()]));
+        let kept = crate::spelling::keep_real_words(query.as_str(), suggestion, |w| seen.contains(w))?;
+        if kept == suggestion {
+            return Some(kept);
+        }
+        let parsed = Query::parse(&kept).ok()?;
+        (self.policy.check_query(&parsed).is_none() && parsed.key() != query.key()).then_some(kept)
     }
 
     /// Words of a search a teacher approved: suggested from now on (the class is searching them).
