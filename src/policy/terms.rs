@@ -154,12 +154,12 @@ impl TermLists {
                 let index = lists.entries.len();
                 if words.len() == 1 && shape == Shape::Whole {
                     lists.whole.entry(words[0].clone()).or_insert(index);
-                    lists.whole_by_letters.entry(letters_of(&words[0])).or_default().push(index);
+                    lists.whole_by_letters.entry(without_repeats(&words[0])).or_default().push(index);
                 } else {
                     lists.scanned.push(index);
                 }
                 let entry_runs = runs(&words[0]);
-                let letters = letters_of(&words[0]);
+                let letters = without_repeats(&words[0]);
                 lists.entries.push(Entry { words, runs: entry_runs, letters, shape, category });
             }
         }
@@ -295,12 +295,8 @@ fn parse_shape(raw: &str) -> Option<(&str, Shape)> {
     Some((core, shape))
 }
 
-/// A word's letters with repeats removed (`pooorn` → `porn`): the index key for stretches.
-fn letters_of(word: &str) -> String {
-    without_repeats(word)
-}
-
-/// `letters_of` into a reused buffer.
+/// A word's letters with repeats removed (`pooorn` → `porn`, the index key for stretches),
+/// into a reused buffer.
 fn letters_into(word: &str, out: &mut String) {
     out.clear();
     push_without_repeats(word, out);
@@ -411,23 +407,6 @@ mod tests {
         assert_eq!(l.check("grass"), None);
     }
 
-    /// The shipped term lists and exceptions, built as the server builds them.
-    fn shipped() -> TermLists {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("allowlist/terms");
-        let mut texts: Vec<(String, String)> = std::fs::read_dir(&dir)
-            .expect("allowlist/terms")
-            .map(|e| e.expect("entry").path())
-            .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-            .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).expect("list file")))
-            .collect();
-        texts.sort();
-        let files: Vec<ListFile<'_>> = texts.iter().map(|(category, text)| ListFile { category, file: format!("{category}.txt"), text }).collect();
-        let mut report = ListReport::default();
-        let lists = TermLists::build(&files, &mut report);
-        assert!(report.errors.is_empty() && lists.len() > 100, "{:?}", report.errors);
-        lists
-    }
-
     /// What `check` answers without the letter filter in front.
     fn check_unfiltered<'a>(lists: &'a TermLists, text: &str) -> Option<&'a str> {
         lists.check_normalised(&normalise(text)).map(|c| lists.categories[c].as_str())
@@ -476,15 +455,15 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(600))]
 
         /// The letter filter in front of the matcher never lets through a text the matcher
-        /// alone would refuse: entries and exceptions from the shipped lists, disguised and
-        /// set among ordinary words and stray symbols.
+        /// alone would refuse: entries from the shipped lists, disguised and set among
+        /// ordinary words and stray symbols (the shipped exceptions still apply).
         #[test]
         fn the_letter_filter_never_hides_a_match(
             picks in proptest::collection::vec((proptest::prelude::any::<usize>(), 0u8..10, proptest::prelude::any::<usize>()), 1..4),
             filler in proptest::collection::vec("[a-zA-Z!@$|+.,'-]{1,8}", 0..8),
             noise in "\\PC{0,30}",
         ) {
-            let lists = &*SHIPPED;
+            let lists = shipped();
             let mut words: Vec<String> = filler;
             for (i, (pick, trick, at)) in picks.into_iter().enumerate() {
                 let entry = &lists.entries[pick % lists.entries.len()];
@@ -502,7 +481,7 @@ mod tests {
     /// texts nothing matches).
     #[test]
     fn the_letter_filter_agrees_on_every_shipped_entry_in_every_disguise() {
-        let lists = &*SHIPPED;
+        let lists = shipped();
         let (mut texts, mut refused) = (0, 0);
         for entry in &lists.entries {
             for trick in 0..10 {
@@ -518,11 +497,19 @@ mod tests {
         assert!(refused * 10 > texts * 7, "only {refused} of {texts} disguised entries refused");
     }
 
-    static SHIPPED: std::sync::LazyLock<TermLists> = std::sync::LazyLock::new(shipped);
+    /// The shipped term lists and exceptions, loaded as the server loads them.
+    fn shipped() -> &'static TermLists {
+        static POLICY: std::sync::LazyLock<crate::policy::Policy> = std::sync::LazyLock::new(|| {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("allowlist");
+            crate::policy::load::load_policy(&dir, false).expect("the shipped lists load").0
+        });
+        assert!(POLICY.terms.len() > 100, "the shipped term lists");
+        &POLICY.terms
+    }
 
     #[test]
     fn the_letter_filter_lets_ordinary_results_through_unsplit() {
-        let lists = &*SHIPPED;
+        let lists = shipped();
         let ordinary = "Volcanoes - National Geographic Kids: a volcano is an opening in the Earth's crust where lava flows out";
         assert!(!lists.filter.may_match(&fold(ordinary)), "{ordinary}");
         assert_eq!(lists.check("How to make meth at home"), Some("drugs"));

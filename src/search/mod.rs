@@ -264,10 +264,10 @@ impl SearchService {
                 // yield first lets the engines' requests go out.
                 let suggest = async {
                     tokio::task::yield_now().await;
-                    self.did_you_mean(query)
+                    self.misspelt(query)
                 };
                 let (mut outcome, suggestion) = futures_util::future::join(self.fetch_and_merge(school, query, outcome), suggest).await;
-                outcome.did_you_mean = suggestion.and_then(|s| self.unless_real_words(query, &s, &outcome.results));
+                outcome.did_you_mean = suggestion.and_then(|s| self.did_you_mean(query, &s, &outcome.results));
                 Arc::new(outcome)
             })
             .await;
@@ -301,24 +301,21 @@ impl SearchService {
         self.merge_engines(school, &chosen, query, outcome).await
     }
 
-    /// A spelling suggestion for `query`, if a word is misspelt and the suggestion is allowed.
-    pub fn did_you_mean(&self, query: &Query) -> Option<String> {
+    /// The vocabulary's spelling of `query`, if a word in it is misspelt (the slow part of the
+    /// spelling help, worked out while the engines answer).
+    fn misspelt(&self, query: &Query) -> Option<String> {
         let learned = self.learned.read().unwrap_or_else(|e| e.into_inner());
-        let suggestion = self.vocabulary.suggest(query.as_str(), &learned)?;
-        let parsed = Query::parse(&suggestion).ok()?;
-        // A suggestion is a new query: it must pass the same policy before a child sees it.
-        (self.policy.check_query(&parsed).is_none() && parsed.key() != query.key()).then_some(suggestion)
+        self.vocabulary.suggest(query.as_str(), &learned)
     }
 
-    /// The suggestion without the corrections of words the results themselves use (real words
-    /// the child vocabulary lacks), checked again by the policy if it changed.
-    fn unless_real_words(&self, query: &Query, suggestion: &str, results: &[MergedResult]) -> Option<String> {
+    /// The suggestion a pupil is shown: `misspelt`'s, without the corrections of words the
+    /// results themselves use (real words the child vocabulary lacks), if it still changes the
+    /// query and is allowed.
+    fn did_you_mean(&self, query: &Query, suggestion: &str, results: &[MergedResult]) -> Option<String> {
         let seen = crate::spelling::words_of(results.iter().flat_map(|r| [r.title.as_str(), r.snippet.as_str()]));
         let kept = crate::spelling::keep_real_words(query.as_str(), suggestion, |w| seen.contains(w))?;
-        if kept == suggestion {
-            return Some(kept);
-        }
         let parsed = Query::parse(&kept).ok()?;
+        // A suggestion is a new query: it must pass the same policy before a child sees it.
         (self.policy.check_query(&parsed).is_none() && parsed.key() != query.key()).then_some(kept)
     }
 
