@@ -127,6 +127,8 @@ async fn resync(to: &Followers) {
     if let Err(e) = to.safeguarding.reload_hidden().await {
         tracing::error!(error = %e, "could not re-read the hidden results");
     }
+    // Alerts raised elsewhere meanwhile never reached this instance's dashboards.
+    to.safeguarding.dashboards_catch_up();
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::webdriver::{artifacts, staff_flow, Driver, IPAD_PORTRAIT};
-use common::{add_user, spawn_app_with, test_config, FixtureUpstream};
+use common::{add_user, spawn_app_with, test_config, FixtureUpstream, RealServer};
 
 const PASSWORD: &str = "plum tree under snow";
 
@@ -128,5 +128,49 @@ async fn without_javascript_the_button_still_covers_the_screen_until_an_adult_cl
     pupil.wait_for("#q", wait).await;
     pupil.screenshot(&shots.join("07-no-script-usable-again.png")).await;
     pupil.close().await;
+    teacher.close().await;
+}
+
+/// A dashboard whose stream dropped (the server restarted, the school wifi blinked) shows the
+/// alerts raised while it was away as soon as the stream is back, without anyone reloading
+/// it: the press here lands before the browser's stream reconnects (it retries every 2 s),
+/// so the stream alone would never carry it.
+#[tokio::test]
+async fn a_dashboard_whose_stream_dropped_shows_the_alerts_it_missed() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let mut server = RealServer::new(&upstream);
+    assert_eq!(add_user(&server.data_dir, "teacher", "Mr Oak", PASSWORD).0, 0);
+    let app = server.start().await;
+    let driver = Driver::start().await;
+    let teacher = driver.session(IPAD_PORTRAIT).await;
+    let wait = Duration::from_secs(10);
+    staff_flow::sign_in(&teacher, &app.address, "Mr Oak", PASSWORD).await;
+    teacher.wait_for("#alerts[data-live=on]", wait).await;
+    teacher.wait_for("#no-alerts", wait).await;
+    // A mark on this page, which a reload would wipe (only the list is to be re-read).
+    teacher.run("window.kidsearchTestMark = 'still here'", vec![]).await;
+
+    server.kill_9();
+    teacher.wait_for("#alerts[data-live=off]", wait).await;
+    let app = server.start().await;
+    let press = app.client.post(format!("{}/help", app.address)).form(&[("q", "spiders"), ("page", "1")]).send().await.expect("press");
+    assert_eq!(press.status(), 303);
+
+    let alert = teacher.wait_for("#alerts li[data-incident]", wait).await;
+    assert!(teacher.text(&alert).await.contains("spiders"), "the missed alert is on the dashboard");
+    teacher.wait_for("#alerts[data-live=on]", wait).await;
+    assert_eq!(teacher.run("return document.querySelectorAll('#alerts li[data-incident]').length", vec![]).await, 1, "shown once");
+    assert!(teacher.find_now("#no-alerts").await.is_none());
+    assert_eq!(teacher.run("return window.kidsearchTestMark", vec![]).await, "still here", "the page itself was not reloaded");
+
+    // The stream carries alerts again after the catch-up.
+    let press = app.client.post(format!("{}/help", app.address)).form(&[("q", "thunder"), ("page", "1")]).send().await.expect("press");
+    assert_eq!(press.status(), 303);
+    let started = Instant::now();
+    while teacher.run("return document.querySelectorAll('#alerts li[data-incident]').length", vec![]).await != 2 {
+        assert!(started.elapsed() < wait, "the next alert arrives live");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    teacher.screenshot(&artifacts("safeguarding").join("08-teacher-caught-up.png")).await;
     teacher.close().await;
 }

@@ -243,3 +243,39 @@ async fn killing_one_instance_mid_load_loses_no_approval_or_incident() {
         assert!(approved(&apps[1], q).await, "the acknowledged approval {q:?} is served by B");
     }
 }
+
+/// An instance that lost its link to the others (the PostgreSQL connection it listens on was
+/// cut) may have missed alerts raised elsewhere meanwhile: once it listens again it tells its
+/// dashboards to catch up, and they re-read the list from the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run by scripts/test.sh's PostgreSQL pass"]
+async fn an_instance_that_lost_its_link_tells_its_dashboards_to_catch_up() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let trust = Trust::start(&upstream, 2).await;
+    let b = &trust.apps[1];
+    let mut on_b = Browser::new(b);
+    assert_eq!(on_b.sign_in("Mr Oak", PASSWORD).await.status(), 303);
+    let mut stream =
+        b.client.get(format!("{}/staff/alerts/stream", b.address)).header("cookie", on_b.cookie.clone().expect("signed in")).send().await.expect("stream");
+    assert_eq!(stream.status(), 200);
+
+    // Cut every listening connection of this trust's database (this test's only).
+    let store = common::open_store(&b.data_dir);
+    let cut: i64 = store
+        .call(|db| {
+            db.query_one("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %'", &[])?
+                .get(0)
+        })
+        .await
+        .expect("terminate the listeners");
+    assert!(cut >= 2, "both instances were listening ({cut} cut)");
+
+    let started = Instant::now();
+    let mut seen = String::new();
+    while !seen.contains("event: catch-up") {
+        let left = Duration::from_secs(10).saturating_sub(started.elapsed());
+        let chunk = tokio::time::timeout(left, stream.chunk()).await.unwrap_or_else(|_| panic!("no catch-up on B within 10 s; got {seen}"));
+        seen.push_str(&String::from_utf8_lossy(&chunk.expect("stream").expect("open")));
+    }
+    eprintln!("catch-up on B's dashboard {:?} after its listener was cut", started.elapsed());
+}

@@ -158,6 +158,17 @@ pub struct Alert {
     pub incident: Incident,
 }
 
+/// What goes down each dashboard's live stream.
+// Nearly every message is an alert: boxing it would only add an allocation per alert.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum ToDashboards {
+    Alert(Alert),
+    /// Alerts may have been missed (this instance lost its link to the others, or a dashboard
+    /// fell behind): each dashboard re-reads its list from the database, the record.
+    CatchUp,
+}
+
 /// Pages the register shows at once.
 pub const REGISTER_LIMIT: usize = 500;
 
@@ -172,7 +183,7 @@ pub struct Safeguarding {
     clock: Arc<dyn Clock>,
     devices: Arc<Devices>,
     hidden: Arc<HiddenResults>,
-    alerts: broadcast::Sender<Alert>,
+    alerts: broadcast::Sender<ToDashboards>,
 }
 
 impl Safeguarding {
@@ -193,8 +204,14 @@ impl Safeguarding {
     }
 
     /// A receiver of every alert from now on (one per connected dashboard).
-    pub fn subscribe(&self) -> broadcast::Receiver<Alert> {
+    pub fn subscribe(&self) -> broadcast::Receiver<ToDashboards> {
         self.alerts.subscribe()
+    }
+
+    /// Tells every connected dashboard to re-read its alerts: this instance may have missed
+    /// other instances' (see `cluster::follow`).
+    pub fn dashboards_catch_up(&self) {
+        let _ = self.alerts.send(ToDashboards::CatchUp);
     }
 
     pub fn dashboards_connected(&self) -> usize {
@@ -393,7 +410,7 @@ impl Safeguarding {
     /// Tells this instance's dashboards, and the other instances (which `relay` it to theirs).
     async fn alert(&self, event: &'static str, incident: Incident) {
         let change = Change::Alert { event: event.to_string(), incident: incident.id };
-        let _ = self.alerts.send(Alert { event, incident });
+        let _ = self.alerts.send(ToDashboards::Alert(Alert { event, incident }));
         if let Err(e) = self.store.notify(change.payload()).await {
             tracing::warn!(error = %e, "could not tell the other instances' dashboards about an alert");
         }
@@ -408,7 +425,7 @@ impl Safeguarding {
             _ => return,
         };
         if let Ok(Some(incident)) = self.get(id, None).await {
-            let _ = self.alerts.send(Alert { event, incident });
+            let _ = self.alerts.send(ToDashboards::Alert(Alert { event, incident }));
         }
     }
 

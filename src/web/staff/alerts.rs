@@ -2,7 +2,9 @@
 //!
 //! - `GET /staff/alerts/stream`: Server-Sent Events. Each new incident is sent as
 //!   `event: incident` with the incident as JSON (`cleared` and `result` events follow
-//!   decisions); a comment every 15 s keeps proxies from closing an idle stream.
+//!   decisions); `event: catch-up` when alerts may have been missed (the dashboard re-reads
+//!   its list; it does the same whenever its stream reconnects); a comment every 15 s keeps
+//!   proxies from closing an idle stream.
 //! - `POST /staff/incidents/{id}/clear`: clear the covered screen of that press.
 //! - `POST /staff/incidents/{id}/keep-hidden` / `release`: decide on the reported result.
 
@@ -15,11 +17,13 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::{require, require_form, see_other, store_failed, ANY_STAFF};
 use crate::safeguarding::export::local_time;
-use crate::safeguarding::Incident;
+use crate::safeguarding::{Incident, ToDashboards};
 use crate::staff::accounts::security_event;
 use crate::web::{form, paths, AppState};
 
 const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
+/// The event that makes a dashboard re-read its alerts (kidsearch.js `catchUp`).
+const CATCH_UP: &[u8] = b"event: catch-up\ndata: \n\n";
 
 pub async fn stream(session: Session, state: web::Data<AppState>) -> HttpResponse {
     let scope = match require(&session, &state, ANY_STAFF).await {
@@ -33,13 +37,14 @@ pub async fn stream(session: Session, state: web::Data<AppState>) -> HttpRespons
             break match tokio::time::timeout(KEEP_ALIVE, receiver.recv()).await {
                 Err(_) => Bytes::from_static(b": keep-alive\n\n"),
                 // Only the alerts of the schools this account sees.
-                Ok(Ok(alert)) if scope.is_some_and(|s| s != alert.incident.school) => continue,
-                Ok(Ok(alert)) => {
+                Ok(Ok(ToDashboards::Alert(alert))) if scope.is_some_and(|s| s != alert.incident.school) => continue,
+                Ok(Ok(ToDashboards::Alert(alert))) => {
                     let data = serde_json::to_string(&alert).unwrap_or_default();
                     Bytes::from(format!("event: {}\nid: {}\ndata: {data}\n\n", alert.event, alert.incident.id))
                 }
-                // A dashboard that fell behind is told so; it reloads to catch up.
-                Ok(Err(RecvError::Lagged(missed))) => Bytes::from(format!("event: lagged\ndata: {missed}\n\n")),
+                // Alerts may have been missed (this stream fell behind, or this instance lost
+                // its link to the others): the dashboard re-reads its list from the server.
+                Ok(Ok(ToDashboards::CatchUp)) | Ok(Err(RecvError::Lagged(_))) => Bytes::from_static(CATCH_UP),
                 Ok(Err(RecvError::Closed)) => return None,
             };
         };

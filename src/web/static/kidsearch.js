@@ -48,16 +48,19 @@ function pollCovered(statusUrl) {
 }
 
 // Staff dashboard: new alerts arrive over Server-Sent Events and are added from a template
-// (text only, never HTML from the stream).
+// (text only, never HTML from the stream). Whenever alerts may have been missed (the stream
+// came back after a drop, or the server says "catch-up"), the list is re-read from the
+// server's own page, which is built from the database; events that arrive meanwhile wait and
+// are applied to the fresh list, so none is lost or shown twice.
 function liveAlerts(list) {
   var template = document.getElementById("alert-template");
   if (!template || !window.EventSource) return;
-  var source = new EventSource(list.getAttribute("data-stream"));
-  source.onopen = function () { list.setAttribute("data-live", "on"); };
-  source.onerror = function () { list.setAttribute("data-live", "off"); };
-  source.addEventListener("incident", function (event) {
-    var alert = JSON.parse(event.data);
+  var waiting = null; // events held while the list is being re-read
+  var dropped = false;
+
+  function addAlert(alert) {
     if (alert.incident.kind !== "tell_adult") return;
+    if (list.querySelector('[data-incident="' + alert.incident.id + '"]')) return;
     var item = template.content.firstElementChild.cloneNode(true);
     item.setAttribute("data-incident", alert.incident.id);
     item.querySelector(".alert-device").textContent = alert.incident.device || "A browser that is not enrolled";
@@ -73,14 +76,66 @@ function liveAlerts(list) {
     var empty = document.getElementById("no-alerts");
     if (empty) empty.remove();
     list.prepend(item);
-    document.title = "(!) " + document.title.replace(/^\(!\) /, "");
-  });
-  source.addEventListener("cleared", function (event) {
-    var alert = JSON.parse(event.data);
+    flagTitle();
+  }
+
+  function clearedAlert(alert) {
     var item = list.querySelector('[data-incident="' + alert.incident.id + '"]');
     if (item && alert.incident.result_state !== "hidden") item.remove();
     else if (item) item.classList.add("cleared");
-  });
+  }
+
+  function flagTitle() {
+    document.title = "(!) " + document.title.replace(/^\(!\) /, "");
+  }
+
+  function whenReady(apply) {
+    return function (event) {
+      var alert = JSON.parse(event.data);
+      if (waiting) waiting.push(function () { apply(alert); });
+      else apply(alert);
+    };
+  }
+
+  function catchUp() {
+    if (waiting) return;
+    waiting = [];
+    var before = list.querySelectorAll("[data-incident]").length;
+    fetch(window.location.href, { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("alerts");
+        if (!fresh) return; // signed out meanwhile: leave the list as it is
+        list.replaceChildren.apply(list, Array.prototype.map.call(fresh.children, function (n) { return document.importNode(n, true); }));
+        if (list.querySelectorAll("[data-incident]").length > before) flagTitle();
+      })
+      .catch(function () { /* the next reconnect tries again */ })
+      .then(function () {
+        var held = waiting;
+        waiting = null;
+        held.forEach(function (apply) { apply(); });
+      });
+  }
+
+  function connect() {
+    var source = new EventSource(list.getAttribute("data-stream"));
+    source.onopen = function () {
+      list.setAttribute("data-live", "on");
+      if (dropped) catchUp();
+      dropped = false;
+    };
+    source.onerror = function () {
+      list.setAttribute("data-live", "off");
+      dropped = true;
+      // The browser retries by itself after a dropped connection, but gives up on an answer
+      // that is not a stream (the server was restarting behind a proxy): start again later.
+      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 10000);
+    };
+    source.addEventListener("incident", whenReady(addAlert));
+    source.addEventListener("cleared", whenReady(clearedAlert));
+    source.addEventListener("catch-up", catchUp);
+  }
+  connect();
 }
 
 // "Read it to me": the browser's own speech synthesis (nothing is sent anywhere). The buttons
