@@ -4,8 +4,9 @@
 #   bash scripts/test-postgres.sh stop
 # Debian's `postgresql` package is installed if no server binaries are found. The cluster
 # lives in a temporary folder, listens on 127.0.0.1 only (port PG_TEST_PORT, default 55432),
-# trusts local connections (nothing but this machine's tests can reach it) and runs without
-# fsync: it holds only test data, and is deleted by `stop`.
+# asks TCP connections for a password (a fresh random one in the URL, so the tests go through
+# password authentication as a trust's server would: `kidsearch backup` hands it to pg_dump),
+# and runs without fsync: it holds only test data, and is deleted by `stop`.
 set -euo pipefail
 
 PORT="${PG_TEST_PORT:-55432}"
@@ -41,18 +42,23 @@ case "${1:-start}" in
     rm -rf "$DIR"
     mkdir -p "$DIR"
     [ "$(id -u)" = 0 ] && chown postgres "$DIR"
-    as_owner "$BIN/initdb" -D "$DIR" -U "$USER_NAME" --auth=trust --no-sync -E UTF8 >"$DIR.initdb.log" 2>&1 || { cat "$DIR.initdb.log" >&2; exit 1; }
+    PASSWORD=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    printf '%s\n' "$PASSWORD" >"$DIR.pw"
+    [ "$(id -u)" = 0 ] && chown postgres "$DIR.pw"
+    as_owner "$BIN/initdb" -D "$DIR" -U "$USER_NAME" --auth-local=trust --auth-host=scram-sha-256 --pwfile="$DIR.pw" --no-sync -E UTF8 \
+      >"$DIR.initdb.log" 2>&1 || { cat "$DIR.initdb.log" >&2; exit 1; }
+    rm -f "$DIR.pw"
     as_owner "$BIN/pg_ctl" -D "$DIR" -l "$DIR/server.log" -w -t 30 start \
       -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" >/dev/null \
       || { cat "$DIR/server.log" >&2; exit 1; }
-    echo "export KIDSEARCH_TEST_DATABASE_URL=postgres://$USER_NAME@127.0.0.1:$PORT/postgres"
+    echo "export KIDSEARCH_TEST_DATABASE_URL=postgres://$USER_NAME:$PASSWORD@127.0.0.1:$PORT/postgres"
     ;;
   stop)
     BIN=$(find_bin || true)
     if [ -n "$BIN" ] && [ -f "$DIR/postmaster.pid" ]; then
       as_owner "$BIN/pg_ctl" -D "$DIR" stop -m fast >/dev/null 2>&1 || true
     fi
-    rm -rf "$DIR" "$DIR.initdb.log"
+    rm -rf "$DIR" "$DIR.initdb.log" "$DIR.pw"
     ;;
   *)
     echo "usage: $0 start|stop" >&2

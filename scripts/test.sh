@@ -35,7 +35,7 @@ if [ -z "${KIDSEARCH_TEST_DATABASE_URL:-}" ]; then
   eval "$(bash scripts/test-postgres.sh start)"
   trap 'bash scripts/test-postgres.sh stop' EXIT
 fi
-echo "integration suite on PostgreSQL (${KIDSEARCH_TEST_DATABASE_URL%%@*}@…)"
+echo "integration suite on PostgreSQL (…@${KIDSEARCH_TEST_DATABASE_URL##*@})"
 # (--include-ignored: the multi-instance tests, which need PostgreSQL, are ignored otherwise.)
 KIDSEARCH_TEST_DATABASE_URL="$KIDSEARCH_TEST_DATABASE_URL" cargo test --locked --no-fail-fast --test '*' -- --test-threads=2 --include-ignored || failed=1
 [ "$failed" = 0 ] || { echo "tests failed" >&2; exit 1; }

@@ -114,3 +114,50 @@ async fn on_postgresql_backup_is_a_pg_dump_and_restore_keeps_what_it_replaces() 
     let app = server.start().await;
     assert_eq!(app.search_json("volcanoes", 1).await.0, 200, "serves again");
 }
+
+/// A trust keeps the database password out of kidsearch.toml, where libpq looks for it: a
+/// password file (`PGPASSFILE`, `~/.pgpass`) or `PGPASSWORD`. The server finds it, and so does
+/// `kidsearch backup`'s pg_dump (given it in its environment, never on its command line).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run by scripts/test.sh's PostgreSQL pass"]
+async fn on_postgresql_the_password_can_live_in_a_password_file_or_pgpassword() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let dir = common::temp_dir("pgpass");
+    let url = common::test_database(&dir).expect("KIDSEARCH_TEST_DATABASE_URL names the PostgreSQL server this test needs");
+    let mut without = url::Url::parse(&url).expect("a URL");
+    let password = without.password().expect("the test server asks for a password (scripts/test-postgres.sh)").to_string();
+    without.set_password(None).expect("no password");
+    let mut server = RealServer::with_sqlite(&upstream, &format!("database_url = {:?}\n", without.as_str()));
+    let passfile = dir.join("pgpass");
+    let line = format!("{}:{}:{}:{}:{password}\n", without.host_str().expect("host"), without.port().expect("port"), &without.path()[1..], without.username());
+    std::fs::write(&passfile, line).expect("password file");
+    let private = |mode: u32| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&passfile, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    };
+    private(0o600);
+    let passfile_env = ("PGPASSFILE".to_string(), passfile.display().to_string());
+
+    // Neither: refused, saying why.
+    server.env = vec![("PGPASSFILE".into(), dir.join("none").display().to_string())];
+    let (code, out) = server.run(&["backup", dir.join("0.dump").to_str().expect("path")]);
+    assert!(code != 0 && out.contains("password"), "{out}");
+
+    // The password file: the server serves, and a backup is taken.
+    server.env = vec![passfile_env.clone()];
+    let app = server.start().await;
+    assert_eq!(app.search_json("volcanoes", 1).await.0, 200);
+    let (code, out) = server.run(&["backup", dir.join("1.dump").to_str().expect("path")]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(server.terminate(), Some(0));
+
+    // A password file others may read is ignored, as libpq ignores it.
+    private(0o644);
+    let (code, out) = server.run(&["backup", dir.join("2.dump").to_str().expect("path")]);
+    assert!(code != 0 && out.contains("chmod 600"), "{out}");
+
+    // PGPASSWORD alone.
+    server.env = vec![("PGPASSFILE".into(), dir.join("none").display().to_string()), ("PGPASSWORD".into(), password)];
+    let (code, out) = server.run(&["backup", dir.join("3.dump").to_str().expect("path")]);
+    assert_eq!(code, 0, "{out}");
+}

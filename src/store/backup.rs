@@ -91,7 +91,9 @@ pub fn backup_postgres(url: &str, target: &Path) -> Result<(), BackupError> {
     if target.exists() {
         return Err(BackupError::Exists(target.to_path_buf()));
     }
-    run_tool("pg_dump", &["--format=custom", "--no-owner", "--file", &target.to_string_lossy(), "--dbname", url])?;
+    let mut dump = pg_tool("pg_dump", url)?;
+    dump.args(["--format=custom", "--no-owner", "--file"]).arg(target);
+    run_tool(dump)?;
     check_postgres_dump(target)
 }
 
@@ -102,25 +104,65 @@ pub fn restore_postgres(url: &str, data_dir: &Path, backup_file: &Path) -> Resul
     std::fs::create_dir_all(data_dir)?;
     let kept = data_dir.join(format!("kidsearch-postgres.before-restore-{}.dump", super::now_ms()));
     backup_postgres(url, &kept)?;
-    run_tool(
-        "pg_restore",
-        &["--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error", "--dbname", url, &backup_file.to_string_lossy()],
-    )?;
+    let mut restore = pg_tool("pg_restore", url)?;
+    restore.args(["--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error"]).arg(backup_file);
+    run_tool(restore)?;
     Ok(kept)
 }
 
 /// A `pg_dump` file of a kidsearch database: `pg_restore --list` reads it and it has our tables.
 fn check_postgres_dump(file: &Path) -> Result<(), BackupError> {
-    let listing = run_tool("pg_restore", &["--list", &file.to_string_lossy()]).map_err(|e| BackupError::NotABackup(file.to_path_buf(), e.to_string()))?;
+    let mut list = std::process::Command::new("pg_restore");
+    list.arg("--list").arg(file);
+    let listing = run_tool(list).map_err(|e| BackupError::NotABackup(file.to_path_buf(), e.to_string()))?;
     if !listing.contains("kidsearch_migrations") || !listing.contains("activity") {
         return Err(BackupError::NotABackup(file.to_path_buf(), "it has no kidsearch tables".into()));
     }
     Ok(())
 }
 
+/// One of PostgreSQL's client tools, aimed at the database `url` names. Where to connect goes
+/// in libpq's environment variables, never on the command line: a password there would be
+/// readable by every user of the machine (`ps`, /proc/PID/cmdline), where a process's
+/// environment is its owner's alone. `--dbname` carries only the database's name.
+fn pg_tool(tool: &str, url: &str) -> Result<std::process::Command, BackupError> {
+    use postgres::config::Host;
+    let config = super::postgres::parse_url(url).map_err(|e| BackupError::Tool(format!("database_url: {e}")))?;
+    let mut command = std::process::Command::new(tool);
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|host| match host {
+            Host::Tcp(name) => name.clone(),
+            Host::Unix(path) => path.display().to_string(),
+        })
+        .collect();
+    if !hosts.is_empty() {
+        command.env("PGHOST", hosts.join(","));
+    }
+    let ports: Vec<String> = config.get_ports().iter().map(u16::to_string).collect();
+    if !ports.is_empty() {
+        command.env("PGPORT", ports.join(","));
+    }
+    if let Some(user) = config.get_user() {
+        command.env("PGUSER", user);
+    }
+    if let Some(password) = config.get_password() {
+        let password = std::str::from_utf8(password).map_err(|_| BackupError::Tool("database_url: the password is not UTF-8 text".into()))?;
+        command.env("PGPASSWORD", password);
+    }
+    // libpq's default database is the user's name, as the server's own connection assumes.
+    if let Some(name) = config.get_dbname().or(config.get_user()) {
+        // A conninfo string, so that no name is ever read as a URL or an option.
+        command.arg("--dbname").arg(format!("dbname='{}'", name.replace('\\', "\\\\").replace('\'', "\\'")));
+    }
+    Ok(command)
+}
+
 /// Runs one of PostgreSQL's client tools; its output, or what it said went wrong.
-fn run_tool(tool: &str, args: &[&str]) -> Result<String, BackupError> {
-    let output = std::process::Command::new(tool).args(args).output().map_err(|e| match e.kind() {
+fn run_tool(mut command: std::process::Command) -> Result<String, BackupError> {
+    let tool = command.get_program().to_string_lossy().into_owned();
+    let output = command.output().map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => {
             BackupError::Tool(format!("{tool} is not installed: install PostgreSQL's client tools (Debian: apt install postgresql-client)"))
         }
@@ -130,4 +172,31 @@ fn run_tool(tool: &str, args: &[&str]) -> Result<String, BackupError> {
         return Err(BackupError::Tool(format!("{tool} failed: {}", String::from_utf8_lossy(&output.stderr).trim())));
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(command: &std::process::Command) -> (Vec<String>, std::collections::HashMap<String, String>) {
+        let args = command.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+        let env = command.get_envs().filter_map(|(k, v)| Some((k.to_string_lossy().into_owned(), v?.to_string_lossy().into_owned()))).collect();
+        (args, env)
+    }
+
+    #[test]
+    fn the_database_password_never_goes_on_a_tools_command_line() {
+        let (args, env) = parts(&pg_tool("pg_dump", "postgres://kidsearch:s3cret%20pw@db.trust.lan:5433/kid's").expect("a good url"));
+        assert_eq!(args, ["--dbname", r"dbname='kid\'s'"], "only the database's name, quoted");
+        assert_eq!(env["PGPASSWORD"], "s3cret pw");
+        assert_eq!((env["PGHOST"].as_str(), env["PGPORT"].as_str(), env["PGUSER"].as_str()), ("db.trust.lan", "5433", "kidsearch"));
+
+        // The key=value spelling, a socket folder, and no database named: the user's.
+        let (args, env) = parts(&pg_tool("pg_restore", "host=/run/postgresql user=ks password=hunter2").expect("a good conninfo"));
+        assert_eq!(args, ["--dbname", "dbname='ks'"]);
+        assert_eq!((env["PGHOST"].as_str(), env["PGPASSWORD"].as_str()), ("/run/postgresql", "hunter2"));
+        assert!(!args.iter().any(|a| a.contains("hunter2")));
+
+        assert!(pg_tool("pg_dump", "postgres://x@db/kidsearch?sslmode=require").is_err(), "refused as the server refuses it");
+    }
 }

@@ -45,7 +45,9 @@ impl From<postgres::Error> for DbError {
 
 /// Parses and checks a `postgres://` URL without connecting (config validation).
 pub fn parse_url(url: &str) -> Result<postgres::Config, String> {
-    let config: postgres::Config = url.parse().map_err(|e: postgres::Error| e.to_string())?;
+    let mut config: postgres::Config = url.parse().map_err(|e: postgres::Error| e.to_string())?;
+    // A URL without a password: PGPASSWORD or the password file, as libpq would.
+    super::pgpass::fill_in(&mut config, &super::pgpass::Sources::from_env());
     if config.get_ssl_mode() == postgres::config::SslMode::Require {
         return Err(
             "sslmode=require is not supported yet: reach the database over the trust's private network or a local TLS tunnel (stunnel, pgbouncer)".into()

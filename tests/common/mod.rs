@@ -336,6 +336,8 @@ pub struct RealServer {
     pub data_dir: PathBuf,
     /// The server's stderr (its logs, at RUST_LOG=info).
     pub log_path: PathBuf,
+    /// Environment variables for the server and for `run` (e.g. where a password lives).
+    pub env: Vec<(String, String)>,
     child: Option<std::process::Child>,
 }
 
@@ -369,7 +371,7 @@ impl RealServer {
         );
         std::fs::write(&config_path, config).expect("config");
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-        RealServer { config_path, port, data_dir, log_path: dir.join("server.log"), child: None }
+        RealServer { config_path, port, data_dir, log_path: dir.join("server.log"), env: Vec::new(), child: None }
     }
 
     /// Runs `kidsearch ARGS --config …` to completion.
@@ -377,6 +379,7 @@ impl RealServer {
         let out = Command::new(env!("CARGO_BIN_EXE_kidsearch"))
             .args(args)
             .args(["--config", self.config_path.to_str().expect("path")])
+            .envs(self.env.iter().cloned())
             .output()
             .expect("run kidsearch");
         (out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
@@ -391,6 +394,7 @@ impl RealServer {
         let child = Command::new(env!("CARGO_BIN_EXE_kidsearch"))
             .args(["--config", self.config_path.to_str().expect("path"), "--listen", &format!("127.0.0.1:{}", self.port)])
             .env("RUST_LOG", "info")
+            .envs(self.env.iter().cloned())
             .stdout(Stdio::null())
             .stderr(std::fs::OpenOptions::new().create(true).append(true).open(&self.log_path).expect("log file"))
             .spawn()
