@@ -160,6 +160,20 @@ pub enum UserCommand {
         #[arg(long)]
         trust: bool,
     },
+    /// Set a new password for an account (read from standard input, never the command line)
+    /// and sign it out everywhere: a forgotten password, even the last admin's.
+    Passwd {
+        /// The account's name.
+        name: String,
+    },
+    /// Remove an account (someone who left): it can never sign in again and is signed out
+    /// everywhere. What it did stays in the records under its name.
+    Remove {
+        /// The account's name.
+        name: String,
+    },
+    /// List the current accounts: name, role, school.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -227,32 +241,57 @@ async fn school_for_account(store: &crate::store::Store, named: Option<&str>, tr
     }
 }
 
-/// `kidsearch user add --role ROLE [--school NAME | --trust] NAME`.
+/// `kidsearch user add --role ROLE [--school NAME | --trust] NAME`, `user passwd NAME`,
+/// `user remove NAME`, `user list`.
 pub fn user(common: &Common, command: &UserCommand) -> i32 {
-    let UserCommand::Add { role, name, school, trust } = command;
-    let Some(role) = crate::staff::Role::parse(role) else {
-        eprintln!("error: role must be teacher, dsl or admin");
-        return 2;
-    };
+    use crate::staff::accounts;
     if let Err(problems) = Settings::load(&common.sources()) {
         eprint!("kidsearch cannot read its configuration:\n{problems}");
         return 1;
     }
-    eprint!("Password for {name} (at least {} characters): ", crate::staff::accounts::MIN_PASSWORD_CHARS);
-    let mut password = String::new();
-    if std::io::stdin().read_line(&mut password).is_err() {
-        eprintln!("\nerror: could not read the password from standard input");
-        return 1;
-    }
-    let password = password.trim_end_matches(['\n', '\r']).to_string();
-    eprintln!();
-    let result = on_store(common, async |store| {
-        let school = school_for_account(&store, school.as_deref(), *trust).await?;
-        crate::staff::accounts::add_account(&store, name, role, &password, school).await.map_err(|e| e.to_string())
-    });
+    let result = match command {
+        UserCommand::Add { role, name, school, trust } => {
+            let Some(role) = crate::staff::Role::parse(role) else {
+                eprintln!("error: role must be teacher, dsl or admin");
+                return 2;
+            };
+            let Some(password) = read_password(name) else { return 1 };
+            on_store(common, async |store| {
+                let school = school_for_account(&store, school.as_deref(), *trust).await?;
+                let account = accounts::add_account(&store, name, role, &password, school).await.map_err(|e| e.to_string())?;
+                Ok(format!("added {} ({})", account.name, account.role.as_str()))
+            })
+        }
+        UserCommand::Passwd { name } => {
+            let Some(password) = read_password(name) else { return 1 };
+            on_store(common, async |store| {
+                let account = existing_account(&store, name).await?;
+                accounts::set_password(&store, &account, &password).await.map_err(|e| e.to_string())?;
+                accounts::security_event(&store, "password_reset", Some(&account.name), Some("by the command line")).await;
+                Ok(format!("new password set for {}; signed out everywhere", account.name))
+            })
+        }
+        UserCommand::Remove { name } => on_store(common, async |store| {
+            let account = existing_account(&store, name).await?;
+            accounts::remove_account(&store, &account).await.map_err(|e| e.to_string())?;
+            accounts::security_event(&store, "account_removed", Some(&account.name), Some("by the command line")).await;
+            Ok(format!("removed {}: can no longer sign in; signed out everywhere", account.name))
+        }),
+        UserCommand::List => on_store(common, async |store| {
+            let staff = accounts::list_accounts(&store, None).await.map_err(|e| e.to_string())?;
+            let schools = crate::schools::list(&store).await.map_err(|e| e.to_string())?;
+            let school_of = |id: Option<crate::schools::SchoolId>| match id {
+                None => "trust-wide".to_string(),
+                Some(id) => schools.iter().find(|s| s.id == id).map_or_else(|| id.to_string(), |s| s.name.clone()),
+            };
+            Ok(staff.iter().map(|a| format!("{}\t{}\t{}", a.name, a.role.as_str(), school_of(a.school))).collect::<Vec<_>>().join("\n"))
+        }),
+    };
     match result {
-        Ok(account) => {
-            println!("added {} ({})", account.name, account.role.as_str());
+        Ok(said) => {
+            if !said.is_empty() {
+                println!("{said}");
+            }
             0
         }
         Err(e) => {
@@ -260,6 +299,26 @@ pub fn user(common: &Common, command: &UserCommand) -> i32 {
             1
         }
     }
+}
+
+/// A password typed at a prompt or piped in: standard input, never the command line, where
+/// other users of the machine could see it.
+fn read_password(name: &str) -> Option<String> {
+    eprint!("Password for {name} (at least {} characters): ", crate::staff::accounts::MIN_PASSWORD_CHARS);
+    let mut password = String::new();
+    if std::io::stdin().read_line(&mut password).is_err() {
+        eprintln!("\nerror: could not read the password from standard input");
+        return None;
+    }
+    eprintln!();
+    Some(password.trim_end_matches(['\n', '\r']).to_string())
+}
+
+async fn existing_account(store: &crate::store::Store, name: &str) -> Result<crate::staff::StaffAccount, String> {
+    crate::staff::accounts::account_named(store, name)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("there is no staff account named {name:?} (kidsearch user list shows them)"))
 }
 
 impl Common {

@@ -92,6 +92,8 @@ async fn every_page_passes_axe_at_ipad_sizes_and_pupil_pages_stay_light() {
     config.require_enrolment = true;
     config.supervised_sessions = true;
     assert_eq!(add_user(&config.data_dir, "admin", "Tech", PASSWORD).0, 0);
+    // A second account, so the users page shows its per-account forms to the audit.
+    assert_eq!(add_user(&config.data_dir, "teacher", "Mr Oak", PASSWORD).0, 0);
     let app = spawn_app_with(config).await;
     let base = app.address.clone();
     let axe = axe_source();
@@ -184,6 +186,7 @@ async fn every_page_passes_axe_at_ipad_sizes_and_pupil_pages_stay_light() {
         visit("incident", "/staff/incidents/1", "table"),
         visit("health", "/staff/health", "table"),
         visit("users", "/staff/users", "table"),
+        visit("password", "/staff/password", "#current"),
     ];
     problems.extend(tour(&staff, &base, &staff_pages, &axe, "staff").await);
 

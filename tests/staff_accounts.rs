@@ -150,3 +150,143 @@ async fn behind_https_the_staff_cookie_is_secure() {
     let set_cookie = response.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     assert!(set_cookie.contains("Secure") && set_cookie.contains("HttpOnly"), "{set_cookie}");
 }
+
+/// The id in the users page's action for `name` (`/staff/users/ID/password`).
+fn user_id(users_page: &str, name: &str) -> String {
+    let label = format!("New password for {name}");
+    let at = users_page.find(&label).unwrap_or_else(|| panic!("{name} has a row with actions: {users_page}"));
+    let before = &users_page[..at];
+    let start = before.rfind("/staff/users/").expect("action") + "/staff/users/".len();
+    before[start..].split('/').next().expect("id").to_string()
+}
+
+#[tokio::test]
+async fn an_admin_sets_a_forgotten_password_and_removes_a_leaver_and_their_sessions_end_at_once() {
+    let (_upstream, app) = app_with_teacher().await;
+    assert_eq!(add_user(&app.data_dir, "admin", "Ms Ada", PASSWORD).0, 0);
+    let mut teacher = Browser::new(&app);
+    assert_eq!(teacher.sign_in("Mr Oak", PASSWORD).await.status(), 303);
+    let mut admin = Browser::new(&app);
+    assert_eq!(admin.sign_in("Ms Ada", PASSWORD).await.status(), 303);
+    let page = admin.get("/staff/users").await.text().await.expect("page");
+    let oak = user_id(&page, "Mr Oak");
+    assert!(!page.contains("New password for Ms Ada"), "no reset or remove on one's own row");
+    let csrf = admin.csrf_from("/staff/users").await;
+
+    // Without the CSRF token, and as a teacher: refused, nothing changed.
+    assert_eq!(admin.post(&format!("/staff/users/{oak}/password"), &[("password", "a brand new passphrase")]).await.status(), 403);
+    let teacher_csrf = teacher.csrf_from("/staff").await;
+    assert_eq!(teacher.post(&format!("/staff/users/{oak}/remove"), &[("csrf", &teacher_csrf)]).await.status(), 403);
+    assert_eq!(teacher.get("/staff").await.status(), 200, "still signed in");
+
+    // Another role applies from the teacher's next request, without signing them out.
+    assert_eq!(teacher.get("/staff/incidents").await.status(), 403);
+    let promoted = admin.post(&format!("/staff/users/{oak}/role"), &[("csrf", &csrf), ("role", "dsl")]).await.text().await.expect("page");
+    assert!(promoted.contains("Mr Oak is now dsl."), "{promoted}");
+    assert_eq!(teacher.get("/staff/incidents").await.status(), 200, "the register, as the DSL");
+    admin.post(&format!("/staff/users/{oak}/role"), &[("csrf", &csrf), ("role", "teacher")]).await;
+    assert_eq!(teacher.get("/staff/incidents").await.status(), 403);
+
+    // A weak new password is refused with the reason; a good one signs the teacher out.
+    let weak = admin.post(&format!("/staff/users/{oak}/password"), &[("csrf", &csrf), ("password", "short")]).await.text().await.expect("page");
+    assert!(weak.contains("Not changed: the password must be at least 12 characters"), "{weak}");
+    assert_eq!(teacher.get("/staff").await.status(), 200);
+    let reset = admin.post(&format!("/staff/users/{oak}/password"), &[("csrf", &csrf), ("password", "a brand new passphrase")]).await;
+    assert_eq!(reset.status(), 200);
+    assert!(reset.text().await.expect("page").contains("Mr Oak has a new password"));
+    assert_eq!(teacher.get("/staff").await.status(), 303, "the old session ended at once");
+    assert_eq!(Browser::new(&app).sign_in("Mr Oak", PASSWORD).await.status(), 401, "the old password is gone");
+    assert_eq!(teacher.sign_in("Mr Oak", "a brand new passphrase").await.status(), 303);
+    assert_eq!(teacher.get("/staff").await.status(), 200);
+
+    // Removed: signed out at once, cannot sign in, gone from the list, name still taken.
+    let unticked = admin.post(&format!("/staff/users/{oak}/remove"), &[("csrf", &csrf)]).await.text().await.expect("page");
+    assert!(unticked.contains("Not removed: tick"), "{unticked}");
+    assert_eq!(teacher.get("/staff").await.status(), 200, "not removed without the box");
+    let removed = admin.post(&format!("/staff/users/{oak}/remove"), &[("csrf", &csrf), ("left", "yes")]).await.text().await.expect("page");
+    assert!(removed.contains("Removed Mr Oak"), "{removed}");
+    assert_eq!(teacher.get("/staff").await.status(), 303);
+    let again = Browser::new(&app).sign_in("Mr Oak", "a brand new passphrase").await;
+    assert_eq!(again.status(), 401);
+    assert!(again.text().await.expect("page").contains("That name or password is not right."), "a removed account looks like an unknown one");
+    assert!(!admin.get("/staff/users").await.text().await.expect("page").contains("Mr Oak"));
+    let readd =
+        admin.post("/staff/users", &[("csrf", &csrf), ("name", "Mr Oak"), ("role", "teacher"), ("password", PASSWORD)]).await.text().await.expect("page");
+    assert!(readd.contains("already exists"), "{readd}");
+    assert_eq!(admin.post(&format!("/staff/users/{oak}/password"), &[("csrf", &csrf), ("password", "another new passphrase")]).await.status(), 404);
+
+    // An admin's own account is not removed from here, even by a hand-made form.
+    let own = common::db_rows(&app.data_dir, "SELECT id FROM staff WHERE name = 'Ms Ada'", vec![]).await[0][0].clone().expect("id");
+    let refused = admin.post(&format!("/staff/users/{own}/remove"), &[("csrf", &csrf), ("left", "yes")]).await.text().await.expect("page");
+    assert!(refused.contains("your own account cannot be removed here"), "{refused}");
+    assert_eq!(admin.get("/staff").await.status(), 200);
+
+    // A school's admin manages their own school's staff only.
+    assert_eq!(common::kidsearch_cli(&app.data_dir, &["school", "add", "Ash Primary"], None).0, 0);
+    assert_eq!(common::kidsearch_cli(&app.data_dir, &["user", "add", "--role", "admin", "--school", "Ash Primary", "Mr Ash"], Some(PASSWORD)).0, 0);
+    let mut ash = Browser::new(&app);
+    assert_eq!(ash.sign_in("Mr Ash", PASSWORD).await.status(), 303);
+    assert!(!ash.get("/staff/users").await.text().await.expect("page").contains("Ms Ada"));
+    let ash_csrf = ash.csrf_from("/staff/users").await;
+    assert_eq!(ash.post(&format!("/staff/users/{own}/remove"), &[("csrf", &ash_csrf), ("left", "yes")]).await.status(), 404);
+    assert_eq!(admin.get("/staff").await.status(), 200, "Ms Ada is untouched");
+    let kinds = common::db_rows(&app.data_dir, "SELECT kind FROM security_events WHERE name = 'Mr Oak' ORDER BY id", vec![]).await;
+    let kinds: Vec<String> = kinds.into_iter().filter_map(|mut r| r[0].take()).collect();
+    for kind in ["role_changed", "password_reset", "account_removed"] {
+        assert!(kinds.iter().any(|k| k == kind), "{kind} recorded: {kinds:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_teacher_changes_their_own_password_and_their_other_sessions_end() {
+    let (_upstream, app) = app_with_teacher().await;
+    let mut here = Browser::new(&app);
+    assert_eq!(here.sign_in("Mr Oak", PASSWORD).await.status(), 303);
+    let mut elsewhere = Browser::new(&app);
+    assert_eq!(elsewhere.sign_in("Mr Oak", PASSWORD).await.status(), 303);
+    assert!(here.get("/staff").await.text().await.expect("page").contains("href=\"/staff/password\""));
+    let csrf = here.csrf_from("/staff/password").await;
+
+    let wrong = here.post("/staff/password", &[("csrf", &csrf), ("current", "not my password"), ("password", "a brand new passphrase")]).await;
+    assert_eq!(wrong.status(), 401);
+    assert!(wrong.text().await.expect("page").contains("Your password now is not right."));
+    let weak = here.post("/staff/password", &[("csrf", &csrf), ("current", PASSWORD), ("password", "mr oak")]).await;
+    assert_eq!(weak.status(), 400);
+    assert_eq!(elsewhere.get("/staff").await.status(), 200, "nothing changed yet");
+    assert_eq!(here.post("/staff/password", &[("current", PASSWORD), ("password", "a brand new passphrase")]).await.status(), 403, "CSRF");
+
+    let before = here.cookie.clone();
+    let changed = here.post("/staff/password", &[("csrf", &csrf), ("current", PASSWORD), ("password", "a brand new passphrase")]).await;
+    assert_eq!(changed.status(), 200);
+    assert_ne!(here.cookie, before, "a new session id");
+    assert!(changed.text().await.expect("page").contains("Your password is changed."));
+    assert_eq!(here.get("/staff").await.status(), 200, "this session carries on");
+    assert_eq!(elsewhere.get("/staff").await.status(), 303, "the other one ended");
+    assert_eq!(Browser::new(&app).sign_in("Mr Oak", PASSWORD).await.status(), 401);
+    assert_eq!(Browser::new(&app).sign_in("Mr Oak", "a brand new passphrase").await.status(), 303);
+}
+
+#[tokio::test]
+async fn the_command_line_sets_a_forgotten_password_lists_and_removes_accounts() {
+    let (_upstream, app) = app_with_teacher().await;
+    let mut teacher = Browser::new(&app);
+    assert_eq!(teacher.sign_in("Mr Oak", PASSWORD).await.status(), 303);
+    let (code, listed) = common::kidsearch_cli(&app.data_dir, &["user", "list"], None);
+    assert!(code == 0 && listed.contains("Mr Oak\tteacher"), "{listed}");
+
+    let (code, out) = common::kidsearch_cli(&app.data_dir, &["user", "passwd", "mr oak"], Some("short"));
+    assert!(code == 1 && out.contains("at least 12"), "{out}");
+    let (code, out) = common::kidsearch_cli(&app.data_dir, &["user", "passwd", "mr oak"], Some("a brand new passphrase"));
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("a brand new passphrase"), "the password is never echoed: {out}");
+    assert_eq!(teacher.get("/staff").await.status(), 303, "signed out everywhere");
+    assert_eq!(teacher.sign_in("Mr Oak", "a brand new passphrase").await.status(), 303);
+
+    let (code, out) = common::kidsearch_cli(&app.data_dir, &["user", "remove", "Nobody"], None);
+    assert!(code == 1 && out.contains("no staff account named"), "{out}");
+    let (code, out) = common::kidsearch_cli(&app.data_dir, &["user", "remove", "Mr Oak"], None);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(teacher.get("/staff").await.status(), 303);
+    assert_eq!(Browser::new(&app).sign_in("Mr Oak", "a brand new passphrase").await.status(), 401);
+    assert!(!common::kidsearch_cli(&app.data_dir, &["user", "list"], None).1.contains("Mr Oak"));
+}

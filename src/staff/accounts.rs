@@ -1,4 +1,11 @@
-//! Creating staff accounts and checking passwords.
+//! Staff accounts: creating them, checking and changing passwords, removing them.
+//!
+//! A password change or a removal ends every session of the account: each adds one to the
+//! account's `session_generation`, each session remembers the generation it signed in at, and
+//! `session_account` (run on every staff request) refuses any other. A counter, not a time:
+//! instances' clocks may differ, and a change in the same millisecond as a login still counts. A removed account
+//! stays in the table (approvals, devices and class windows name it) but can never sign in
+//! again, and its name stays taken so the records keep meaning one person.
 
 use crate::args;
 use argon2::password_hash::rand_core::OsRng;
@@ -118,6 +125,8 @@ pub enum AddUserError {
     BadName,
     #[error("only an admin may be trust-wide (without a school)")]
     TrustWideNotAdmin,
+    #[error("the account {0:?} has been removed")]
+    Removed(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -146,19 +155,31 @@ pub async fn add_account(store: &Store, name: &str, role: Role, password: &str, 
             })
             .await?
     };
+    // A removed account's name stays taken: the records it left must keep meaning one person.
     let id = inserted.ok_or_else(|| AddUserError::Exists(name.clone()))?;
     security_event(store, "account_created", Some(&name), Some(role.as_str())).await;
     Ok(StaffAccount { id, name, role, school })
 }
 
-/// The account and its password hash, by name (case-insensitive).
-pub async fn find_account(store: &Store, name: &str) -> Result<Option<(StaffAccount, String)>, StoreError> {
+/// What signing in checks: the account, its password hash and its session generation, read
+/// together (a session stamped with this generation was made with this password).
+pub struct Credentials {
+    pub account: StaffAccount,
+    pub hash: String,
+    pub generation: i64,
+}
+
+/// An account's credentials by name (case-insensitive); removed accounts are unknown here.
+pub async fn find_account(store: &Store, name: &str) -> Result<Option<Credentials>, StoreError> {
     let name = name.trim().to_string();
     store
         .call(move |db| {
-            db.query_opt("SELECT id, name, role, school_id, password_hash FROM staff WHERE lower(name) = lower(?1)", args![name])?
-                .map(|r| Ok((row_to_account(&r)?, r.get::<String>(4)?)))
-                .transpose()
+            db.query_opt(
+                "SELECT id, name, role, school_id, password_hash, session_generation FROM staff WHERE lower(name) = lower(?1) AND removed_ms IS NULL",
+                args![name],
+            )?
+            .map(|r| Ok(Credentials { account: row_to_account(&r)?, hash: r.get(4)?, generation: r.get(5)? }))
+            .transpose()
         })
         .await
 }
@@ -167,16 +188,91 @@ pub async fn find_account(store: &Store, name: &str) -> Result<Option<(StaffAcco
 pub async fn list_accounts(store: &Store, scope: Scope) -> Result<Vec<StaffAccount>, StoreError> {
     store
         .call(move |db| {
-            db.query("SELECT id, name, role, school_id FROM staff WHERE CAST(?1 AS BIGINT) IS NULL OR school_id = ?1 ORDER BY name", args![scope])?
-                .iter()
-                .map(row_to_account)
-                .collect()
+            db.query(
+                "SELECT id, name, role, school_id FROM staff WHERE (CAST(?1 AS BIGINT) IS NULL OR school_id = ?1) AND removed_ms IS NULL ORDER BY name",
+                args![scope],
+            )?
+            .iter()
+            .map(row_to_account)
+            .collect()
         })
         .await
 }
 
+/// The account of a session that signed in at `generation`, unless the account was removed
+/// or its password changed since.
+pub async fn session_account(store: &Store, id: i64, generation: i64) -> Result<Option<StaffAccount>, StoreError> {
+    store
+        .call(move |db| {
+            db.query_opt("SELECT id, name, role, school_id FROM staff WHERE id = ?1 AND removed_ms IS NULL AND session_generation = ?2", args![id, generation])?
+                .as_ref()
+                .map(row_to_account)
+                .transpose()
+        })
+        .await
+}
+
+/// An account that has not been removed, by id.
 pub async fn account_by_id(store: &Store, id: i64) -> Result<Option<StaffAccount>, StoreError> {
-    store.call(move |db| db.query_opt("SELECT id, name, role, school_id FROM staff WHERE id = ?1", args![id])?.as_ref().map(row_to_account).transpose()).await
+    store
+        .call(move |db| {
+            db.query_opt("SELECT id, name, role, school_id FROM staff WHERE id = ?1 AND removed_ms IS NULL", args![id])?
+                .as_ref()
+                .map(row_to_account)
+                .transpose()
+        })
+        .await
+}
+
+/// A current account by name (case-insensitive), for the command line.
+pub async fn account_named(store: &Store, name: &str) -> Result<Option<StaffAccount>, StoreError> {
+    Ok(find_account(store, name).await?.map(|c| c.account))
+}
+
+/// Sets a new password (checked as a first one is) and ends every session of the account.
+/// Returns the account's new session generation, for the one session that should carry on
+/// (its owner's, after changing their own password).
+pub async fn set_password(store: &Store, account: &StaffAccount, password: &str) -> Result<i64, AddUserError> {
+    check_new_password(password, &account.name).map_err(AddUserError::Password)?;
+    let hash = hash_password(password).map_err(AddUserError::Password)?;
+    let id = account.id;
+    let generation = store
+        .call(move |db| {
+            db.query_opt(
+                "UPDATE staff SET password_hash = ?2, session_generation = session_generation + 1 WHERE id = ?1 AND removed_ms IS NULL RETURNING session_generation",
+                args![id, hash],
+            )?
+            .map(|r| r.get::<i64>(0))
+            .transpose()
+        })
+        .await?;
+    generation.ok_or_else(|| AddUserError::Removed(account.name.clone()))
+}
+
+/// Gives an account another role; it applies from its next request (roles are read afresh
+/// on every one). A trust-wide account stays an admin.
+pub async fn set_role(store: &Store, account: &StaffAccount, role: Role) -> Result<(), AddUserError> {
+    if account.school.is_none() && role != Role::Admin {
+        return Err(AddUserError::TrustWideNotAdmin);
+    }
+    let id = account.id;
+    let changed = store.call(move |db| db.execute("UPDATE staff SET role = ?2 WHERE id = ?1 AND removed_ms IS NULL", args![id, role.as_str()])).await?;
+    if changed == 0 {
+        return Err(AddUserError::Removed(account.name.clone()));
+    }
+    Ok(())
+}
+
+/// Removes an account: it can never sign in again and its sessions end at once. `false` if it
+/// was already removed.
+pub async fn remove_account(store: &Store, account: &StaffAccount) -> Result<bool, StoreError> {
+    let (id, at) = (account.id, now_ms());
+    let changed = store
+        .call(move |db| {
+            db.execute("UPDATE staff SET removed_ms = ?2, session_generation = session_generation + 1 WHERE id = ?1 AND removed_ms IS NULL", args![id, at])
+        })
+        .await?;
+    Ok(changed == 1)
 }
 
 /// An account from the columns `id, name, role, school_id`.

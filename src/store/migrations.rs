@@ -178,6 +178,13 @@ const SQLITE: &[M<'static>] = &[
     CREATE INDEX incidents_school ON incidents (school_id, at_ms);
     CREATE INDEX activity_school ON activity (school_id, at_ms);",
     ),
+    // A password change or an account's removal ends its sessions (each session remembers the
+    // account's generation when it signed in); a removed account is kept, as approvals and
+    // devices name it.
+    M::up(
+        "ALTER TABLE staff ADD COLUMN session_generation INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE staff ADD COLUMN removed_ms INTEGER;",
+    ),
 ];
 
 /// PostgreSQL's spelling of the same steps: `BIGINT` for every integer (rows hold i64 times
@@ -322,6 +329,8 @@ const POSTGRES: &[&str] = &[
     CREATE INDEX class_windows_school ON class_windows (school_id, class, ends_ms);
     CREATE INDEX incidents_school ON incidents (school_id, at_ms);
     CREATE INDEX activity_school ON activity (school_id, at_ms);",
+    "ALTER TABLE staff ADD COLUMN session_generation BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE staff ADD COLUMN removed_ms BIGINT;",
 ];
 
 pub fn run_sqlite(conn: &mut Connection) -> Result<(), StoreError> {

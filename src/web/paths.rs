@@ -61,6 +61,13 @@ pub const STAFF_ACTIVITY: &str = "/staff/activity";
 pub const STAFF_HEALTH: &str = "/staff/health";
 pub const STAFF_HEALTH_CANARY: &str = "/staff/health/canary";
 pub const STAFF_RETENTION_PURGE: &str = "/staff/retention/purge";
+/// Any staff member's own password.
+pub const STAFF_PASSWORD: &str = "/staff/password";
+
+/// An admin's actions on a staff account (`role`, `password`, `remove`).
+pub fn staff_user(id: i64, action: &str) -> String {
+    format!("{STAFF_USERS}/{id}/{action}")
+}
 
 /// `/staff/incidents/N`, and its actions (`clear`, `keep-hidden`, `release`, `review`).
 pub fn staff_incident(id: i64, action: Option<&str>) -> String {

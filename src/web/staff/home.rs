@@ -130,6 +130,7 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
                 li { a href=(paths::STAFF_HEALTH) { "Engine health" } }
                 @if leads { li { a href=(paths::STAFF_INCIDENTS) { "Incident register" } } }
                 @if account.role == Role::Admin { li { a href=(paths::STAFF_USERS) { "Staff accounts" } } }
+                li { a href=(paths::STAFF_PASSWORD) { "Change my password" } }
             }
         }
         p { "Data kept: activity " (state.retention.activity_days) " days, incidents " (state.retention.incident_days) " days." }

@@ -5,8 +5,8 @@ use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html;
 
-use super::{csrf_ok, csrf_token, STAFF_ID_KEY};
-use crate::staff::accounts::{dummy_hash, find_account, security_event, verify_password};
+use super::{csrf_ok, csrf_token, sign_session_in};
+use crate::staff::accounts::{dummy_hash, find_account, security_event, verify_password, Credentials};
 use crate::web::layout::staff_page;
 use crate::web::{paths, AppState};
 
@@ -62,15 +62,14 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, session: Session, state:
     let account = find_account(&state.store, &name).await.ok().flatten();
     // argon2 is deliberately slow: verify off the async worker, and against a dummy hash when
     // the name is unknown, so both failures look and take the same.
-    let hash = account.as_ref().map_or_else(|| dummy_hash().to_string(), |(_, h)| h.clone());
+    let hash = account.as_ref().map_or_else(|| dummy_hash().to_string(), |c| c.hash.clone());
     let verified = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false);
     match account {
-        Some((account, _)) if verified => {
+        Some(Credentials { account, generation, .. }) if verified => {
             throttle.succeeded(&name);
             // A fresh session id at login (no fixation), a fresh CSRF token.
-            session.renew();
             session.clear();
-            let _ = session.insert(STAFF_ID_KEY, account.id);
+            sign_session_in(&session, account.id, generation);
             security_event(&state.store, "login", Some(&account.name), Some(&address)).await;
             HttpResponse::SeeOther().insert_header(("Location", paths::STAFF)).finish()
         }

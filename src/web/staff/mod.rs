@@ -12,6 +12,7 @@ mod health;
 mod home;
 mod incidents;
 mod login;
+mod password;
 mod users;
 
 use actix_session::config::{BrowserSession, CookieContentSecurity, TtlExtensionPolicy};
@@ -29,6 +30,9 @@ const SESSION_COOKIE: &str = "kidsearch_staff";
 const IDLE_MINUTES: i64 = 60;
 const CSRF_KEY: &str = "csrf";
 const STAFF_ID_KEY: &str = "staff_id";
+/// The account's session generation when the session signed in: a password change or a
+/// removal moves the account's on, ending the session.
+const GENERATION_KEY: &str = "generation";
 const NO_RANDOMNESS: &str = "unavailable";
 
 pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key, secure_cookies: bool) {
@@ -63,6 +67,11 @@ pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key, secure_cooki
             .route("/approvals/{id}/renew", web::post().to(approvals::renew))
             .route("/users", web::get().to(users::page))
             .route("/users", web::post().to(users::add))
+            .route("/users/{id}/role", web::post().to(users::change_role))
+            .route("/users/{id}/password", web::post().to(users::reset_password))
+            .route("/users/{id}/remove", web::post().to(users::remove))
+            .route("/password", web::get().to(password::page))
+            .route("/password", web::post().to(password::change))
             .route("/alerts/stream", web::get().to(alerts::stream))
             .route("/incidents", web::get().to(incidents::register))
             .route("/incidents.csv", web::get().to(incidents::csv))
@@ -113,7 +122,18 @@ pub fn random_hex(bytes: usize) -> String {
 /// The signed-in staff member, if the session has one that still exists.
 pub async fn signed_in(session: &Session, state: &AppState) -> Option<StaffAccount> {
     let id = session.get::<i64>(STAFF_ID_KEY).ok().flatten()?;
-    crate::staff::accounts::account_by_id(&state.store, id).await.ok().flatten()
+    // A session from before sessions remembered this is of generation 0 (every account's
+    // before its first password change).
+    let generation = session.get::<i64>(GENERATION_KEY).ok().flatten().unwrap_or(0);
+    crate::staff::accounts::session_account(&state.store, id, generation).await.ok().flatten()
+}
+
+/// Makes `session` a fresh one (new id: no fixation) signed in as `account_id` at the
+/// account's session `generation`.
+pub fn sign_session_in(session: &Session, account_id: i64, generation: i64) {
+    session.renew();
+    let _ = session.insert(STAFF_ID_KEY, account_id);
+    let _ = session.insert(GENERATION_KEY, generation);
 }
 
 /// The answer to a staff form whose CSRF token is missing or wrong: nothing was changed.

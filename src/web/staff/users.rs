@@ -1,7 +1,10 @@
-//! `/staff/users` (admins only): the staff list and adding an account. The first admin is made
+//! `/staff/users` (admins only): the staff list, adding an account, another role for one,
+//! setting a new password for one (a forgotten password) and removing one (someone who left). The first admin is made
 //! with `kidsearch user add --role admin NAME`; admins manage the rest here. A school's admin
-//! sees and adds its own school's staff; a trust-wide admin sees every school's and chooses
-//! the school of a new account.
+//! sees and manages its own school's staff; a trust-wide admin sees every school's and chooses
+//! the school of a new account. A new password and a removal end the account's sessions at
+//! once (a new role applies from its next request); an admin's
+//! own account is changed at `/staff/password`, never removed from here.
 
 use actix_session::Session;
 use actix_web::{web, HttpResponse};
@@ -9,7 +12,7 @@ use maud::html;
 
 use super::{csrf_ok, csrf_token, expired_form, signed_in, to_login};
 use crate::schools::{self, SchoolId};
-use crate::staff::accounts::{add_account, list_accounts, security_event, MIN_PASSWORD_CHARS};
+use crate::staff::accounts::{account_by_id, add_account, list_accounts, remove_account, security_event, set_password, set_role, MIN_PASSWORD_CHARS};
 use crate::staff::{Role, StaffAccount};
 use crate::web::layout::staff_page;
 use crate::web::{paths, AppState};
@@ -43,8 +46,40 @@ async fn render(session: &Session, state: &AppState, admin: &StaffAccount, messa
         h1 { "Staff accounts" }
         @if let Some(m) = message { p.notice role="status" { (m) } }
         table {
-            thead { tr { th { "Name" } th { "Role" } @if admin.school.is_none() { th { "School" } } } }
-            tbody { @for s in &staff { tr { td { (s.name) } td { (s.role.as_str()) } @if admin.school.is_none() { td { (school_name(s.school)) } } } } }
+            thead { tr { th { "Name" } th { "Role" } @if admin.school.is_none() { th { "School" } } th { "Role, forgotten password, or left" } } }
+            tbody { @for s in &staff { tr {
+                td { (s.name) } td { (s.role.as_str()) } @if admin.school.is_none() { td { (school_name(s.school)) } }
+                td {
+                    @if s.id == admin.id {
+                        a href=(paths::STAFF_PASSWORD) { "Change my password" }
+                    } @else {
+                        form.inline-form method="post" action=(paths::staff_user(s.id, "role")) {
+                            input type="hidden" name="csrf" value=(token);
+                            label for=(format!("role-{}", s.id)) { "Role of " (s.name) }
+                            select id=(format!("role-{}", s.id)) name="role" {
+                                @for role in [Role::Teacher, Role::Dsl, Role::Admin] {
+                                    option value=(role.as_str()) selected[role == s.role] { (role.as_str()) }
+                                }
+                            }
+                            button type="submit" { "Change role" }
+                        }
+                        form.inline-form method="post" action=(paths::staff_user(s.id, "password")) {
+                            input type="hidden" name="csrf" value=(token);
+                            label for=(format!("password-{}", s.id)) { "New password for " (s.name) }
+                            input id=(format!("password-{}", s.id)) type="password" name="password" required minlength=(MIN_PASSWORD_CHARS) autocomplete="new-password";
+                            button type="submit" { "Set new password" }
+                        }
+                        form.inline-form method="post" action=(paths::staff_user(s.id, "remove")) {
+                            input type="hidden" name="csrf" value=(token);
+                            label.hide-result for=(format!("left-{}", s.id)) {
+                                input id=(format!("left-{}", s.id)) type="checkbox" name="left" value="yes" required;
+                                (s.name) " has left: remove the account"
+                            }
+                            button.danger type="submit" { "Remove " (s.name) }
+                        }
+                    }
+                }
+            } } }
         }
         h2 { "Add a staff account" }
         form method="post" action=(paths::STAFF_USERS) {
@@ -105,6 +140,96 @@ pub async fn add(body: web::Bytes, session: Session, state: web::Data<AppState>)
             format!("Added {} ({}).", account.name, role.as_str())
         }
         Err(e) => format!("Not added: {e}."),
+    };
+    render(&session, &state, &admin, Some(message)).await
+}
+
+/// The account `admin` may manage: one of their school's (any, for a trust-wide admin), not
+/// their own, not removed. Otherwise the answer to send.
+async fn managed(admin: &StaffAccount, id: i64, state: &AppState, session: &Session) -> Result<StaffAccount, HttpResponse> {
+    if id == admin.id {
+        return Err(
+            render(session, state, admin, Some("Change your own password at \"Change my password\"; your own account cannot be removed here.".into())).await
+        );
+    }
+    match account_by_id(&state.store, id).await {
+        Ok(Some(account)) if admin.school.is_none() || account.school == admin.school => Ok(account),
+        Ok(_) => Err(HttpResponse::NotFound().content_type("text/plain; charset=utf-8").body("There is no such staff account at your school.")),
+        Err(e) => Err(super::store_failed("finding the account", &e)),
+    }
+}
+
+/// An admin's form on `/staff/users/{id}/…`: an admin, the CSRF token, an account they manage.
+async fn admin_action(id: i64, body: &[u8], session: &Session, state: &AppState) -> Result<(StaffAccount, StaffAccount), HttpResponse> {
+    let Some(admin) = signed_in(session, state).await else { return Err(to_login()) };
+    if admin.role != Role::Admin {
+        return Err(forbidden());
+    }
+    if !csrf_ok(session, crate::web::form::field(body, "csrf").as_deref()) {
+        return Err(expired_form());
+    }
+    let account = managed(&admin, id, state, session).await?;
+    Ok((admin, account))
+}
+
+pub async fn reset_password(path: web::Path<i64>, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let (admin, account) = match admin_action(path.into_inner(), &body, &session, &state).await {
+        Ok(both) => both,
+        Err(answer) => return answer,
+    };
+    let password = crate::web::form::field(&body, "password").unwrap_or_default();
+    let message = match set_password(&state.store, &account, &password).await {
+        Ok(_) => {
+            security_event(&state.store, "password_reset", Some(&account.name), Some(&format!("by {}", admin.name))).await;
+            format!("{} has a new password; they were signed out everywhere. Tell them in person, not by email.", account.name)
+        }
+        Err(e) => format!("Not changed: {e}."),
+    };
+    render(&session, &state, &admin, Some(message)).await
+}
+
+pub async fn change_role(path: web::Path<i64>, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let (admin, account) = match admin_action(path.into_inner(), &body, &session, &state).await {
+        Ok(both) => both,
+        Err(answer) => return answer,
+    };
+    let Some(role) = crate::web::form::field(&body, "role").as_deref().and_then(Role::parse) else {
+        return render(&session, &state, &admin, Some("Choose a role.".into())).await;
+    };
+    let message = match set_role(&state.store, &account, role).await {
+        Ok(()) => {
+            security_event(
+                &state.store,
+                "role_changed",
+                Some(&account.name),
+                Some(&format!("{} → {} by {}", account.role.as_str(), role.as_str(), admin.name)),
+            )
+            .await;
+            format!("{} is now {}.", account.name, role.as_str())
+        }
+        Err(e) => format!("Not changed: {e}."),
+    };
+    render(&session, &state, &admin, Some(message)).await
+}
+
+pub async fn remove(path: web::Path<i64>, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let (admin, account) = match admin_action(path.into_inner(), &body, &session, &state).await {
+        Ok(both) => both,
+        Err(answer) => return answer,
+    };
+    // A removal cannot be undone: the box says it was meant (a slip of the finger on an iPad).
+    if crate::web::form::field(&body, "left").as_deref() != Some("yes") {
+        return render(&session, &state, &admin, Some(format!("Not removed: tick \"{} has left\" first.", account.name))).await;
+    }
+    let message = match remove_account(&state.store, &account).await {
+        Ok(_) => {
+            security_event(&state.store, "account_removed", Some(&account.name), Some(&format!("by {}", admin.name))).await;
+            format!(
+                "Removed {}: they can no longer sign in, and were signed out everywhere. What they did stays in the records under their name.",
+                account.name
+            )
+        }
+        Err(e) => return super::store_failed("removing the account", &e),
     };
     render(&session, &state, &admin, Some(message)).await
 }

@@ -1,0 +1,71 @@
+//! `/staff/password`: any staff member changes their own password. The current one is asked
+//! for (a session left open on a classroom PC must not be enough to take the account over);
+//! every other session of the account ends, this one carries on under a new session id.
+
+use actix_session::Session;
+use actix_web::{web, HttpRequest, HttpResponse};
+use maud::html;
+
+use super::{csrf_token, html_page, require, require_form, sign_session_in, ANY_STAFF};
+use crate::staff::accounts::{find_account, security_event, set_password, verify_password, MIN_PASSWORD_CHARS};
+use crate::web::{form, paths, AppState};
+
+pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse {
+    match require(&session, &state, ANY_STAFF).await {
+        Ok(_) => render(&session, None, actix_web::http::StatusCode::OK),
+        Err(answer) => answer,
+    }
+}
+
+fn render(session: &Session, message: Option<&str>, status: actix_web::http::StatusCode) -> HttpResponse {
+    let token = csrf_token(session);
+    let body = html! {
+        h1 { "Change my password" }
+        @if let Some(m) = message { p.notice role="status" { (m) } }
+        p { "Every other place you are signed in is signed out when you change it." }
+        form method="post" action=(paths::STAFF_PASSWORD) {
+            input type="hidden" name="csrf" value=(token);
+            label for="current" { "Your password now" }
+            input #current type="password" name="current" required autocomplete="current-password";
+            label for="password" { "New password (at least " (MIN_PASSWORD_CHARS) " characters)" }
+            input #password type="password" name="password" required minlength=(MIN_PASSWORD_CHARS) autocomplete="new-password";
+            button type="submit" { "Change my password" }
+        }
+        p { a href=(paths::STAFF) { "Back to the staff page" } }
+    };
+    let mut page = html_page("Change my password", body);
+    *page.status_mut() = status;
+    page
+}
+
+pub async fn change(req: HttpRequest, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let account = match require_form(&session, &state, &body, ANY_STAFF).await {
+        Ok(account) => account,
+        Err(answer) => return answer,
+    };
+    // Guessing the current password from an open session counts as guessing at the login.
+    let address = state.client(&req).ip.map(|ip| ip.to_string()).unwrap_or_default();
+    let throttle = &state.login_throttle;
+    if throttle.locked(&account.name, &address) {
+        security_event(&state.store, "login_locked", Some(&account.name), Some(&address)).await;
+        return render(&session, Some("Too many attempts. Please wait 15 minutes and try again."), actix_web::http::StatusCode::TOO_MANY_REQUESTS);
+    }
+    let current = form::field(&body, "current").unwrap_or_default();
+    let new = form::field(&body, "password").unwrap_or_default();
+    let hash = find_account(&state.store, &account.name).await.ok().flatten().map(|c| c.hash).unwrap_or_default();
+    // argon2 is deliberately slow: off the async worker.
+    let verified = tokio::task::spawn_blocking(move || verify_password(&current, &hash)).await.unwrap_or(false);
+    if !verified {
+        throttle.failed(&account.name, &address);
+        security_event(&state.store, "password_change_failed", Some(&account.name), Some(&address)).await;
+        return render(&session, Some("Your password now is not right. Nothing was changed."), actix_web::http::StatusCode::UNAUTHORIZED);
+    }
+    match set_password(&state.store, &account, &new).await {
+        Ok(generation) => {
+            sign_session_in(&session, account.id, generation);
+            security_event(&state.store, "password_changed", Some(&account.name), None).await;
+            render(&session, Some("Your password is changed. Every other place you were signed in is signed out."), actix_web::http::StatusCode::OK)
+        }
+        Err(e) => render(&session, Some(&format!("Not changed: {e}.")), actix_web::http::StatusCode::BAD_REQUEST),
+    }
+}
