@@ -344,16 +344,25 @@ fn whole_word_match(word: &str, entry: &str) -> bool {
     matched
 }
 
-/// Prefix / suffix / anywhere matching, exactly or as a stretched spelling.
+/// Prefix / suffix / anywhere matching, exactly or as a stretched spelling. A suffix entry
+/// also matches the word's plural (`*phobe`: "homophobes"), as a whole-word entry does; a
+/// prefix or anywhere entry needs no such help.
 fn wildcard_match(word: &str, entry: &Entry) -> bool {
     let e = entry.words[0].as_str();
     let (at_start, at_end, exact) = match entry.shape {
         Shape::Prefix => (true, false, word.starts_with(e)),
-        Shape::Suffix => (false, true, word.ends_with(e)),
+        Shape::Suffix => (false, true, forms(word).any(|form| form.ends_with(e))),
         Shape::Anywhere => (false, false, word.contains(e)),
         Shape::Whole => (true, true, word == e),
     };
-    exact || (has_held_letter(word) && is_stretch(&runs(word), &entry.runs, at_start, at_end))
+    if exact || !has_held_letter(word) {
+        return exact;
+    }
+    let word_runs = runs(word);
+    if entry.shape == Shape::Suffix {
+        return stretched_forms(&word_runs).any(|form| is_stretch(form, &entry.runs, at_start, at_end));
+    }
+    is_stretch(&word_runs, &entry.runs, at_start, at_end)
 }
 
 #[cfg(test)]
@@ -385,6 +394,18 @@ mod tests {
         assert_eq!(l.check("freeporn"), Some("sexual"));
         assert_eq!(l.check("f r e e p o r n"), Some("sexual"));
         assert_eq!(l.check("pooorn"), Some("sexual"));
+    }
+
+    #[test]
+    fn a_suffix_entry_matches_its_plurals_too() {
+        let l = lists("*phobe\n*bitch\n", "");
+        assert_eq!(l.check("homophobe"), Some("sexual"));
+        assert_eq!(l.check("homophobes"), Some("sexual"));
+        assert_eq!(l.check("homophoooobes"), Some("sexual"), "stretched and plural");
+        assert_eq!(l.check("sonofabitches"), Some("sexual"), "-es after ch");
+        assert_eq!(l.check("phobes"), Some("sexual"));
+        assert_eq!(l.check("phobia"), None);
+        assert_eq!(l.check("homophobesque"), None, "still a suffix: the word must end there");
     }
 
     #[test]
