@@ -290,3 +290,38 @@ async fn the_command_line_sets_a_forgotten_password_lists_and_removes_accounts()
     assert_eq!(Browser::new(&app).sign_in("Mr Oak", "a brand new passphrase").await.status(), 401);
     assert!(!common::kidsearch_cli(&app.data_dir, &["user", "list"], None).1.contains("Mr Oak"));
 }
+
+#[tokio::test]
+async fn a_trust_wide_admin_moves_staff_between_schools_and_a_school_admin_cannot() {
+    let (_upstream, app) = app_with_teacher().await;
+    let cli = |args: &[&str], stdin: Option<&str>| common::kidsearch_cli(&app.data_dir, args, stdin);
+    assert_eq!(cli(&["school", "add", "Ash Primary"], None).0, 0);
+    assert_eq!(cli(&["user", "add", "--role", "admin", "--trust", "Trust IT"], Some(PASSWORD)).0, 0);
+    assert_eq!(cli(&["user", "add", "--role", "admin", "--school", "Our school", "Ms Ada"], Some(PASSWORD)).0, 0);
+    let ash = common::db_rows(&app.data_dir, "SELECT id FROM schools WHERE name = 'Ash Primary'", vec![]).await[0][0].clone().expect("id");
+    let mut teacher = Browser::new(&app);
+    assert_eq!(teacher.sign_in("Mr Oak", PASSWORD).await.status(), 303);
+    assert!(teacher.get("/staff").await.text().await.expect("page").contains("Our school."));
+
+    // A school's admin manages their staff but does not move them.
+    let mut ada = Browser::new(&app);
+    assert_eq!(ada.sign_in("Ms Ada", PASSWORD).await.status(), 303);
+    let page = ada.get("/staff/users").await.text().await.expect("page");
+    let oak = user_id(&page, "Mr Oak");
+    assert!(!page.contains("School of Mr Oak"), "no school form for a school's admin");
+    let csrf = ada.csrf_from("/staff/users").await;
+    assert_eq!(ada.post(&format!("/staff/users/{oak}/school"), &[("csrf", &csrf), ("school", &ash)]).await.status(), 403);
+
+    let mut trust = Browser::new(&app);
+    assert_eq!(trust.sign_in("Trust IT", PASSWORD).await.status(), 303);
+    assert!(trust.get("/staff/users").await.text().await.expect("page").contains("School of Mr Oak"));
+    let csrf = trust.csrf_from("/staff/users").await;
+    let said = trust.post(&format!("/staff/users/{oak}/school"), &[("csrf", &csrf), ("school", "trust")]).await.text().await.expect("page");
+    assert!(said.contains("Not moved: only an admin may be trust-wide"), "{said}");
+    let said = trust.post(&format!("/staff/users/{oak}/school"), &[("csrf", &csrf), ("school", "999")]).await.text().await.expect("page");
+    assert!(said.contains("Choose a school."), "{said}");
+    let said = trust.post(&format!("/staff/users/{oak}/school"), &[("csrf", &csrf), ("school", &ash)]).await.text().await.expect("page");
+    assert!(said.contains("Mr Oak is now at Ash Primary."), "{said}");
+    assert!(teacher.get("/staff").await.text().await.expect("page").contains("Ash Primary."), "from the next request, still signed in");
+    assert!(!ada.get("/staff/users").await.text().await.expect("page").contains("Mr Oak"), "no longer Ms Ada's to manage");
+}

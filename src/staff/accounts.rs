@@ -263,6 +263,20 @@ pub async fn set_role(store: &Store, account: &StaffAccount, role: Role) -> Resu
     Ok(())
 }
 
+/// Moves an account to another school (`None`: trust-wide, admins only); it sees and acts for
+/// that school from its next request. What it did stays with the school it was done for.
+pub async fn set_school(store: &Store, account: &StaffAccount, school: Option<SchoolId>) -> Result<(), AddUserError> {
+    if school.is_none() && account.role != Role::Admin {
+        return Err(AddUserError::TrustWideNotAdmin);
+    }
+    let id = account.id;
+    let changed = store.call(move |db| db.execute("UPDATE staff SET school_id = ?2 WHERE id = ?1 AND removed_ms IS NULL", args![id, school])).await?;
+    if changed == 0 {
+        return Err(AddUserError::Removed(account.name.clone()));
+    }
+    Ok(())
+}
+
 /// Removes an account: it can never sign in again and its sessions end at once. `false` if it
 /// was already removed.
 pub async fn remove_account(store: &Store, account: &StaffAccount) -> Result<bool, StoreError> {

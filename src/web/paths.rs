@@ -64,7 +64,7 @@ pub const STAFF_RETENTION_PURGE: &str = "/staff/retention/purge";
 /// Any staff member's own password.
 pub const STAFF_PASSWORD: &str = "/staff/password";
 
-/// An admin's actions on a staff account (`role`, `password`, `remove`).
+/// An admin's actions on a staff account (`role`, `school`, `password`, `remove`).
 pub fn staff_user(id: i64, action: &str) -> String {
     format!("{STAFF_USERS}/{id}/{action}")
 }

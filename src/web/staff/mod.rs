@@ -68,6 +68,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key, secure_cooki
             .route("/users", web::get().to(users::page))
             .route("/users", web::post().to(users::add))
             .route("/users/{id}/role", web::post().to(users::change_role))
+            .route("/users/{id}/school", web::post().to(users::move_school))
             .route("/users/{id}/password", web::post().to(users::reset_password))
             .route("/users/{id}/remove", web::post().to(users::remove))
             .route("/password", web::get().to(password::page))

@@ -1,5 +1,6 @@
-//! `/staff/users` (admins only): the staff list, adding an account, another role for one,
-//! setting a new password for one (a forgotten password) and removing one (someone who left). The first admin is made
+//! `/staff/users` (admins only): the staff list, adding an account, another role for one (and,
+//! for a trust-wide admin, another school), setting a new password for one (a forgotten
+//! password) and removing one (someone who left). The first admin is made
 //! with `kidsearch user add --role admin NAME`; admins manage the rest here. A school's admin
 //! sees and manages its own school's staff; a trust-wide admin sees every school's and chooses
 //! the school of a new account. A new password and a removal end the account's sessions at
@@ -12,7 +13,9 @@ use maud::html;
 
 use super::{csrf_ok, csrf_token, expired_form, signed_in, to_login};
 use crate::schools::{self, SchoolId};
-use crate::staff::accounts::{account_by_id, add_account, list_accounts, remove_account, security_event, set_password, set_role, MIN_PASSWORD_CHARS};
+use crate::staff::accounts::{
+    account_by_id, add_account, list_accounts, remove_account, security_event, set_password, set_role, set_school, MIN_PASSWORD_CHARS,
+};
 use crate::staff::{Role, StaffAccount};
 use crate::web::layout::staff_page;
 use crate::web::{paths, AppState};
@@ -62,6 +65,17 @@ async fn render(session: &Session, state: &AppState, admin: &StaffAccount, messa
                                 }
                             }
                             button type="submit" { "Change role" }
+                        }
+                        @if admin.school.is_none() {
+                            form.inline-form method="post" action=(paths::staff_user(s.id, "school")) {
+                                input type="hidden" name="csrf" value=(token);
+                                label for=(format!("school-{}", s.id)) { "School of " (s.name) }
+                                select id=(format!("school-{}", s.id)) name="school" {
+                                    @for school in &schools { option value=(school.id) selected[s.school == Some(school.id)] { (school.name) } }
+                                    option value="trust" selected[s.school.is_none()] { "Trust-wide (admins only)" }
+                                }
+                                button type="submit" { "Move" }
+                            }
                         }
                         form.inline-form method="post" action=(paths::staff_user(s.id, "password")) {
                             input type="hidden" name="csrf" value=(token);
@@ -208,6 +222,35 @@ pub async fn change_role(path: web::Path<i64>, body: web::Bytes, session: Sessio
             format!("{} is now {}.", account.name, role.as_str())
         }
         Err(e) => format!("Not changed: {e}."),
+    };
+    render(&session, &state, &admin, Some(message)).await
+}
+
+/// A trust-wide admin moves an account to another school (or makes an admin trust-wide).
+pub async fn move_school(path: web::Path<i64>, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let (admin, account) = match admin_action(path.into_inner(), &body, &session, &state).await {
+        Ok(both) => both,
+        Err(answer) => return answer,
+    };
+    if admin.school.is_some() {
+        return forbidden();
+    }
+    let known = schools::list(&state.store).await.unwrap_or_default();
+    let school = match crate::web::form::field(&body, "school").as_deref() {
+        Some("trust") => None,
+        Some(id) => match id.parse::<SchoolId>() {
+            Ok(id) if known.iter().any(|s| s.id == id) => Some(id),
+            _ => return render(&session, &state, &admin, Some("Choose a school.".into())).await,
+        },
+        None => return render(&session, &state, &admin, Some("Choose a school.".into())).await,
+    };
+    let to = school.map_or_else(|| "trust-wide".to_string(), |id| known.iter().find(|s| s.id == id).map(|s| s.name.clone()).unwrap_or_default());
+    let message = match set_school(&state.store, &account, school).await {
+        Ok(()) => {
+            security_event(&state.store, "school_changed", Some(&account.name), Some(&format!("to {to} by {}", admin.name))).await;
+            format!("{} is now at {to}.", account.name)
+        }
+        Err(e) => format!("Not moved: {e}."),
     };
     render(&session, &state, &admin, Some(message)).await
 }
