@@ -4,9 +4,11 @@
 #   bash scripts/test-postgres.sh stop
 # Debian's `postgresql` package is installed if no server binaries are found. The cluster
 # lives in a temporary folder, listens on 127.0.0.1 only (port PG_TEST_PORT, default 55432),
-# asks TCP connections for a password (a fresh random one in the URL, so the tests go through
-# password authentication as a trust's server would: `kidsearch backup` hands it to pg_dump),
-# and runs without fsync: it holds only test data, and is deleted by `stop`.
+# accepts TCP connections over TLS only (a throwaway CA made here with openssl; the URL names
+# it as sslrootcert, so every test verifies the server's certificate) and asks them for a
+# password (a fresh random one in the URL: password authentication as a trust's server would
+# do it; `kidsearch backup` hands it to pg_dump), and runs without fsync: it holds only test
+# data, and is deleted by `stop`.
 set -euo pipefail
 
 PORT="${PG_TEST_PORT:-55432}"
@@ -48,17 +50,34 @@ case "${1:-start}" in
     as_owner "$BIN/initdb" -D "$DIR" -U "$USER_NAME" --auth-local=trust --auth-host=scram-sha-256 --pwfile="$DIR.pw" --no-sync -E UTF8 \
       >"$DIR.initdb.log" 2>&1 || { cat "$DIR.initdb.log" >&2; exit 1; }
     rm -f "$DIR.pw"
+    # TCP connections must use TLS (hostssl), with a certificate for 127.0.0.1 from a test CA.
+    sed -i 's/^host /hostssl /' "$DIR/pg_hba.conf"
+    command -v openssl >/dev/null 2>&1 || {
+      sudo_cmd=""
+      [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+      DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends openssl >/dev/null
+    }
+    TLS="$DIR.tls"
+    rm -rf "$TLS"
+    mkdir -p "$TLS"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TLS/ca.key" -out "$TLS/ca.pem" -days 2 -subj "/CN=kidsearch test CA" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout "$TLS/server.key" -out "$TLS/server.csr" -subj "/CN=127.0.0.1" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$TLS/server.ext"
+    openssl x509 -req -in "$TLS/server.csr" -CA "$TLS/ca.pem" -CAkey "$TLS/ca.key" -CAcreateserial -out "$TLS/server.pem" -days 2 \
+      -extfile "$TLS/server.ext" 2>/dev/null
+    chmod 600 "$TLS/server.key"
+    [ "$(id -u)" = 0 ] && chown postgres "$TLS/server.key" "$TLS/server.pem"
     as_owner "$BIN/pg_ctl" -D "$DIR" -l "$DIR/server.log" -w -t 30 start \
-      -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" >/dev/null \
+      -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 -c ssl=on -c ssl_cert_file=$TLS/server.pem -c ssl_key_file=$TLS/server.key" >/dev/null \
       || { cat "$DIR/server.log" >&2; exit 1; }
-    echo "export KIDSEARCH_TEST_DATABASE_URL=postgres://$USER_NAME:$PASSWORD@127.0.0.1:$PORT/postgres"
+    echo "export KIDSEARCH_TEST_DATABASE_URL='postgres://$USER_NAME:$PASSWORD@127.0.0.1:$PORT/postgres?sslmode=require&sslrootcert=$TLS/ca.pem'"
     ;;
   stop)
     BIN=$(find_bin || true)
     if [ -n "$BIN" ] && [ -f "$DIR/postmaster.pid" ]; then
       as_owner "$BIN/pg_ctl" -D "$DIR" stop -m fast >/dev/null 2>&1 || true
     fi
-    rm -rf "$DIR" "$DIR.initdb.log" "$DIR.pw"
+    rm -rf "$DIR" "$DIR.initdb.log" "$DIR.pw" "$DIR.tls"
     ;;
   *)
     echo "usage: $0 start|stop" >&2

@@ -161,3 +161,42 @@ async fn on_postgresql_the_password_can_live_in_a_password_file_or_pgpassword() 
     let (code, out) = server.run(&["backup", dir.join("3.dump").to_str().expect("path")]);
     assert_eq!(code, 0, "{out}");
 }
+
+/// A trust's database over TLS (`sslmode=require`, the test server accepts nothing else): the
+/// server's connections are encrypted, and a server certificate from another CA is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run by scripts/test.sh's PostgreSQL pass"]
+async fn on_postgresql_the_connection_is_tls_and_a_certificate_from_another_ca_is_refused() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let mut server = RealServer::with_settings(&upstream, "");
+    let url = common::database_url_for(&server.data_dir).expect("KIDSEARCH_TEST_DATABASE_URL names the PostgreSQL server this test needs");
+    assert!(url.contains("sslmode=require"), "the test server is reached over TLS: {url}");
+    let app = server.start().await;
+    assert_eq!(app.search_json("volcanoes", 1).await.0, 200);
+    let encrypted = common::db_rows(&server.data_dir, "SELECT CASE WHEN ssl THEN 1 ELSE 0 END FROM pg_stat_ssl WHERE pid = pg_backend_pid()", vec![]).await;
+    assert_eq!(encrypted[0][0].as_deref(), Some("1"), "this connection is TLS");
+    let backup = server.data_dir.parent().expect("dir").join("tls.dump");
+    let (code, out) = server.run(&["backup", backup.to_str().expect("path")]);
+    assert_eq!(code, 0, "pg_dump over TLS, verifying the server: {out}");
+
+    // Another CA (a certificate of its own making) does not vouch for this server.
+    let other_ca = server.data_dir.parent().expect("dir").join("other-ca.pem");
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout"])
+        .arg(other_ca.with_extension("key"))
+        .arg("-out")
+        .arg(&other_ca)
+        .args(["-days", "1", "-subj", "/CN=someone else"])
+        .output()
+        .expect("openssl");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let (address, query) = url.split_once('?').expect("a query");
+    let kept: Vec<&str> = query.split('&').filter(|p| !p.starts_with("sslrootcert=")).collect();
+    let wrong = format!("{address}?{}&sslrootcert={}", kept.join("&"), other_ca.display());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kidsearch"))
+        .args(["--database-url", &wrong, "--data-dir", server.data_dir.to_str().expect("path"), "user", "list"])
+        .output()
+        .expect("kidsearch");
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success() && said.to_lowercase().contains("certificate"), "{said}");
+}

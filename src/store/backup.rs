@@ -127,7 +127,8 @@ fn check_postgres_dump(file: &Path) -> Result<(), BackupError> {
 /// environment is its owner's alone. `--dbname` carries only the database's name.
 fn pg_tool(tool: &str, url: &str) -> Result<std::process::Command, BackupError> {
     use postgres::config::Host;
-    let config = super::postgres::parse_url(url).map_err(|e| BackupError::Tool(format!("database_url: {e}")))?;
+    let target = super::postgres::parse_url(url).map_err(|e| BackupError::Tool(format!("database_url: {e}")))?;
+    let config = &target.config;
     let mut command = std::process::Command::new(tool);
     let hosts: Vec<String> = config
         .get_hosts()
@@ -150,6 +151,19 @@ fn pg_tool(tool: &str, url: &str) -> Result<std::process::Command, BackupError> 
     if let Some(password) = config.get_password() {
         let password = std::str::from_utf8(password).map_err(|_| BackupError::Tool("database_url: the password is not UTF-8 text".into()))?;
         command.env("PGPASSWORD", password);
+    }
+    // TLS as the server uses it: verified against the CA file (libpq's `require` alone would
+    // check nothing), or encrypted only when the public web's roots are meant, which
+    // libpq 15 cannot name.
+    if target.tls() {
+        match &target.root_cert {
+            Some(file) => {
+                command.env("PGSSLMODE", "verify-full").env("PGSSLROOTCERT", file);
+            }
+            None => {
+                command.env("PGSSLMODE", "require");
+            }
+        }
     }
     // libpq's default database is the user's name, as the server's own connection assumes.
     if let Some(name) = config.get_dbname().or(config.get_user()) {
@@ -197,6 +211,9 @@ mod tests {
         assert_eq!((env["PGHOST"].as_str(), env["PGPASSWORD"].as_str()), ("/run/postgresql", "hunter2"));
         assert!(!args.iter().any(|a| a.contains("hunter2")));
 
-        assert!(pg_tool("pg_dump", "postgres://x@db/kidsearch?sslmode=require").is_err(), "refused as the server refuses it");
+        // TLS as the server uses it (verify-full with a CA file: tests/backup_restore.rs).
+        let (_, env) = parts(&pg_tool("pg_dump", "postgres://x@db/kidsearch?sslmode=require").expect("TLS"));
+        assert_eq!(env["PGSSLMODE"], "require");
+        assert!(pg_tool("pg_dump", "postgres://x@db/kidsearch?sslmode=require&sslrootcert=/nonexistent.pem").is_err(), "refused as the server refuses it");
     }
 }

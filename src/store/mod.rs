@@ -18,6 +18,7 @@
 pub mod backup;
 mod db;
 mod migrations;
+mod pg_target;
 mod pgpass;
 pub mod postgres;
 mod sqlite;

@@ -61,11 +61,13 @@ pub fn test_database(data_dir: &std::path::Path) -> Option<String> {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let admin = std::env::var("KIDSEARCH_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
     let name = format!("kidsearch_test_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
-    let (base, _) = admin.rsplit_once('/').expect("KIDSEARCH_TEST_DATABASE_URL looks like postgres://user@host:port/db");
-    let url = format!("{base}/{name}");
+    let (address, query) = admin.split_once('?').map_or((admin.as_str(), String::new()), |(a, q)| (a, format!("?{q}")));
+    let (base, _) = address.rsplit_once('/').expect("KIDSEARCH_TEST_DATABASE_URL looks like postgres://user@host:port/db[?…]");
+    let url = format!("{base}/{name}{query}");
     // The synchronous driver must not run on the test's async runtime.
     std::thread::spawn(move || {
-        let mut client = postgres::Client::connect(&admin, postgres::NoTls).expect("KIDSEARCH_TEST_DATABASE_URL: PostgreSQL answers");
+        let target = kidsearch::store::postgres::parse_url(&admin).expect("KIDSEARCH_TEST_DATABASE_URL parses");
+        let mut client = target.connect().expect("KIDSEARCH_TEST_DATABASE_URL: PostgreSQL answers");
         client.batch_execute(&format!("CREATE DATABASE {name}")).expect("create the test database");
     })
     .join()
