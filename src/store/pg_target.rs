@@ -88,8 +88,8 @@ fn take_root_cert(url: &str) -> (String, Option<PathBuf>) {
             .split('&')
             .filter(|pair| match pair.split_once('=') {
                 Some(("sslrootcert", value)) => {
-                    let decoded: String = url::form_urlencoded::parse(format!("v={value}").as_bytes()).map(|(_, v)| v.into_owned()).collect();
-                    root_cert = Some(PathBuf::from(decoded));
+                    // Percent-decoded as the driver decodes the URL's other values: a `+` is a `+`.
+                    root_cert = Some(PathBuf::from(percent_encoding::percent_decode_str(value).decode_utf8_lossy().into_owned()));
                     false
                 }
                 _ => true,
@@ -123,6 +123,7 @@ mod tests {
             ("postgres://k@db/x?sslmode=require&connect_timeout=5".to_string(), Some(PathBuf::from("/etc/kidsearch/db-ca.pem")))
         );
         assert_eq!(take_root_cert("postgres://k@db/x?sslrootcert=/ca.pem"), ("postgres://k@db/x".to_string(), Some(PathBuf::from("/ca.pem"))));
+        assert_eq!(take_root_cert("postgres://k@db/x?sslrootcert=/etc/ca+db%20v2.pem").1, Some(PathBuf::from("/etc/ca+db v2.pem")));
         assert_eq!(
             take_root_cert("host=db sslmode=require sslrootcert=/ca.pem user=k"),
             ("host=db sslmode=require user=k".to_string(), Some(PathBuf::from("/ca.pem")))
