@@ -53,14 +53,14 @@ pub fn parse_url(url: &str) -> Result<super::pg_target::Target, String> {
 /// Runs on a thread of its own: the driver must not block an async worker, and start-up and
 /// the CLI call this from inside a runtime.
 pub(super) fn open(url: &str, size: u32, origin: Arc<str>) -> Result<Pool, StoreError> {
-    let config = parse_url(url).map_err(|e| StoreError::Migration(format!("database_url: {e}")))?;
+    let target = parse_url(url).map_err(|e| StoreError::Migration(format!("database_url: {e}")))?;
     let opened = std::thread::spawn(move || -> Result<Pool, StoreError> {
         let pool = r2d2::Pool::builder()
             .max_size(size)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(5))
             .error_handler(Box::new(LogErrors))
-            .build(Manager { config, origin })
+            .build(Manager { target, origin })
             .map_err(|e| StoreError::Query(format!("cannot connect to PostgreSQL: {e}")))?;
         let mut conn = pool.get().map_err(|e| StoreError::Query(format!("cannot connect to PostgreSQL: {e}")))?;
         super::migrations::run_postgres(&mut *conn)?;
@@ -220,7 +220,7 @@ impl ToSql for Value {
 
 /// Makes and checks the pool's connections.
 pub(super) struct Manager {
-    config: super::pg_target::Target,
+    target: super::pg_target::Target,
     origin: Arc<str>,
 }
 
@@ -229,7 +229,7 @@ impl r2d2::ManageConnection for Manager {
     type Error = ConnectError;
 
     fn connect(&self) -> Result<PgConn, ConnectError> {
-        let client = self.config.connect().map_err(|e| ConnectError(describe(&e)))?;
+        let client = self.target.connect().map_err(|e| ConnectError(describe(&e)))?;
         Ok(PgConn { client: Some(client), statements: HashMap::new(), origin: self.origin.clone() })
     }
 
@@ -287,10 +287,10 @@ impl r2d2::HandleError<ConnectError> for LogErrors {
 pub(super) fn listen(url: String, alive: std::sync::Weak<()>, deliver: impl Fn(Option<String>) + Send + 'static) {
     use postgres::fallible_iterator::FallibleIterator;
     let spawned = std::thread::Builder::new().name("kidsearch-pg-listen".into()).spawn(move || {
-        let Ok(config) = parse_url(&url) else { return };
+        let Ok(target) = parse_url(&url) else { return };
         let mut first = true;
         while alive.strong_count() > 0 {
-            let mut client = match config.connect().and_then(|mut client| client.batch_execute(&format!("LISTEN {CHANNEL}")).map(|()| client)) {
+            let mut client = match target.connect().and_then(|mut client| client.batch_execute(&format!("LISTEN {CHANNEL}")).map(|()| client)) {
                 Ok(client) => client,
                 Err(e) => {
                     tracing::warn!(error = %describe(&e), "cannot listen for other instances' changes; retrying");
