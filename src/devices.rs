@@ -73,7 +73,7 @@ pub struct Devices {
     /// When each device last asked for a page (in memory: a write per page view would cost
     /// more than it is worth; the staff dashboard only asks "active in the last minutes?").
     seen: moka::sync::Cache<i64, (SchoolId, i64)>,
-    /// Wrong adult codes per device (or address), for 15 minutes.
+    /// Wrong adult codes per covered incident and per school, for 15 minutes.
     code_attempts: moka::sync::Cache<String, u32>,
 }
 
@@ -86,8 +86,12 @@ pub enum CodeCheck {
     TooMany,
 }
 
-/// Wrong adult codes allowed per device before it must be cleared from a dashboard.
+/// Wrong adult codes allowed per covered screen before it must be cleared from a dashboard.
 const CODE_ATTEMPTS: u32 = 5;
+/// Wrong adult codes allowed at one school (every screen, every address) in 15 minutes before
+/// only dashboards clear screens there: a million codes cannot be tried five at a time by
+/// pressing the button again and again.
+const SCHOOL_CODE_ATTEMPTS: u32 = 30;
 
 fn row_to_device(r: &Row) -> Result<Device, DbError> {
     Ok(Device {
@@ -309,24 +313,41 @@ impl Devices {
         format!("{n:06}")
     }
 
-    /// Checks an adult code typed on a covered device (`who`: the device or the address).
-    pub fn check_adult_code(&self, school: SchoolId, who: &str, typed: &str, school_day: &str) -> CodeCheck {
-        let wrong = self.code_attempts.get(who).unwrap_or(0);
-        if wrong >= CODE_ATTEMPTS {
+    /// Checks an adult code typed on the covered screen of `incident` at `school`. Wrong
+    /// tries are counted per covered screen and per school, whoever sends them (cookie or
+    /// none, any address).
+    pub fn check_adult_code(&self, school: SchoolId, incident: i64, typed: &str, school_day: &str) -> CodeCheck {
+        let (screen_key, school_key) = (format!("incident:{incident}"), format!("school:{school}"));
+        let (wrong, wrong_here) = (self.code_attempts.get(&screen_key).unwrap_or(0), self.code_attempts.get(&school_key).unwrap_or(0));
+        if wrong >= CODE_ATTEMPTS || wrong_here >= SCHOOL_CODE_ATTEMPTS {
             return CodeCheck::TooMany;
         }
         let typed: String = typed.chars().filter(char::is_ascii_digit).collect();
         if secrets::constant_time_eq(&typed, &self.adult_code(school, school_day)) {
-            self.code_attempts.invalidate(who);
-            CodeCheck::Right
-        } else {
-            self.code_attempts.insert(who.to_string(), wrong + 1);
-            if wrong + 1 >= CODE_ATTEMPTS {
-                CodeCheck::TooMany
-            } else {
-                CodeCheck::Wrong
-            }
+            self.code_attempts.invalidate(&screen_key);
+            return CodeCheck::Right;
         }
+        self.code_attempts.insert(screen_key, wrong + 1);
+        self.code_attempts.insert(school_key, wrong_here + 1);
+        if wrong + 1 >= CODE_ATTEMPTS {
+            CodeCheck::TooMany
+        } else {
+            CodeCheck::Wrong
+        }
+    }
+
+    /// The token that lets the browser that pressed (one that is not enrolled) see and clear
+    /// its own covered screen: `<incident>.<HMAC>`, so no other browser can name it.
+    pub fn help_token(&self, incident: i64) -> String {
+        let tag = hmac::sign(&self.key, format!("help:{incident}").as_bytes());
+        format!("{incident}.{}", secrets::hex(&tag.as_ref()[..16]))
+    }
+
+    /// The incident a `help_token` names, if the token is one this server made.
+    pub fn incident_of_token(&self, token: &str) -> Option<i64> {
+        let (id, _) = token.split_once('.')?;
+        let id: i64 = id.parse().ok()?;
+        secrets::constant_time_eq(&self.help_token(id), token).then_some(id)
     }
 
     /// The `Set-Cookie` for an enrolled device.

@@ -292,7 +292,7 @@ async fn every_page_sends_the_security_headers_and_loads_nothing_from_elsewhere(
         let headers = response.headers().clone();
         let csp = headers.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default();
         assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
-        assert_eq!(headers.get("referrer-policy").and_then(|v| v.to_str().ok()), Some("no-referrer"), "{path}");
+        assert_eq!(headers.get("referrer-policy").and_then(|v| v.to_str().ok()), Some("same-origin"), "{path}");
         assert_eq!(headers.get("x-content-type-options").and_then(|v| v.to_str().ok()), Some("nosniff"), "{path}");
         let html = response.text().await.expect("body");
         for attr in ["src=\"http", "href=\"//", "src=\"//", "@import"] {

@@ -71,8 +71,9 @@ pub struct Approvals {
     store: Store,
     clock: Arc<dyn Clock>,
     tz: jiff::tz::TimeZone,
-    /// The live approval (or none) per school and query key, in front of the database.
-    live: LoadingCache<(SchoolId, String), Option<Arc<Approval>>>,
+    /// The approvals not withdrawn per school and query key (newest first: one per class it
+    /// was approved for, or for the whole school), in front of the database.
+    live: LoadingCache<(SchoolId, String), Arc<Vec<Arc<Approval>>>>,
     /// Every (school, query key) that has had a live approval since start-up. A key outside it
     /// has none, so a pupil's new search costs no database round trip; a key inside it is
     /// looked up (through `live`) as before. It only grows: filled from the database at
@@ -135,8 +136,10 @@ impl Approvals {
         self.clock.now_ms()
     }
 
-    /// The approval pupils of `school` get for this query key right now, if any.
-    pub async fn live_for(&self, school: SchoolId, query_key: &str) -> Option<Arc<Approval>> {
+    /// The approval pupils of `class` at `school` get for this query key right now, if any:
+    /// the newest live one approved for their class (matched ignoring case) or for the whole
+    /// school. A browser that is not enrolled (`class` None) gets only whole-school ones.
+    pub async fn live_for(&self, school: SchoolId, class: Option<&str>, query_key: &str) -> Option<Arc<Approval>> {
         let now = self.clock.now_ms();
         let key = (school, query_key.to_string());
         if !self.may_be_approved(&key) {
@@ -147,19 +150,20 @@ impl Approvals {
             None => self.load_live(key).await,
         };
         // Expiry is checked against the clock at every use, not when cached.
-        found.filter(|a| !a.withdrawn && a.expires_ms > now)
+        found.iter().find(|a| !a.withdrawn && a.expires_ms > now && a.is_for(class)).cloned()
     }
 
-    async fn load_live(&self, key: (SchoolId, String)) -> Option<Arc<Approval>> {
+    async fn load_live(&self, key: (SchoolId, String)) -> Arc<Vec<Arc<Approval>>> {
         let store = self.store.clone();
         let (school, query_key) = key.clone();
         self.live
             .get_with(key, async move {
                 let sql = format!(
                     "SELECT {COLUMNS} FROM approvals a JOIN staff s ON s.id = a.approved_by
-                     WHERE a.school_id = ?1 AND a.query_key = ?2 AND a.withdrawn_ms IS NULL ORDER BY a.expires_ms DESC, a.id DESC LIMIT 1"
+                     WHERE a.school_id = ?1 AND a.query_key = ?2 AND a.withdrawn_ms IS NULL ORDER BY a.expires_ms DESC, a.id DESC LIMIT 50"
                 );
-                store.call(move |db| db.query_opt(&sql, args![school, query_key])?.as_ref().map(row_to_approval).transpose()).await.ok().flatten().map(Arc::new)
+                let rows = store.call(move |db| db.query(&sql, args![school, query_key])?.iter().map(row_to_approval).collect::<Result<Vec<_>, _>>()).await;
+                Arc::new(rows.unwrap_or_default().into_iter().map(Arc::new).collect())
             })
             .await
     }
@@ -259,9 +263,31 @@ impl Approvals {
         self.store.call(move |db| db.query_opt(&sql, args![id, scope])?.as_ref().map(row_to_approval).transpose()).await
     }
 
-    /// Live approvals `scope` may see (the pupils' "Today's searches" board: their school's).
+    /// Live approvals `scope` may see (staff's list of today's searches).
     pub async fn today(&self, scope: Scope) -> Vec<Approval> {
         let now = self.clock.now_ms();
         self.list(scope, 0).await.unwrap_or_default().into_iter().filter(|a| !a.withdrawn && a.expires_ms > now).collect()
+    }
+
+    /// The pupils' "Today's searches" board for `class` at `school`: the live approvals for
+    /// their class or the whole school, each search once.
+    pub async fn board(&self, school: SchoolId, class: Option<&str>) -> Vec<Approval> {
+        let mut today = self.today(Some(school)).await;
+        today.retain(|a| a.is_for(class));
+        // A search approved twice (renewed, or for the class and the school) shows once.
+        let mut seen = HashSet::new();
+        today.retain(|a| seen.insert(a.query_key.clone()));
+        today
+    }
+}
+
+impl Approval {
+    /// Is this approval for pupils of `class` (None: a browser that is not enrolled)?
+    pub fn is_for(&self, class: Option<&str>) -> bool {
+        match (&self.class, class) {
+            (None, _) => true,
+            (Some(mine), Some(theirs)) => mine.trim().to_lowercase() == theirs.trim().to_lowercase(),
+            (Some(_), None) => false,
+        }
     }
 }

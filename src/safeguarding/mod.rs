@@ -83,6 +83,30 @@ impl ReviewStatus {
     pub const ALL: [ReviewStatus; 3] = [ReviewStatus::New, ReviewStatus::Reviewed, ReviewStatus::Recorded];
 }
 
+/// Whose decision on a reported result it is: a lead's (the DSL, or an admin standing in)
+/// outranks a teacher's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authority {
+    Teacher,
+    Lead,
+}
+
+impl Authority {
+    fn as_str(self) -> &'static str {
+        match self {
+            Authority::Teacher => "teacher",
+            Authority::Lead => "lead",
+        }
+    }
+
+    fn rank(self) -> i64 {
+        match self {
+            Authority::Teacher => 1,
+            Authority::Lead => 2,
+        }
+    }
+}
+
 /// One incident, as the register shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Incident {
@@ -172,6 +196,14 @@ pub enum ToDashboards {
 /// Pages the register shows at once.
 pub const REGISTER_LIMIT: usize = 500;
 
+/// Alerts a browser that is not enrolled may raise from one address in `ANONYMOUS_WINDOW`.
+/// (An enrolled iPad's presses are never limited.)
+const ANONYMOUS_PRESSES: u32 = 5;
+const ANONYMOUS_WINDOW: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+/// Open alerts of browsers that are not enrolled shown on a dashboard (every enrolled iPad's
+/// open alert is shown).
+const ANONYMOUS_ALERTS_SHOWN: i64 = 50;
+
 /// The incident is in the reader's scope (always parameter 2).
 const IN_SCOPE: &str = "(CAST(?2 AS BIGINT) IS NULL OR i.school_id = ?2)";
 
@@ -184,6 +216,8 @@ pub struct Safeguarding {
     devices: Arc<Devices>,
     hidden: Arc<HiddenResults>,
     alerts: broadcast::Sender<ToDashboards>,
+    /// Presses per address from browsers that are not enrolled, in the last `ANONYMOUS_WINDOW`.
+    anonymous_presses: moka::sync::Cache<String, u32>,
 }
 
 impl Safeguarding {
@@ -192,7 +226,8 @@ impl Safeguarding {
         // Start-up is not async: wait for the writer thread plainly.
         let urls: Vec<(SchoolId, String)> = store.call_blocking(|db| db.query(HIDDEN_NOW, &[])?.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect())?;
         let (alerts, _) = broadcast::channel(1024);
-        Ok(Safeguarding { store, clock, devices, hidden: Arc::new(HiddenResults::new(urls)), alerts })
+        let anonymous_presses = moka::sync::Cache::builder().max_capacity(10_000).time_to_live(ANONYMOUS_WINDOW).build();
+        Ok(Safeguarding { store, clock, devices, hidden: Arc::new(HiddenResults::new(urls)), alerts, anonymous_presses })
     }
 
     pub fn hidden(&self) -> Arc<HiddenResults> {
@@ -227,8 +262,11 @@ impl Safeguarding {
             self.store
                 .call(move |db| {
                     db.execute(
+                        // Reported again: pending a decision again — unless it is kept hidden
+                        // for good, which a new press must not reopen for a teacher to release.
                         "INSERT INTO hidden_results (school_id, url, title, incident_id, state, at_ms) VALUES (?5, ?1, ?2, ?3, 'hidden', ?4)
-                         ON CONFLICT (school_id, url) DO UPDATE SET incident_id = ?3, state = 'hidden', at_ms = ?4, decided_by = NULL, decided_ms = NULL",
+                         ON CONFLICT (school_id, url) DO UPDATE SET incident_id = ?3, state = 'hidden', at_ms = ?4, decided_by = NULL, decided_ms = NULL, decided_authority = NULL
+                         WHERE hidden_results.state <> 'blocked'",
                         args![&url, title, id, now, school],
                     )?;
                     db.notify(&Change::Hidden { school, url, hidden: true }.payload())
@@ -299,9 +337,17 @@ impl Safeguarding {
         self.store.call(move |db| db.query_opt(&sql, args![id, scope])?.as_ref().map(row_to_incident).transpose()).await
     }
 
-    /// Is the screen of this incident still covered (pressed, not yet cleared)?
-    pub async fn screen_covered(&self, id: i64) -> bool {
-        matches!(self.get(id, None).await, Ok(Some(i)) if i.kind == IncidentKind::TellAdult && i.cleared_ms.is_none())
+    /// The press whose screen is still covered (pressed, not yet cleared), if `id` is one.
+    pub async fn covered_screen(&self, id: i64) -> Option<Incident> {
+        self.get(id, None).await.ok().flatten().filter(|i| i.kind == IncidentKind::TellAdult && i.cleared_ms.is_none())
+    }
+
+    /// May a browser that is not enrolled, at `address`, raise another alert now? An
+    /// enrolled iPad's press is never asked this: it is never refused.
+    pub fn anonymous_press_allowed(&self, address: &str) -> bool {
+        let n = self.anonymous_presses.get(address).unwrap_or(0) + 1;
+        self.anonymous_presses.insert(address.to_string(), n);
+        n <= ANONYMOUS_PRESSES
     }
 
     /// The register `scope` may see: newest first, optionally only one review status.
@@ -311,11 +357,26 @@ impl Safeguarding {
     }
 
     /// What needs a teacher now: covered screens and reported results awaiting a decision.
+    /// Every open alert from an enrolled iPad is listed, however many anonymous presses came
+    /// after it; browsers that are not enrolled get the newest `ANONYMOUS_ALERTS_SHOWN` of
+    /// theirs beside them. Newest first.
     pub async fn open_alerts(&self, scope: Scope) -> Result<Vec<Incident>, StoreError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM {FROM} WHERE i.kind = ?1 AND {IN_SCOPE} AND (i.cleared_ms IS NULL OR h.state = 'hidden') ORDER BY i.id DESC LIMIT 200"
-        );
-        self.store.call(move |db| db.query(&sql, args![IncidentKind::TellAdult.as_str(), scope])?.iter().map(row_to_incident).collect()).await
+        let open = format!("SELECT {COLUMNS} FROM {FROM} WHERE i.kind = ?1 AND {IN_SCOPE} AND (i.cleared_ms IS NULL OR h.state = 'hidden')");
+        let (enrolled, anonymous) =
+            (format!("{open} AND i.device_id IS NOT NULL ORDER BY i.id DESC"), format!("{open} AND i.device_id IS NULL ORDER BY i.id DESC LIMIT ?3"));
+        let mut alerts = self
+            .store
+            .call(move |db| {
+                let kind = IncidentKind::TellAdult.as_str();
+                let mut alerts: Vec<Incident> = db.query(&enrolled, args![kind, scope])?.iter().map(row_to_incident).collect::<Result<_, _>>()?;
+                for row in db.query(&anonymous, args![kind, scope, ANONYMOUS_ALERTS_SHOWN])? {
+                    alerts.push(row_to_incident(&row)?);
+                }
+                Ok(alerts)
+            })
+            .await?;
+        alerts.sort_by_key(|a| std::cmp::Reverse(a.id));
+        Ok(alerts)
     }
 
     /// Incidents since `since_ms` (the dashboard's "refused searches today").
@@ -343,8 +404,11 @@ impl Safeguarding {
     }
 
     /// A teacher's decision on a reported result: keep it hidden for good (the local block
-    /// list) or release it back to pupils.
-    pub async fn decide_result(&self, id: i64, scope: Scope, keep_hidden: bool, by: String) -> Result<bool, StoreError> {
+    /// list) or release it back to pupils. A decision stands against anyone of less
+    /// `authority` than whoever made it (a teacher cannot release what the DSL kept hidden);
+    /// the changing statement itself checks the state it changes, so no decision made
+    /// meanwhile is overwritten unseen.
+    pub async fn decide_result(&self, id: i64, scope: Scope, keep_hidden: bool, by: String, authority: Authority) -> Result<bool, StoreError> {
         let Some(incident) = self.get(id, scope).await? else { return Ok(false) };
         let school = incident.school;
         let Some(url) = incident.result_url.clone() else { return Ok(false) };
@@ -354,9 +418,13 @@ impl Safeguarding {
         let changed = self
             .store
             .call(move |db| {
+                // A decision from before decisions remembered their authority counts as the
+                // highest: only a lead may change it.
                 let changed = db.execute(
-                    "UPDATE hidden_results SET state = ?2, decided_by = ?3, decided_ms = ?4 WHERE school_id = ?6 AND url = ?1 AND incident_id = ?5",
-                    args![&u, state, by, now, id, school],
+                    "UPDATE hidden_results SET state = ?2, decided_by = ?3, decided_ms = ?4, decided_authority = ?7
+                     WHERE school_id = ?6 AND url = ?1 AND incident_id = ?5
+                       AND (state = 'hidden' OR ?8 >= CASE decided_authority WHEN 'teacher' THEN 1 ELSE 2 END)",
+                    args![&u, state, by, now, id, school, authority.as_str(), authority.rank()],
                 )?;
                 if changed > 0 {
                     db.notify(&Change::Hidden { school, url: u, hidden: keep_hidden }.payload())?;

@@ -82,3 +82,19 @@ impl SessionStore for SqliteSessionStore {
         Ok(())
     }
 }
+
+/// Does the staff session `session_key` still stand for `account` at `generation`: not
+/// logged out or expired, the account not removed and its password not changed since? (What
+/// every request's session check asks, for an answer that outlives its request: an alert
+/// stream.)
+pub async fn still_signed_in(store: &Store, session_key: String, account: i64, generation: i64) -> Result<bool, crate::store::StoreError> {
+    store
+        .call(move |db| {
+            let row = db.query_opt(
+                "SELECT 1 FROM staff_sessions ss, staff s WHERE ss.key = ?1 AND ss.expires_ms > ?2 AND s.id = ?3 AND s.removed_ms IS NULL AND s.session_generation = ?4",
+                args![session_key, now_ms(), account, generation],
+            )?;
+            Ok(row.is_some())
+        })
+        .await
+}

@@ -185,6 +185,18 @@ const SQLITE: &[M<'static>] = &[
         "ALTER TABLE staff ADD COLUMN session_generation INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE staff ADD COLUMN removed_ms INTEGER;",
     ),
+    // Whose decision a reported result's is (a teacher's cannot undo a lead's); sign-in
+    // attempts counted in the database, so a restart neither unlocks an attacker nor is the
+    // only cure for a lock.
+    M::up(
+        "ALTER TABLE hidden_results ADD COLUMN decided_authority TEXT;
+    CREATE TABLE login_attempts (
+        key TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        last_ms INTEGER NOT NULL,
+        next_ms INTEGER NOT NULL DEFAULT 0
+    );",
+    ),
 ];
 
 /// PostgreSQL's spelling of the same steps: `BIGINT` for every integer (rows hold i64 times
@@ -331,6 +343,13 @@ const POSTGRES: &[&str] = &[
     CREATE INDEX activity_school ON activity (school_id, at_ms);",
     "ALTER TABLE staff ADD COLUMN session_generation BIGINT NOT NULL DEFAULT 0;
     ALTER TABLE staff ADD COLUMN removed_ms BIGINT;",
+    "ALTER TABLE hidden_results ADD COLUMN decided_authority TEXT;
+    CREATE TABLE login_attempts (
+        key TEXT PRIMARY KEY,
+        failures BIGINT NOT NULL,
+        last_ms BIGINT NOT NULL,
+        next_ms BIGINT NOT NULL DEFAULT 0
+    );",
 ];
 
 pub fn run_sqlite(conn: &mut Connection) -> Result<(), StoreError> {

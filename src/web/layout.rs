@@ -11,7 +11,7 @@ fn head(title: &str) -> Markup {
         head {
             meta charset="utf-8";
             meta name="viewport" content="width=device-width, initial-scale=1";
-            meta name="referrer" content="no-referrer";
+            meta name="referrer" content="same-origin";
             title { (title) }
             link rel="stylesheet" href=(paths::STYLESHEET);
             link rel="icon" href=(paths::LOGO) type="image/svg+xml";

@@ -8,6 +8,7 @@ pub mod client;
 pub mod compress;
 pub mod form;
 mod layout;
+pub mod origin;
 pub mod paths;
 mod pupil;
 pub mod staff;
@@ -57,7 +58,10 @@ pub fn security_headers(https: bool) -> DefaultHeaders {
     headers
         .add(("Content-Security-Policy", "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"))
         .add(("X-Content-Type-Options", "nosniff"))
-        .add(("Referrer-Policy", "no-referrer"))
+        // same-origin, not no-referrer: no other site ever gets a Referer (pupil queries
+        // never leak), and our own POSTs carry their real Origin (under no-referrer a browser
+        // sends `Origin: null`, which `origin::same_origin_post` must refuse).
+        .add(("Referrer-Policy", "same-origin"))
         .add(("X-Frame-Options", "DENY"))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
 }

@@ -20,9 +20,10 @@ pub fn enrol(token: &str) -> String {
     format!("{ENROL}/{token}")
 }
 
-/// `/help?i=N`: the covered screen of incident N (for browsers that are not enrolled).
-pub fn help_incident(id: i64) -> String {
-    format!("{HELP}?i={id}")
+/// `/help?i=TOKEN`: the covered screen of the incident `token` names (for the browser that
+/// pressed without being enrolled; see `Devices::help_token`).
+pub fn help_incident(token: &str) -> String {
+    format!("{HELP}?i={token}")
 }
 
 /// `/search?q=…&page=N` with the query encoded.

@@ -2,11 +2,11 @@
 //! GET only shows what will happen (link previews and prefetchers must not use the link up);
 //! the big button POSTs, which uses the link and sets the long-lived device cookie.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html;
 
 use crate::web::layout::{message_card, pupil_page};
-use crate::web::{paths, AppState};
+use crate::web::{origin, paths, AppState};
 
 pub async fn confirm(token: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
     match state.devices.peek_link(&token).await {
@@ -30,7 +30,13 @@ pub async fn confirm(token: web::Path<String>, state: web::Data<AppState>) -> Ht
     }
 }
 
-pub async fn enrol(token: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+pub async fn enrol(req: HttpRequest, token: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+    // Only the button on the confirm page above uses the link: another site's auto-submitted
+    // form must not enrol a browser of its choosing into a class.
+    if !origin::same_origin_post(&req, &state.client(&req).host) {
+        let body = html! { (message_card("🔧", "Open the set-up link itself", "This iPad can only be set up from the link's own page. Open the link again and press the button there.")) };
+        return page(HttpResponse::Forbidden(), "Set up this iPad", body);
+    }
     match state.devices.redeem(&token).await {
         Ok(Some((device, cookie))) => {
             tracing::info!(device = device.id, class = %device.class, "device enrolled");

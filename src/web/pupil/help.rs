@@ -8,25 +8,30 @@
 //! - `GET /help/status`: `{"covered": bool}` for the covered screen's script to poll.
 //! - `POST /help/clear`: the adult code.
 //!
+//! A request only ever sees or clears its own covered screen: an enrolled device's own
+//! incident, or for a browser that is not enrolled the incident its signed token names (the
+//! token is handed out only in the answer to that browser's press). The adult code is the
+//! code of the incident's school; wrong codes are counted per screen and per school.
+//!
 //! The press is never refused for being outside a supervised window or on an un-enrolled
 //! browser: a child must always be able to ask for help.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::{html, DOCTYPE};
 
-use super::gate;
+use super::gate::{self, Pupil};
 use crate::approvals::school_day::school_day;
 use crate::devices::CodeCheck;
 use crate::safeguarding::Report;
 use crate::search::Query;
 use crate::web::form::{field, non_empty, query};
-use crate::web::{paths, AppState};
+use crate::web::{origin, paths, AppState};
 
 /// Longest reported title kept (it came from the pupil's form, so it is bounded here).
 const MAX_TITLE_CHARS: usize = 200;
 
 pub async fn press(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
-    if !same_origin(&req, &state) {
+    if !origin::same_origin_post(&req, &state.client(&req).host) {
         return HttpResponse::Forbidden().body("This form must be sent from kidsearch itself.");
     }
     let device = gate::device_of(&req, &state).await;
@@ -44,12 +49,24 @@ pub async fn press(req: HttpRequest, body: web::Bytes, state: web::Data<AppState
         category: None,
     };
     let report = Report { result_title: report.result_url.as_ref().and(report.result_title), ..report };
+    if device.is_none() {
+        let address = state.client(&req).ip.map(|ip| ip.to_string()).unwrap_or_default();
+        if !state.safeguarding.anonymous_press_allowed(&address) {
+            // Many presses from one browser that is not enrolled: the child still sees the
+            // covered screen, but no more alerts are raised from this address for a while
+            // (they would push real pupils' alerts down the dashboard).
+            tracing::warn!("anonymous tell-an-adult presses from one address are being rate-limited");
+            let mut page = covered_page(None, None);
+            *page.status_mut() = actix_web::http::StatusCode::TOO_MANY_REQUESTS;
+            return page;
+        }
+    }
     match state.safeguarding.tell_adult(device.as_deref(), report).await {
         Ok(incident) if device.is_some() => {
             tracing::info!(incident = incident.id, "tell-an-adult pressed");
             see_other(paths::HELP)
         }
-        Ok(incident) => see_other(&paths::help_incident(incident.id)),
+        Ok(incident) => see_other(&paths::help_incident(&state.devices.help_token(incident.id))),
         Err(e) => {
             // The child still gets the covered screen; staff see the error in the logs.
             tracing::error!(error = %e, "a tell-an-adult press could not be recorded");
@@ -66,71 +83,52 @@ fn reported_result(state: &AppState, body: &[u8]) -> Option<String> {
     state.links.verify(&url, &signature).then_some(url)
 }
 
-/// A pupil POST must come from our own page: if the browser says where it came from, that must
-/// be this host (the device cookie is `SameSite=Lax`, so a cross-site form carries no device).
-fn same_origin(req: &HttpRequest, state: &AppState) -> bool {
-    let Some(origin) = req.headers().get("Origin").and_then(|o| o.to_str().ok()) else { return true };
-    let host = state.client(req).host;
-    origin == "null"
-        || url::Url::parse(origin).ok().is_some_and(|o| {
-            o.host_str().map(|h| match o.port() {
-                Some(p) => format!("{h}:{p}"),
-                None => h.to_string(),
-            }) == Some(host)
-        })
-}
-
 fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header(("Location", location)).insert_header(("Cache-Control", "no-store")).finish()
 }
 
-/// The incident whose covered screen this request belongs to.
-async fn incident_of(req: &HttpRequest, state: &AppState, form: Option<&[u8]>) -> Option<i64> {
-    incident_for(gate::device_of(req, state).await.as_deref(), req, form)
-}
-
-/// As `incident_of`, for a device already looked up.
-fn incident_for(device: Option<&crate::devices::Device>, req: &HttpRequest, form: Option<&[u8]>) -> Option<i64> {
-    if let Some(id) = device.and_then(|d| d.covered_incident) {
-        return Some(id);
-    }
-    let given = match form {
-        Some(body) => field(body, "i"),
-        None => query(req, "i"),
+/// The covered screen this request may see, and the token that names it for a browser that is
+/// not enrolled: an enrolled device's own covered incident (never one named in the request),
+/// or, for a browser without a device, the incident its signed `i` token names.
+async fn own_screen(req: &HttpRequest, state: &AppState, form: Option<&[u8]>) -> (Pupil, Option<(i64, Option<String>)>) {
+    let device = gate::device_of(req, state).await;
+    let screen = match &device {
+        Some(d) => d.covered_incident.map(|id| (id, None)),
+        None => {
+            let given = match form {
+                Some(body) => field(body, "i"),
+                None => query(req, "i"),
+            };
+            given.and_then(|token| state.devices.incident_of_token(&token).map(|id| (id, Some(token))))
+        }
     };
-    given.and_then(|i| i.parse().ok())
+    (device, screen)
 }
 
 pub async fn covered(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    match incident_of(&req, &state, None).await {
-        Some(id) if state.safeguarding.screen_covered(id).await => covered_page(Some(id), None),
+    match own_screen(&req, &state, None).await {
+        (_, Some((id, token))) if state.safeguarding.covered_screen(id).await.is_some() => covered_page(token.as_deref(), None),
         _ => see_other(paths::HOME),
     }
 }
 
 pub async fn status(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let covered = match incident_of(&req, &state, None).await {
-        Some(id) => state.safeguarding.screen_covered(id).await,
-        None => false,
+    let covered = match own_screen(&req, &state, None).await {
+        (_, Some((id, _))) => state.safeguarding.covered_screen(id).await.is_some(),
+        _ => false,
     };
     HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(serde_json::json!({ "covered": covered }))
 }
 
 pub async fn clear(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
-    if !same_origin(&req, &state) {
+    if !origin::same_origin_post(&req, &state.client(&req).host) {
         return HttpResponse::Forbidden().body("This form must be sent from kidsearch itself.");
     }
-    let device = gate::device_of(&req, &state).await;
-    let Some(id) = incident_for(device.as_deref(), &req, Some(&body)) else { return see_other(paths::HOME) };
-    if !state.safeguarding.screen_covered(id).await {
-        return see_other(paths::HOME);
-    }
-    let who = match &device {
-        Some(d) => format!("device:{}", d.id),
-        None => format!("address:{}", state.client(&req).ip.map(|ip| ip.to_string()).unwrap_or_default()),
-    };
+    let (device, Some((id, token))) = own_screen(&req, &state, Some(&body)).await else { return see_other(paths::HOME) };
+    let Some(incident) = state.safeguarding.covered_screen(id).await else { return see_other(paths::HOME) };
     let (day, _) = school_day(state.safeguarding.now_ms(), &state.tz);
-    match state.devices.check_adult_code(gate::school_of(device.as_deref()), &who, &field(&body, "code").unwrap_or_default(), &day) {
+    // The code of the school the pressing device belongs to, and no other school's.
+    match state.devices.check_adult_code(incident.school, id, &field(&body, "code").unwrap_or_default(), &day) {
         CodeCheck::Right => {
             let by = match &device {
                 Some(d) => format!("adult code on {}", d.name()),
@@ -139,32 +137,32 @@ pub async fn clear(req: HttpRequest, body: web::Bytes, state: web::Data<AppState
             // The incident is this device's own (checked above): no staff scope applies.
             if let Err(e) = state.safeguarding.clear_screen(id, None, by).await {
                 tracing::error!(error = %e, "clearing a covered screen failed");
-                return covered_page(Some(id), Some("Something went wrong. Please clear it from the staff dashboard."));
+                return covered_page(token.as_deref(), Some("Something went wrong. Please clear it from the staff dashboard."));
             }
             see_other(paths::HOME)
         }
-        CodeCheck::Wrong => covered_page(Some(id), Some("That code didn't work. Today's code is on the staff dashboard.")),
-        CodeCheck::TooMany => covered_page(Some(id), Some("Too many wrong codes. Please clear this screen from the staff dashboard.")),
+        CodeCheck::Wrong => covered_page(token.as_deref(), Some("That code didn't work. Today's code is on the staff dashboard.")),
+        CodeCheck::TooMany => covered_page(token.as_deref(), Some("Too many wrong codes. Please clear this screen from the staff dashboard.")),
     }
 }
 
 /// The dark, calm covered screen. Nothing from before the press shows through: this is a whole
 /// page, not a layer over the old one. It refreshes itself (script, or every 10 s without)
 /// and goes home once an adult has cleared it.
-fn covered_page(incident: Option<i64>, message: Option<&str>) -> HttpResponse {
+fn covered_page(token: Option<&str>, message: Option<&str>) -> HttpResponse {
     let page = html! {
         (DOCTYPE)
         html lang="en-GB" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="referrer" content="no-referrer";
+                meta name="referrer" content="same-origin";
                 title { "Tell an adult now – kidsearch" }
                 link rel="stylesheet" href=(paths::STYLESHEET);
                 script src=(paths::SCRIPT) defer {}
                 noscript { meta http-equiv="refresh" content="10"; }
             }
-            body.covered data-status=(status_url(incident)) {
+            body.covered data-status=(status_url(token)) {
                 main.cover-message role="alert" {
                     img src=(paths::HELP_ICON) alt="" width="120" height="120";
                     h1 { "Well done." }
@@ -173,7 +171,7 @@ fn covered_page(incident: Option<i64>, message: Option<&str>) -> HttpResponse {
                 details.grown-ups {
                     summary { "For grown-ups" }
                     form method="post" action=(paths::HELP_CLEAR) {
-                        @if let Some(i) = incident { input type="hidden" name="i" value=(i); }
+                        @if let Some(t) = token { input type="hidden" name="i" value=(t); }
                         label for="code" { "Today's adult code (on the staff dashboard)" }
                         input #code name="code" type="password" inputmode="numeric" autocomplete="off" maxlength="12";
                         button type="submit" { "Clear this screen" }
@@ -186,9 +184,9 @@ fn covered_page(incident: Option<i64>, message: Option<&str>) -> HttpResponse {
     HttpResponse::Ok().content_type("text/html; charset=utf-8").insert_header(("Cache-Control", "no-store")).body(page.into_string())
 }
 
-fn status_url(incident: Option<i64>) -> String {
-    match incident {
-        Some(i) => format!("{}?i={i}", paths::HELP_STATUS),
+fn status_url(token: Option<&str>) -> String {
+    match token {
+        Some(t) => format!("{}?i={t}", paths::HELP_STATUS),
         None => paths::HELP_STATUS.to_string(),
     }
 }

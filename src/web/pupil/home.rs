@@ -12,10 +12,8 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         Ok(device) => device,
         Err(stop) => return stop,
     };
-    let mut today = state.approvals.today(Some(super::gate::school_of(device.as_deref()))).await;
-    // A search approved twice (renewed) shows once.
-    let mut seen = std::collections::HashSet::new();
-    today.retain(|a| seen.insert(a.query_key.clone()));
+    let class = device.as_deref().map(|d| d.class.as_str());
+    let today = state.approvals.board(super::gate::school_of(device.as_deref()), class).await;
     let body = html! {
         section.home {
             h1 { "Let's find out!" }

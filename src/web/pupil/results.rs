@@ -55,7 +55,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     let gated = started.elapsed();
     let school = super::gate::school_of(device.as_deref());
     // A teacher's approved search wins: pupils get the frozen copy, no engine is asked.
-    let outcome = if let Some(approval) = state.approvals.live_for(school, &query.key()).await {
+    let outcome = if let Some(approval) = state.approvals.live_for(school, device.as_deref().map(|d| d.class.as_str()), &query.key()).await {
         // Each page of an approval is built (and later rendered) once; withdrawal and expiry
         // are checked by `live_for` above on every request, before this cache.
         let page = params.page.max(1);
@@ -69,7 +69,11 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         state.search.live_search(school, &query, params.page).await
     };
     let answered = started.elapsed();
-    record(&state, &outcome, device.as_deref()).await;
+    // Another site may navigate an iPad here (its cookie goes along): what it makes the iPad
+    // ask is answered, but never written to that pupil's record.
+    if crate::web::origin::pupil_started(&req) {
+        record(&state, &outcome, device.as_deref()).await;
+    }
     let took = started.elapsed();
     if took > SLOW_PAGE {
         // Which step a slow page waited in, for the technician's log (and the benchmark's

@@ -9,46 +9,113 @@
 //! - `POST /staff/incidents/{id}/keep-hidden` / `release`: decide on the reported result.
 
 use actix_session::Session;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::Bytes;
 use futures_util::stream::{self, StreamExt};
 use maud::{html, Markup};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{require, require_form, see_other, store_failed, ANY_STAFF};
+use super::{require, require_form, see_other, store_failed, ANY_STAFF, SAFEGUARDING_LEADS};
 use crate::safeguarding::export::local_time;
-use crate::safeguarding::{Incident, ToDashboards};
+use crate::safeguarding::{Alert, Authority, Incident, IncidentKind, ToDashboards};
+use crate::schools::SchoolId;
 use crate::staff::accounts::security_event;
+use crate::staff::StaffAccount;
 use crate::web::{form, paths, AppState};
+use serde::Serialize;
 
 const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
+/// A stream ends after this long; the dashboard's `EventSource` reconnects at once, through
+/// the session check every staff request passes (and so keeps an open dashboard signed in).
+const STREAM_LIFETIME: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 /// The event that makes a dashboard re-read its alerts (kidsearch.js `catchUp`).
 const CATCH_UP: &[u8] = b"event: catch-up\ndata: \n\n";
 
-pub async fn stream(session: Session, state: web::Data<AppState>) -> HttpResponse {
-    let scope = match require(&session, &state, ANY_STAFF).await {
-        Ok(account) => account.scope(),
+/// What a dashboard's stream carries of an incident: what a teacher needs to act, never the
+/// DSL's review (status, notes, who reviewed), which only the register's readers may see.
+#[derive(Serialize)]
+struct DashboardIncident<'a> {
+    id: i64,
+    school: SchoolId,
+    at_ms: i64,
+    kind: IncidentKind,
+    device: Option<&'a str>,
+    class: Option<&'a str>,
+    query: Option<&'a str>,
+    page: Option<u32>,
+    result_url: Option<&'a str>,
+    result_title: Option<&'a str>,
+    category: Option<&'a str>,
+    cleared_ms: Option<i64>,
+    result_state: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct DashboardAlert<'a> {
+    event: &'a str,
+    incident: DashboardIncident<'a>,
+}
+
+fn event_data(alert: &Alert) -> String {
+    let i = &alert.incident;
+    let view = DashboardAlert {
+        event: alert.event,
+        incident: DashboardIncident {
+            id: i.id,
+            school: i.school,
+            at_ms: i.at_ms,
+            kind: i.kind,
+            device: i.device.as_deref(),
+            class: i.class.as_deref(),
+            query: i.query.as_deref(),
+            page: i.page,
+            result_url: i.result_url.as_deref(),
+            result_title: i.result_title.as_deref(),
+            category: i.category.as_deref(),
+            cleared_ms: i.cleared_ms,
+            result_state: i.result_state.as_deref(),
+        },
+    };
+    serde_json::to_string(&view).unwrap_or_default()
+}
+
+pub async fn stream(req: HttpRequest, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let account = match require(&session, &state, ANY_STAFF).await {
+        Ok(account) => account,
         Err(answer) => return answer,
     };
+    // The stream outlives the request that opened it: before each event it asks again
+    // whether this session still stands (not logged out, expired, or ended by a password
+    // change or removal), and it ends when it does not.
+    let Some(signed_in) = SignedIn::of(&req, &session, &account) else { return super::to_login() };
+    let scope = account.scope();
     let receiver = state.safeguarding.subscribe();
+    let ends = tokio::time::Instant::now() + STREAM_LIFETIME;
     let hello = stream::once(async { Ok::<Bytes, actix_web::Error>(Bytes::from_static(b"retry: 2000\n: connected\n\n")) });
-    let events = stream::unfold(receiver, move |mut receiver| async move {
-        let chunk = loop {
-            break match tokio::time::timeout(KEEP_ALIVE, receiver.recv()).await {
-                Err(_) => Bytes::from_static(b": keep-alive\n\n"),
-                // Only the alerts of the schools this account sees.
-                Ok(Ok(ToDashboards::Alert(alert))) if scope.is_some_and(|s| s != alert.incident.school) => continue,
-                Ok(Ok(ToDashboards::Alert(alert))) => {
-                    let data = serde_json::to_string(&alert).unwrap_or_default();
-                    Bytes::from(format!("event: {}\nid: {}\ndata: {data}\n\n", alert.event, alert.incident.id))
+    let events = stream::unfold((receiver, state.clone()), move |(mut receiver, state)| {
+        let signed_in = signed_in.clone();
+        async move {
+            let chunk = loop {
+                let next = match tokio::time::timeout_at(ends.min(tokio::time::Instant::now() + KEEP_ALIVE), receiver.recv()).await {
+                    Err(_) if tokio::time::Instant::now() >= ends => return None,
+                    Err(_) => Bytes::from_static(b": keep-alive\n\n"),
+                    // Only the alerts of the schools this account sees.
+                    Ok(Ok(ToDashboards::Alert(alert))) if scope.is_some_and(|s| s != alert.incident.school) => continue,
+                    Ok(Ok(ToDashboards::Alert(alert))) => {
+                        Bytes::from(format!("event: {}\nid: {}\ndata: {}\n\n", alert.event, alert.incident.id, event_data(&alert)))
+                    }
+                    // Alerts may have been missed (this stream fell behind, or this instance lost
+                    // its link to the others): the dashboard re-reads its list from the server.
+                    Ok(Ok(ToDashboards::CatchUp)) | Ok(Err(RecvError::Lagged(_))) => Bytes::from_static(CATCH_UP),
+                    Ok(Err(RecvError::Closed)) => return None,
+                };
+                if !signed_in.still(&state).await {
+                    return None;
                 }
-                // Alerts may have been missed (this stream fell behind, or this instance lost
-                // its link to the others): the dashboard re-reads its list from the server.
-                Ok(Ok(ToDashboards::CatchUp)) | Ok(Err(RecvError::Lagged(_))) => Bytes::from_static(CATCH_UP),
-                Ok(Err(RecvError::Closed)) => return None,
+                break next;
             };
-        };
-        Some((Ok::<Bytes, actix_web::Error>(chunk), receiver))
+            Some((Ok::<Bytes, actix_web::Error>(chunk), (receiver, state)))
+        }
     });
     HttpResponse::Ok()
         .content_type("text/event-stream")
@@ -58,6 +125,25 @@ pub async fn stream(session: Session, state: web::Data<AppState>) -> HttpRespons
         // Never compressed: each event must leave at once, not wait in an encoder's buffer.
         .insert_header(("Content-Encoding", "identity"))
         .streaming(hello.chain(events))
+}
+
+/// The session a stream was opened in, to ask again later whether it still stands.
+#[derive(Clone)]
+struct SignedIn {
+    session_key: String,
+    account: i64,
+    generation: i64,
+}
+
+impl SignedIn {
+    fn of(req: &HttpRequest, session: &Session, account: &StaffAccount) -> Option<SignedIn> {
+        let session_key = super::session_key_of(req)?;
+        Some(SignedIn { session_key, account: account.id, generation: super::session_generation(session) })
+    }
+
+    async fn still(&self, state: &AppState) -> bool {
+        crate::staff::sessions::still_signed_in(&state.store, self.session_key.clone(), self.account, self.generation).await.unwrap_or(false)
+    }
 }
 
 /// Where to go after an action: back to the page the form was on, if it is a staff page.
@@ -94,8 +180,11 @@ async fn decide(id: i64, keep_hidden: bool, body: web::Bytes, session: Session, 
         Ok(a) => a,
         Err(answer) => return answer,
     };
-    match state.safeguarding.decide_result(id, account.scope(), keep_hidden, account.name.clone()).await {
-        Ok(false) => HttpResponse::NotFound().body("There is no such reported result at your school, or it was already decided."),
+    let authority = if SAFEGUARDING_LEADS.contains(&account.role) { Authority::Lead } else { Authority::Teacher };
+    match state.safeguarding.decide_result(id, account.scope(), keep_hidden, account.name.clone(), authority).await {
+        Ok(false) => HttpResponse::Conflict().body(
+            "There is no such reported result at your school, or it was already decided by the designated safeguarding lead: only they can change that now.",
+        ),
         Ok(true) => {
             let what = if keep_hidden { "result_kept_hidden" } else { "result_released" };
             security_event(&state.store, what, Some(&account.name), Some(&format!("incident {id}"))).await;

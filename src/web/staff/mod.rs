@@ -36,6 +36,7 @@ const GENERATION_KEY: &str = "generation";
 const NO_RANDOMNESS: &str = "unavailable";
 
 pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key, secure_cookies: bool) {
+    let cookie_key = web::Data::new(SessionCookieKey(key.clone()));
     let sessions = SessionMiddleware::builder(SqliteSessionStore::new(store), key)
         .cookie_name(SESSION_COOKIE.into())
         .cookie_http_only(true)
@@ -53,6 +54,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key, secure_cooki
         .build();
     cfg.service(
         web::scope(paths::STAFF)
+            .app_data(cookie_key)
             .wrap(sessions)
             // Staff pages are gzipped for browsers that ask (the alert stream says identity).
             .wrap(actix_web::middleware::Compress::default())
@@ -123,11 +125,27 @@ pub fn random_hex(bytes: usize) -> String {
 /// The signed-in staff member, if the session has one that still exists.
 pub async fn signed_in(session: &Session, state: &AppState) -> Option<StaffAccount> {
     let id = session.get::<i64>(STAFF_ID_KEY).ok().flatten()?;
+    crate::staff::accounts::session_account(&state.store, id, session_generation(session)).await.ok().flatten()
+}
+
+/// The account's session generation when this session signed in.
+pub fn session_generation(session: &Session) -> i64 {
     // A session from before sessions remembered this is of generation 0 (every account's
     // before its first password change).
-    let generation = session.get::<i64>(GENERATION_KEY).ok().flatten().unwrap_or(0);
-    crate::staff::accounts::session_account(&state.store, id, generation).await.ok().flatten()
+    session.get::<i64>(GENERATION_KEY).ok().flatten().unwrap_or(0)
 }
+
+/// The server-side key of the request's staff session, read from its (encrypted) cookie as
+/// the session middleware reads it.
+pub fn session_key_of(req: &actix_web::HttpRequest) -> Option<String> {
+    let key = req.app_data::<web::Data<SessionCookieKey>>()?;
+    let mut jar = actix_web::cookie::CookieJar::new();
+    jar.add_original(req.cookie(SESSION_COOKIE)?.into_owned());
+    Some(jar.private(&key.0).get(SESSION_COOKIE)?.value().to_string())
+}
+
+/// The session cookie's key, for `session_key_of`.
+pub struct SessionCookieKey(Key);
 
 /// Makes `session` a fresh one (new id: no fixation) signed in as `account_id` at the
 /// account's session `generation`.
