@@ -81,7 +81,7 @@ impl Application {
             policy,
             store: store.clone(),
             links,
-            login_throttle: Default::default(),
+            login_throttle: crate::staff::throttle::LoginThrottle::new(store.clone()),
             approvals,
             approved_pages: crate::cache::LoadingCache::new(
                 moka::sync::Cache::builder().max_capacity(2_000).time_to_live(std::time::Duration::from_secs(600)).build(),

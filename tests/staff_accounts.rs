@@ -325,3 +325,181 @@ async fn a_trust_wide_admin_moves_staff_between_schools_and_a_school_admin_canno
     assert!(teacher.get("/staff").await.text().await.expect("page").contains("Ash Primary."), "from the next request, still signed in");
     assert!(!ada.get("/staff/users").await.text().await.expect("page").contains("Mr Oak"), "no longer Ms Ada's to manage");
 }
+
+/// The peak resident memory of this process (the app runs in it), in KiB.
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("proc status");
+    status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).expect("VmHWM")
+}
+
+/// Issue 20, item 1. Attack: 40 sign-in attempts for one account sent at once were all
+/// checked (the lock was consulted before the slow hash and counted after it), so the 40th,
+/// right, password signed in; and 200 at once held 200 argon2 checks of ~19 MiB each (RSS
+/// 20 → 659 MiB). Now each attempt is counted before its password is checked, and at most a
+/// few checks run at once (the rest are answered "busy" at once).
+#[tokio::test]
+async fn guesses_sent_at_once_are_counted_before_any_password_is_checked() {
+    let (_upstream, app) = app_with_teacher().await;
+    let mut form = Browser::new(&app);
+    let csrf = form.csrf_from("/staff/login").await;
+    // (The form's cookie goes along, if it set one: it did before this was fixed.)
+    let cookie = form.cookie.clone().unwrap_or_default();
+    let attempt = |password: String| {
+        let (app, csrf, cookie) = (&app, csrf.clone(), cookie.clone());
+        async move {
+            let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs([("csrf", csrf.as_str()), ("name", "Mr Oak"), ("password", &password)]).finish();
+            let r = app
+                .client
+                .post(format!("{}/staff/login", app.address))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("cookie", cookie)
+                .body(body)
+                .send()
+                .await
+                .expect("post");
+            r.status().as_u16()
+        }
+    };
+    let mut guesses: Vec<_> = (0..39).map(|n| attempt(format!("guess number {n}"))).collect();
+    guesses.push(attempt(PASSWORD.to_string()));
+    let answers = futures_util::future::join_all(guesses).await;
+    let checked = answers.iter().filter(|s| matches!(s, 401 | 303)).count();
+    assert!(checked <= 5, "at most five passwords checked for one account from one address: {answers:?}");
+    assert!(answers.iter().all(|s| matches!(s, 401 | 303 | 429)), "{answers:?}");
+
+    // 200 attempts at once (each for another name, so no lock applies): memory stays flat.
+    let before = peak_rss_kib();
+    let flood = (0..200).map(|n| {
+        let (app, csrf, cookie) = (&app, csrf.clone(), cookie.clone());
+        async move {
+            let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs([("csrf", csrf.as_str()), ("name", &format!("nobody {n}")), ("password", "x")]).finish();
+            let r = app.client.post(format!("{}/staff/login", app.address)).header("content-type", "application/x-www-form-urlencoded").header("cookie", cookie);
+            r.body(body).send().await.expect("post").status().as_u16()
+        }
+    });
+    let answers = futures_util::future::join_all(flood).await;
+    let grown_mib = (peak_rss_kib() - before) / 1024;
+    eprintln!("200 sign-in attempts at once: peak RSS grew {grown_mib} MiB; answers 401: {}, 429: {}", answers.iter().filter(|s| **s == 401).count(), answers.iter().filter(|s| **s == 429).count());
+    assert!(answers.contains(&401) && answers.contains(&429), "some checked, the excess answered busy: {answers:?}");
+    assert!(grown_mib < 150, "peak RSS grew {grown_mib} MiB");
+}
+
+/// Issue 20, item 2. Attack: five wrong passwords for the DSL from a pupil's iPad, then her
+/// right password from her own desk: 429 for 15 minutes, with no cure but a restart. Now the
+/// lock is per (account, address), an account guessed at from many places is slowed rather
+/// than locked, an admin can unlock it, and the counts survive a restart.
+#[tokio::test]
+async fn someone_elses_wrong_passwords_do_not_lock_the_dsl_out() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let mut server = common::RealServer::new(&upstream);
+    std::fs::write(&server.config_path, format!("trusted_proxies = [\"127.0.0.1\"]\n{}", std::fs::read_to_string(&server.config_path).expect("config"))).expect("config");
+    for (role, name) in [("dsl", "Ms Safe"), ("admin", "Tech")] {
+        let (code, out) = common::kidsearch_cli(&server.data_dir, &["user", "add", "--role", role, name], Some(PASSWORD));
+        assert_eq!(code, 0, "{out}");
+    }
+    let app = server.start().await;
+    let sign_in = |name: &'static str, password: &'static str, address: &'static str| {
+        let app = &app;
+        async move {
+            let mut form = Browser::new(app);
+            let csrf = form.csrf_from("/staff/login").await;
+            let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs([("csrf", csrf.as_str()), ("name", name), ("password", password)]).finish();
+            let r = app
+                .client
+                .post(format!("{}/staff/login", app.address))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("cookie", form.cookie.clone().unwrap_or_default())
+                .header("x-forwarded-for", address)
+                .body(body)
+                .send()
+                .await
+                .expect("post");
+            (r.status().as_u16(), r.headers().get("set-cookie").and_then(|c| c.to_str().ok()).map(|c| c.split(';').next().unwrap_or_default().to_string()))
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(sign_in("Ms Safe", "guessing away", "10.0.0.66").await.0, 401);
+    }
+    assert_eq!(sign_in("Ms Safe", PASSWORD, "10.0.0.66").await.0, 429, "that address is locked out of her account");
+    assert_eq!(sign_in("Ms Safe", PASSWORD, "10.0.0.5").await.0, 303, "her own desk is not");
+    assert_eq!(sign_in("Ms Safe", PASSWORD, "10.0.0.66").await.0, 429, "her signing in does not unlock the attacker's address");
+
+    // The counts are in the database: a restart does not unlock the attacker's address.
+    server.terminate();
+    let app = server.start().await;
+    let sign_in_again = |password: &'static str, address: &'static str| {
+        let app = &app;
+        async move {
+            let mut form = Browser::new(app);
+            let csrf = form.csrf_from("/staff/login").await;
+            let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs([("csrf", csrf.as_str()), ("name", "Ms Safe"), ("password", password)]).finish();
+            app.client
+                .post(format!("{}/staff/login", app.address))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("cookie", form.cookie.clone().unwrap_or_default())
+                .header("x-forwarded-for", address)
+                .body(body)
+                .send()
+                .await
+                .expect("post")
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(sign_in_again(PASSWORD, "10.0.0.66").await, 429, "still locked after a restart");
+
+    // Guessed at from many addresses: slowed, not locked (each attempt waits for the one
+    // before, a second and more apart).
+    for n in 0..2 {
+        for _ in 0..5 {
+            sign_in_again("guessing away", ["10.0.1.1", "10.0.1.2"][n]).await;
+        }
+    }
+    assert_eq!(sign_in_again(PASSWORD, "10.0.0.5").await, 429, "must wait its turn");
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(sign_in_again(PASSWORD, "10.0.0.5").await, 303, "and then gets in");
+
+    // An admin unlocks the locked address's sign-in from the staff list.
+    let mut admin = Browser::new(&app);
+    assert_eq!(admin.sign_in("Tech", PASSWORD).await.status(), 303);
+    let users = admin.get("/staff/users").await.text().await.expect("page");
+    assert!(users.contains("Unlock sign-in for Ms Safe"), "{users}");
+    let action = users.split("action=\"").filter_map(|a| a.split('"').next()).find(|a| a.ends_with("/unlock")).expect("the unlock form").to_string();
+    let csrf = admin.csrf_from("/staff/users").await;
+    let unlocked = admin.post(&action, &[("csrf", &csrf)]).await.text().await.expect("page");
+    assert!(unlocked.contains("Ms Safe can sign in again"), "{unlocked}");
+    assert_eq!(sign_in_again(PASSWORD, "10.0.0.66").await, 303, "unlocked");
+}
+
+/// Issue 20, item 3. Attack: every GET of /staff/login stored a session row (for the login
+/// form's CSRF token): 80,000 anonymous rows, the database 2 → 19 MB, a pupil's press 2 →
+/// 170 ms during the flood. Now the form's token is stateless: no row before a sign-in.
+#[tokio::test]
+async fn showing_the_login_form_stores_nothing() {
+    let (_upstream, app) = app_with_teacher().await;
+    for _ in 0..50 {
+        let r = app.get("/staff/login").await;
+        assert_eq!(r.status(), 200);
+        assert!(r.headers().get("set-cookie").is_none(), "no session for a form");
+    }
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.sign_in("Mr Oak", "not the password").await.status(), 401);
+    let rows = || common::db_rows(&app.data_dir, "SELECT COUNT(*) FROM staff_sessions", vec![]);
+    assert_eq!(rows().await[0][0].as_deref(), Some("0"), "no session row before a sign-in");
+    assert_eq!(browser.sign_in("Mr Oak", PASSWORD).await.status(), 303);
+    assert_eq!(rows().await[0][0].as_deref(), Some("1"));
+    assert_eq!(browser.get("/staff").await.status(), 200);
+    // Another site's form cannot sign a browser in (the token alone is not enough).
+    let csrf = Browser::new(&app).csrf_from("/staff/login").await;
+    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs([("csrf", csrf.as_str()), ("name", "Mr Oak"), ("password", PASSWORD)]).finish();
+    let cross = app
+        .client
+        .post(format!("{}/staff/login", app.address))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", "https://evil.example")
+        .body(body)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(cross.status(), 403);
+}

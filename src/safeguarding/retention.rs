@@ -34,6 +34,11 @@ pub async fn purge(store: &Store, now_ms: i64, retention: Retention) -> Result<P
                 db.execute("DELETE FROM class_windows WHERE ends_ms < ?1", args![activity_before])?;
                 db.execute("DELETE FROM enrol_links WHERE expires_ms < ?1", args![activity_before])?;
                 let incidents = db.execute("DELETE FROM incidents WHERE at_ms < ?1", args![incidents_before])?;
+                // Staff sessions that have expired, and sign-in attempts past their window
+                // (both stamped with the system's time, not the retention clock).
+                let wall = crate::store::now_ms();
+                db.execute("DELETE FROM staff_sessions WHERE expires_ms <= ?1", args![wall])?;
+                crate::staff::throttle::purge_stale(db, wall)?;
                 // A released result's record goes with its incident; a blocked one stays blocked.
                 db.execute("DELETE FROM hidden_results WHERE state = 'released' AND at_ms < ?1", args![incidents_before])?;
                 Ok(Purged { activity, incidents })

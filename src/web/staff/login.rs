@@ -1,21 +1,48 @@
-//! `/staff/login`: name and password, CSRF-protected, throttled. The same answer for an unknown
+//! `/staff/login`: name and password, CSRF-protected (a stateless signed token: showing the
+//! form stores nothing), throttled (`staff::throttle`). The same answer for an unknown
 //! name and a wrong password.
 
 use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html;
 
-use super::{csrf_ok, csrf_token, sign_session_in};
+use super::{sign_session_in, SessionCookieKey};
+use crate::staff::throttle::Attempt;
+use crate::store::now_ms;
+use actix_web::http::StatusCode;
 use crate::staff::accounts::{dummy_hash, find_account, security_event, verify_password, Credentials};
 use crate::web::layout::staff_page;
 use crate::web::{paths, AppState};
 
-pub async fn form(session: Session) -> HttpResponse {
-    login_page(&session, None, actix_web::http::StatusCode::OK)
+pub async fn form(req: HttpRequest) -> HttpResponse {
+    login_page(&req, None, StatusCode::OK)
 }
 
-fn login_page(session: &Session, message: Option<&str>, status: actix_web::http::StatusCode) -> HttpResponse {
-    let token = csrf_token(session);
+/// How long a login form's token is good for.
+const FORM_TOKEN_MS: i64 = 2 * 3600 * 1000;
+
+/// The login form's CSRF token, `<expiry ms>.<HMAC>`: stateless, so showing the form (which
+/// anyone may ask for, as often as they like) stores nothing; a session row exists only once
+/// someone has signed in.
+fn form_token(req: &HttpRequest) -> String {
+    let expires = now_ms() + FORM_TOKEN_MS;
+    format!("{expires}.{}", token_signature(req, expires).unwrap_or_default())
+}
+
+fn token_signature(req: &HttpRequest, expires: i64) -> Option<String> {
+    let key = req.app_data::<web::Data<SessionCookieKey>>()?;
+    let tag = ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key.signing()), format!("login-form:{expires}").as_bytes());
+    Some(crate::secrets::hex(&tag.as_ref()[..16]))
+}
+
+fn form_token_ok(req: &HttpRequest, token: Option<&str>) -> bool {
+    let Some((expires, signature)) = token.and_then(|t| t.split_once('.')) else { return false };
+    let Ok(expires) = expires.parse::<i64>() else { return false };
+    expires > now_ms() && token_signature(req, expires).is_some_and(|expected| crate::secrets::constant_time_eq(&expected, signature))
+}
+
+fn login_page(req: &HttpRequest, message: Option<&str>, status: StatusCode) -> HttpResponse {
+    let token = form_token(req);
     let body = html! {
         h1 { "Staff sign in" }
         @if let Some(m) = message { p.notice role="alert" { (m) } }
@@ -44,29 +71,44 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, session: Session, state:
             _ => {}
         }
     }
-    if !csrf_ok(&session, csrf.as_deref()) {
-        return login_page(&session, Some("This form has expired. Please sign in again."), actix_web::http::StatusCode::FORBIDDEN);
+    // The token says the form came from us; the origin check that another site's page did not
+    // post it (signing a teacher's browser into someone else's account).
+    if !form_token_ok(&req, csrf.as_deref()) || !crate::web::origin::same_origin_post(&req, &state.client(&req).host) {
+        return login_page(&req, Some("This form has expired. Please sign in again."), StatusCode::FORBIDDEN);
     }
     let address = state.client(&req).ip.map(|ip| ip.to_string()).unwrap_or_default();
-    let throttle = &state.login_throttle;
-    if throttle.locked(&name, &address) {
-        security_event(&state.store, "login_locked", Some(&name), Some(&address)).await;
-        return login_page(
-            &session,
-            Some("Too many attempts. Please wait 15 minutes and try again, or ask the ICT technician."),
-            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-        );
-    }
-    tokio::time::sleep(throttle.delay(&name, &address)).await;
+    let permit = match state.login_throttle.begin(&name, &address).await {
+        Ok(Attempt::Check(permit)) => permit,
+        Ok(Attempt::Locked) => {
+            security_event(&state.store, "login_locked", Some(&name), Some(&address)).await;
+            return login_page(&req, Some("Too many attempts from here. Please wait 15 minutes and try again, or ask an admin to unlock your sign-in."), StatusCode::TOO_MANY_REQUESTS);
+        }
+        Ok(Attempt::Wait(wait)) => {
+            security_event(&state.store, "login_slowed", Some(&name), Some(&address)).await;
+            let message = format!(
+                "Many wrong passwords have been tried for this name. Please wait {} seconds and try again, or ask an admin to unlock your sign-in.",
+                wait.as_secs().max(1)
+            );
+            return login_page(&req, Some(&message), StatusCode::TOO_MANY_REQUESTS);
+        }
+        Ok(Attempt::Busy) => return login_page(&req, Some("Many people are signing in at once. Please try again in a moment."), StatusCode::TOO_MANY_REQUESTS),
+        Err(e) => {
+            tracing::error!(error = %e, "counting a sign-in attempt failed");
+            return login_page(&req, Some("Signing in is not possible right now: the database is not answering. Please try again in a minute."), StatusCode::SERVICE_UNAVAILABLE);
+        }
+    };
 
     let account = find_account(&state.store, &name).await.ok().flatten();
     // argon2 is deliberately slow: verify off the async worker, and against a dummy hash when
     // the name is unknown, so both failures look and take the same.
     let hash = account.as_ref().map_or_else(|| dummy_hash().to_string(), |c| c.hash.clone());
     let verified = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false);
+    drop(permit);
     match account {
         Some(Credentials { account, generation, .. }) if verified => {
-            throttle.succeeded(&name);
+            if let Err(e) = state.login_throttle.succeeded(&name, &address).await {
+                tracing::warn!(error = %e, "could not clear the sign-in attempts after a sign-in");
+            }
             // A fresh session id at login (no fixation), a fresh CSRF token.
             session.clear();
             sign_session_in(&session, account.id, generation);
@@ -74,9 +116,8 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, session: Session, state:
             HttpResponse::SeeOther().insert_header(("Location", paths::STAFF)).finish()
         }
         _ => {
-            throttle.failed(&name, &address);
             security_event(&state.store, "login_failed", Some(&name), Some(&address)).await;
-            login_page(&session, Some("That name or password is not right."), actix_web::http::StatusCode::UNAUTHORIZED)
+            login_page(&req, Some("That name or password is not right."), StatusCode::UNAUTHORIZED)
         }
     }
 }

@@ -72,6 +72,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key, secure_cooki
             .route("/users/{id}/role", web::post().to(users::change_role))
             .route("/users/{id}/school", web::post().to(users::move_school))
             .route("/users/{id}/password", web::post().to(users::reset_password))
+            .route("/users/{id}/unlock", web::post().to(users::unlock))
             .route("/users/{id}/remove", web::post().to(users::remove))
             .route("/password", web::get().to(password::page))
             .route("/password", web::post().to(password::change))
@@ -144,8 +145,15 @@ pub fn session_key_of(req: &actix_web::HttpRequest) -> Option<String> {
     Some(jar.private(&key.0).get(SESSION_COOKIE)?.value().to_string())
 }
 
-/// The session cookie's key, for `session_key_of`.
+/// The session cookie's key, for `session_key_of` (and, its signing half, the login form's
+/// stateless token).
 pub struct SessionCookieKey(Key);
+
+impl SessionCookieKey {
+    pub fn signing(&self) -> &[u8] {
+        self.0.signing()
+    }
+}
 
 /// Makes `session` a fresh one (new id: no fixation) signed in as `account_id` at the
 /// account's session `generation`.

@@ -3,6 +3,7 @@
 //! every other session of the account ends, this one carries on under a new session id.
 
 use actix_session::Session;
+use crate::staff::throttle::Attempt;
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html;
 
@@ -45,23 +46,28 @@ pub async fn change(req: HttpRequest, body: web::Bytes, session: Session, state:
     };
     // Guessing the current password from an open session counts as guessing at the login.
     let address = state.client(&req).ip.map(|ip| ip.to_string()).unwrap_or_default();
-    let throttle = &state.login_throttle;
-    if throttle.locked(&account.name, &address) {
-        security_event(&state.store, "login_locked", Some(&account.name), Some(&address)).await;
-        return render(&session, Some("Too many attempts. Please wait 15 minutes and try again."), actix_web::http::StatusCode::TOO_MANY_REQUESTS);
-    }
+    let permit = match state.login_throttle.begin(&account.name, &address).await {
+        Ok(Attempt::Check(permit)) => permit,
+        Ok(Attempt::Locked | Attempt::Wait(_)) => {
+            security_event(&state.store, "login_locked", Some(&account.name), Some(&address)).await;
+            return render(&session, Some("Too many attempts. Please wait 15 minutes and try again."), actix_web::http::StatusCode::TOO_MANY_REQUESTS);
+        }
+        Ok(Attempt::Busy) => return render(&session, Some("Many people are signing in at once. Please try again in a moment."), actix_web::http::StatusCode::TOO_MANY_REQUESTS),
+        Err(e) => return super::store_failed("checking your password", &e),
+    };
     let current = form::field(&body, "current").unwrap_or_default();
     let new = form::field(&body, "password").unwrap_or_default();
     let hash = find_account(&state.store, &account.name).await.ok().flatten().map(|c| c.hash).unwrap_or_default();
     // argon2 is deliberately slow: off the async worker.
     let verified = tokio::task::spawn_blocking(move || verify_password(&current, &hash)).await.unwrap_or(false);
+    drop(permit);
     if !verified {
-        throttle.failed(&account.name, &address);
         security_event(&state.store, "password_change_failed", Some(&account.name), Some(&address)).await;
         return render(&session, Some("Your password now is not right. Nothing was changed."), actix_web::http::StatusCode::UNAUTHORIZED);
     }
     match set_password(&state.store, &account, &new).await {
         Ok(generation) => {
+            let _ = state.login_throttle.succeeded(&account.name, &address).await;
             sign_session_in(&session, account.id, generation);
             security_event(&state.store, "password_changed", Some(&account.name), None).await;
             render(&session, Some("Your password is changed. Every other place you were signed in is signed out."), actix_web::http::StatusCode::OK)

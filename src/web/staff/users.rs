@@ -5,7 +5,8 @@
 //! sees and manages its own school's staff; a trust-wide admin sees every school's and chooses
 //! the school of a new account. A new password and a removal end the account's sessions at
 //! once (a new role applies from its next request); an admin's
-//! own account is changed at `/staff/password`, never removed from here.
+//! own account is changed at `/staff/password`, never removed from here. An account locked
+//! after wrong passwords shows "Unlock sign-in" (a new password unlocks it too).
 
 use actix_session::Session;
 use actix_web::{web, HttpResponse};
@@ -45,6 +46,8 @@ async fn render(session: &Session, state: &AppState, admin: &StaffAccount, messa
         None => "Trust-wide".to_string(),
         Some(id) => schools.iter().find(|s| s.id == id).map_or_else(|| id.to_string(), |s| s.name.clone()),
     };
+    // Accounts someone is locked out of (or must wait to try), for the "Unlock sign-in" button.
+    let locked = state.login_throttle.locked_names().await.unwrap_or_default();
     let body = html! {
         h1 { "Staff accounts" }
         @if let Some(m) = message { p.notice role="status" { (m) } }
@@ -82,6 +85,13 @@ async fn render(session: &Session, state: &AppState, admin: &StaffAccount, messa
                             label for=(format!("password-{}", s.id)) { "New password for " (s.name) }
                             input id=(format!("password-{}", s.id)) type="password" name="password" required minlength=(MIN_PASSWORD_CHARS) autocomplete="new-password";
                             button type="submit" { "Set new password" }
+                        }
+                        @if locked.contains(&s.name.trim().to_lowercase()) {
+                            form.inline-form method="post" action=(paths::staff_user(s.id, "unlock")) {
+                                input type="hidden" name="csrf" value=(token);
+                                p.notice { "Sign-in is locked after many wrong passwords." }
+                                button type="submit" { "Unlock sign-in for " (s.name) }
+                            }
                         }
                         form.inline-form method="post" action=(paths::staff_user(s.id, "remove")) {
                             input type="hidden" name="csrf" value=(token);
@@ -194,10 +204,28 @@ pub async fn reset_password(path: web::Path<i64>, body: web::Bytes, session: Ses
     let password = crate::web::form::field(&body, "password").unwrap_or_default();
     let message = match set_password(&state.store, &account, &password).await {
         Ok(_) => {
+            // A forgotten password is often found out by being locked out.
+            let _ = state.login_throttle.unlock(&account.name).await;
             security_event(&state.store, "password_reset", Some(&account.name), Some(&format!("by {}", admin.name))).await;
             format!("{} has a new password; they were signed out everywhere. Tell them in person, not by email.", account.name)
         }
         Err(e) => format!("Not changed: {e}."),
+    };
+    render(&session, &state, &admin, Some(message)).await
+}
+
+/// Clears the wrong-password counts that lock `id` out (from some address, or everywhere).
+pub async fn unlock(path: web::Path<i64>, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let (admin, account) = match admin_action(path.into_inner(), &body, &session, &state).await {
+        Ok(both) => both,
+        Err(answer) => return answer,
+    };
+    let message = match state.login_throttle.unlock(&account.name).await {
+        Ok(_) => {
+            security_event(&state.store, "login_unlocked", Some(&account.name), Some(&format!("by {}", admin.name))).await;
+            format!("{} can sign in again.", account.name)
+        }
+        Err(e) => return super::store_failed("unlocking the sign-in", &e),
     };
     render(&session, &state, &admin, Some(message)).await
 }
