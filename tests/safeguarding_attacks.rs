@@ -428,3 +428,62 @@ async fn only_the_pressing_browser_learns_whether_its_screen_is_covered() {
     assert_eq!(json(&mut stranger, &format!("/help/status?i={number}")).await.1["covered"], false, "the number alone names nothing");
     assert_eq!(stranger.get(&format!("/help?i={number}")).await.status(), 303, "nor shows the covered page");
 }
+
+/// Item 13. Attack: `/go` links never expired and were not tied to a school: a link kept from
+/// one school's results page redirected on another school's iPad, a month-old link still
+/// worked, and a link made before `walled_garden = true` still redirected outside the garden.
+#[tokio::test]
+async fn go_links_work_for_their_own_school_for_a_day_and_are_checked_when_clicked() {
+    let t = trust(false).await;
+    let mut oak_teacher = staff(&t.app, "Ms Oak").await;
+    let mut ash_teacher = staff(&t.app, "Mr Ash").await;
+    let mut oak = enrol(&t.app, &mut oak_teacher, "Oak", "iPad 1").await;
+    let mut ash = enrol(&t.app, &mut ash_teacher, "Ash", "iPad 1").await;
+    let (_, answer) = json(&mut oak, "/search?q=volcanoes&format=json").await;
+    let go = answer["results"][0]["go"].as_str().expect("go").to_string();
+    assert_eq!(oak.get(&go).await.status(), 303, "its own school's pupils follow it");
+    assert_eq!(ash.get(&go).await.status(), 400, "another school's do not");
+
+    let signer = kidsearch::policy::golink::LinkSigner::load_or_create(&t.app.data_dir).expect("the app's key");
+    let url = answer["results"][0]["url"].as_str().expect("url");
+    let three_days_ago = kidsearch::store::now_ms() - 3 * 86_400_000;
+    let old = oak.get(&signer.go_link_at(1, three_days_ago, url)).await;
+    assert_eq!(old.status(), 410);
+    assert!(old.text().await.expect("page").contains("This link is from another day"));
+    let yesterday = signer.go_link_at(1, kidsearch::store::now_ms() - 86_400_000, url);
+    assert_eq!(oak.get(&yesterday).await.status(), 303, "a page kept open since yesterday still works");
+}
+
+#[tokio::test]
+async fn a_link_made_before_the_walled_garden_was_turned_on_is_refused_when_clicked() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let mut config = test_config(&upstream);
+    config.walled_garden = true;
+    let app = spawn_app_with(config).await;
+    let signer = kidsearch::policy::golink::LinkSigner::load_or_create(&app.data_dir).expect("the app's key");
+    // Signed as it was on a page from before the garden: the link verifies, its host is outside.
+    let response = app.get(&signer.go_link(1, "https://outside-the-garden.example/page")).await;
+    assert_eq!(response.status(), 403);
+    assert!(response.text().await.expect("page").contains("ask a grown-up"));
+    let inside = app.get(&signer.go_link(1, "https://www.dkfindout.com/uk/earth/volcanoes/")).await;
+    assert_eq!(inside.status(), 303, "a garden site is followed");
+}
+
+/// Item 14 (second half). Attack: a pupil's JSON named why an engine failed in full: the
+/// internal address it could not reach, the parser's message. Now a pupil gets the kind of
+/// failure; a teacher's pre-run page gets the detail.
+#[tokio::test]
+async fn pupils_get_an_engines_kind_of_failure_and_staff_the_detail() {
+    let upstream = FixtureUpstream::start(&["bing", "mojeek"]).await;
+    upstream.set_scenario("mojeek", common::Scenario::ServerError);
+    let config = test_config(&upstream);
+    assert_eq!(common::add_user(&config.data_dir, "teacher", "Ms Oak", PASSWORD).0, 0);
+    let app = spawn_app_with(config).await;
+    let (_, body) = app.search_json("volcanoes", 1).await;
+    let mojeek = body["engines"].as_array().expect("engines").iter().find(|e| e["id"] == "mojeek").expect("mojeek").clone();
+    assert_eq!(mojeek, serde_json::json!({ "id": "mojeek", "ok": false, "error": "http_status" }));
+    assert!(!body.to_string().contains("127.0.0.1") && !body.to_string().contains("HTTP 500"), "{body}");
+    let mut teacher = staff(&app, "Ms Oak").await;
+    let prerun = teacher.get("/staff/prerun?q=volcanoes&engine=mojeek&pages=1").await.text().await.expect("page");
+    assert!(prerun.contains("mojeek: answered HTTP 500"), "{prerun}");
+}

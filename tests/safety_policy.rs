@@ -192,19 +192,19 @@ async fn result_links_go_through_a_signed_checked_click_through() {
     assert!(html.contains("href=\"/go?u=https%3A%2F%2F"), "cards link through /go");
 
     let good = "https://kids.nationalgeographic.com/science/article/volcano";
-    let response = app.get(&signer.go_link(good)).await;
+    let response = app.get(&signer.go_link(1, good)).await;
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers().get("location").and_then(|v| v.to_str().ok()), Some(good));
 
     // Tampered: the signature of one URL on another.
-    let tampered = signer.go_link(good).replace("kids.nationalgeographic.com", "evil.example");
+    let tampered = signer.go_link(1, good).replace("kids.nationalgeographic.com", "evil.example");
     assert_eq!(app.get(&tampered).await.status(), 400, "no open redirect");
     assert_eq!(app.get("/go?u=https%3A%2F%2Fevil.example%2F").await.status(), 400, "unsigned");
-    assert_eq!(app.get(&signer.go_link("javascript:alert(1)")).await.status(), 400, "signed but not http(s)");
+    assert_eq!(app.get(&signer.go_link(1, "javascript:alert(1)")).await.status(), 400, "signed but not http(s)");
 
     // Blocked at click time, whatever the case or trailing dot of the host.
     for blocked in ["https://www.blocked.example/page", "https://WWW.Blocked.Example./x"] {
-        let response = app.get(&signer.go_link(blocked)).await;
+        let response = app.get(&signer.go_link(1, blocked)).await;
         assert_eq!(response.status(), 403, "{blocked}");
         assert!(response.text().await.expect("body").contains("ask a grown-up"));
     }

@@ -347,7 +347,9 @@ async fn guesses_sent_at_once_are_counted_before_any_password_is_checked() {
     let attempt = |password: String| {
         let (app, csrf, cookie) = (&app, csrf.clone(), cookie.clone());
         async move {
-            let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs([("csrf", csrf.as_str()), ("name", "Mr Oak"), ("password", &password)]).finish();
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([("csrf", csrf.as_str()), ("name", "Mr Oak"), ("password", &password)])
+                .finish();
             let r = app
                 .client
                 .post(format!("{}/staff/login", app.address))
@@ -372,14 +374,21 @@ async fn guesses_sent_at_once_are_counted_before_any_password_is_checked() {
     let flood = (0..200).map(|n| {
         let (app, csrf, cookie) = (&app, csrf.clone(), cookie.clone());
         async move {
-            let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs([("csrf", csrf.as_str()), ("name", &format!("nobody {n}")), ("password", "x")]).finish();
-            let r = app.client.post(format!("{}/staff/login", app.address)).header("content-type", "application/x-www-form-urlencoded").header("cookie", cookie);
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([("csrf", csrf.as_str()), ("name", &format!("nobody {n}")), ("password", "x")])
+                .finish();
+            let r =
+                app.client.post(format!("{}/staff/login", app.address)).header("content-type", "application/x-www-form-urlencoded").header("cookie", cookie);
             r.body(body).send().await.expect("post").status().as_u16()
         }
     });
     let answers = futures_util::future::join_all(flood).await;
     let grown_mib = (peak_rss_kib() - before) / 1024;
-    eprintln!("200 sign-in attempts at once: peak RSS grew {grown_mib} MiB; answers 401: {}, 429: {}", answers.iter().filter(|s| **s == 401).count(), answers.iter().filter(|s| **s == 429).count());
+    eprintln!(
+        "200 sign-in attempts at once: peak RSS grew {grown_mib} MiB; answers 401: {}, 429: {}",
+        answers.iter().filter(|s| **s == 401).count(),
+        answers.iter().filter(|s| **s == 429).count()
+    );
     assert!(answers.contains(&401) && answers.contains(&429), "some checked, the excess answered busy: {answers:?}");
     assert!(grown_mib < 150, "peak RSS grew {grown_mib} MiB");
 }
@@ -392,7 +401,8 @@ async fn guesses_sent_at_once_are_counted_before_any_password_is_checked() {
 async fn someone_elses_wrong_passwords_do_not_lock_the_dsl_out() {
     let upstream = FixtureUpstream::start(&["bing"]).await;
     let mut server = common::RealServer::new(&upstream);
-    std::fs::write(&server.config_path, format!("trusted_proxies = [\"127.0.0.1\"]\n{}", std::fs::read_to_string(&server.config_path).expect("config"))).expect("config");
+    std::fs::write(&server.config_path, format!("trusted_proxies = [\"127.0.0.1\"]\n{}", std::fs::read_to_string(&server.config_path).expect("config")))
+        .expect("config");
     for (role, name) in [("dsl", "Ms Safe"), ("admin", "Tech")] {
         let (code, out) = common::kidsearch_cli(&server.data_dir, &["user", "add", "--role", role, name], Some(PASSWORD));
         assert_eq!(code, 0, "{out}");
@@ -403,7 +413,8 @@ async fn someone_elses_wrong_passwords_do_not_lock_the_dsl_out() {
         async move {
             let mut form = Browser::new(app);
             let csrf = form.csrf_from("/staff/login").await;
-            let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs([("csrf", csrf.as_str()), ("name", name), ("password", password)]).finish();
+            let body =
+                url::form_urlencoded::Serializer::new(String::new()).extend_pairs([("csrf", csrf.as_str()), ("name", name), ("password", password)]).finish();
             let r = app
                 .client
                 .post(format!("{}/staff/login", app.address))
@@ -432,7 +443,9 @@ async fn someone_elses_wrong_passwords_do_not_lock_the_dsl_out() {
         async move {
             let mut form = Browser::new(app);
             let csrf = form.csrf_from("/staff/login").await;
-            let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs([("csrf", csrf.as_str()), ("name", "Ms Safe"), ("password", password)]).finish();
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([("csrf", csrf.as_str()), ("name", "Ms Safe"), ("password", password)])
+                .finish();
             app.client
                 .post(format!("{}/staff/login", app.address))
                 .header("content-type", "application/x-www-form-urlencoded")
@@ -491,7 +504,8 @@ async fn showing_the_login_form_stores_nothing() {
     assert_eq!(browser.get("/staff").await.status(), 200);
     // Another site's form cannot sign a browser in (the token alone is not enough).
     let csrf = Browser::new(&app).csrf_from("/staff/login").await;
-    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs([("csrf", csrf.as_str()), ("name", "Mr Oak"), ("password", PASSWORD)]).finish();
+    let body =
+        url::form_urlencoded::Serializer::new(String::new()).extend_pairs([("csrf", csrf.as_str()), ("name", "Mr Oak"), ("password", PASSWORD)]).finish();
     let cross = app
         .client
         .post(format!("{}/staff/login", app.address))

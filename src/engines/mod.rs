@@ -66,6 +66,25 @@ pub enum EngineError {
     Transport(String),
 }
 
+impl EngineError {
+    /// What kind of failure this is, in a word: all a pupil's answer says about it (the
+    /// detail — internal addresses, parser messages — is for staff pages and the log).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EngineError::Off(_) => "off",
+            EngineError::Timeout(_) => "timeout",
+            EngineError::Blocked => "rate_limited",
+            EngineError::Status(_) => "http_status",
+            EngineError::Unparseable(_) => "unreadable",
+            EngineError::HostRefused(_) => "host_not_allowed",
+            EngineError::AddressRefused(_) => "private_address",
+            EngineError::TooLarge(_) => "too_large",
+            EngineError::Upstream(_) => "engine_error",
+            EngineError::Transport(_) => "unreachable",
+        }
+    }
+}
+
 /// Whether an engine can be asked at all, and if not, why (shown by `check` and to staff).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Availability {

@@ -117,8 +117,12 @@ pub enum Status {
 pub struct EngineReport {
     pub id: String,
     pub ok: bool,
+    /// The kind of failure (`EngineError::kind`): what the pupil's JSON says.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub error: Option<&'static str>,
+    /// The whole reason, for staff pages only (never serialised to pupils).
+    #[serde(skip)]
+    pub detail: Option<String>,
 }
 
 /// Everything a results page shows.
@@ -354,11 +358,11 @@ impl SearchService {
                 Ok(page) => {
                     good.push(EngineAnswer { engine: &engine.id, weight: engine.weight, results: &page.results });
                     refused.extend(page.refused.iter().map(dedupe_key));
-                    outcome.engines.push(EngineReport { id: engine.id.clone(), ok: true, error: None });
+                    outcome.engines.push(EngineReport { id: engine.id.clone(), ok: true, error: None, detail: None });
                 }
                 Err(e) => {
                     tracing::warn!(engine = %engine.id, error = %e, "engine left out of a search");
-                    outcome.engines.push(EngineReport { id: engine.id.clone(), ok: false, error: Some(e.to_string()) });
+                    outcome.engines.push(EngineReport { id: engine.id.clone(), ok: false, error: Some(e.kind()), detail: Some(e.to_string()) });
                 }
             }
         }
@@ -371,7 +375,7 @@ impl SearchService {
         results.retain(|r| !self.hidden.is_hidden(school, &r.url));
         filtered.hidden = before - results.len();
         for result in &mut results {
-            result.go = self.links.go_link(&result.url);
+            result.go = self.links.go_link(school, &result.url);
         }
         outcome.results = results;
         outcome.filtered = filtered;

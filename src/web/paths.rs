@@ -38,10 +38,11 @@ pub fn search(query: &str, page: u32) -> String {
 
 pub const GO: &str = "/go";
 
-/// `/go?u=…&s=…`: the signed click-through for a result link.
-pub fn go(url: &str, signature: &str) -> String {
+/// `/go?u=…&d=…&s=…`: the signed click-through for a result link (`policy::golink`).
+pub fn go(url: &str, day: i64, signature: &str) -> String {
     let mut s = url::form_urlencoded::Serializer::new(String::new());
     s.append_pair("u", url);
+    s.append_pair("d", &day.to_string());
     s.append_pair("s", signature);
     format!("{GO}?{}", s.finish())
 }

@@ -1,14 +1,16 @@
-//! `/go?u=…&s=…`: the checked click-through. Only links the gateway signed are followed; the
-//! destination is checked against the block lists again at click time, and the click recorded.
+//! `/go?u=…&d=…&s=…`: the checked click-through. Only links the gateway signed for the
+//! pupil's school in the last day are followed; the destination is checked against the block
+//! lists and the walled garden again at click time, and the click recorded.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html;
 use url::Url;
 
 use crate::policy::domains::host_of;
+use crate::policy::golink::LinkProblem;
 use crate::store::{Activity, ActivityKind};
 use crate::web::layout::{message_card, pupil_page, search_box};
-use crate::web::{form, AppState};
+use crate::web::AppState;
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let device = match super::gate::check(&req, &state, false).await {
@@ -17,17 +19,19 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     };
     let (device_name, class) = (device.as_ref().map(|d| d.name()), device.as_ref().map(|d| d.class.clone()));
     let school = super::gate::school_of(device.as_deref());
-    let (Some(target), Some(signature)) = (form::query(&req, "u"), form::query(&req, "s")) else {
-        return broken_link();
+    let target = match state.links.verify(school, req.query_string()) {
+        Ok(target) => target,
+        Err(LinkProblem::Forged) => return broken_link(),
+        Err(LinkProblem::Expired) => return old_link(),
     };
-    if !state.links.verify(&target, &signature) {
-        return broken_link();
-    }
     let Some(url) = Url::parse(&target).ok().filter(|u| matches!(u.scheme(), "http" | "https")) else {
         return broken_link();
     };
     let host = host_of(&url).unwrap_or_default();
-    if let Some(category) = state.policy.domain_category(&host) {
+    // The lists as they are now, not as they were when the link was made: a link from before
+    // a block or before the walled garden was turned on is not followed.
+    let refusal = state.policy.domain_category(&host).or_else(|| state.policy.garden.as_ref().is_some_and(|g| !g.covers(&host)).then_some("garden"));
+    if let Some(category) = refusal {
         let row = Activity {
             category: Some(category.to_string()),
             url: Some(target.clone()),
@@ -55,6 +59,15 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     }
     state.store.record(Activity { url: Some(target.clone()), device: device_name, class, school, ..Activity::now(ActivityKind::Click) });
     HttpResponse::SeeOther().insert_header(("Location", url.as_str())).finish()
+}
+
+/// A link from a page kept too long (a screenshot, an old tab): search again.
+fn old_link() -> HttpResponse {
+    let body = html! {
+        (message_card("⏰", "This link is from another day", "Let's search again to find it."))
+        (search_box(""))
+    };
+    HttpResponse::Gone().content_type("text/html; charset=utf-8").body(pupil_page("Old link", body).into_string())
 }
 
 fn broken_link() -> HttpResponse {

@@ -44,7 +44,7 @@ pub async fn press(req: HttpRequest, body: web::Bytes, state: web::Data<AppState
     let report = Report {
         query: field(&body, "q").and_then(|q| Query::parse(&q).ok()).map(|q| q.as_str().to_string()),
         page: field(&body, "page").and_then(|p| p.trim().parse::<u32>().ok()).map(|p| p.clamp(1, 100)),
-        result_url: reported_result(&state, &body),
+        result_url: reported_result(&state, gate::school_of(device.as_deref()), &body),
         result_title: non_empty(&body, "t").map(|t| t.chars().take(MAX_TITLE_CHARS).collect()),
         category: None,
     };
@@ -75,12 +75,12 @@ pub async fn press(req: HttpRequest, body: web::Bytes, state: web::Data<AppState
     }
 }
 
-/// The result a pupil reported from its card: only a link the gateway signed counts.
-fn reported_result(state: &AppState, body: &[u8]) -> Option<String> {
+/// The result a pupil reported from its card: only a link the gateway signed for the pupil's
+/// school counts.
+fn reported_result(state: &AppState, school: crate::schools::SchoolId, body: &[u8]) -> Option<String> {
     let go = field(body, "go")?;
     let query_string = go.strip_prefix(paths::GO)?.strip_prefix('?')?;
-    let (url, signature) = (field(query_string.as_bytes(), "u")?, field(query_string.as_bytes(), "s")?);
-    state.links.verify(&url, &signature).then_some(url)
+    state.links.verify(school, query_string).ok()
 }
 
 fn see_other(location: &str) -> HttpResponse {

@@ -120,8 +120,11 @@ fn from_approval(state: &AppState, query: &Query, approval: &Approval, page: u32
         if let Some(results) = approval.pages.get(page as usize - 1) {
             let links = state.search.links();
             let hidden = state.search.hidden();
-            outcome.results =
-                results.iter().filter(|f| !hidden.is_hidden(approval.school, &f.url)).map(|f| MergedResult::from_frozen(f, links.go_link(&f.url))).collect();
+            outcome.results = results
+                .iter()
+                .filter(|f| !hidden.is_hidden(approval.school, &f.url))
+                .map(|f| MergedResult::from_frozen(f, links.go_link(approval.school, &f.url)))
+                .collect();
             outcome.filtered.hidden = results.len() - outcome.results.len();
         }
     }

@@ -112,7 +112,7 @@ pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::D
                 @for outcome in &outcomes {
                     h2 { "Page " (outcome.page) }
                     @for failed in outcome.engines.iter().filter(|e| !e.ok) {
-                        p.notice { (failed.id) ": " (failed.error.clone().unwrap_or_default()) }
+                        p.notice { (failed.id) ": " (failed.detail.clone().unwrap_or_default()) }
                     }
                     @if outcome.results.is_empty() { p { "No results on this page." } }
                     @for r in &outcome.results {

@@ -7,12 +7,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html;
 
 use super::{sign_session_in, SessionCookieKey};
+use crate::staff::accounts::{dummy_hash, find_account, security_event, verify_password, Credentials};
 use crate::staff::throttle::Attempt;
 use crate::store::now_ms;
-use actix_web::http::StatusCode;
-use crate::staff::accounts::{dummy_hash, find_account, security_event, verify_password, Credentials};
 use crate::web::layout::staff_page;
 use crate::web::{paths, AppState};
+use actix_web::http::StatusCode;
 
 pub async fn form(req: HttpRequest) -> HttpResponse {
     login_page(&req, None, StatusCode::OK)
@@ -81,7 +81,11 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, session: Session, state:
         Ok(Attempt::Check(permit)) => permit,
         Ok(Attempt::Locked) => {
             security_event(&state.store, "login_locked", Some(&name), Some(&address)).await;
-            return login_page(&req, Some("Too many attempts from here. Please wait 15 minutes and try again, or ask an admin to unlock your sign-in."), StatusCode::TOO_MANY_REQUESTS);
+            return login_page(
+                &req,
+                Some("Too many attempts from here. Please wait 15 minutes and try again, or ask an admin to unlock your sign-in."),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
         }
         Ok(Attempt::Wait(wait)) => {
             security_event(&state.store, "login_slowed", Some(&name), Some(&address)).await;
@@ -94,7 +98,11 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, session: Session, state:
         Ok(Attempt::Busy) => return login_page(&req, Some("Many people are signing in at once. Please try again in a moment."), StatusCode::TOO_MANY_REQUESTS),
         Err(e) => {
             tracing::error!(error = %e, "counting a sign-in attempt failed");
-            return login_page(&req, Some("Signing in is not possible right now: the database is not answering. Please try again in a minute."), StatusCode::SERVICE_UNAVAILABLE);
+            return login_page(
+                &req,
+                Some("Signing in is not possible right now: the database is not answering. Please try again in a minute."),
+                StatusCode::SERVICE_UNAVAILABLE,
+            );
         }
     };
 

@@ -2,8 +2,8 @@
 //! for (a session left open on a classroom PC must not be enough to take the account over);
 //! every other session of the account ends, this one carries on under a new session id.
 
-use actix_session::Session;
 use crate::staff::throttle::Attempt;
+use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html;
 
@@ -52,7 +52,9 @@ pub async fn change(req: HttpRequest, body: web::Bytes, session: Session, state:
             security_event(&state.store, "login_locked", Some(&account.name), Some(&address)).await;
             return render(&session, Some("Too many attempts. Please wait 15 minutes and try again."), actix_web::http::StatusCode::TOO_MANY_REQUESTS);
         }
-        Ok(Attempt::Busy) => return render(&session, Some("Many people are signing in at once. Please try again in a moment."), actix_web::http::StatusCode::TOO_MANY_REQUESTS),
+        Ok(Attempt::Busy) => {
+            return render(&session, Some("Many people are signing in at once. Please try again in a moment."), actix_web::http::StatusCode::TOO_MANY_REQUESTS)
+        }
         Err(e) => return super::store_failed("checking your password", &e),
     };
     let current = form::field(&body, "current").unwrap_or_default();
