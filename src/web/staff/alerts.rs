@@ -60,9 +60,10 @@ pub async fn stream(session: Session, state: web::Data<AppState>) -> HttpRespons
         .streaming(hello.chain(events))
 }
 
-/// Where to go after an action: back to the page the form was on, if it is a staff page.
+/// Where to go after an action: back to the page the form was on, if it is a plain staff path;
+/// otherwise the dashboard. Read before acting, so a bad value never follows a done action.
 fn back(body: &[u8]) -> String {
-    form::field(body, "back").filter(|b| b.starts_with(paths::STAFF) && !b.starts_with("//")).unwrap_or_else(|| paths::STAFF.to_string())
+    form::field(body, "back").filter(|b| paths::is_staff_return(b)).unwrap_or_else(|| paths::STAFF.to_string())
 }
 
 pub async fn clear(path: web::Path<i64>, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
@@ -71,11 +72,12 @@ pub async fn clear(path: web::Path<i64>, body: web::Bytes, session: Session, sta
         Err(answer) => return answer,
     };
     let id = path.into_inner();
+    let back = back(&body);
     match state.safeguarding.clear_screen(id, account.scope(), account.name.clone()).await {
         Ok(false) => HttpResponse::NotFound().body("There is no such alert at your school, or its screen was already cleared."),
         Ok(true) => {
             security_event(&state.store, "screen_cleared", Some(&account.name), Some(&format!("incident {id}"))).await;
-            see_other(&back(&body))
+            see_other(&back)
         }
         Err(e) => store_failed("clearing the screen", &e),
     }
@@ -94,12 +96,13 @@ async fn decide(id: i64, keep_hidden: bool, body: web::Bytes, session: Session, 
         Ok(a) => a,
         Err(answer) => return answer,
     };
+    let back = back(&body);
     match state.safeguarding.decide_result(id, account.scope(), keep_hidden, account.name.clone()).await {
         Ok(false) => HttpResponse::NotFound().body("There is no such reported result at your school, or it was already decided."),
         Ok(true) => {
             let what = if keep_hidden { "result_kept_hidden" } else { "result_released" };
             security_event(&state.store, what, Some(&account.name), Some(&format!("incident {id}"))).await;
-            see_other(&back(&body))
+            see_other(&back)
         }
         Err(e) => store_failed("deciding on the result", &e),
     }

@@ -198,8 +198,14 @@ pub fn html_page(title: &str, body: maud::Markup) -> HttpResponse {
         .body(crate::web::layout::staff_page(title, body).into_string())
 }
 
+/// 303 to `location`. One that is no header value (a CR or LF: the callers build their
+/// targets, but a 500 after an action was done misleads staff) goes to the dashboard instead.
 pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header(("Location", location)).finish()
+    let location = actix_web::http::header::HeaderValue::from_str(location).unwrap_or_else(|_| {
+        tracing::warn!("a staff redirect target was no header value; sent to the dashboard");
+        actix_web::http::header::HeaderValue::from_static(paths::STAFF)
+    });
+    HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, location)).finish()
 }
 
 /// The answer when the database failed under a staff action: nothing half-done is claimed.
