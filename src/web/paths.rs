@@ -61,6 +61,8 @@ pub const STAFF_ACTIVITY: &str = "/staff/activity";
 pub const STAFF_HEALTH: &str = "/staff/health";
 pub const STAFF_HEALTH_CANARY: &str = "/staff/health/canary";
 pub const STAFF_RETENTION_PURGE: &str = "/staff/retention/purge";
+/// The security log (admins).
+pub const STAFF_SECURITY: &str = "/staff/security";
 /// Any staff member's own password.
 pub const STAFF_PASSWORD: &str = "/staff/password";
 

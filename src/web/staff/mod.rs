@@ -13,6 +13,7 @@ mod home;
 mod incidents;
 mod login;
 mod password;
+mod security;
 mod users;
 
 use actix_session::config::{BrowserSession, CookieContentSecurity, TtlExtensionPolicy};
@@ -88,6 +89,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key, secure_cooki
             .route("/classes/open", web::post().to(classes::open))
             .route("/classes/close", web::post().to(classes::close))
             .route("/activity", web::get().to(activity::page))
+            .route("/security", web::get().to(security::page))
             .route("/health", web::get().to(health::page))
             .route("/health/canary", web::post().to(health::run_now))
             .route("/retention/purge", web::post().to(activity::purge_now)),
