@@ -191,7 +191,7 @@ fn on_store<T>(common: &Common, f: impl AsyncFnOnce(crate::store::Store) -> Resu
     let settings = Settings::load(&common.sources()).map_err(|problems| format!("kidsearch cannot read its configuration:\n{problems}"))?;
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        std::fs::create_dir_all(&settings.server.data_dir).map_err(|e| e.to_string())?;
+        crate::store::private::data_dir(&settings.server.data_dir).map_err(|e| e.to_string())?;
         let store = crate::store::Store::open(&settings.server.data_dir, settings.server.database_url.as_deref()).map_err(|e| e.to_string())?;
         f(store).await
     })
@@ -445,8 +445,8 @@ fn run_canary(settings: Settings) -> i32 {
         return 1;
     };
     runtime.block_on(async move {
-        if let Err(e) = std::fs::create_dir_all(&config.data_dir) {
-            eprintln!("error: cannot create data dir {}: {e}", config.data_dir.display());
+        if let Err(e) = crate::store::private::data_dir(&config.data_dir) {
+            eprintln!("error: {e}");
             return 1;
         }
         let keys = crate::secrets::Keys::from_config(&config.data_dir, config.shared_secret_file.as_deref());

@@ -38,8 +38,7 @@ impl Application {
     /// As `build`, with the clock the server reads (tests move it across a school day's end).
     pub fn build_with_clock(settings: Settings, clock: Arc<dyn Clock>) -> std::io::Result<Application> {
         let config = settings.server;
-        std::fs::create_dir_all(&config.data_dir)
-            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot create data dir {}: {e}", config.data_dir.display())))?;
+        crate::store::private::data_dir(&config.data_dir)?;
         for warning in &settings.warnings {
             tracing::warn!("{warning}");
         }

@@ -200,3 +200,76 @@ async fn on_postgresql_the_connection_is_tls_and_a_certificate_from_another_ca_i
     let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(!out.status.success() && said.to_lowercase().contains("certificate"), "{said}");
 }
+
+/// `kidsearch ARGS` with the process umask at 022, as a shell started outside systemd has it.
+fn under_umask_022(args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new("sh");
+    command.args(["-c", "umask 022 && exec \"$@\"", "sh", env!("CARGO_BIN_EXE_kidsearch")]).args(args);
+    command
+}
+
+/// The file's permission bits in octal, as `ls -l` readers think of them ("0600").
+fn mode_of(path: &std::path::Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    format!("{:04o}", std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).permissions().mode() & 0o777)
+}
+
+#[tokio::test]
+async fn the_data_dir_its_database_and_backups_are_private_whatever_the_umask() {
+    // The attack: outside systemd (a technician's `cargo run`, a container without UMask=0077),
+    // the data dir came out 0755 and the database, its -wal/-shm and every backup 0644: any
+    // local account could copy the incident register, staff password hashes and sessions. Now
+    // the dir is made 0700 and each database file 0600 whatever the umask.
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let server = RealServer::with_sqlite(&upstream, "");
+    let data_dir = server.data_dir.clone();
+    assert!(!data_dir.exists(), "a fresh data dir");
+    let config = server.config_path.to_str().expect("path").to_string();
+
+    // The first admin, made before the server ever ran.
+    let mut add = under_umask_022(&["user", "add", "--role", "admin", "Ms Ada", "--config", &config]);
+    let mut child = add.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::null()).spawn().expect("user add");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), b"a long password here\n").expect("password");
+    assert!(child.wait().expect("user add").success());
+    assert_eq!(mode_of(&data_dir), "0700", "the data dir");
+    assert_eq!(mode_of(&data_dir.join("kidsearch.sqlite3")), "0600", "the database made by user add");
+
+    // The server, with its write-ahead log open.
+    let listen = format!("127.0.0.1:{}", server.port);
+    let mut running = under_umask_022(&["--config", &config, "--listen", &listen])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve");
+    let app = common::TestApp { address: format!("http://{listen}"), client: reqwest::Client::new(), data_dir: data_dir.clone() };
+    for _ in 0..400 {
+        if tokio::net::TcpStream::connect(&listen).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(app.search_json("p0rn", 1).await.1["status"], "blocked", "a durable write: the WAL is in use");
+    for file in ["kidsearch.sqlite3", "kidsearch.sqlite3-wal", "kidsearch.sqlite3-shm"] {
+        assert_eq!(mode_of(&data_dir.join(file)), "0600", "{file}");
+    }
+    let backup = data_dir.parent().expect("dir").join("nightly.sqlite3");
+    let status = under_umask_022(&["backup", backup.to_str().expect("path"), "--config", &config]).status().expect("backup");
+    assert!(status.success());
+    assert_eq!(mode_of(&backup), "0600", "the backup");
+    running.kill().expect("stop the server");
+    running.wait().expect("reaped");
+
+    // A restore from a copy someone left world-readable does not make the live database so.
+    std::fs::remove_dir_all(&data_dir).expect("wipe");
+    std::fs::set_permissions(&backup, std::os::unix::fs::PermissionsExt::from_mode(0o644)).expect("chmod");
+    let status = under_umask_022(&["restore", backup.to_str().expect("path"), "--config", &config]).status().expect("restore");
+    assert!(status.success());
+    assert_eq!(mode_of(&data_dir), "0700", "the data dir the restore made");
+    assert_eq!(mode_of(&data_dir.join("kidsearch.sqlite3")), "0600", "the restored database");
+
+    // An existing data dir left open to others is tightened; one already tight is left as it is.
+    std::fs::set_permissions(&data_dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    let (code, out) = server.run(&["user", "list"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(mode_of(&data_dir), "0700", "tightened: {out}");
+}

@@ -186,6 +186,7 @@ async fn every_page_passes_axe_at_ipad_sizes_and_pupil_pages_stay_light() {
         visit("incident", "/staff/incidents/1", "table"),
         visit("health", "/staff/health", "table"),
         visit("users", "/staff/users", "table"),
+        visit("security", "/staff/security", "table"),
         visit("password", "/staff/password", "#current"),
     ];
     problems.extend(tour(&staff, &base, &staff_pages, &axe, "staff").await);

@@ -428,3 +428,69 @@ async fn a_press_survives_kill_9_and_the_screen_stays_covered() {
     assert_eq!(page.status(), 200, "the incident was committed before the answer");
     assert!(page.text().await.expect("page").contains("Tell an adult now."), "still covered after the restart");
 }
+
+#[tokio::test]
+async fn a_staff_form_whose_back_has_a_line_break_still_lands_on_a_staff_page() {
+    // The attack: a dashboard form posted with `back=/staff\r\nX-Evil: 1` (a header-injection
+    // attempt, or a page that copied a pasted URL). The screen was cleared first, then the
+    // redirect could not be built from that value and the teacher got a 500 for an action that
+    // had happened. Now a target that is not a plain staff path is replaced by the dashboard
+    // before anything is done, and no header is injected.
+    let s = school(|c| c.supervised_sessions = false).await;
+    let mut teacher = staff(&s.app, "Mr Oak").await;
+    let mut oak = enrol(&s.app, &mut teacher, "Oak", "iPad 3").await;
+    let (_, answer) = json(&mut oak, "/search?q=volcanoes&format=json").await;
+    let (title, go) = (answer["results"][0]["title"].as_str().expect("title"), answer["results"][0]["go"].as_str().expect("go"));
+    assert_eq!(oak.post("/help", &[("q", "volcanoes"), ("go", go), ("t", title)]).await.status(), 303);
+    let dashboard = teacher.get("/staff").await.text().await.expect("page");
+    let id = between(&dashboard, "data-incident=\"", "\"").expect("alert id").to_string();
+
+    for (action, back) in [("clear", "/staff\r\nX-Evil: 1"), ("release", "/staff/incidents\n\t/x")] {
+        let csrf = teacher.csrf_from("/staff").await;
+        let answer = teacher.post(&format!("/staff/incidents/{id}/{action}"), &[("csrf", &csrf), ("back", back)]).await;
+        assert_eq!(answer.status(), 303, "{action} with a broken back: {:?}", answer.text().await);
+        assert_eq!(answer.headers().get("location").and_then(|v| v.to_str().ok()), Some("/staff"), "{action}");
+        assert!(answer.headers().get("x-evil").is_none());
+    }
+    assert_eq!(json(&mut oak, "/help/status").await.1, serde_json::json!({ "covered": false }), "the clear happened once");
+    // A plain staff target is still followed.
+    assert_eq!(oak.post("/help", &[("q", "volcanoes")]).await.status(), 303);
+    let dashboard = teacher.get("/staff").await.text().await.expect("page");
+    let second = between(&dashboard, "data-incident=\"", "\"").expect("alert id").to_string();
+    let csrf = teacher.csrf_from("/staff").await;
+    let back = format!("/staff/incidents/{second}");
+    let cleared = teacher.post(&format!("/staff/incidents/{second}/clear"), &[("csrf", &csrf), ("back", &back)]).await;
+    assert_eq!((cleared.status().as_u16(), cleared.headers().get("location").and_then(|v| v.to_str().ok())), (303, Some(back.as_str())));
+}
+
+#[tokio::test]
+async fn a_result_title_that_hides_a_formula_behind_a_byte_order_mark_is_defused_in_the_csv() {
+    // The attack: a hostile engine titles a result "\u{FEFF}=HYPERLINK(…)"; a pupil reports it
+    // and the DSL opens the register export in a spreadsheet. The BOM at the start got past
+    // the `=`/`+`/`-`/`@` check, and spreadsheets that drop a leading BOM (or space, NBSP,
+    // full-width `＝`) ran the formula. Such cells now get the leading `'` too.
+    let s = school(|c| c.supervised_sessions = false).await;
+    let mut teacher = staff(&s.app, "Mr Oak").await;
+    let mut oak = enrol(&s.app, &mut teacher, "Oak", "iPad 3").await;
+    let (_, answer) = json(&mut oak, "/search?q=volcanoes&format=json").await;
+    let go = answer["results"][0]["go"].as_str().expect("go").to_string();
+    let hostile = "\u{FEFF}=HYPERLINK(\"http://evil.example/\",\"Click\")";
+    assert_eq!(oak.post("/help", &[("q", "volcanoes"), ("go", &go), ("t", hostile)]).await.status(), 303);
+    let csrf = teacher.csrf_from("/staff").await;
+    let dashboard = teacher.get("/staff").await.text().await.expect("page");
+    let id = between(&dashboard, "data-incident=\"", "\"").expect("alert id").to_string();
+    assert_eq!(teacher.post(&format!("/staff/incidents/{id}/clear"), &[("csrf", &csrf)]).await.status(), 303);
+    // Notes starting with a full-width equals sign, which some spreadsheets read as `=`.
+    let mut dsl = staff(&s.app, "Ms Safe").await;
+    let csrf = dsl.csrf_from(&format!("/staff/incidents/{id}")).await;
+    let notes = "\u{FF1D}1+1";
+    assert_eq!(dsl.post(&format!("/staff/incidents/{id}/review"), &[("csrf", &csrf), ("status", "reviewed"), ("notes", notes)]).await.status(), 303);
+
+    let text = dsl.get("/staff/incidents.csv").await.text().await.expect("csv");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers: Vec<String> = reader.headers().expect("headers").iter().map(str::to_string).collect();
+    let col = |name: &str| headers.iter().position(|h| h == name).expect("column");
+    let row = reader.records().next().expect("a row").expect("parses");
+    assert_eq!(&row[col("result_title")], format!("'{hostile}"), "{text}");
+    assert_eq!(&row[col("notes")], format!("'{notes}"), "{text}");
+}

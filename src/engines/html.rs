@@ -26,6 +26,7 @@ use lol_html::html_content::{Element, TextChunk};
 use lol_html::{DocumentContentHandlers, ElementContentHandlers, HandlerResult, HtmlRewriter, Selector, Settings};
 use url::Url;
 
+use super::budget::ReadBudget;
 use super::definition::UnwrapRule;
 use super::text::{safe_link, tidy, MAX_SNIPPET_CHARS, MAX_TITLE_CHARS};
 use super::unwrap::unwrap_link;
@@ -126,11 +127,16 @@ impl HtmlParser {
     /// Reads a results page. A page that is neither results, nor a recognised "no results"
     /// page, nor a bot check is `Unparseable`: a changed page must not pass as "nothing found".
     pub fn parse(&self, body: &str, page_url: &Url) -> Result<EnginePage, EngineError> {
+        self.parse_within(body, page_url, &ReadBudget::page())
+    }
+
+    /// As `parse`; a page not read before `budget` is spent is `Unparseable` (see `budget`).
+    pub fn parse_within(&self, body: &str, page_url: &Url, budget: &ReadBudget) -> Result<EnginePage, EngineError> {
         if self.blocked_text.iter().any(|t| body.contains(t.as_str())) {
             return Err(EngineError::Blocked);
         }
         let reading = Rc::new(RefCell::new(Reading { carried: vec![None; self.compiled.carry.len()], ..Reading::default() }));
-        self.read(body, &reading)?;
+        self.read(body, &reading, budget)?;
         let reading = reading.take();
         if reading.blocked {
             return Err(EngineError::Blocked);
@@ -147,7 +153,7 @@ impl HtmlParser {
     /// One pass over the page. Handlers run in the order they are listed for an element that
     /// several selectors match, which the result handler relies on: it comes after the
     /// `nested` and `skip` ones, which mark the element before it is counted.
-    fn read(&self, body: &str, reading: &Rc<RefCell<Reading>>) -> Result<(), EngineError> {
+    fn read(&self, body: &str, reading: &Rc<RefCell<Reading>>, budget: &ReadBudget) -> Result<(), EngineError> {
         let c = &self.compiled;
         let mut handlers: Vec<(Cow<'_, Selector>, ElementContentHandlers<'_>)> = Vec::new();
         let on_element = |f: fn(&mut Reading, &mut Element<'_, '_>, &Rc<RefCell<Reading>>)| {
@@ -191,7 +197,12 @@ impl HtmlParser {
             };
             handlers.push((Cow::Borrowed(carry), ElementContentHandlers::default().element(first_value)));
         }
-        read_only(body, handlers, Vec::new()).map_err(|e| EngineError::Unparseable(format!("the page could not be read: {e}")))
+        read_only(body, handlers, Vec::new(), budget).map_err(|e| match e {
+            ReadError::Html(e) => EngineError::Unparseable(format!("the page could not be read: {e}")),
+            ReadError::Spent { read } => {
+                EngineError::Unparseable(format!("reading the page was stopped after {} ms ({read} of {} bytes read)", budget.limit().as_millis(), body.len()))
+            }
+        })
     }
 
     fn finish(&self, result: Partial, page_url: &Url) -> Option<RawResult> {
@@ -208,13 +219,30 @@ impl HtmlParser {
     }
 }
 
-/// Runs lol_html over `html` for its handlers alone (the rewritten output is dropped). Used
-/// for results pages here and for JSON engines' snippets (`text::strip_html`).
+/// How much of a page is given to the reader between two looks at its budget: small enough
+/// that a hostile page overruns its budget by little (tens of ms at the depth a page can reach
+/// within it), large enough that a real page (~24 KB) is a handful of writes.
+const CHUNK_BYTES: usize = 4096;
+
+/// Why `read_only` stopped early.
+#[derive(Debug)]
+pub(super) enum ReadError {
+    Html(RewritingError),
+    /// The budget was spent after `read` bytes.
+    Spent {
+        read: usize,
+    },
+}
+
+/// Runs lol_html over `html` for its handlers alone (the rewritten output is dropped), in
+/// chunks, looking at `budget` between them. Used for results pages here and for JSON
+/// engines' snippets (`text::strip_html`).
 pub(super) fn read_only<'h>(
     html: &str,
     element_content_handlers: Vec<(Cow<'_, Selector>, ElementContentHandlers<'h>)>,
     document_content_handlers: Vec<DocumentContentHandlers<'h>>,
-) -> Result<(), RewritingError> {
+    budget: &ReadBudget,
+) -> Result<(), ReadError> {
     let settings = Settings {
         element_content_handlers,
         document_content_handlers,
@@ -225,8 +253,15 @@ pub(super) fn read_only<'h>(
         ..Settings::new()
     };
     let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
-    rewriter.write(html.as_bytes())?;
-    rewriter.end()
+    // lol_html reads chunks split anywhere (inside a tag, an entity or a UTF-8 sequence) as
+    // one stream; source locations count from the start of the page.
+    for (i, chunk) in html.as_bytes().chunks(CHUNK_BYTES).enumerate() {
+        if budget.is_spent() {
+            return Err(ReadError::Spent { read: i * CHUNK_BYTES });
+        }
+        rewriter.write(chunk).map_err(ReadError::Html)?;
+    }
+    rewriter.end().map_err(ReadError::Html)
 }
 
 /// `outer inner` for selector lists: every part of one, then every part of the other.

@@ -4,6 +4,7 @@
 //! Invariant: an engine whose audience is `pupils` always has a non-empty safe-search lock, and
 //! that lock is applied after every other parameter (see [`request`]).
 
+pub mod budget;
 mod compile;
 pub mod definition;
 pub mod fetch;
@@ -127,10 +128,17 @@ impl Engine {
         self.availability == Availability::Ready
     }
 
-    /// Reads an answer body into results. Never panics, whatever the body.
+    /// Reads an answer body into results. Never panics, whatever the body; an HTML page that
+    /// takes longer than `budget::PAGE_READ_LIMIT` to read is `Unparseable`.
     pub fn parse(&self, body: &str, page_url: &url::Url) -> Result<EnginePage, EngineError> {
+        self.parse_within(body, page_url, &budget::ReadBudget::page())
+    }
+
+    /// As `parse`, stopping when `budget` is spent (its time is up or its waiter gave up).
+    pub fn parse_within(&self, body: &str, page_url: &url::Url, budget: &budget::ReadBudget) -> Result<EnginePage, EngineError> {
         match &self.parser {
-            Parser::Html(p) => p.parse(body, page_url),
+            Parser::Html(p) => p.parse_within(body, page_url, budget),
+            // serde_json reads in linear time and refuses nesting past 128 levels.
             Parser::Json(p) => p.parse(body),
         }
     }

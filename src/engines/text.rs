@@ -58,8 +58,10 @@ pub fn strip_html(fragment: &str, max_chars: usize) -> String {
         Ok(())
     };
     // Never fails without selectors or memory limits; a fragment it could not read would
-    // leave only the text read so far, never markup.
-    let _ = super::html::read_only(fragment, Vec::new(), vec![lol_html::DocumentContentHandlers::default().text(collect)]);
+    // leave only the text read so far, never markup. Without selectors reading is linear in
+    // the fragment's length, so the page budget is only a backstop.
+    let budget = super::budget::ReadBudget::page();
+    let _ = super::html::read_only(fragment, Vec::new(), vec![lol_html::DocumentContentHandlers::default().text(collect)], &budget);
     let raw = text.take();
     tidy(&html_escape::decode_html_entities(&raw), max_chars)
 }

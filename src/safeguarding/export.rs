@@ -1,7 +1,10 @@
 //! The incident register as CSV, for the DSL to copy into CPOMS or My Concern.
 //!
-//! Cells that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR at the start)
-//! get a leading `'`: a pupil's query or an upstream title must never become a formula.
+//! Cells that a spreadsheet would run as a formula get a leading `'`: a pupil's query or an
+//! upstream title must never become a formula. That is `=`, `+`, `-`, `@` at the start, and
+//! also anything a spreadsheet may drop or fold before it looks (whitespace, NBSP, a byte
+//! order mark, line breaks, tab) or read as one of those (the full-width `＝＋－＠`): a
+//! BOM-prefixed `=HYPERLINK` title from an engine got past the first check alone.
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -34,8 +37,11 @@ pub fn local_time(ms: i64, tz: &TimeZone) -> String {
     Timestamp::from_millisecond(ms).map(|t| t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
 }
 
+/// What a cell may not start with (see the module comment).
+const FORMULA_STARTS: [char; 14] = ['=', '+', '-', '@', '\t', '\r', '\n', ' ', '\u{00A0}', '\u{FEFF}', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}'];
+
 fn safe_cell(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if s.starts_with(FORMULA_STARTS) {
         format!("'{s}")
     } else {
         s.to_string()
@@ -81,5 +87,9 @@ mod tests {
         assert_eq!(safe_cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(safe_cell("-2+3"), "'-2+3");
         assert_eq!(safe_cell("volcanoes"), "volcanoes");
+        for hidden in ["\u{FEFF}=1+1", " =1+1", "\u{00A0}=1", "\n=1", "\r=1", "\t=1", "\u{FF1D}1", "\u{FF0B}1", "\u{FF0D}1", "\u{FF20}A1"] {
+            assert_eq!(safe_cell(hidden), format!("'{hidden}"), "{hidden:?}");
+        }
+        assert_eq!(safe_cell("a = b"), "a = b", "only the start counts");
     }
 }

@@ -1,5 +1,7 @@
 //! Data protection: rows older than the retention periods in config are deleted by an hourly
 //! job (and by the admin's "purge now"). Defaults: activity 30 days, incidents one school year.
+//! Staff security events are kept as long as incidents: a safeguarding review months later
+//! asks who signed in, who failed to, and who changed whose role.
 
 use crate::args;
 use crate::store::transaction;
@@ -29,11 +31,11 @@ pub async fn purge(store: &Store, now_ms: i64, retention: Retention) -> Result<P
         .call(move |db| {
             transaction(db, |db| {
                 let activity = db.execute("DELETE FROM activity WHERE at_ms < ?1", args![activity_before])?;
-                // Staff security events, class windows and used enrolment links are activity too.
-                db.execute("DELETE FROM security_events WHERE at_ms < ?1", args![activity_before])?;
+                // Class windows and used enrolment links are activity too.
                 db.execute("DELETE FROM class_windows WHERE ends_ms < ?1", args![activity_before])?;
                 db.execute("DELETE FROM enrol_links WHERE expires_ms < ?1", args![activity_before])?;
                 let incidents = db.execute("DELETE FROM incidents WHERE at_ms < ?1", args![incidents_before])?;
+                db.execute("DELETE FROM security_events WHERE at_ms < ?1", args![incidents_before])?;
                 // Staff sessions that have expired, and sign-in attempts past their window
                 // (both stamped with the system's time, not the retention clock).
                 let wall = crate::store::now_ms();

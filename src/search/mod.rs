@@ -24,6 +24,7 @@ use moka::Expiry;
 use serde::Serialize;
 
 use crate::config::ServerConfig;
+use crate::engines::budget::{ReadBudget, PAGE_READ_LIMIT};
 use crate::engines::fetch::{fetch_answer, fetch_token};
 use crate::engines::{EngineError, EnginePage, EngineSet};
 use crate::metrics::{CacheLabels, Metrics};
@@ -416,9 +417,13 @@ impl SearchService {
             // other engines' answers, which this same task polls (`join_all`); on the blocking
             // pool the engines' pages are read side by side, on every core.
             // The word lists' pass over the page goes with it, for the same reason.
+            // The reading stops when its budget is spent or, through `_abandon`, when this
+            // future is dropped (the engine's timeout): the blocking pool cannot be cancelled,
+            // and a hostile page would go on costing CPU for an answer nobody waits for.
             let (engines, policy) = (self.engines.clone(), self.policy.clone());
+            let (budget, _abandon) = ReadBudget::new(PAGE_READ_LIMIT);
             let parsed = tokio::task::spawn_blocking(move || {
-                let mut page = engines.all()[index].parse(&answer.body, &answer.url)?;
+                let mut page = engines.all()[index].parse_within(&answer.body, &answer.url, &budget.starting_now())?;
                 policy.screen_words(&mut page);
                 Ok(page)
             })

@@ -298,8 +298,16 @@ fn row_to_account(r: &Row) -> Result<StaffAccount, DbError> {
 /// Logins, failures, lockouts and account changes, for admins. Never passwords.
 pub async fn security_event(store: &Store, kind: &str, name: Option<&str>, detail: Option<&str>) {
     let (kind, name, detail) = (kind.to_string(), name.map(str::to_string), detail.map(str::to_string));
+    // The event belongs to the school of the account it names (`/staff/security` is narrowed
+    // by school); a name no account has (a failed sign-in) belongs to none.
     let result = store
-        .call(move |db| db.execute("INSERT INTO security_events (at_ms, kind, name, detail) VALUES (?1, ?2, ?3, ?4)", args![now_ms(), kind, name, detail]))
+        .call(move |db| {
+            db.execute(
+                "INSERT INTO security_events (at_ms, kind, name, detail, school_id)
+                 VALUES (?1, ?2, ?3, ?4, (SELECT school_id FROM staff WHERE lower(name) = lower(?3)))",
+                args![now_ms(), kind, name, detail],
+            )
+        })
         .await;
     if let Err(e) = result {
         tracing::error!(error = %e, "could not record a security event");

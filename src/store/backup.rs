@@ -31,14 +31,29 @@ pub fn backup(data_dir: &Path, target: &Path) -> Result<(), BackupError> {
     if !source.exists() {
         return Err(BackupError::NoDatabase(source));
     }
-    if target.exists() {
-        return Err(BackupError::Exists(target.to_path_buf()));
+    // Made 0600 first (VACUUM INTO accepts an empty file and keeps its mode): a copy of the
+    // register is as private as the register.
+    private_target(target)?;
+    let copied = (|| {
+        let conn = Connection::open_with_flags(&source, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute("VACUUM INTO ?1", [target.to_string_lossy()])?;
+        check(target).map(|_| ())
+    })();
+    if copied.is_err() {
+        let _ = std::fs::remove_file(target);
     }
-    let conn = Connection::open_with_flags(&source, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    conn.execute("VACUUM INTO ?1", [target.to_string_lossy()])?;
-    check(target)?;
-    Ok(())
+    copied
+}
+
+/// Creates the empty, owner-only file a backup is written into; one that exists is never
+/// overwritten.
+fn private_target(target: &Path) -> Result<(), BackupError> {
+    match super::private::create_file(target) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(BackupError::Exists(target.to_path_buf())),
+        Err(e) => Err(BackupError::Io(e)),
+    }
 }
 
 /// Checks a file is an intact kidsearch database: integrity, and the tables kidsearch made.
@@ -64,7 +79,7 @@ pub fn check(file: &Path) -> Result<i64, BackupError> {
 /// if any, is kept beside it as `kidsearch.sqlite3.before-restore-<ms>`, so nothing is lost.
 pub fn restore(data_dir: &Path, backup_file: &Path) -> Result<Option<PathBuf>, BackupError> {
     check(backup_file)?;
-    std::fs::create_dir_all(data_dir)?;
+    super::private::data_dir(data_dir)?;
     let live = data_dir.join(DB_FILE);
     let kept = if live.exists() {
         let aside = data_dir.join(format!("{DB_FILE}.before-restore-{}", super::now_ms()));
@@ -80,28 +95,37 @@ pub fn restore(data_dir: &Path, backup_file: &Path) -> Result<Option<PathBuf>, B
         None
     };
     let staging = data_dir.join(format!("{DB_FILE}.restoring"));
-    std::fs::copy(backup_file, &staging)?;
-    std::fs::File::open(&staging)?.sync_all()?;
+    let _ = std::fs::remove_file(&staging);
+    // Not fs::copy: it would give the live database the backup file's mode (0644 if someone
+    // left it so); the staging file is made 0600 and the bytes copied in.
+    let mut into = super::private::create_file(&staging)?;
+    std::io::copy(&mut std::fs::File::open(backup_file)?, &mut into)?;
+    into.sync_all()?;
     std::fs::rename(&staging, &live)?;
     Ok(kept)
 }
 
 /// PostgreSQL: `pg_dump` of the whole database to `target` (custom format, must not exist).
 pub fn backup_postgres(url: &str, target: &Path) -> Result<(), BackupError> {
-    if target.exists() {
-        return Err(BackupError::Exists(target.to_path_buf()));
+    // pg_dump writes into the owner-only file made here and keeps its mode.
+    private_target(target)?;
+    let dumped = (|| {
+        let mut dump = pg_tool("pg_dump", url)?;
+        dump.args(["--format=custom", "--no-owner", "--file"]).arg(target);
+        run_tool(dump)?;
+        check_postgres_dump(target)
+    })();
+    if dumped.is_err() {
+        let _ = std::fs::remove_file(target);
     }
-    let mut dump = pg_tool("pg_dump", url)?;
-    dump.args(["--format=custom", "--no-owner", "--file"]).arg(target);
-    run_tool(dump)?;
-    check_postgres_dump(target)
+    dumped
 }
 
 /// PostgreSQL: puts a `pg_dump` file back in one transaction. The database as it was is first
 /// dumped to `data_dir/kidsearch-postgres.before-restore-<ms>.dump`, so nothing is lost.
 pub fn restore_postgres(url: &str, data_dir: &Path, backup_file: &Path) -> Result<PathBuf, BackupError> {
     check_postgres_dump(backup_file)?;
-    std::fs::create_dir_all(data_dir)?;
+    super::private::data_dir(data_dir)?;
     let kept = data_dir.join(format!("kidsearch-postgres.before-restore-{}.dump", super::now_ms()));
     backup_postgres(url, &kept)?;
     let mut restore = pg_tool("pg_restore", url)?;

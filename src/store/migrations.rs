@@ -185,6 +185,14 @@ const SQLITE: &[M<'static>] = &[
         "ALTER TABLE staff ADD COLUMN session_generation INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE staff ADD COLUMN removed_ms INTEGER;",
     ),
+    // The security log admins read (`/staff/security`) is narrowed by school like every other
+    // staff read: an event belongs to the school of the account it names (none: no account).
+    M::up(
+        "ALTER TABLE security_events ADD COLUMN school_id INTEGER;
+    UPDATE security_events SET school_id = (SELECT staff.school_id FROM staff WHERE lower(staff.name) = lower(security_events.name));
+    CREATE INDEX security_events_school ON security_events (school_id, at_ms);
+    CREATE INDEX security_events_at ON security_events (at_ms);",
+    ),
     // Whose decision a reported result's is (a teacher's cannot undo a lead's); sign-in
     // attempts counted in the database, so a restart neither unlocks an attacker nor is the
     // only cure for a lock.
@@ -343,6 +351,10 @@ const POSTGRES: &[&str] = &[
     CREATE INDEX activity_school ON activity (school_id, at_ms);",
     "ALTER TABLE staff ADD COLUMN session_generation BIGINT NOT NULL DEFAULT 0;
     ALTER TABLE staff ADD COLUMN removed_ms BIGINT;",
+    "ALTER TABLE security_events ADD COLUMN school_id BIGINT;
+    UPDATE security_events SET school_id = (SELECT staff.school_id FROM staff WHERE lower(staff.name) = lower(security_events.name));
+    CREATE INDEX security_events_school ON security_events (school_id, at_ms);
+    CREATE INDEX security_events_at ON security_events (at_ms);",
     "ALTER TABLE hidden_results ADD COLUMN decided_authority TEXT;
     CREATE TABLE login_attempts (
         key TEXT PRIMARY KEY,

@@ -21,6 +21,7 @@ mod migrations;
 mod pg_target;
 mod pgpass;
 pub mod postgres;
+pub mod private;
 mod sqlite;
 mod writer;
 
@@ -131,6 +132,9 @@ pub enum StoreError {
     Query(String),
     #[error("the database writer has stopped")]
     WriterGone,
+    /// The database file could not be made private (its mode, or creating it).
+    #[error("the database file {0}")]
+    File(String),
 }
 
 /// Where the data lives.

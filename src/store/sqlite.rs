@@ -11,10 +11,23 @@ use rusqlite::Connection;
 use super::db::{Db, DbError, Row, Value};
 use super::StoreError;
 
-/// Opens (creating if needed) the database file and brings its schema up to date.
+/// Opens (creating if needed) the database file and brings its schema up to date. The file is
+/// made 0600 before SQLite opens it: SQLite gives its -wal and -shm the database file's mode.
 pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
+    let private = |e: std::io::Error| StoreError::File(format!("{}: {e}", path.display()));
+    match super::private::create_file(path) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => super::private::tighten_file(path).map_err(private)?,
+        Err(e) => return Err(private(e)),
+    }
     let mut conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
+    // Left by an older kidsearch with the database's mode of then.
+    for side in ["-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(side);
+        super::private::tighten_file(Path::new(&name)).map_err(private)?;
+    }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.busy_timeout(Duration::from_secs(5))?;
     super::migrations::run_sqlite(&mut conn)?;

@@ -63,8 +63,19 @@ pub const STAFF_ACTIVITY: &str = "/staff/activity";
 pub const STAFF_HEALTH: &str = "/staff/health";
 pub const STAFF_HEALTH_CANARY: &str = "/staff/health/canary";
 pub const STAFF_RETENTION_PURGE: &str = "/staff/retention/purge";
+/// The security log (admins).
+pub const STAFF_SECURITY: &str = "/staff/security";
 /// Any staff member's own password.
 pub const STAFF_PASSWORD: &str = "/staff/password";
+
+/// May a staff form's `back` be followed? Only a plain staff path: `/staff` or below it, in
+/// visible ASCII only. A CR or LF would break the `Location` header (the action
+/// done, then a 500), a backslash some browsers read as `/`, and `/staffroom` is not ours.
+pub fn is_staff_return(given: &str) -> bool {
+    let below_staff = given.strip_prefix(STAFF).is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?', '#']));
+    let plain = given.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    below_staff && plain && !given.contains("//")
+}
 
 /// An admin's actions on a staff account (`role`, `school`, `password`, `remove`).
 pub fn staff_user(id: i64, action: &str) -> String {
@@ -86,4 +97,29 @@ pub fn staff_device_revoke(id: i64) -> String {
 /// The enrolment link's QR code (an SVG image, staff only).
 pub fn staff_enrol_qr(token: &str) -> String {
     format!("{STAFF_DEVICES}/qr/{token}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_staff_paths_are_followed_back() {
+        for good in ["/staff", "/staff/incidents/4", "/staff?x=1", "/staff/activity?kind=refused&class=Oak"] {
+            assert!(is_staff_return(good), "{good}");
+        }
+        for bad in [
+            "/staff\r\nX-Evil: 1",
+            "/staff/\n",
+            "/staffroom",
+            "//evil.example/staff",
+            "/staff//evil.example",
+            "/staff/\\evil",
+            "/staff/ x",
+            "https://evil.example/staff",
+            "/",
+        ] {
+            assert!(!is_staff_return(bad), "{bad:?}");
+        }
+    }
 }

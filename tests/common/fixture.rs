@@ -28,6 +28,16 @@ pub enum Scenario {
     Stall,
     /// A redirect to another host (the `redirect_target`).
     RedirectAway,
+    /// A hostile ~1.9 MB Bing-shaped page: one result whose snippet holds `<div>`s opened
+    /// 380,000 deep and never closed. A streaming reader pays for every element it reads
+    /// with the depth it is at: minutes of CPU.
+    DeeplyNested,
+}
+
+/// The body `Scenario::DeeplyNested` serves (under the default `max_upstream_bytes`).
+pub fn deeply_nested_page() -> String {
+    let result = "<html><body><ol id=\"b_results\"><li class=\"b_algo\"><h2><a href=\"https://kids.example/\">Volcanoes</a></h2><div class=\"b_caption\"><p>";
+    format!("{result}{}", "<div>".repeat(380_000))
 }
 
 /// One request as the fixture saw it.
@@ -227,6 +237,7 @@ async fn search_answer(state: &FixtureState, recorded: &Recorded) -> HttpRespons
             let target = state.redirect_target.lock().expect("lock").clone().unwrap_or_else(|| "http://localhost:9/".into());
             HttpResponse::Found().insert_header(("Location", target)).finish()
         }
+        Scenario::DeeplyNested => HttpResponse::Ok().content_type(content_type).body(deeply_nested_page()),
     }
 }
 

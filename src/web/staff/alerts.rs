@@ -146,9 +146,10 @@ impl SignedIn {
     }
 }
 
-/// Where to go after an action: back to the page the form was on, if it is a staff page.
+/// Where to go after an action: back to the page the form was on, if it is a plain staff path;
+/// otherwise the dashboard. Read before acting, so a bad value never follows a done action.
 fn back(body: &[u8]) -> String {
-    form::field(body, "back").filter(|b| b.starts_with(paths::STAFF) && !b.starts_with("//")).unwrap_or_else(|| paths::STAFF.to_string())
+    form::field(body, "back").filter(|b| paths::is_staff_return(b)).unwrap_or_else(|| paths::STAFF.to_string())
 }
 
 pub async fn clear(path: web::Path<i64>, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
@@ -157,11 +158,12 @@ pub async fn clear(path: web::Path<i64>, body: web::Bytes, session: Session, sta
         Err(answer) => return answer,
     };
     let id = path.into_inner();
+    let back = back(&body);
     match state.safeguarding.clear_screen(id, account.scope(), account.name.clone()).await {
         Ok(false) => HttpResponse::NotFound().body("There is no such alert at your school, or its screen was already cleared."),
         Ok(true) => {
             security_event(&state.store, "screen_cleared", Some(&account.name), Some(&format!("incident {id}"))).await;
-            see_other(&back(&body))
+            see_other(&back)
         }
         Err(e) => store_failed("clearing the screen", &e),
     }
@@ -180,6 +182,7 @@ async fn decide(id: i64, keep_hidden: bool, body: web::Bytes, session: Session, 
         Ok(a) => a,
         Err(answer) => return answer,
     };
+    let back = back(&body);
     let authority = if SAFEGUARDING_LEADS.contains(&account.role) { Authority::Lead } else { Authority::Teacher };
     match state.safeguarding.decide_result(id, account.scope(), keep_hidden, account.name.clone(), authority).await {
         Ok(false) => HttpResponse::Conflict().body(
@@ -188,7 +191,7 @@ async fn decide(id: i64, keep_hidden: bool, body: web::Bytes, session: Session, 
         Ok(true) => {
             let what = if keep_hidden { "result_kept_hidden" } else { "result_released" };
             security_event(&state.store, what, Some(&account.name), Some(&format!("incident {id}"))).await;
-            see_other(&back(&body))
+            see_other(&back)
         }
         Err(e) => store_failed("deciding on the result", &e),
     }

@@ -129,7 +129,10 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
                 li { a href=(paths::STAFF_ACTIVITY) { "Activity" } }
                 li { a href=(paths::STAFF_HEALTH) { "Engine health" } }
                 @if leads { li { a href=(paths::STAFF_INCIDENTS) { "Incident register" } } }
-                @if account.role == Role::Admin { li { a href=(paths::STAFF_USERS) { "Staff accounts" } } }
+                @if account.role == Role::Admin {
+                    li { a href=(paths::STAFF_USERS) { "Staff accounts" } }
+                    li { a href=(paths::STAFF_SECURITY) { "Security log" } }
+                }
                 li { a href=(paths::STAFF_PASSWORD) { "Change my password" } }
             }
         }

@@ -13,6 +13,7 @@ mod home;
 mod incidents;
 mod login;
 mod password;
+mod security;
 mod users;
 
 use actix_session::config::{BrowserSession, CookieContentSecurity, TtlExtensionPolicy};
@@ -91,6 +92,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key, secure_cooki
             .route("/classes/open", web::post().to(classes::open))
             .route("/classes/close", web::post().to(classes::close))
             .route("/activity", web::get().to(activity::page))
+            .route("/security", web::get().to(security::page))
             .route("/health", web::get().to(health::page))
             .route("/health/canary", web::post().to(health::run_now))
             .route("/retention/purge", web::post().to(activity::purge_now)),
@@ -224,8 +226,14 @@ pub fn html_page(title: &str, body: maud::Markup) -> HttpResponse {
         .body(crate::web::layout::staff_page(title, body).into_string())
 }
 
+/// 303 to `location`. One that is no header value (a CR or LF: the callers build their
+/// targets, but a 500 after an action was done misleads staff) goes to the dashboard instead.
 pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header(("Location", location)).finish()
+    let location = actix_web::http::header::HeaderValue::from_str(location).unwrap_or_else(|_| {
+        tracing::warn!("a staff redirect target was no header value; sent to the dashboard");
+        actix_web::http::header::HeaderValue::from_static(paths::STAFF)
+    });
+    HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, location)).finish()
 }
 
 /// The answer when the database failed under a staff action: nothing half-done is claimed.
