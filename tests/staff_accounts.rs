@@ -371,14 +371,16 @@ async fn guesses_sent_at_once_are_counted_before_any_password_is_checked() {
 
     // 200 attempts at once (each for another name, so no lock applies): memory stays flat.
     let before = peak_rss_kib();
+    // A fresh client: a connection kept idle from the burst above may be closed by the server's
+    // keep-alive timer just as it is reused (a slower database makes that likelier).
+    let client = reqwest::Client::new();
     let flood = (0..200).map(|n| {
-        let (app, csrf, cookie) = (&app, csrf.clone(), cookie.clone());
+        let (app, client, csrf, cookie) = (&app, &client, csrf.clone(), cookie.clone());
         async move {
             let body = url::form_urlencoded::Serializer::new(String::new())
                 .extend_pairs([("csrf", csrf.as_str()), ("name", &format!("nobody {n}")), ("password", "x")])
                 .finish();
-            let r =
-                app.client.post(format!("{}/staff/login", app.address)).header("content-type", "application/x-www-form-urlencoded").header("cookie", cookie);
+            let r = client.post(format!("{}/staff/login", app.address)).header("content-type", "application/x-www-form-urlencoded").header("cookie", cookie);
             r.body(body).send().await.expect("post").status().as_u16()
         }
     });
