@@ -5,6 +5,7 @@
 #   bash benches/run.sh --smoke    # seconds, for CI: same steps, tiny durations, debug build, no figures claimed
 #   bash benches/run.sh --live     # only the live-query overhead (3.), release build, ~1 minute after the build
 #   KIDSEARCH_BIN=target/prof/release/kidsearch bash benches/run.sh --live   # the same against another build (perf)
+#   bash benches/run.sh --mixed    # the mixed-speed run (benches/mixed.sh): a new search's wait with one slow or stalled engine
 #
 # It builds kidsearch and the helpers, starts a fixture upstream on 127.0.0.1 (3 engines answering
 # after DELAY_MS, default 100), kidsearch with an enrolled "iPad" in an open class and one approved
@@ -23,6 +24,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+[ "${1:-}" = "--mixed" ] && exec bash benches/mixed.sh
 SMOKE=0
 LIVE_ONLY=0
 [ "${1:-}" = "--smoke" ] && SMOKE=1

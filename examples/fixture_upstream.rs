@@ -2,7 +2,9 @@
 //! one server per engine on 127.0.0.1, each answering with that engine's fixture pages after a
 //! fixed delay. Writes a kidsearch config pointing every engine at its fixture.
 //!
-//!   cargo run --release --example fixture_upstream -- CONFIG_OUT DELAY_MS ENGINE...
+//!   cargo run --release --example fixture_upstream -- CONFIG_OUT DELAY_MS ENGINE[=DELAY_MS]...
+//!
+//! An engine named as `bing=2500` answers after its own delay (the mixed-speed benchmark).
 //!
 //! It never contacts anything; it only listens on loopback. Stop it with Ctrl+C. SIGUSR1 prints
 //! the search requests each engine has had so far (`benches/run.sh` counts coalescing with it);
@@ -46,12 +48,19 @@ async fn main() {
         eprintln!("usage: fixture_upstream CONFIG_OUT DELAY_MS ENGINE...");
         std::process::exit(2);
     };
-    let engines: Vec<&str> = args[2..].iter().map(String::as_str).collect();
+    let named: Vec<(&str, u64)> = args[2..]
+        .iter()
+        .map(|a| match a.split_once('=') {
+            Some((id, own)) => (id, own.parse().unwrap_or_else(|_| panic!("{a}: the delay after = must be milliseconds"))),
+            None => (a.as_str(), delay),
+        })
+        .collect();
+    let engines: Vec<&str> = named.iter().map(|(id, _)| *id).collect();
     let upstream = fixture::FixtureUpstream::start(&engines).await;
     let mut config = String::from("listen = \"127.0.0.1:8088\"\n");
     for id in ALL {
-        if engines.contains(id) {
-            upstream.set_delay(id, Duration::from_millis(delay));
+        if let Some((_, own)) = named.iter().find(|(e, _)| e == id) {
+            upstream.set_delay(id, Duration::from_millis(*own));
             config.push_str(&format!("[engines.{id}]\nbase_url = \"{}\"\n", upstream.base_url(id)));
             if matches!(*id, "kiddle" | "kidrex" | "swiggle" | "google_cse_api") {
                 config.push_str(&format!("cx = \"bench-{id}\"\n"));

@@ -42,3 +42,6 @@ KIDSEARCH_TEST_DATABASE_URL="$KIDSEARCH_TEST_DATABASE_URL" cargo test --locked -
 # The benchmark suite in seconds (debug build, tiny durations): it must keep running end to
 # end; no timing is asserted.
 bash benches/run.sh --smoke
+# The mixed-speed run in seconds too (the answer deadline, the circuit breaker, coalescing past
+# the deadline): it fails if an engine is asked twice for 300 identical searches.
+bash benches/mixed.sh --smoke

@@ -459,7 +459,15 @@ fn run_canary(settings: Settings) -> i32 {
         };
         let hidden = std::sync::Arc::new(crate::safeguarding::hidden::HiddenResults::default());
         let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());
-        let search = match crate::search::SearchService::new(settings.engines, std::sync::Arc::new(settings.policy), links, hidden, metrics, &config) {
+        let search = match crate::search::SearchService::new(
+            settings.engines,
+            std::sync::Arc::new(settings.policy),
+            links,
+            hidden,
+            metrics,
+            std::sync::Arc::new(crate::clock::SystemClock),
+            &config,
+        ) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("error: {e}");

@@ -70,6 +70,13 @@ pub struct Metrics {
     /// Incidents not yet reviewed by the DSL, and screens covered right now (read at scrape).
     pub incidents_new: Gauge<u64, AtomicU64>,
     pub screens_covered: Gauge<u64, AtomicU64>,
+    /// 1 while an engine rests after failing again and again (its circuit breaker is open).
+    pub engine_resting: Family<EngineOnly, Gauge<u64, AtomicU64>>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EngineOnly {
+    pub engine: String,
 }
 
 impl Default for Metrics {
@@ -83,6 +90,7 @@ impl Default for Metrics {
         let activity_dropped = Gauge::<u64, AtomicU64>::default();
         let incidents_new = Gauge::<u64, AtomicU64>::default();
         let screens_covered = Gauge::<u64, AtomicU64>::default();
+        let engine_resting = Family::<EngineOnly, Gauge<u64, AtomicU64>>::default();
         registry.register("requests", "HTTP requests by route and status class", requests.clone());
         registry.register("request_duration_seconds", "Time to answer, by route", latency.clone());
         registry.register("engine_fetches", "Upstream fetches by engine and outcome (ok, timeout, resting, error)", engine_fetches.clone());
@@ -91,7 +99,23 @@ impl Default for Metrics {
         registry.register("activity_rows_dropped", "Activity rows dropped because the database queue was full", activity_dropped.clone());
         registry.register("incidents_new", "Incidents (tell-an-adult presses, refused searches) the DSL has not reviewed yet", incidents_new.clone());
         registry.register("screens_covered", "Pupil screens covered after a tell-an-adult press, not yet cleared by an adult", screens_covered.clone());
-        Metrics { registry: Mutex::new(registry), requests, latency, engine_fetches, answer_cache, refused, activity_dropped, incidents_new, screens_covered }
+        registry.register(
+            "engine_resting",
+            "1 while an engine is not asked after failing again and again (its circuit breaker is open)",
+            engine_resting.clone(),
+        );
+        Metrics {
+            registry: Mutex::new(registry),
+            requests,
+            latency,
+            engine_fetches,
+            answer_cache,
+            refused,
+            activity_dropped,
+            incidents_new,
+            screens_covered,
+            engine_resting,
+        }
     }
 }
 

@@ -49,7 +49,7 @@ impl Application {
         let store = Store::open(&config.data_dir, config.database_url.as_deref()).map_err(std::io::Error::other)?;
         let devices = Arc::new(Devices::new(store.clone(), clock.clone(), &keys)?);
         let safeguarding = Arc::new(Safeguarding::open(store.clone(), clock.clone(), devices.clone()).map_err(std::io::Error::other)?);
-        let search = SearchService::new(settings.engines, policy.clone(), links.clone(), safeguarding.hidden(), metrics.clone(), &config)
+        let search = SearchService::new(settings.engines, policy.clone(), links.clone(), safeguarding.hidden(), metrics.clone(), clock.clone(), &config)
             .map_err(std::io::Error::other)?;
         let supervision = Arc::new(Supervision::new(store.clone(), clock.clone(), config.supervised_sessions));
         let retention = Retention { activity_days: config.retention_activity_days, incident_days: config.retention_incident_days };

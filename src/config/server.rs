@@ -37,6 +37,10 @@ pub struct ServerConfig {
     pub cache_capacity: u64,
     /// Default per-engine time limit; an engine may set its own.
     pub engine_timeout_ms: u64,
+    /// A new search answers with what has arrived once this long has passed and at least one
+    /// engine has answered well; engines still running finish into the cache for the next
+    /// pupil (and page 2). 0: wait for every engine.
+    pub answer_deadline_ms: u64,
     /// Largest upstream answer read, in bytes.
     pub max_upstream_bytes: usize,
     /// The one honest User-Agent this deployment sends upstream.
@@ -101,6 +105,7 @@ impl Default for ServerConfig {
             engine_error_ttl_secs: 30,
             cache_capacity: 10_000,
             engine_timeout_ms: 3_000,
+            answer_deadline_ms: 800,
             max_upstream_bytes: 2 * 1024 * 1024,
             user_agent: concat!("kidsearch/", env!("CARGO_PKG_VERSION"), " (school search gateway)").to_string(),
             workers: 0,
@@ -149,6 +154,9 @@ impl ServerConfig {
         }
         if self.engine_timeout_ms == 0 || self.engine_timeout_ms > 30_000 {
             problems.push(ConfigProblem::whole_file(&file, "engine_timeout_ms must be 1..=30000", "3000 is a good default"));
+        }
+        if self.answer_deadline_ms > 30_000 {
+            problems.push(ConfigProblem::whole_file(&file, "answer_deadline_ms must be 0..=30000", "800 is a good default (0 waits for every engine)"));
         }
         if self.max_upstream_bytes < 1024 {
             problems.push(ConfigProblem::whole_file(&file, "max_upstream_bytes is too small to hold a results page", "use at least 262144"));

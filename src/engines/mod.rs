@@ -65,6 +65,8 @@ pub enum EngineError {
     Upstream(String),
     #[error("could not reach the engine: {0}")]
     Transport(String),
+    #[error("resting after failing again and again; asked again in {0} s")]
+    Resting(u64),
 }
 
 impl EngineError {
@@ -82,6 +84,7 @@ impl EngineError {
             EngineError::TooLarge(_) => "too_large",
             EngineError::Upstream(_) => "engine_error",
             EngineError::Transport(_) => "unreachable",
+            EngineError::Resting(_) => "resting",
         }
     }
 }

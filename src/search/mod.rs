@@ -2,12 +2,19 @@
 //!
 //! Invariants:
 //! - each (engine, query, page) is fetched at most once at a time: concurrent identical
-//!   queries wait for the same upstream request (`LoadingCache` runs one load per key);
+//!   queries wait for the same upstream request (`LoadingCache` runs one load per key), and
+//!   each fetch runs in a task of its own, so one a pupil stopped waiting for (the answer
+//!   deadline) still finishes into the cache;
+//! - a new search answers once `answer_deadline_ms` has passed and one engine answered well;
+//!   an answer built without the late engines is cached only until they have answered, then
+//!   built again (never for the cache TTL);
 //! - a failing engine's error is remembered briefly (`engine_error_ttl_secs`) so a stalled
-//!   engine does not make every pupil wait out its timeout;
+//!   engine does not make every pupil wait out its timeout, and an engine that keeps failing
+//!   rests altogether (`breaker`);
 //! - only engines with `audience = "pupils"` that are ready are ever asked from here;
 //! - pages past `max_pages` are never fetched.
 
+pub mod breaker;
 pub mod merge;
 pub mod query;
 
@@ -19,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use crate::cache::LoadingCache;
 use futures_util::future::join_all;
+use futures_util::stream::{FuturesUnordered, StreamExt};
 use moka::sync::Cache;
 use moka::Expiry;
 use serde::Serialize;
@@ -34,6 +42,7 @@ use crate::policy::{Filtered, Policy};
 use crate::safeguarding::hidden::HiddenResults;
 use crate::schools::SchoolId;
 use crate::spelling::Vocabulary;
+use breaker::{BreakerState, Breakers, Permit};
 use merge::{dedupe_key, merge, EngineAnswer, MergedResult};
 use prometheus_client::metrics::counter::Counter;
 pub use query::{Query, QueryError};
@@ -73,7 +82,7 @@ pub struct SearchService {
     /// lookup, not a merge and a policy pass over every result.
     /// Keyed by the hidden-results generation too: a result hidden school-wide is never served
     /// from an answer built before it was hidden.
-    outcomes: LoadingCache<(SchoolId, String, u32, u64), Arc<SearchOutcome>>,
+    outcomes: LoadingCache<OutcomeKey, Arc<SearchOutcome>>,
     hidden: Arc<HiddenResults>,
     max_pages: u32,
     /// The child vocabulary for spelling help, and words of searches approved since start.
@@ -85,7 +94,15 @@ pub struct SearchService {
     /// The answer cache's two counters, looked up in their family once.
     answer_hits: Counter,
     answer_misses: Counter,
+    /// One circuit breaker per engine (by index in `engines.all()`).
+    breakers: Breakers,
+    /// How long a new search waits for its slower engines once one has answered well
+    /// (`answer_deadline_ms`; None: for every engine).
+    answer_deadline: Option<Duration>,
 }
+
+/// The key of a whole answer in the outcome cache.
+type OutcomeKey = (SchoolId, String, u32, u64);
 
 /// A whole answer lives as long as its engines' answers: the cache TTL when every engine
 /// answered, the error TTL when one was left out (so it is asked again soon).
@@ -94,8 +111,10 @@ struct OutcomeExpiry {
     degraded: Duration,
 }
 
-impl Expiry<(SchoolId, String, u32, u64), Arc<SearchOutcome>> for OutcomeExpiry {
-    fn expire_after_create(&self, _key: &(SchoolId, String, u32, u64), value: &Arc<SearchOutcome>, _now: Instant) -> Option<Duration> {
+impl Expiry<OutcomeKey, Arc<SearchOutcome>> for OutcomeExpiry {
+    fn expire_after_create(&self, _key: &OutcomeKey, value: &Arc<SearchOutcome>, _now: Instant) -> Option<Duration> {
+        // An answer with late engines is also forgotten as soon as they have answered
+        // (`answers_by_deadline`); this bounds it should that never happen.
         Some(if value.engines.iter().all(|e| e.ok) { self.ok } else { self.degraded })
     }
 }
@@ -118,6 +137,10 @@ pub enum Status {
 pub struct EngineReport {
     pub id: String,
     pub ok: bool,
+    /// Still answering when the page was built (past `answer_deadline_ms`): its results come
+    /// with the next identical search.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub late: bool,
     /// The kind of failure (`EngineError::kind`): what the pupil's JSON says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'static str>,
@@ -173,6 +196,7 @@ impl SearchService {
         links: LinkSigner,
         hidden: Arc<HiddenResults>,
         metrics: Arc<Metrics>,
+        clock: Arc<dyn crate::clock::Clock>,
         config: &ServerConfig,
     ) -> Result<SearchService, String> {
         let clients = engines
@@ -205,7 +229,10 @@ impl SearchService {
         );
         let counter = |result: &str| metrics.answer_cache.get_or_create(&CacheLabels { result: result.into() }).clone();
         let (answer_hits, answer_misses) = (counter("hit"), counter("miss"));
+        let breakers = Breakers::new(engines.all().len(), clock);
         Ok(SearchService {
+            breakers,
+            answer_deadline: (config.answer_deadline_ms > 0).then(|| Duration::from_millis(config.answer_deadline_ms)),
             engines: Arc::new(engines),
             clients,
             pages,
@@ -244,7 +271,7 @@ impl SearchService {
     /// The whole answer is cached, refusals included, so a repeated search costs one lookup.
     /// Per school: results hidden at one school are still shown at another (each engine's
     /// page underneath is shared).
-    pub async fn live_search(&self, school: SchoolId, query: &Query, page: u32) -> Arc<SearchOutcome> {
+    pub async fn live_search(self: &Arc<Self>, school: SchoolId, query: &Query, page: u32) -> Arc<SearchOutcome> {
         let page = page.max(1);
         let key = (school, query.key(), page, self.hidden.generation());
         // Most pupil requests are repeats: a plain lookup is cheaper than `get_with`'s.
@@ -255,7 +282,7 @@ impl SearchService {
         let built = std::sync::atomic::AtomicBool::new(false);
         let outcome = self
             .outcomes
-            .get_with(key, async {
+            .get_with(key.clone(), async {
                 built.store(true, std::sync::atomic::Ordering::Relaxed);
                 let outcome = self.empty_outcome(query, page);
                 if let Some(category) = self.policy.check_query(query) {
@@ -271,7 +298,7 @@ impl SearchService {
                     tokio::task::yield_now().await;
                     self.misspelt(query)
                 };
-                let (mut outcome, suggestion) = futures_util::future::join(self.fetch_and_merge(school, query, outcome), suggest).await;
+                let (mut outcome, suggestion) = futures_util::future::join(self.fetch_and_merge(school, query, outcome, key), suggest).await;
                 outcome.did_you_mean = suggestion.and_then(|s| self.did_you_mean(query, &s, &outcome.results));
                 Arc::new(outcome)
             })
@@ -300,10 +327,51 @@ impl SearchService {
         }
     }
 
-    /// Asks every ready pupil engine for the page concurrently, merges, applies the policy.
-    async fn fetch_and_merge(&self, school: SchoolId, query: &Query, outcome: SearchOutcome) -> SearchOutcome {
+    /// Asks every ready pupil engine for the page concurrently, merges what has arrived by
+    /// the answer deadline, applies the policy.
+    async fn fetch_and_merge(self: &Arc<Self>, school: SchoolId, query: &Query, outcome: SearchOutcome, key: OutcomeKey) -> SearchOutcome {
         let chosen: Vec<usize> = self.engines.for_pupils().map(|(i, _)| i).collect();
-        self.merge_engines(school, &chosen, query, outcome).await
+        let answers = self.answers_by_deadline(&chosen, query, outcome.page, key).await;
+        self.merge_answers(school, answers, outcome)
+    }
+
+    /// Each chosen engine's page, as far as it has arrived by the answer deadline (None:
+    /// late). Each fetch runs in its own task: one still running at the deadline is not
+    /// cancelled but finishes into the engine cache, and then the answer built without it
+    /// (cached under `key`) is forgotten, so the next identical search gets the full merge.
+    /// With no good answer by the deadline, the first good one is waited for (each engine is
+    /// bounded by its own timeout).
+    async fn answers_by_deadline(self: &Arc<Self>, chosen: &[usize], query: &Query, page: u32, key: OutcomeKey) -> Vec<(usize, Option<PageAnswer>)> {
+        let deadline = self.answer_deadline.map(|d| tokio::time::Instant::now() + d);
+        let mut pending: FuturesUnordered<_> = chosen
+            .iter()
+            .map(|&i| {
+                let (this, query) = (self.clone(), query.clone());
+                let task = tokio::spawn(async move { this.engine_page(i, &query, page).await });
+                async move { (i, task.await.unwrap_or_else(|_| Arc::new(Err(EngineError::Unparseable("reading the answer failed".into()))))) }
+            })
+            .collect();
+        let mut arrived: Vec<(usize, PageAnswer)> = Vec::with_capacity(chosen.len());
+        loop {
+            let good_so_far = arrived.iter().any(|(_, a)| a.is_ok());
+            let next = match deadline {
+                Some(deadline) if good_so_far => match tokio::time::timeout_at(deadline, pending.next()).await {
+                    Ok(next) => next,
+                    Err(_) => break,
+                },
+                _ => pending.next().await,
+            };
+            let Some(answer) = next else { break };
+            arrived.push(answer);
+        }
+        if !pending.is_empty() {
+            let this = self.clone();
+            tokio::spawn(async move {
+                while pending.next().await.is_some() {}
+                this.outcomes.invalidate(&key);
+            });
+        }
+        chosen.iter().map(|i| (*i, arrived.iter().find(|(j, _)| j == i).map(|(_, a)| a.clone()))).collect()
     }
 
     /// The vocabulary's spelling of `query`, if a word in it is misspelt (the slow part of the
@@ -344,27 +412,34 @@ impl SearchService {
         self.merge_engines(school, &chosen, query, outcome).await
     }
 
-    async fn merge_engines(&self, school: SchoolId, chosen: &[usize], query: &Query, mut outcome: SearchOutcome) -> SearchOutcome {
+    /// Every chosen engine's page (a teacher's pre-run waits for all of them), merged.
+    async fn merge_engines(&self, school: SchoolId, chosen: &[usize], query: &Query, outcome: SearchOutcome) -> SearchOutcome {
         let page = outcome.page;
         let answers = join_all(chosen.iter().map(|&i| self.engine_page(i, query, page))).await;
+        self.merge_answers(school, chosen.iter().copied().zip(answers.into_iter().map(Some)).collect(), outcome)
+    }
 
+    /// Merges the engines' pages (None: late), applies the policy and the school's hidden
+    /// results, and signs each result's link.
+    fn merge_answers(&self, school: SchoolId, answers: Vec<(usize, Option<PageAnswer>)>, mut outcome: SearchOutcome) -> SearchOutcome {
         let all = self.engines.all();
         let mut good = Vec::new();
         // Pages the word lists refused on any engine's answer (read where each page was parsed,
         // `load_page`): left out of every engine's.
         let mut refused: HashSet<String> = HashSet::new();
-        for (&i, answer) in chosen.iter().zip(&answers) {
-            let engine = &all[i];
-            match answer.as_ref() {
-                Ok(page) => {
+        for (i, answer) in &answers {
+            let engine = &all[*i];
+            match answer.as_deref() {
+                Some(Ok(page)) => {
                     good.push(EngineAnswer { engine: &engine.id, weight: engine.weight, results: &page.results });
                     refused.extend(page.refused.iter().map(dedupe_key));
-                    outcome.engines.push(EngineReport { id: engine.id.clone(), ok: true, error: None, detail: None });
+                    outcome.engines.push(EngineReport { id: engine.id.clone(), ok: true, late: false, error: None, detail: None });
                 }
-                Err(e) => {
+                Some(Err(e)) => {
                     tracing::warn!(engine = %engine.id, error = %e, "engine left out of a search");
-                    outcome.engines.push(EngineReport { id: engine.id.clone(), ok: false, error: Some(e.kind()), detail: Some(e.to_string()) });
+                    outcome.engines.push(EngineReport { id: engine.id.clone(), ok: false, late: false, error: Some(e.kind()), detail: Some(e.to_string()) });
                 }
+                None => outcome.engines.push(EngineReport { id: engine.id.clone(), ok: false, late: true, error: None, detail: None }),
             }
         }
         if good.is_empty() {
@@ -395,12 +470,37 @@ impl SearchService {
         join_all(runs).await
     }
 
-    /// One engine's page, from the cache or from one shared upstream request.
+    /// One engine's page, from the cache or from one shared upstream request (unless the
+    /// engine is resting).
     fn engine_page<'a>(&'a self, engine: usize, query: &'a Query, page: u32) -> Pin<Box<dyn Future<Output = PageAnswer> + Send + 'a>> {
         Box::pin(async move {
             let key = PageKey { engine, query: query.key(), page };
-            self.pages.get_with(key, self.load_page(engine, query, page)).await
+            self.pages.get_with(key, self.ask_unless_resting(engine, query, page)).await
         })
+    }
+
+    /// Asks the engine upstream if its breaker lets it, and tells the breaker how it went.
+    async fn ask_unless_resting(&self, engine: usize, query: &Query, page: u32) -> PageAnswer {
+        let probe = match self.breakers.permit(engine) {
+            Permit::Rest { until_ms } => {
+                let seconds = (until_ms - self.breakers.now_ms()).max(0) as u64 / 1000;
+                return Arc::new(Err(EngineError::Resting(seconds)));
+            }
+            Permit::Probe => Some(breaker::ProbeOut::new(&self.breakers, engine)),
+            Permit::Ask => None,
+        };
+        let answer = self.load_page(engine, query, page).await;
+        let result = answer.as_ref().as_ref().map(|_| ());
+        match probe {
+            Some(probe) => probe.finish(result),
+            None => self.breakers.finish(engine, result, false),
+        }
+        answer
+    }
+
+    /// Every engine's circuit breaker, with the engine's id (staff Engine health, `/metrics`).
+    pub fn breaker_states(&self) -> Vec<(&str, BreakerState)> {
+        self.engines.all().iter().map(|e| e.id.as_str()).zip(self.breakers.states()).collect()
     }
 
     async fn load_page(&self, index: usize, query: &Query, page: u32) -> PageAnswer {

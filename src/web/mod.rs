@@ -97,6 +97,10 @@ async fn metrics(req: actix_web::HttpRequest, state: web::Data<AppState>) -> Htt
         return HttpResponse::Forbidden().content_type("text/plain; charset=utf-8").body("metrics are served to the configured monitoring hosts only\n");
     }
     state.metrics.activity_dropped.set(state.store.dropped_rows());
+    for (engine, breaker) in state.search.breaker_states() {
+        let resting = !matches!(breaker, crate::search::breaker::BreakerState::Closed { .. });
+        state.metrics.engine_resting.get_or_create(&crate::metrics::EngineOnly { engine: engine.to_string() }).set(u64::from(resting));
+    }
     if let Ok((new, covered)) = state.safeguarding.open_counts().await {
         state.metrics.incidents_new.set(new);
         state.metrics.screens_covered.set(covered);

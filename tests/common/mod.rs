@@ -127,6 +127,9 @@ pub fn test_config(upstream: &FixtureUpstream) -> ServerConfig {
         data_dir,
         allowlist_dir: repo_dir().join("allowlist"),
         engine_timeout_ms: 800,
+        // Every engine waited for, as its timeout is this short: tests of one engine's failure
+        // want its reason, not "late" (tests/answer_deadline.rs sets its own deadline).
+        answer_deadline_ms: 0,
         workers: 2,
         // Most tests are about searching; the safeguarding tests turn these back on.
         require_enrolment: false,

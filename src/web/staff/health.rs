@@ -1,5 +1,6 @@
 //! `/staff/health`: every engine, whether it is ready, and its last canary result (from the
-//! morning's `kidsearch check --canary` or the button here). Admins can run the canary now.
+//! morning's `kidsearch check --canary` or the button here), and whether it is resting now
+//! after failing again and again (`search::breaker`). Admins can run the canary now.
 
 use actix_session::Session;
 use actix_web::{web, HttpResponse};
@@ -8,6 +9,7 @@ use maud::html;
 use super::{csrf_token, html_page, require, require_form, see_other, store_failed, ANY_STAFF};
 use crate::engines::Availability;
 use crate::safeguarding::export::local_time;
+use crate::search::breaker::BreakerState;
 use crate::search::Query;
 use crate::staff::accounts::security_event;
 use crate::staff::Role;
@@ -21,19 +23,28 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
     let canaries = crate::canary::latest(&state.store).await.unwrap_or_default();
     let token = csrf_token(&session);
     let engines = state.search.engines();
+    let breakers = state.search.breaker_states();
     let body = html! {
         p { a href=(paths::STAFF) { "← Dashboard" } }
         h1 { "Engine health" }
         p { "The canary asks each ready engine for \"" (crate::canary::QUERY) "\" and checks that its page can still be read. "
             "Run it every morning with " code { "kidsearch check --canary" } " (see deploy/README.md)." }
         table {
-            thead { tr { th { "Engine" } th { "For" } th { "State" } th { "Last canary" } } }
+            thead { tr { th { "Engine" } th { "For" } th { "State" } th { "Now" } th { "Last canary" } } }
             tbody {
                 @for e in engines.all() {
                     tr {
                         td { (e.name) }
                         td { (format!("{:?}", e.audience).to_lowercase()) }
                         td { @match &e.availability { Availability::Ready => "ready", Availability::Off(why) => { "off — " (why) } } }
+                        td {
+                            @match breakers.iter().find(|(id, _)| *id == e.id).map(|(_, b)| *b) {
+                                Some(BreakerState::Resting { until_ms }) => { strong { "resting" } " after failing again and again; asked again at " (local_time(until_ms, &state.tz)) }
+                                Some(BreakerState::Probing) => { strong { "resting" } ": one request is checking whether it is back" }
+                                Some(BreakerState::Closed { failures_in_a_row: 0 }) | None => "answering",
+                                Some(BreakerState::Closed { failures_in_a_row }) => { "answering (" (failures_in_a_row) " failures in a row)" }
+                            }
+                        }
                         td {
                             @match canaries.iter().find(|c| c.engine == e.id) {
                                 Some(c) if c.ok => { "ok: " (c.results) " results in " (c.millis) " ms, " (local_time(c.at_ms, &state.tz)) }
@@ -44,7 +55,7 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
                     }
                 }
                 @for u in engines.unsearchable() {
-                    tr { td { (u.id) } td {} td { "off — " (u.reason) } td { "—" } }
+                    tr { td { (u.id) } td {} td { "off — " (u.reason) } td { "—" } td { "—" } }
                 }
             }
         }
