@@ -56,8 +56,11 @@ JAR="$WORK/cookies"
 csrf() { grep -o 'name="csrf" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//'; }
 T=$(curl -s -c "$JAR" -b "$JAR" "$A/staff/login" | csrf)
 curl -s -c "$JAR" -b "$JAR" -o /dev/null --data-urlencode "csrf=$T" --data-urlencode "name=bench" --data-urlencode "password=quiet maple lantern" "$A/staff/login"
-T=$(curl -s -c "$JAR" -b "$JAR" "$A/staff/prerun?q=dinosaurs&engine=bing&pages=2" | csrf)
-curl -s -c "$JAR" -b "$JAR" -o /dev/null --data-urlencode "csrf=$T" -d "q=dinosaurs&engine=bing&pages=2" "$A/staff/approvals"
+curl -s -c "$JAR" -b "$JAR" "$A/staff/prerun?q=dinosaurs&engine=bing&pages=2" >"$WORK/prerun.html"
+T=$(csrf <"$WORK/prerun.html")
+# The approval freezes exactly the pre-run shown: its signed preview goes back with the form.
+field() { grep -o "name=\"$1\" value=\"[^\"]*\"" "$WORK/prerun.html" | head -1 | sed 's/.*value="//; s/"$//; s/&quot;/"/g; s/&#39;/'"'"'/g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/\&/g'; }
+curl -s -c "$JAR" -b "$JAR" -o /dev/null --data-urlencode "csrf=$T" --data-urlencode "preview=$(field preview)" --data-urlencode "preview_sig=$(field preview_sig)" "$A/staff/approvals"
 for base in "$A" "$B"; do
   curl -s "$base/search?q=dinosaurs&format=json" | grep -q '"approved":true' || { echo "the approval is not served by $base" >&2; exit 1; }
 done

@@ -86,8 +86,11 @@ LINK=$(curl -s -c "$JAR" -b "$JAR" --data-urlencode "csrf=$T" -d "class=Bench&la
 DEVICE=$(curl -s -D - -o /dev/null -X POST "$LINK" | grep -io 'kidsearch_device=[^;]*' | head -1)
 [ -n "$DEVICE" ] || { echo "enrolling the benchmark iPad failed" >&2; exit 1; }
 curl -s -c "$JAR" -b "$JAR" -o /dev/null --data-urlencode "csrf=$T" -d "class=Bench&minutes=480" "$B/staff/classes/open"
-T=$(curl -s -c "$JAR" -b "$JAR" "$B/staff/prerun?q=dinosaurs&engine=bing&pages=2" | csrf)
-curl -s -c "$JAR" -b "$JAR" -o /dev/null --data-urlencode "csrf=$T" -d "q=dinosaurs&engine=bing&pages=2" "$B/staff/approvals"
+curl -s -c "$JAR" -b "$JAR" "$B/staff/prerun?q=dinosaurs&engine=bing&pages=2" >"$WORK/prerun.html"
+T=$(csrf <"$WORK/prerun.html")
+# The approval freezes exactly the pre-run shown: its signed preview goes back with the form.
+field() { grep -o "name=\"$1\" value=\"[^\"]*\"" "$WORK/prerun.html" | head -1 | sed 's/.*value="//; s/"$//; s/&quot;/"/g; s/&#39;/'"'"'/g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/\&/g'; }
+curl -s -c "$JAR" -b "$JAR" -o /dev/null --data-urlencode "csrf=$T" --data-urlencode "preview=$(field preview)" --data-urlencode "preview_sig=$(field preview_sig)" "$B/staff/approvals"
 PUPIL=(-H "Cookie: $DEVICE")
 CACHED="$B/search?q=volcanoes"
 APPROVED="$B/search?q=dinosaurs"

@@ -15,7 +15,7 @@ mod staff_client;
 
 use std::time::{Duration, Instant};
 
-use staff_client::{csrf_in, post_form, sign_in};
+use staff_client::{csrf_in, field_in, post_form, sign_in};
 
 #[tokio::main]
 async fn main() {
@@ -39,8 +39,10 @@ async fn main() {
         assert!(!approved_on_b(&q).await, "{q} was approved before we approved it");
         let prerun =
             client.get(format!("{a}/staff/prerun")).query(&[("q", q.as_str()), ("engine", "bing"), ("pages", "1")]).header("cookie", &cookie).send().await;
-        let csrf = csrf_in(&prerun.expect("pre-run").text().await.expect("page"));
-        let answer = post_form(&client, &format!("{a}/staff/approvals"), &cookie, &[("csrf", &csrf), ("q", &q), ("engine", "bing"), ("pages", "1")]).await;
+        let page = prerun.expect("pre-run").text().await.expect("page");
+        let (csrf, preview, preview_sig) = (csrf_in(&page), field_in(&page, "preview"), field_in(&page, "preview_sig"));
+        let answer =
+            post_form(&client, &format!("{a}/staff/approvals"), &cookie, &[("csrf", &csrf), ("preview", &preview), ("preview_sig", &preview_sig)]).await;
         assert_eq!(answer.expect("approve").status(), 303, "the approval on A failed");
         let approved = Instant::now();
         while !approved_on_b(&q).await {

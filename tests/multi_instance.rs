@@ -198,14 +198,13 @@ async fn killing_one_instance_mid_load_loses_no_approval_or_incident() {
                         Ok(r) => r.text().await.ok(),
                         Err(_) => None,
                     };
-                    let csrf = match html {
-                        Some(html) if html.contains("name=\"csrf\" value=\"") => {
-                            let start = html.find("name=\"csrf\" value=\"").expect("csrf") + 19;
-                            html[start..].split('"').next().expect("token").to_string()
+                    let (csrf, preview, preview_sig) = match html {
+                        Some(html) if html.contains("name=\"preview\" value=\"") => {
+                            (common::hidden_field(&html, "csrf"), common::hidden_field(&html, "preview"), common::hidden_field(&html, "preview_sig"))
                         }
                         _ => break,
                     };
-                    let form = [("csrf", csrf.as_str()), ("q", q.as_str()), ("engine", "bing"), ("pages", "1")];
+                    let form = [("csrf", csrf.as_str()), ("preview", preview.as_str()), ("preview_sig", preview_sig.as_str())];
                     match app.client.post(format!("{}/staff/approvals", app.address)).header("cookie", cookie.clone()).form(&form).send().await {
                         Ok(r) if r.status() == 303 => approved.push(q),
                         _ => break,

@@ -173,3 +173,70 @@ async fn an_approval_survives_kill_9() {
     assert_eq!(body["approved"], true, "the approval survived: {body}");
     assert!(!urls(&body).iter().any(|u| u == HIDDEN));
 }
+
+/// Issue 23, item 1. Found: "Approve" asked the engines again, so after an interruption (the
+/// engines' cached pages expired, the engine's answer changed) pupils got results the teacher
+/// never saw. Now the pre-run's own pages are frozen, and the engines are not asked again.
+#[tokio::test]
+async fn pupils_get_exactly_the_pages_the_teacher_saw_even_after_the_engines_changed_their_answer() {
+    let clock = Arc::new(ManualClock::new(ms("2026-11-23T09:00:00Z")));
+    let (upstream, app) = setup(clock, |c| c.cache_ttl_secs = 1).await;
+    let mut teacher = Browser::new(&app);
+    teacher.sign_in("Mr Oak", PASSWORD).await;
+    let prerun = teacher.get("/staff/prerun?q=volcanoes&engine=bing&pages=1").await.text().await.expect("page");
+    // The preview is the pupils' cards, each with a hide tick and a way to open the page.
+    assert!(
+        prerun.contains("<article class=\"card\">") && prerun.contains("Open this page to check it") && prerun.contains("Hide this from pupils"),
+        "{prerun}"
+    );
+    assert!(prerun.contains("the engines are not asked again"), "the page says so");
+    let shown = common::between(&prerun, "<h3>", "</h3>").expect("a result title").to_string();
+
+    // An interruption: the cached pages expire, and Bing now answers differently.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    upstream.set_scenario("bing", common::Scenario::Empty);
+    let before = upstream.total_requests("bing");
+    let form: Vec<(&str, String)> = vec![
+        ("csrf", common::hidden_field(&prerun, "csrf")),
+        ("preview", common::hidden_field(&prerun, "preview")),
+        ("preview_sig", common::hidden_field(&prerun, "preview_sig")),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(teacher.post("/staff/approvals", &form).await.status(), 303);
+    assert_eq!(upstream.total_requests("bing"), before, "approving asked no engine");
+    let (_, body) = app.search_json("volcanoes", 1).await;
+    assert_eq!(body["approved"], true);
+    let titles: Vec<&str> = body["results"].as_array().expect("results").iter().filter_map(|r| r["title"].as_str()).collect();
+    assert!(titles.iter().any(|t| shown.contains(t) || t.contains(&shown)), "pupils get what the teacher read: {titles:?} (shown: {shown})");
+}
+
+/// The approve form carries what was shown, signed for the teacher: altered, another
+/// teacher's, or missing, nothing is approved.
+#[tokio::test]
+async fn an_altered_or_borrowed_preview_approves_nothing() {
+    let clock = Arc::new(ManualClock::new(ms("2026-11-23T09:00:00Z")));
+    let (_upstream, app) = setup(clock.clone(), |c| {
+        assert_eq!(add_user(&c.data_dir, "teacher", "Ms Ash", PASSWORD).0, 0);
+    })
+    .await;
+    let mut teacher = Browser::new(&app);
+    teacher.sign_in("Mr Oak", PASSWORD).await;
+    let prerun = teacher.get("/staff/prerun?q=volcanoes&engine=bing&pages=1").await.text().await.expect("page");
+    let (preview, sig) = (common::hidden_field(&prerun, "preview"), common::hidden_field(&prerun, "preview_sig"));
+    let post = async |b: &mut Browser<'_>, preview: &str| {
+        let csrf = b.csrf_from("/staff").await;
+        b.post("/staff/approvals", &[("csrf", &csrf), ("preview", preview), ("preview_sig", &sig)]).await
+    };
+    let altered = preview.replacen("\"url\":\"https://", "\"url\":\"https://evil.example/?", 1);
+    let r = post(&mut teacher, &altered).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.expect("page").contains("does not come from a pre-run of yours"));
+    let mut other = Browser::new(&app);
+    other.sign_in("Ms Ash", PASSWORD).await;
+    assert_eq!(post(&mut other, &preview).await.status(), 400, "another teacher's preview");
+    clock.set(ms("2026-11-23T22:00:00Z"));
+    let r = post(&mut teacher, &preview).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.expect("page").contains("too long ago"));
+    assert_eq!(app.search_json("volcanoes", 1).await.1["approved"], false);
+}

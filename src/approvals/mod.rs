@@ -9,6 +9,7 @@
 //!   never past its page limit (enforced here, not in the page);
 //! - a withdrawal or a new approval invalidates the in-memory copy at once.
 
+pub mod preview;
 pub mod school_day;
 
 use std::collections::HashSet;

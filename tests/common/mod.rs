@@ -259,14 +259,21 @@ pub async fn approve(teacher: &mut Browser<'_>, q: &str, pages: u32, hide: &[&st
     assert_eq!(prerun.status(), 200);
     let html = prerun.text().await.expect("page");
     assert!(html.contains("Approve for today"), "{html}");
-    let start = html.find("name=\"csrf\" value=\"").expect("csrf") + 19;
-    let csrf = html[start..].split('"').next().expect("token").to_string();
-    let pages_text = pages.to_string();
-    let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf), ("q", q), ("engine", "bing"), ("pages", &pages_text)];
+    let (csrf, preview, preview_sig) = (hidden_field(&html, "csrf"), hidden_field(&html, "preview"), hidden_field(&html, "preview_sig"));
+    let mut form: Vec<(&str, &str)> = vec![("csrf", &csrf), ("preview", &preview), ("preview_sig", &preview_sig)];
     form.extend(hide.iter().map(|h| ("hide", *h)));
     form.extend_from_slice(extra);
     let response = teacher.post("/staff/approvals", &form).await;
     assert_eq!(response.status(), 303, "{:?}", response.text().await);
+}
+
+/// The value of the form field `name` in `html`, as a browser would send it (maud escapes
+/// attribute values; the pre-run's signed preview is JSON with quotes in it).
+pub fn hidden_field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} field in {html}")) + marker.len();
+    let raw = html[start..].split('"').next().expect("value");
+    raw.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 }
 
 /// As a signed-in teacher: presses the first `withdraw` (or `renew`) button on the approvals

@@ -1,12 +1,15 @@
 //! Pre-running and approving searches (the school rule: "the teacher performs the same search
-//! earlier that day and restricts it"). `/staff/prerun` shows the results exactly as pupils
-//! would get them, page by page, with a "hide" box on each; approving freezes those pages.
+//! earlier that day and restricts it"). `/staff/prerun` shows the results as pupils would get
+//! them — their cards, page by page, each with a "hide" tick and a link to open the page and
+//! check it; approving freezes exactly those pages (carried in the form, signed for the
+//! teacher: `approvals::preview`), never a fresh answer from the engines.
 
 use actix_session::Session;
 use actix_web::{web, HttpResponse};
 use maud::{html, Markup};
 
 use super::{csrf_ok, csrf_token, expired_form, own_school, require_form, signed_in, to_login, ANY_STAFF};
+use crate::approvals::preview::{Preview, PreviewProblem};
 use crate::approvals::{Approval, NewApproval};
 use crate::schools::{SchoolId, DEFAULT_SCHOOL};
 use crate::search::{Query, SearchOutcome, Status};
@@ -47,6 +50,11 @@ async fn run_pages(state: &AppState, school: SchoolId, engines: &[String], query
         out.push(state.search.prerun(school, engines, query, page).await);
     }
     out
+}
+
+/// The key previews are signed with (the session key's signing half: every instance has it).
+fn preview_key(req: &actix_web::HttpRequest) -> Vec<u8> {
+    req.app_data::<web::Data<super::SessionCookieKey>>().map(|k| k.signing().to_vec()).unwrap_or_default()
 }
 
 pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::Data<AppState>) -> HttpResponse {
@@ -99,26 +107,46 @@ pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::D
     };
     let outcomes = run_pages(&state, school, &engines, &query, pages).await;
     let refused = outcomes.first().filter(|o| o.status == Status::Blocked).and_then(|o| o.category.clone());
+    let preview = Preview {
+        account: account.id,
+        generation: super::session_generation(&session),
+        school,
+        query: query.as_str().to_string(),
+        engines: engines.clone(),
+        made_ms: state.approvals.now_ms(),
+        pages: outcomes.iter().map(|o| o.results.iter().map(|r| r.to_frozen()).collect()).collect(),
+    };
+    let (preview_json, preview_sig) = preview.sign(&preview_key(&req));
     let body = html! {
         (search_form)
         @if let Some(category) = refused {
             p.notice role="alert" { "The safety policy refuses this search (" (category) "), so it cannot be approved for pupils." }
         } @else {
+            p.notice role="status" {
+                "These are the cards pupils will get. \"Approve for today\" keeps exactly these pages — the engines are not asked again — less the ones you tick to hide."
+            }
             form method="post" action=(paths::STAFF_APPROVALS) {
                 input type="hidden" name="csrf" value=(token);
-                input type="hidden" name="q" value=(query.as_str());
-                input type="hidden" name="pages" value=(pages);
-                @for e in &engines { input type="hidden" name="engine" value=(e); }
+                input type="hidden" name="preview" value=(preview_json);
+                input type="hidden" name="preview_sig" value=(preview_sig);
                 @for outcome in &outcomes {
                     h2 { "Page " (outcome.page) }
                     @for failed in outcome.engines.iter().filter(|e| !e.ok) {
                         p.notice { (failed.id) ": " (failed.detail.clone().unwrap_or_default()) }
                     }
                     @if outcome.results.is_empty() { p { "No results on this page." } }
-                    @for r in &outcome.results {
-                        label.hide-result {
-                            input type="checkbox" name="hide" value=(r.url);
-                            span { "Hide: " strong { (r.title) } br; (r.snippet) br; small { (r.site) } }
+                    ol.results.preview {
+                        @for r in &outcome.results {
+                            li { article.card {
+                                div.card-title { h3 { (r.title) } }
+                                @if !r.snippet.is_empty() { p.snippet { (r.snippet) } }
+                                p.site { (r.site) }
+                                p { a href=(r.url) target="_blank" rel="noopener noreferrer" { "Open this page to check it" } }
+                                label.hide-result {
+                                    input type="checkbox" name="hide" value=(r.url);
+                                    "Hide this from pupils"
+                                }
+                            } }
                         }
                     }
                 }
@@ -133,7 +161,7 @@ pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::D
     html_page("Pre-run a search", body)
 }
 
-pub async fn approve(body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
+pub async fn approve(req: actix_web::HttpRequest, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
     let Some(account) = signed_in(&session, &state).await else {
         return to_login();
     };
@@ -145,15 +173,30 @@ pub async fn approve(body: web::Bytes, session: Session, state: web::Data<AppSta
         Ok(s) => s,
         Err(answer) => return answer,
     };
-    let Ok(query) = Query::parse(one(&form, "q").unwrap_or("")) else {
+    // Exactly what this teacher was shown, or nothing.
+    let checked = Preview::verify(
+        &preview_key(&req),
+        one(&form, "preview").unwrap_or(""),
+        one(&form, "preview_sig").unwrap_or(""),
+        account.id,
+        super::session_generation(&session),
+        state.approvals.now_ms(),
+    );
+    let preview = match checked {
+        Ok(p) if p.school == school => p,
+        Ok(_) | Err(PreviewProblem::NotYours) => {
+            return rerun_first("This approval does not come from a pre-run of yours. Run the search again and approve what you see.")
+        }
+        Err(PreviewProblem::Old) => return rerun_first("This pre-run was shown too long ago. Run the search again and approve what you see now."),
+    };
+    let Ok(query) = Query::parse(&preview.query) else {
         return HttpResponse::BadRequest().body("The search words are missing or too long.");
     };
-    let engines = all(&form, "engine");
     let clean = |s: Option<&str>, max: usize| s.map(|s| crate::engines::text::tidy(s, max)).filter(|s| !s.is_empty());
     let request = ApprovalRequest {
         query,
-        engines,
-        pages: page_count(&form),
+        engines: preview.engines,
+        pages: Seen(preview.pages),
         hidden: all(&form, "hide"),
         picture: clean(one(&form, "picture"), 16),
         class: clean(one(&form, "class"), 40),
@@ -169,30 +212,39 @@ pub async fn approve(body: web::Bytes, session: Session, state: web::Data<AppSta
     }
 }
 
+/// The pages a teacher has seen: in the pre-run just shown, or in an approval made before.
+struct Seen(Vec<Vec<crate::approvals::FrozenResult>>);
+
 struct ApprovalRequest {
     query: Query,
     engines: Vec<String>,
-    pages: u32,
+    pages: Seen,
     hidden: Vec<String>,
     picture: Option<String>,
     class: Option<String>,
 }
 
-/// Re-runs the search (each engine's answer comes from the cache the pre-run filled), removes
-/// the hidden results, and stores the frozen pages.
+/// The answer when an approval does not come with the teacher's own pre-run: nothing approved.
+fn rerun_first(why: &str) -> HttpResponse {
+    let body = html! { p.notice role="alert" { (why) } p { a href=(paths::STAFF_PRERUN) { "Pre-run a search" } } };
+    HttpResponse::BadRequest().content_type("text/html; charset=utf-8").body(staff_page("Not approved", body).into_string())
+}
+
+/// Freezes the pages the teacher saw, less the ones ticked to hide, and stores the approval.
+/// The words are checked against the policy as it is now (the lists may have changed since).
 async fn freeze_and_approve(state: &AppState, school: SchoolId, staff_id: i64, r: ApprovalRequest) -> Result<i64, String> {
-    let outcomes = run_pages(state, school, &r.engines, &r.query, r.pages).await;
-    if outcomes.iter().any(|o| o.status == Status::Blocked) {
+    if state.policy.check_query(&r.query).is_some() {
         return Err("The safety policy refuses this search, so it cannot be approved.".into());
     }
-    let frozen: Vec<_> = outcomes.iter().map(|o| o.results.iter().filter(|x| !r.hidden.contains(&x.url)).map(|x| x.to_frozen()).collect::<Vec<_>>()).collect();
+    let frozen: Vec<Vec<_>> = r.pages.0.into_iter().map(|page| page.into_iter().filter(|x| !r.hidden.contains(&x.url)).collect()).collect();
+    let max_pages = (frozen.len() as u32).clamp(1, MAX_APPROVED_PAGES);
     let new = NewApproval {
         school,
         query_key: r.query.key(),
         query: r.query.as_str().to_string(),
         picture: r.picture,
         class: r.class,
-        max_pages: r.pages,
+        max_pages,
         engines: r.engines,
         hidden: r.hidden,
         approved_by: staff_id,
@@ -269,8 +321,9 @@ pub async fn withdraw(path: web::Path<i64>, body: web::Bytes, session: Session, 
     }
 }
 
-/// "Re-run yesterday's search in one click": the same words, engines, pages, hidden results,
-/// picture and class, fetched afresh and approved for today.
+/// "Approve yesterday's search again in one click": the same words, pages (as the teacher saw
+/// and approved them then, not a fresh answer from the engines), hidden results, picture and
+/// class, for today.
 pub async fn renew(path: web::Path<i64>, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
     let account = match require_form(&session, &state, &body, ANY_STAFF).await {
         Ok(a) => a,
@@ -286,7 +339,7 @@ pub async fn renew(path: web::Path<i64>, body: web::Bytes, session: Session, sta
     let Ok(query) = Query::parse(&old.query) else {
         return HttpResponse::BadRequest().body("The stored search words are not valid.");
     };
-    let request = ApprovalRequest { query, engines: old.engines, pages: old.max_pages, hidden: old.hidden, picture: old.picture, class: old.class };
+    let request = ApprovalRequest { query, engines: old.engines, pages: Seen(old.pages), hidden: old.hidden, picture: old.picture, class: old.class };
     match freeze_and_approve(&state, school, account.id, request).await {
         Ok(_) => HttpResponse::SeeOther().insert_header(("Location", paths::STAFF_APPROVALS)).finish(),
         Err(why) => HttpResponse::BadRequest().body(why),
