@@ -70,6 +70,12 @@ pub struct Metrics {
     /// Incidents not yet reviewed by the DSL, and screens covered right now (read at scrape).
     pub incidents_new: Gauge<u64, AtomicU64>,
     pub screens_covered: Gauge<u64, AtomicU64>,
+    /// Safeguarding records (presses, refused searches) the disk refused, waiting in memory;
+    /// and those lost because that queue was full (they are only in the log).
+    pub records_waiting: Gauge<u64, AtomicU64>,
+    pub records_lost: Gauge<u64, AtomicU64>,
+    /// 1 while the database takes writes (the storage probe), 0 while it does not.
+    pub storage_writable: Gauge<u64, AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -83,6 +89,9 @@ impl Default for Metrics {
         let activity_dropped = Gauge::<u64, AtomicU64>::default();
         let incidents_new = Gauge::<u64, AtomicU64>::default();
         let screens_covered = Gauge::<u64, AtomicU64>::default();
+        let records_waiting = Gauge::<u64, AtomicU64>::default();
+        let records_lost = Gauge::<u64, AtomicU64>::default();
+        let storage_writable = Gauge::<u64, AtomicU64>::default();
         registry.register("requests", "HTTP requests by route and status class", requests.clone());
         registry.register("request_duration_seconds", "Time to answer, by route", latency.clone());
         registry.register("engine_fetches", "Upstream fetches by engine and outcome (ok, timeout, resting, error)", engine_fetches.clone());
@@ -91,7 +100,27 @@ impl Default for Metrics {
         registry.register("activity_rows_dropped", "Activity rows dropped because the database queue was full", activity_dropped.clone());
         registry.register("incidents_new", "Incidents (tell-an-adult presses, refused searches) the DSL has not reviewed yet", incidents_new.clone());
         registry.register("screens_covered", "Pupil screens covered after a tell-an-adult press, not yet cleared by an adult", screens_covered.clone());
-        Metrics { registry: Mutex::new(registry), requests, latency, engine_fetches, answer_cache, refused, activity_dropped, incidents_new, screens_covered }
+        registry.register(
+            "records_waiting",
+            "Safeguarding records (presses, refused searches) the disk refused, kept in memory and retried",
+            records_waiting.clone(),
+        );
+        registry.register("storage_writable", "1 while the database takes writes (a probe every few seconds), 0 while it does not", storage_writable.clone());
+        registry.register("records_lost", "Safeguarding records that found the in-memory queue full (only in the log)", records_lost.clone());
+        Metrics {
+            registry: Mutex::new(registry),
+            requests,
+            latency,
+            engine_fetches,
+            answer_cache,
+            refused,
+            activity_dropped,
+            incidents_new,
+            screens_covered,
+            records_waiting,
+            records_lost,
+            storage_writable,
+        }
     }
 }
 
