@@ -7,7 +7,8 @@
 //!   and revoking the device (or deleting its row) makes the cookie worthless;
 //! - an enrolment link works once, within an hour;
 //! - a device's "screen covered" state lives in SQLite, so a restart keeps the screen covered
-//!   until an adult clears it.
+//!   until an adult clears it (written with the press, `safeguarding::store_incident`); a press
+//!   the disk refused covers the screen in memory until it is stored or cleared.
 
 use std::sync::Arc;
 
@@ -75,6 +76,12 @@ pub struct Devices {
     seen: moka::sync::Cache<i64, (SchoolId, i64)>,
     /// Wrong adult codes per covered incident and per school, for 15 minutes.
     code_attempts: moka::sync::Cache<String, u32>,
+    /// Screens covered by a press the disk has not taken yet: device → provisional incident.
+    /// Read in front of the cached row on every lookup (a restart forgets them: the press is
+    /// then only in the log).
+    covered_in_memory: std::sync::RwLock<std::collections::HashMap<i64, i64>>,
+    /// `covered_in_memory` is not empty (the hot path then skips its lock).
+    any_covered_in_memory: std::sync::atomic::AtomicBool,
 }
 
 /// How a typed adult code went.
@@ -123,6 +130,8 @@ impl Devices {
             by_id: LoadingCache::new(moka::sync::Cache::builder().max_capacity(20_000).time_to_live(std::time::Duration::from_secs(300)).build()),
             seen: moka::sync::Cache::builder().max_capacity(20_000).time_to_idle(std::time::Duration::from_secs(3600)).build(),
             code_attempts: moka::sync::Cache::builder().max_capacity(10_000).time_to_live(std::time::Duration::from_secs(15 * 60)).build(),
+            covered_in_memory: std::sync::RwLock::default(),
+            any_covered_in_memory: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -211,6 +220,44 @@ impl Devices {
     }
 
     pub async fn by_id(&self, id: i64) -> Option<Arc<Device>> {
+        let device = self.stored(id).await?;
+        if !self.any_covered_in_memory.load(std::sync::atomic::Ordering::Acquire) {
+            return Some(device);
+        }
+        match self.covered_in_memory.read().unwrap_or_else(|p| p.into_inner()).get(&id) {
+            Some(&incident) => Some(Arc::new(Device { covered_incident: Some(incident), ..(*device).clone() })),
+            None => Some(device),
+        }
+    }
+
+    /// Covers device `id`'s screen for `incident` in memory only: the disk refused the press.
+    pub fn cover_in_memory(&self, id: i64, incident: i64) {
+        self.covered_in_memory.write().unwrap_or_else(|p| p.into_inner()).insert(id, incident);
+        self.any_covered_in_memory.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Uncovers the screens covered in memory for `incident`.
+    pub fn uncover_in_memory(&self, incident: i64) {
+        let mut covered = self.covered_in_memory.write().unwrap_or_else(|p| p.into_inner());
+        covered.retain(|_, i| *i != incident);
+        self.any_covered_in_memory.store(!covered.is_empty(), std::sync::atomic::Ordering::Release);
+    }
+
+    /// Device `id`'s cover was written (the press once kept in memory as `incident`): read it
+    /// from the database from now on.
+    pub fn covered_on_disk(&self, id: i64, incident: i64) {
+        {
+            let mut covered = self.covered_in_memory.write().unwrap_or_else(|p| p.into_inner());
+            if covered.get(&id) == Some(&incident) {
+                covered.remove(&id);
+            }
+            self.any_covered_in_memory.store(!covered.is_empty(), std::sync::atomic::Ordering::Release);
+        }
+        self.by_id.invalidate(&id);
+    }
+
+    /// Device `id` as the database has it (through the cache).
+    async fn stored(&self, id: i64) -> Option<Arc<Device>> {
         // The hot path (every pupil page) is a plain lookup; the loader is built only on a miss.
         if let Some(found) = self.by_id.get(&id) {
             return found;
@@ -223,18 +270,6 @@ impl Devices {
                 device.map(|d| Arc::new(Device { signature: signature(&key, d.id, &d.secret), ..d }))
             })
             .await
-    }
-
-    /// Covers the device's screen for `incident` (committed before returning).
-    pub async fn cover(&self, id: i64, incident: i64) -> Result<(), StoreError> {
-        self.store
-            .call(move |db| {
-                db.execute("UPDATE devices SET covered_incident = ?2 WHERE id = ?1", args![id, incident])?;
-                db.notify(&Change::Device(id).payload())
-            })
-            .await?;
-        self.by_id.invalidate(&id);
-        Ok(())
     }
 
     /// Uncovers every device whose screen is up for `incident`.

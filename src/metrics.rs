@@ -72,6 +72,12 @@ pub struct Metrics {
     pub screens_covered: Gauge<u64, AtomicU64>,
     /// 1 while an engine rests after failing again and again (its circuit breaker is open).
     pub engine_resting: Family<EngineOnly, Gauge<u64, AtomicU64>>,
+    /// Safeguarding records (presses, refused searches) the disk refused, waiting in memory;
+    /// and those lost because that queue was full (they are only in the log).
+    pub records_waiting: Gauge<u64, AtomicU64>,
+    pub records_lost: Gauge<u64, AtomicU64>,
+    /// 1 while the database takes writes (the storage probe), 0 while it does not.
+    pub storage_writable: Gauge<u64, AtomicU64>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -91,6 +97,9 @@ impl Default for Metrics {
         let incidents_new = Gauge::<u64, AtomicU64>::default();
         let screens_covered = Gauge::<u64, AtomicU64>::default();
         let engine_resting = Family::<EngineOnly, Gauge<u64, AtomicU64>>::default();
+        let records_waiting = Gauge::<u64, AtomicU64>::default();
+        let records_lost = Gauge::<u64, AtomicU64>::default();
+        let storage_writable = Gauge::<u64, AtomicU64>::default();
         registry.register("requests", "HTTP requests by route and status class", requests.clone());
         registry.register("request_duration_seconds", "Time to answer, by route", latency.clone());
         registry.register("engine_fetches", "Upstream fetches by engine and outcome (ok, timeout, resting, error)", engine_fetches.clone());
@@ -104,6 +113,13 @@ impl Default for Metrics {
             "1 while an engine is not asked after failing again and again (its circuit breaker is open)",
             engine_resting.clone(),
         );
+        registry.register(
+            "records_waiting",
+            "Safeguarding records (presses, refused searches) the disk refused, kept in memory and retried",
+            records_waiting.clone(),
+        );
+        registry.register("storage_writable", "1 while the database takes writes (a probe every few seconds), 0 while it does not", storage_writable.clone());
+        registry.register("records_lost", "Safeguarding records that found the in-memory queue full (only in the log)", records_lost.clone());
         Metrics {
             registry: Mutex::new(registry),
             requests,
@@ -115,6 +131,9 @@ impl Default for Metrics {
             incidents_new,
             screens_covered,
             engine_resting,
+            records_waiting,
+            records_lost,
+            storage_writable,
         }
     }
 }

@@ -28,6 +28,8 @@ pub struct Application {
     port: u16,
     server: Server,
     store: Store,
+    /// For the records kept in memory, stored (or logged) at a graceful stop.
+    safeguarding: Arc<Safeguarding>,
 }
 
 impl Application {
@@ -49,6 +51,8 @@ impl Application {
         let store = Store::open(&config.data_dir, config.database_url.as_deref()).map_err(std::io::Error::other)?;
         let devices = Arc::new(Devices::new(store.clone(), clock.clone(), &keys)?);
         let safeguarding = Arc::new(Safeguarding::open(store.clone(), clock.clone(), devices.clone()).map_err(std::io::Error::other)?);
+        Safeguarding::spawn_retry(&safeguarding);
+        let app_safeguarding = safeguarding.clone();
         let search = SearchService::new(settings.engines, policy.clone(), links.clone(), safeguarding.hidden(), metrics.clone(), clock.clone(), &config)
             .map_err(std::io::Error::other)?;
         let supervision = Arc::new(Supervision::new(store.clone(), clock.clone(), config.supervised_sessions));
@@ -96,6 +100,7 @@ impl Application {
             retention,
             trusted_proxies: config.trusted_proxies.iter().filter_map(|p| p.parse().ok()).collect(),
             tz,
+            storage: crate::store::probe::StorageHealth::start(store.clone()),
         });
 
         let workers = if config.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { config.workers };
@@ -125,7 +130,7 @@ impl Application {
         };
         let port = server.addrs().first().map(|a| a.port()).ok_or_else(|| std::io::Error::other("no listening address"))?;
         let server = server.run();
-        Ok(Application { port, server, store: app_store })
+        Ok(Application { port, server, store: app_store, safeguarding: app_safeguarding })
     }
 
     pub fn port(&self) -> u16 {
@@ -134,9 +139,12 @@ impl Application {
 
     /// Runs until the server is stopped. SIGINT/SIGTERM stop it gracefully: no new
     /// connections, requests in flight finish (alert streams are given 5 s), then every queued
-    /// activity row is committed before this returns — nothing is lost or half-written.
+    /// activity row is committed before this returns — nothing is lost or half-written. Any
+    /// safeguarding record the disk refused is offered to it once more, and what it still
+    /// refuses is written to the log in full.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        self.safeguarding.flush_waiting().await;
         if let Err(e) = self.store.flush().await {
             tracing::error!(error = %e, "could not commit the last activity rows at shutdown");
         }
@@ -159,7 +167,20 @@ async fn observe(metrics: Arc<Metrics>, req: ServiceRequest, next: Next<impl Mes
     let id = request_id(req.headers().get("x-request-id").and_then(|v| v.to_str().ok()));
     let span = tracing::info_span!("request", id = %id, method = %req.method(), route = %route);
     tracing::debug!(parent: &span, query = %req.query_string(), "request");
-    let mut response = next.call(req).instrument(span.clone()).await?;
+    // A middleware's error (the session store's failed write) is counted and logged here like
+    // any answer, and answered with a page that says what is wrong (it was an empty,
+    // unrecorded 500). The request is gone with the error, so the worded page goes back as
+    // the error's own response.
+    let mut response = match next.call(req).instrument(span.clone()).await {
+        Ok(response) => response,
+        Err(e) => {
+            let status = e.as_response_error().status_code();
+            tracing::error!(parent: &span, status = status.as_u16(), error = %e, "a request failed before its page was answered");
+            metrics.requests.get_or_create(&RouteLabels { route: route.clone(), status: crate::metrics::status_class(status.as_u16()) }).inc();
+            metrics.latency.get_or_create(&RouteOnly { route }).observe(started.elapsed().as_secs_f64());
+            return Err(actix_web::error::InternalError::from_response(e.to_string(), failure_page(status, &id)).into());
+        }
+    };
     if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&id) {
         response.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-request-id"), value);
     }
@@ -173,6 +194,17 @@ async fn observe(metrics: Arc<Metrics>, req: ServiceRequest, next: Next<impl Mes
     metrics.requests.get_or_create(&RouteLabels { route: route.clone(), status }).inc();
     metrics.latency.get_or_create(&RouteOnly { route }).observe(started.elapsed().as_secs_f64());
     Ok(response)
+}
+
+/// The page for a request that failed inside the server before a handler answered it: what is
+/// wrong in words, and the request id to find it in the log (never the raw cause).
+fn failure_page(status: actix_web::http::StatusCode, id: &str) -> actix_web::HttpResponse {
+    let text = if status.is_server_error() {
+        format!("kidsearch could not answer this page: it could not save or read what the page needs. The server's data disk may be full, read-only or damaged. Please tell the ICT technician (request id {id}).\n")
+    } else {
+        format!("kidsearch could not answer this request (request id {id}).\n")
+    };
+    actix_web::HttpResponse::build(status).content_type("text/plain; charset=utf-8").insert_header(("Cache-Control", "no-store")).body(text)
 }
 
 /// The hourly data-protection purge (first run a minute after start, off the start-up path).

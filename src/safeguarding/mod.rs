@@ -3,7 +3,10 @@
 //!
 //! Invariants:
 //! - an incident is committed to SQLite before the pupil's page or the alert goes out, so a
-//!   crash never loses one;
+//!   crash never loses one — unless the disk refuses it (full, read-only, damaged) or has not
+//!   started the write within `DISK_DEADLINE`: then the alert goes out at once, the screen is
+//!   covered in memory and the incident waits in `waiting` (a provisional, negative id) and is
+//!   retried every `RETRY_EVERY` until stored; dashboards say it is not yet safe;
 //! - a reported result is hidden for every pupil before the press is answered, and stays
 //!   hidden (across restarts) until a teacher releases it;
 //! - alerts carry what staff need to act (device, class, what was on screen) and nothing else
@@ -12,8 +15,11 @@
 pub mod export;
 pub mod hidden;
 pub mod retention;
+pub mod waiting;
 
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::args;
 use crate::cluster::Change;
@@ -23,8 +29,9 @@ use tokio::sync::broadcast;
 use crate::clock::Clock;
 use crate::devices::{Device, Devices};
 use crate::schools::{SchoolId, Scope, DEFAULT_SCHOOL};
-use crate::store::{DbError, Row, Store, StoreError};
+use crate::store::{transaction, Activity, Db, DbError, Row, Store, StoreError};
 use hidden::HiddenResults;
+use waiting::{Record, Waiting};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -210,8 +217,16 @@ const IN_SCOPE: &str = "(CAST(?2 AS BIGINT) IS NULL OR i.school_id = ?2)";
 /// The results hidden from pupils now.
 const HIDDEN_NOW: &str = "SELECT school_id, url FROM hidden_results WHERE state IN ('hidden', 'blocked')";
 
+/// The longest a press's alert waits for the disk to start its write; after that the press
+/// waits in memory (a disk that fails, fails at once: this is for one that hangs).
+const DISK_DEADLINE: Duration = Duration::from_secs(1);
+/// How often records waiting in memory are offered to the disk again.
+pub const RETRY_EVERY: Duration = Duration::from_secs(2);
+
 pub struct Safeguarding {
     store: Store,
+    /// Records the disk refused, retried until it takes them.
+    waiting: Waiting,
     clock: Arc<dyn Clock>,
     devices: Arc<Devices>,
     hidden: Arc<HiddenResults>,
@@ -227,7 +242,7 @@ impl Safeguarding {
         let urls: Vec<(SchoolId, String)> = store.call_blocking(|db| db.query(HIDDEN_NOW, &[])?.iter().map(|r| Ok((r.get(0)?, r.get(1)?))).collect())?;
         let (alerts, _) = broadcast::channel(1024);
         let anonymous_presses = moka::sync::Cache::builder().max_capacity(10_000).time_to_live(ANONYMOUS_WINDOW).build();
-        Ok(Safeguarding { store, clock, devices, hidden: Arc::new(HiddenResults::new(urls)), alerts, anonymous_presses })
+        Ok(Safeguarding { store, waiting: Waiting::default(), clock, devices, hidden: Arc::new(HiddenResults::new(urls)), alerts, anonymous_presses })
     }
 
     pub fn hidden(&self) -> Arc<HiddenResults> {
@@ -254,70 +269,180 @@ impl Safeguarding {
     }
 
     /// Records a tell-an-adult press: the incident is committed, the reported result hidden
-    /// school-wide, the device's screen covered, and teachers alerted — in that order.
-    pub async fn tell_adult(&self, device: Option<&Device>, report: Report) -> Result<Incident, StoreError> {
-        let incident = self.insert(IncidentKind::TellAdult, device, report).await?;
+    /// school-wide and the device's screen covered (one transaction), then teachers alerted.
+    /// If the disk refuses (or does not start within `DISK_DEADLINE`), the alert still goes out,
+    /// the result is hidden and the screen covered in memory, and the incident waits (see
+    /// `waiting`): a press always reaches an adult. Never an error.
+    pub async fn tell_adult(&self, device: Option<&Device>, report: Report) -> Incident {
+        let incident = self.new_incident(IncidentKind::TellAdult, device, report);
+        let cover = device.map(|d| d.id);
+        let incident = match self.store_now(incident.clone(), cover).await {
+            Ok(id) => {
+                self.after_stored(&incident, cover);
+                self.get(id, None).await.ok().flatten().unwrap_or(Incident { id, ..incident })
+            }
+            Err(e) => {
+                let incident = Incident { id: self.waiting.provisional_id(), ..incident };
+                tracing::error!(error = %e, incident = incident.id, "a tell-an-adult press could not be stored: alerting anyway, kept in memory and retried");
+                if let Some(url) = &incident.result_url {
+                    self.hidden.hide(incident.school, url);
+                }
+                if let Some(device) = cover {
+                    self.devices.cover_in_memory(device, incident.id);
+                }
+                self.waiting.push(Record::Incident(incident.clone()));
+                incident
+            }
+        };
+        self.alert("incident", incident.clone()).await;
+        incident
+    }
+
+    /// Records a query the policy refused — its activity row and its incident — and tells
+    /// dashboards. What the disk refuses waits in memory like a press.
+    pub async fn refused_query(&self, device: Option<&Device>, row: Activity, query: String, category: String) -> Incident {
+        if let Err(e) = self.store.record_durable(row.clone()).await {
+            tracing::error!(error = %e, "a refused query's activity row could not be stored: kept in memory and retried");
+            self.waiting.push(Record::Activity(row));
+        }
+        let incident = self.new_incident(IncidentKind::RefusedQuery, device, Report { query: Some(query), category: Some(category), ..Report::default() });
+        let incident = match self.store_now(incident.clone(), None).await {
+            Ok(id) => Incident { id, ..incident },
+            Err(e) => {
+                let incident = Incident { id: self.waiting.provisional_id(), ..incident };
+                tracing::error!(error = %e, incident = incident.id, "a refused query's incident could not be stored: kept in memory and retried");
+                self.waiting.push(Record::Incident(incident.clone()));
+                incident
+            }
+        };
+        self.alert("incident", incident.clone()).await;
+        incident
+    }
+
+    /// Stores `incident` (covering device `cover`), unless the disk has not started on it
+    /// within `DISK_DEADLINE`: then it is never written by this call (the job gives up when it
+    /// finally runs), so a press is never both stored and waiting.
+    async fn store_now(&self, incident: Incident, cover: Option<i64>) -> Result<i64, StoreError> {
+        const WAITING: u8 = 0;
+        const RUNNING: u8 = 1;
+        const ABANDONED: u8 = 2;
+        let claim = Arc::new(AtomicU8::new(WAITING));
+        let job_claim = claim.clone();
+        let write = self.store.call(move |db| {
+            if job_claim.compare_exchange(WAITING, RUNNING, Ordering::AcqRel, Ordering::Acquire).is_err() {
+                return Err(DbError("the press was kept in memory instead".into()));
+            }
+            store_incident(db, &incident, cover)
+        });
+        tokio::pin!(write);
+        match tokio::time::timeout(DISK_DEADLINE, &mut write).await {
+            Ok(answer) => answer,
+            // The write started: its answer is the truth, however long it takes.
+            Err(_) if claim.compare_exchange(WAITING, ABANDONED, Ordering::AcqRel, Ordering::Acquire).is_err() => write.await,
+            Err(_) => Err(StoreError::Query(format!("the disk did not take the write within {DISK_DEADLINE:?}"))),
+        }
+    }
+
+    /// The in-memory state after `incident` was stored: its result hidden here too, and the
+    /// device's cover now read from the database (any in-memory cover for it dropped).
+    fn after_stored(&self, incident: &Incident, cover: Option<i64>) {
         if let Some(url) = &incident.result_url {
-            let (url, title, id, now, school) = (url.clone(), incident.result_title.clone(), incident.id, incident.at_ms, incident.school);
-            self.store
-                .call(move |db| {
-                    db.execute(
-                        // Reported again: pending a decision again — unless it is kept hidden
-                        // for good, which a new press must not reopen for a teacher to release.
-                        "INSERT INTO hidden_results (school_id, url, title, incident_id, state, at_ms) VALUES (?5, ?1, ?2, ?3, 'hidden', ?4)
-                         ON CONFLICT (school_id, url) DO UPDATE SET incident_id = ?3, state = 'hidden', at_ms = ?4, decided_by = NULL, decided_ms = NULL, decided_authority = NULL
-                         WHERE hidden_results.state <> 'blocked'",
-                        args![&url, title, id, now, school],
-                    )?;
-                    db.notify(&Change::Hidden { school, url, hidden: true }.payload())
-                })
-                .await?;
-            self.hidden.hide(school, incident.result_url.as_deref().unwrap_or_default());
+            self.hidden.hide(incident.school, url);
         }
-        if let Some(device) = device {
-            self.devices.cover(device.id, incident.id).await?;
+        if let Some(device) = cover {
+            self.devices.covered_on_disk(device, incident.id);
         }
-        let incident = self.get(incident.id, None).await?.unwrap_or(incident);
-        self.alert("incident", incident.clone()).await;
-        Ok(incident)
     }
 
-    /// Records a query the policy refused, for the register, and tells dashboards.
-    pub async fn refused_query(&self, device: Option<&Device>, query: String, category: String) -> Result<Incident, StoreError> {
-        let incident = self.insert(IncidentKind::RefusedQuery, device, Report { query: Some(query), category: Some(category), ..Report::default() }).await?;
-        self.alert("incident", incident.clone()).await;
-        Ok(incident)
+    /// Offers the records waiting in memory to the disk again, oldest first, until one is
+    /// refused. Dashboards re-read their alerts afterwards (their provisional ids are gone).
+    pub async fn retry_waiting(&self) {
+        let mut stored_any = false;
+        while let Some(record) = self.waiting.front() {
+            match record {
+                Record::Activity(row) => match self.store.record_durable(row).await {
+                    Ok(()) => self.waiting.stored_front(None),
+                    Err(_) => break,
+                },
+                Record::Incident(incident) => {
+                    let cover = incident.device_id.filter(|_| incident.kind == IncidentKind::TellAdult && incident.cleared_ms.is_none());
+                    let provisional = incident.id;
+                    match self
+                        .store
+                        .call({
+                            let incident = incident.clone();
+                            move |db| store_incident(db, &incident, cover)
+                        })
+                        .await
+                    {
+                        Ok(id) => {
+                            self.waiting.stored_front(Some(id));
+                            self.after_stored(&incident, cover);
+                            tracing::info!(incident = id, provisional, "a safeguarding record kept in memory is now stored");
+                            stored_any = true;
+                            // Other instances' dashboards learn of it now, from the database.
+                            let change = Change::Alert { event: "incident".into(), incident: id };
+                            let _ = self.store.notify(change.payload()).await;
+                        }
+                        Err(_) => break,
+                    }
+                }
+            }
+        }
+        if stored_any {
+            self.dashboards_catch_up();
+        }
     }
 
-    async fn insert(&self, kind: IncidentKind, device: Option<&Device>, report: Report) -> Result<Incident, StoreError> {
-        let now = self.clock.now_ms();
+    /// Retries the waiting records every `RETRY_EVERY`, for as long as `this` is alive.
+    pub fn spawn_retry(this: &Arc<Safeguarding>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let weak = Arc::downgrade(this);
+        runtime.spawn(async move {
+            let mut tick = tokio::time::interval(RETRY_EVERY);
+            loop {
+                tick.tick().await;
+                let Some(this) = weak.upgrade() else { return };
+                if !this.waiting.is_empty() {
+                    this.retry_waiting().await;
+                }
+            }
+        });
+    }
+
+    /// At a graceful stop: one more try, then every record still waiting is written to the
+    /// log in full (ERROR), the only place it still exists.
+    pub async fn flush_waiting(&self) {
+        if self.waiting.is_empty() {
+            return;
+        }
+        self.retry_waiting().await;
+        for record in self.waiting.drain() {
+            tracing::error!(record = ?record, "stopping with a safeguarding record the disk never took: it is only in this log");
+        }
+    }
+
+    /// (records waiting in memory for the disk, records lost because that queue was full).
+    pub fn waiting_counts(&self) -> (usize, u64) {
+        (self.waiting.len(), self.waiting.lost())
+    }
+
+    fn new_incident(&self, kind: IncidentKind, device: Option<&Device>, report: Report) -> Incident {
         let (device_id, device_name, class, school) = match device {
             Some(d) => (Some(d.id), Some(d.name()), Some(d.class.clone()), d.school),
             None => (None, None, None, DEFAULT_SCHOOL),
         };
-        let r = report.clone();
-        let (dn, cl) = (device_name.clone(), class.clone());
-        let id = self
-            .store
-            .call(move |db| {
-                db.query_one(
-                    "INSERT INTO incidents (at_ms, kind, device_id, device, class, query, page, result_url, result_title, category, school_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
-                    args![now, kind.as_str(), device_id, dn, cl, r.query, r.page, r.result_url, r.result_title, r.category, school],
-                )?
-                .get(0)
-            })
-            .await?;
-        Ok(Incident {
-            id,
+        Incident {
+            id: 0,
             school,
-            at_ms: now,
+            at_ms: self.clock.now_ms(),
             kind,
             device_id,
             device: device_name,
             class,
             query: report.query,
             page: report.page,
+            result_state: report.result_url.as_ref().map(|_| "hidden".to_string()),
             result_url: report.result_url,
             result_title: report.result_title,
             category: report.category,
@@ -327,12 +452,15 @@ impl Safeguarding {
             notes: String::new(),
             cleared_by: None,
             cleared_ms: None,
-            result_state: None,
-        })
+        }
     }
 
     /// Incident `id`, if `scope` may see it.
     pub async fn get(&self, id: i64, scope: Scope) -> Result<Option<Incident>, StoreError> {
+        let id = self.waiting.resolve(id);
+        if id < 0 {
+            return Ok(self.waiting.incident(id).filter(|i| scope.is_none_or(|s| s == i.school)));
+        }
         let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE i.id = ?1 AND {IN_SCOPE}");
         self.store.call(move |db| db.query_opt(&sql, args![id, scope])?.as_ref().map(row_to_incident).transpose()).await
     }
@@ -364,7 +492,9 @@ impl Safeguarding {
         let open = format!("SELECT {COLUMNS} FROM {FROM} WHERE i.kind = ?1 AND {IN_SCOPE} AND (i.cleared_ms IS NULL OR h.state = 'hidden')");
         let (enrolled, anonymous) =
             (format!("{open} AND i.device_id IS NOT NULL ORDER BY i.id DESC"), format!("{open} AND i.device_id IS NULL ORDER BY i.id DESC LIMIT ?3"));
-        let mut alerts = self
+        let waiting = self.waiting.incidents().into_iter().filter(|i| i.kind == IncidentKind::TellAdult && scope.is_none_or(|s| s == i.school));
+        let mut alerts: Vec<Incident> = waiting.filter(|i| i.cleared_ms.is_none() || i.result_state.as_deref() == Some("hidden")).collect();
+        let stored = self
             .store
             .call(move |db| {
                 let kind = IncidentKind::TellAdult.as_str();
@@ -374,8 +504,15 @@ impl Safeguarding {
                 }
                 Ok(alerts)
             })
-            .await?;
-        alerts.sort_by_key(|a| std::cmp::Reverse(a.id));
+            .await;
+        match stored {
+            Ok(stored) => alerts.extend(stored),
+            // The alerts in memory are shown even when the database cannot be read.
+            Err(e) if !alerts.is_empty() => tracing::error!(error = %e, "reading the stored alerts failed; showing those kept in memory"),
+            Err(e) => return Err(e),
+        }
+        // Newest first; those kept in memory (negative ids) are the newest.
+        alerts.sort_by_key(|a| (a.id >= 0, std::cmp::Reverse(a.id), std::cmp::Reverse(a.at_ms)));
         Ok(alerts)
     }
 
@@ -389,8 +526,20 @@ impl Safeguarding {
     /// the adult code on the device).
     pub async fn clear_screen(&self, id: i64, scope: Scope, by: String) -> Result<bool, StoreError> {
         let now = self.clock.now_ms();
-        if self.get(id, scope).await?.is_none() {
-            return Ok(false);
+        let Some(incident) = self.get(id, scope).await? else { return Ok(false) };
+        let id = incident.id;
+        if id < 0 {
+            // Not stored yet: cleared in memory, and stored cleared (without covering) later.
+            let changed = self.waiting.update(id, |i| {
+                if i.cleared_ms.is_none() {
+                    (i.cleared_by, i.cleared_ms) = (Some(by), Some(now));
+                }
+            });
+            self.devices.uncover_in_memory(id);
+            if let Some(incident) = self.waiting.incident(id).filter(|_| changed) {
+                self.alert("cleared", incident).await;
+            }
+            return Ok(changed);
         }
         let changed = self
             .store
@@ -478,7 +627,13 @@ impl Safeguarding {
     /// Tells this instance's dashboards, and the other instances (which `relay` it to theirs).
     async fn alert(&self, event: &'static str, incident: Incident) {
         let change = Change::Alert { event: event.to_string(), incident: incident.id };
+        let provisional = incident.id < 0;
         let _ = self.alerts.send(ToDashboards::Alert(Alert { event, incident }));
+        // Other instances read an alert from the database: a record kept in memory is
+        // announced when it is stored.
+        if provisional {
+            return;
+        }
         if let Err(e) = self.store.notify(change.payload()).await {
             tracing::warn!(error = %e, "could not tell the other instances' dashboards about an alert");
         }
@@ -512,4 +667,49 @@ impl Safeguarding {
         self.hidden.replace(urls);
         Ok(())
     }
+}
+
+/// Writes `incident` — with the reported result hidden at its school and, with `cover`, the
+/// device's screen covered — in one transaction, announced to the other instances with it.
+fn store_incident(db: &mut dyn Db, incident: &Incident, cover: Option<i64>) -> Result<i64, DbError> {
+    let i = incident.clone();
+    transaction(db, move |db| {
+        let id: i64 = db
+            .query_one(
+                "INSERT INTO incidents (at_ms, kind, device_id, device, class, query, page, result_url, result_title, category, school_id, cleared_by, cleared_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id",
+                args![
+                    i.at_ms,
+                    i.kind.as_str(),
+                    i.device_id,
+                    i.device.clone(),
+                    i.class.clone(),
+                    i.query.clone(),
+                    i.page,
+                    i.result_url.clone(),
+                    i.result_title.clone(),
+                    i.category.clone(),
+                    i.school,
+                    i.cleared_by.clone(),
+                    i.cleared_ms
+                ],
+            )?
+            .get(0)?;
+        if let (IncidentKind::TellAdult, Some(url)) = (i.kind, &i.result_url) {
+            db.execute(
+                // Reported again: pending a decision again — unless it is kept hidden
+                // for good, which a new press must not reopen for a teacher to release.
+                "INSERT INTO hidden_results (school_id, url, title, incident_id, state, at_ms) VALUES (?5, ?1, ?2, ?3, 'hidden', ?4)
+                 ON CONFLICT (school_id, url) DO UPDATE SET incident_id = ?3, state = 'hidden', at_ms = ?4, decided_by = NULL, decided_ms = NULL, decided_authority = NULL
+                 WHERE hidden_results.state <> 'blocked'",
+                args![url, i.result_title.clone(), id, i.at_ms, i.school],
+            )?;
+            db.notify(&Change::Hidden { school: i.school, url: url.clone(), hidden: true }.payload())?;
+        }
+        if let Some(device) = cover {
+            db.execute("UPDATE devices SET covered_incident = ?2 WHERE id = ?1", args![device, id])?;
+            db.notify(&Change::Device(device).payload())?;
+        }
+        Ok(id)
+    })
 }

@@ -1,5 +1,10 @@
 //! Staff sessions stored server-side in SQLite, behind actix-session's `SessionStore`, so a
 //! logout (or an admin) ends a session for real and sessions survive a restart.
+//!
+//! Reading does not depend on writing: a session's touch (its idle expiry moved on, or a
+//! changed state such as a first CSRF token) that the disk refuses is logged and the page is
+//! still answered — on a full or read-only disk the DSL can still read the register. Only a
+//! new session (signing in) needs the write, and says so in words when it fails.
 
 use std::collections::HashMap;
 
@@ -60,8 +65,14 @@ impl SessionStore for SqliteSessionStore {
             .call(move |db| {
                 db.execute("UPDATE staff_sessions SET state = ?2, expires_ms = ?3 WHERE key = ?1 AND expires_ms > ?4", args![k, json, until, now_ms()])
             })
-            .await
-            .map_err(|e| UpdateError::Other(anyhow::anyhow!(e)))?;
+            .await;
+        let updated = match updated {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "a staff session's change could not be saved; the page is answered anyway");
+                return Ok(session_key);
+            }
+        };
         if updated == 1 {
             Ok(session_key)
         } else {
@@ -72,7 +83,10 @@ impl SessionStore for SqliteSessionStore {
 
     async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
         let (k, until) = (session_key.as_ref().to_string(), expires(ttl));
-        self.store.call(move |db| db.execute("UPDATE staff_sessions SET expires_ms = ?2 WHERE key = ?1", args![k, until])).await?;
+        if let Err(e) = self.store.call(move |db| db.execute("UPDATE staff_sessions SET expires_ms = ?2 WHERE key = ?1", args![k, until])).await {
+            // Not fatal: the session keeps its old expiry.
+            tracing::warn!(error = %e, "a staff session's idle expiry could not be moved on; the page is answered anyway");
+        }
         Ok(())
     }
 

@@ -58,10 +58,15 @@ pub trait Db {
 pub fn transaction<T>(db: &mut dyn Db, f: impl FnOnce(&mut dyn Db) -> Result<T, DbError>) -> Result<T, DbError> {
     db.execute("BEGIN", &[])?;
     match f(db) {
-        Ok(value) => {
-            db.execute("COMMIT", &[])?;
-            Ok(value)
-        }
+        Ok(value) => match db.execute("COMMIT", &[]) {
+            Ok(_) => Ok(value),
+            Err(e) => {
+                // SQLite keeps a transaction open when its COMMIT fails (a full disk): left
+                // so, every later BEGIN on the connection would fail too.
+                let _ = db.execute("ROLLBACK", &[]);
+                Err(e)
+            }
+        },
         Err(e) => {
             let _ = db.execute("ROLLBACK", &[]);
             Err(e)

@@ -205,6 +205,9 @@ const SQLITE: &[M<'static>] = &[
         next_ms INTEGER NOT NULL DEFAULT 0
     );",
     ),
+    // The storage health probe's one row: rewritten every few seconds to learn whether the
+    // disk still takes a commit (store::probe).
+    M::up("CREATE TABLE storage_probe (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL);"),
 ];
 
 /// PostgreSQL's spelling of the same steps: `BIGINT` for every integer (rows hold i64 times
@@ -362,6 +365,7 @@ const POSTGRES: &[&str] = &[
         last_ms BIGINT NOT NULL,
         next_ms BIGINT NOT NULL DEFAULT 0
     );",
+    "CREATE TABLE storage_probe (id BIGINT PRIMARY KEY, at_ms BIGINT NOT NULL);",
 ];
 
 pub fn run_sqlite(conn: &mut Connection) -> Result<(), StoreError> {

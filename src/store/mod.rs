@@ -22,6 +22,7 @@ mod pg_target;
 mod pgpass;
 pub mod postgres;
 pub mod private;
+pub mod probe;
 mod sqlite;
 mod writer;
 

@@ -49,6 +49,8 @@ pub struct AppState {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The school's time zone, for times staff read.
     pub tz: jiff::tz::TimeZone,
+    /// Whether the database still takes writes (the periodic probe).
+    pub storage: Arc<crate::store::probe::StorageHealth>,
 }
 
 /// The strict security headers of `../shared/design/security.md`, on every response; with
@@ -87,8 +89,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .default_service(web::to(pupil::not_found::page));
 }
 
-async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ok\n")
+/// `/healthz`: "ok", or "degraded: …" while the database does not take writes (the probe) or
+/// safeguarding records wait in memory for the disk. The plain form answers 200 either way
+/// (the server still serves pupils); `?strict`, for container checks, answers 503 when degraded.
+async fn healthz(req: actix_web::HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let strict = url::form_urlencoded::parse(req.query_string().as_bytes()).any(|(k, _)| k == "strict");
+    let (waiting, lost) = state.safeguarding.waiting_counts();
+    let mut problems = Vec::new();
+    if !state.storage.writable() {
+        problems.push(format!("the database does not take writes ({})", state.storage.problem().unwrap_or_default()));
+    }
+    if waiting > 0 {
+        problems.push(format!("{waiting} safeguarding records wait in memory for the disk"));
+    }
+    if lost > 0 {
+        problems.push(format!("{lost} safeguarding records are only in the log"));
+    }
+    if problems.is_empty() {
+        return HttpResponse::Ok().content_type("text/plain; charset=utf-8").insert_header(("Cache-Control", "no-store")).body("ok\n");
+    }
+    let mut answer = if strict { HttpResponse::ServiceUnavailable() } else { HttpResponse::Ok() };
+    answer.content_type("text/plain; charset=utf-8").insert_header(("Cache-Control", "no-store")).body(format!("degraded: {}\n", problems.join("; ")))
 }
 
 /// `/metrics`, for the monitoring host only.
@@ -101,6 +122,10 @@ async fn metrics(req: actix_web::HttpRequest, state: web::Data<AppState>) -> Htt
         let resting = !matches!(breaker, crate::search::breaker::BreakerState::Closed { .. });
         state.metrics.engine_resting.get_or_create(&crate::metrics::EngineOnly { engine: engine.to_string() }).set(u64::from(resting));
     }
+    let (waiting, lost) = state.safeguarding.waiting_counts();
+    state.metrics.records_waiting.set(waiting as u64);
+    state.metrics.records_lost.set(lost);
+    state.metrics.storage_writable.set(u64::from(state.storage.writable()));
     if let Ok((new, covered)) = state.safeguarding.open_counts().await {
         state.metrics.incidents_new.set(new);
         state.metrics.screens_covered.set(covered);

@@ -2,6 +2,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod fixture;
+pub mod small_disk;
 pub mod webdriver;
 
 use std::path::PathBuf;
@@ -362,17 +363,22 @@ impl RealServer {
     pub fn with_settings(upstream: &FixtureUpstream, extra: &str) -> RealServer {
         let dir = temp_dir("real");
         let database = test_database(&dir.join("data")).map(|url| format!("database_url = \"{url}\"\n")).unwrap_or_default();
-        RealServer::in_dir(upstream, dir, &format!("{database}{extra}"))
+        RealServer::in_dir(upstream, dir.join("data"), dir, &format!("{database}{extra}"))
     }
 
     /// As `with_settings`, without the test pass's PostgreSQL database: the embedded SQLite
     /// file (backup and restore), unless `extra` names a database itself.
     pub fn with_sqlite(upstream: &FixtureUpstream, extra: &str) -> RealServer {
-        RealServer::in_dir(upstream, temp_dir("real"), extra)
+        let dir = temp_dir("real");
+        RealServer::in_dir(upstream, dir.join("data"), dir, extra)
     }
 
-    fn in_dir(upstream: &FixtureUpstream, dir: PathBuf, extra: &str) -> RealServer {
-        let data_dir = dir.join("data");
+    /// As `with_sqlite`, with the data dir at `data_dir` (on a disk of the test's own).
+    pub fn with_data_dir(upstream: &FixtureUpstream, data_dir: PathBuf, extra: &str) -> RealServer {
+        RealServer::in_dir(upstream, data_dir, temp_dir("real"), extra)
+    }
+
+    fn in_dir(upstream: &FixtureUpstream, data_dir: PathBuf, dir: PathBuf, extra: &str) -> RealServer {
         let config_path = dir.join("kidsearch.toml");
         let off: String = PUPIL_ENGINES.iter().chain(STAFF_ENGINES).filter(|e| **e != "bing").map(|e| format!("[engines.{e}]\nenabled = false\n")).collect();
         let config = format!(

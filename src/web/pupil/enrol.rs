@@ -25,7 +25,7 @@ pub async fn confirm(token: web::Path<String>, state: web::Data<AppState>) -> Ht
         Ok(None) => expired(),
         Err(e) => {
             tracing::error!(error = %e, "reading an enrolment link failed");
-            expired()
+            not_saved()
         }
     }
 }
@@ -51,7 +51,7 @@ pub async fn enrol(req: HttpRequest, token: web::Path<String>, state: web::Data<
         Ok(None) => expired(),
         Err(e) => {
             tracing::error!(error = %e, "enrolling a device failed");
-            expired()
+            not_saved()
         }
     }
 }
@@ -59,6 +59,13 @@ pub async fn enrol(req: HttpRequest, token: web::Path<String>, state: web::Data<
 fn expired() -> HttpResponse {
     let body = html! { (message_card("⌛", "This set-up link has expired", "Links work once, for an hour. Ask for a new one on the staff Devices page.")) };
     page(HttpResponse::Gone(), "Link expired", body)
+}
+
+/// The store failed: the link is not used up, and saying "expired" would send staff to make
+/// new links that fail the same way.
+fn not_saved() -> HttpResponse {
+    let body = html! { (message_card("🔧", "This iPad could not be set up just now", "The set-up could not be saved: the server's data disk may be full or broken. The link was not used up: ask the ICT technician, then try the link again.")) };
+    page(HttpResponse::ServiceUnavailable(), "Not set up yet", body)
 }
 
 fn page(mut builder: actix_web::HttpResponseBuilder, title: &str, body: maud::Markup) -> HttpResponse {

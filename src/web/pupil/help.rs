@@ -2,7 +2,9 @@
 //!
 //! - `POST /help`: the press. The incident is committed (with what was on screen), a result
 //!   reported from its card is hidden for every pupil, the device's screen is covered and
-//!   teachers are alerted; then the pupil lands on the dark covered screen.
+//!   teachers are alerted; then the pupil lands on the dark covered screen. When the disk
+//!   refuses the write, all of that still happens, in memory, and the incident waits to be
+//!   stored (`safeguarding::waiting`).
 //! - `GET /help`: the covered screen. It stays until an adult clears it from a dashboard or
 //!   types today's adult code here; every other pupil page sends a covered device back here.
 //! - `GET /help/status`: `{"covered": bool}` for the covered screen's script to poll.
@@ -61,17 +63,12 @@ pub async fn press(req: HttpRequest, body: web::Bytes, state: web::Data<AppState
             return page;
         }
     }
-    match state.safeguarding.tell_adult(device.as_deref(), report).await {
-        Ok(incident) if device.is_some() => {
-            tracing::info!(incident = incident.id, "tell-an-adult pressed");
-            see_other(paths::HELP)
-        }
-        Ok(incident) => see_other(&paths::help_incident(&state.devices.help_token(incident.id))),
-        Err(e) => {
-            // The child still gets the covered screen; staff see the error in the logs.
-            tracing::error!(error = %e, "a tell-an-adult press could not be recorded");
-            covered_page(None, None)
-        }
+    // Never an error: a press the disk refuses still alerts and covers (kept in memory).
+    let incident = state.safeguarding.tell_adult(device.as_deref(), report).await;
+    tracing::info!(incident = incident.id, "tell-an-adult pressed");
+    match device {
+        Some(_) => see_other(paths::HELP),
+        None => see_other(&paths::help_incident(&state.devices.help_token(incident.id))),
     }
 }
 

@@ -148,12 +148,8 @@ async fn record(state: &AppState, outcome: &SearchOutcome, device: Option<&Devic
     if kind == ActivityKind::Refused {
         let category = outcome.category.clone().unwrap_or_default();
         state.metrics.refused.get_or_create(&crate::metrics::CategoryLabels { category: category.clone() }).inc();
-        if let Err(e) = state.store.record_durable(row).await {
-            tracing::error!(error = %e, "a refused query could not be recorded");
-        }
-        if let Err(e) = state.safeguarding.refused_query(device, outcome.query.clone(), category).await {
-            tracing::error!(error = %e, "a refused query's incident could not be recorded");
-        }
+        // Stored before the page is sent, or (the disk refusing) kept in memory and retried.
+        state.safeguarding.refused_query(device, row, outcome.query.clone(), category).await;
     } else if outcome.page == 1 {
         state.store.record(row);
     }

@@ -212,6 +212,10 @@ pub fn alert_item(incident: Option<&Incident>, csrf: &str, tz: &jiff::tz::TimeZo
         li.cleared[cleared] data-incident=[incident.map(|i| i.id)] {
             strong.alert-device { (incident.map(|i| i.device.clone().unwrap_or_else(|| "A browser that is not enrolled".into())).unwrap_or_default()) }
             " at " span.alert-time { (incident.map(|i| local_time(i.at_ms, tz)).unwrap_or_default()) }
+            // (In the template, hidden: the script shows it for an alert with a provisional id.)
+            @if incident.is_none_or(|i| i.id < 0) {
+                p.not-saved hidden[incident.is_none()] { strong { "Not yet saved." } " The server's disk is refusing writes: this alert is kept in memory and stored as soon as the disk takes it. If the server is stopped first, it is only in the server's log. Tell the ICT technician." }
+            }
             p { "On screen: " span.alert-query { (incident.and_then(|i| i.query.clone()).unwrap_or_default()) } }
             @if has_result { p.needs-result { "Reported result (hidden for everyone until you decide): " span.alert-result { (incident.and_then(|i| i.result_title.clone()).unwrap_or_default()) } } }
             @if !cleared {

@@ -45,8 +45,22 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
     let per_hour = charts::searches_per_hour(&state.store, scope, day_start).await.unwrap_or_default();
     let by_category = charts::refusals_by_category(&state.store, scope, now).await.unwrap_or_default();
     let per_week = charts::incidents_per_week(&state.store, scope, now).await.unwrap_or_default();
+    let (waiting, lost) = state.safeguarding.waiting_counts();
     let body = html! {
         h1 { "kidsearch staff" }
+        @if !state.storage.writable() {
+            div.banner.storage role="alert" {
+                strong { "kidsearch cannot save anything right now." }
+                " Its database does not take writes: the server's data disk may be full, read-only or damaged. Alerts still reach this dashboard; tell the ICT technician (the server's log and /healthz say more)."
+            }
+        }
+        @if waiting > 0 || lost > 0 {
+            div.banner.storage role="alert" {
+                strong { (waiting) " safeguarding records are not yet saved." }
+                " The server's disk is refusing writes (full, read-only or damaged). Alerts still reach this dashboard and covered screens stay covered; the records are kept in memory and stored as soon as the disk takes them. Tell the ICT technician."
+                @if lost > 0 { " " (lost) " could not even be kept in memory: they are only in the server's log." }
+            }
+        }
         p { "Signed in as " strong { (account.name) } " (" (account.role.as_str()) ")"
             @match (&account.school, &school_name) {
                 (None, _) => { ", trust-wide: you see every school's alerts, incidents and activity." }

@@ -100,7 +100,7 @@ pub async fn submit(req: HttpRequest, body: web::Bytes, session: Session, state:
             tracing::error!(error = %e, "counting a sign-in attempt failed");
             return login_page(
                 &req,
-                Some("Signing in is not possible right now: the database is not answering. Please try again in a minute."),
+                Some("Signing in is not possible right now: kidsearch could not write to its database (the server's data disk may be full, read-only or damaged). Please try again in a minute, or tell the ICT technician."),
                 StatusCode::SERVICE_UNAVAILABLE,
             );
         }

@@ -66,6 +66,9 @@ function liveAlerts(list) {
     item.querySelector(".alert-device").textContent = alert.incident.device || "A browser that is not enrolled";
     item.querySelector(".alert-query").textContent = alert.incident.query || "(no search on screen)";
     item.querySelector(".alert-result").textContent = alert.incident.result_title || "";
+    var notSaved = item.querySelector(".not-saved");
+    if (notSaved && alert.incident.id < 0) notSaved.removeAttribute("hidden");
+    else if (notSaved) notSaved.remove();
     item.querySelector(".alert-time").textContent = new Date(alert.incident.at_ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
     item.querySelectorAll("form").forEach(function (f) {
       f.action = f.getAttribute("data-action").replace("{id}", alert.incident.id);
