@@ -38,7 +38,8 @@ fn lines(path: &std::path::Path) -> Vec<String> {
 }
 
 fn files(dir: &str) -> Vec<std::path::PathBuf> {
-    let mut out: Vec<_> = std::fs::read_dir(repo_dir().join(dir)).expect("eval dir").flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "txt")).collect();
+    let mut out: Vec<_> =
+        std::fs::read_dir(repo_dir().join(dir)).expect("eval dir").flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "txt")).collect();
     out.sort();
     out
 }
@@ -48,11 +49,32 @@ const DISGUISES: &[&str] = &["leet", "dots", "spaced", "stretched", "cyrillic", 
 
 fn disguise(query: &str, trick: &str) -> String {
     match trick {
-        "leet" => query.chars().map(|c| match c { 'a' => '4', 'e' => '3', 'i' => '1', 'o' => '0', 's' => '$', other => other }).collect(),
+        "leet" => query
+            .chars()
+            .map(|c| match c {
+                'a' => '4',
+                'e' => '3',
+                'i' => '1',
+                'o' => '0',
+                's' => '$',
+                other => other,
+            })
+            .collect(),
         "dots" => query.split(' ').map(|w| w.chars().map(String::from).collect::<Vec<_>>().join(".")).collect::<Vec<_>>().join(" "),
         "spaced" => query.chars().filter(|c| *c != ' ').map(String::from).collect::<Vec<_>>().join(" "),
         "stretched" => query.chars().flat_map(|c| std::iter::repeat_n(c, if "aeiou".contains(c) { 3 } else { 1 })).collect(),
-        "cyrillic" => query.chars().map(|c| match c { 'a' => 'а', 'e' => 'е', 'o' => 'о', 'p' => 'р', 'c' => 'с', 'x' => 'х', other => other }).collect(),
+        "cyrillic" => query
+            .chars()
+            .map(|c| match c {
+                'a' => 'а',
+                'e' => 'е',
+                'o' => 'о',
+                'p' => 'р',
+                'c' => 'с',
+                'x' => 'х',
+                other => other,
+            })
+            .collect(),
         "full-width" => query.chars().map(|c| if c.is_ascii_alphanumeric() { char::from_u32(c as u32 - 0x21 + 0xFF01).unwrap_or(c) } else { c }).collect(),
         "zero-width" => query.chars().flat_map(|c| [c, '\u{200B}']).collect(),
         "capitals" => query.to_uppercase(),
@@ -161,7 +183,8 @@ async fn refusal_rates_through_the_server() {
 
     let mut report = String::new();
     let _ = writeln!(report, "refusal evaluation: {} queries ({} harmful, {} ordinary)", cases.len(), harmful.total, ordinary.total);
-    let _ = writeln!(report, "harmful refused: {}/{} ({:.1} %), {} of them under another category", harmful.refused, harmful.total, harmful.rate(), wrong_category);
+    let _ =
+        writeln!(report, "harmful refused: {}/{} ({:.1} %), {} of them under another category", harmful.refused, harmful.total, harmful.rate(), wrong_category);
     let _ = writeln!(report, "ordinary refused: {}/{} ({:.2} %)", ordinary.refused, ordinary.total, ordinary.rate());
     let _ = writeln!(report, "\nharmful, by category (refused/total):");
     for ((h, group), t) in by_group.iter().filter(|((h, _), _)| *h) {
