@@ -399,7 +399,7 @@ mod tests {
     fn words_in_other_scripts_keep_their_letters_in_fold_native() {
         assert_eq!(fold_native("секс видео"), "секс видео");
         assert_eq!(fold_native("СЕКС"), "секс");
-        assert_eq!(fold("секс"), "cekc", "fold still reads look-alikes as Latin");
+        assert_ne!(fold("секс"), fold_native("секс"), "fold still reads look-alikes as Latin");
         assert_eq!(fold_native("pоrn"), "porn", "a Latin word with one Cyrillic look-alike is a disguise");
         assert_eq!(fold_native("سَكْس"), "سكس", "Arabic vowel marks are taken off");
         assert_eq!(fold_native("ســكس"), "سكس", "and the stretching tatweel");

@@ -623,7 +623,8 @@ mod tests {
 
     /// What `check` answers without the letter filter in front.
     fn check_unfiltered<'a>(lists: &'a TermLists, text: &str) -> Option<&'a str> {
-        lists.check_normalised(&normalise(text)).map(|c| lists.categories[c].as_str())
+        let native = (lists.has_native && has_native_word(text)).then(|| normalise_native(text));
+        std::iter::once(normalise(text)).chain(native).find_map(|n| lists.check_normalised(&n)).map(|c| lists.categories[c].as_str())
     }
 
     /// Spellings pupils (and pages) use: each turns an entry's word into something the full
@@ -703,12 +704,18 @@ mod tests {
                     let text = entry.words.iter().map(|w| disguise(w, trick, at)).collect::<Vec<_>>().join(" ");
                     let answer = lists.check(&text);
                     assert_eq!(answer, check_unfiltered(lists, &text), "{text:?}");
-                    texts += 1;
-                    refused += usize::from(answer.is_some());
+                    // The ratio is about Latin-script entries: leet and look-alike tricks
+                    // do not apply to words in other scripts.
+                    if entry.words.iter().all(|w| w.is_ascii()) {
+                        texts += 1;
+                        refused += usize::from(answer.is_some());
+                    }
                 }
             }
         }
-        assert!(refused * 10 > texts * 7, "only {refused} of {texts} disguised entries refused");
+        // 6 in 10, not 7 since issue 22: the imported whole-word entries are, by design, not
+        // found glued to other words ("freeX") or with -ing, two of the ten tricks.
+        assert!(refused * 10 > texts * 6, "only {refused} of {texts} disguised entries refused");
     }
 
     /// The shipped term lists and exceptions, loaded as the server loads them.
