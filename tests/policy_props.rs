@@ -6,7 +6,7 @@ mod common;
 
 use common::repo_dir;
 use kidsearch::config::Settings;
-use kidsearch::policy::normalise::{fold, normalise};
+use kidsearch::policy::normalise::{fold, fold_native, normalise};
 use proptest::prelude::*;
 
 fn settings() -> &'static Settings {
@@ -105,9 +105,16 @@ proptest! {
     }
 
     #[test]
+    fn folding_in_native_scripts_is_idempotent(s in "\\PC{0,60}") {
+        let once = fold_native(&s);
+        prop_assert_eq!(fold_native(&once), once);
+    }
+
+    #[test]
     fn no_input_panics_the_matcher(s in "\\PC{0,200}") {
         let _ = normalise(&s);
         let _ = settings().policy.terms.check(&s);
+        let _ = settings().policy.terms.check_query(&s);
     }
 
     #[test]

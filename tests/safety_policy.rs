@@ -212,3 +212,17 @@ async fn result_links_go_through_a_signed_checked_click_through() {
     assert_eq!(blocked_clicks.len(), 2);
     assert_eq!(blocked_clicks[0].0.as_deref(), Some("local"));
 }
+
+/// Issue 22: a token made only of digits is a number, not a disguised word ("8008" is not
+/// "boob"), while digits among letters still are letters.
+#[tokio::test]
+async fn a_number_is_not_read_as_a_disguised_word() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let app = spawn_app_with(test_config(&upstream)).await;
+    for ordinary in ["8008", "what is 8008 plus 1", "1,000 and 8008"] {
+        let (_, body) = app.search_json(ordinary, 1).await;
+        assert_ne!(body["status"], "blocked", "{ordinary}: {body}");
+    }
+    let (_, body) = app.search_json("b00bs", 1).await;
+    assert_eq!(body["status"], "blocked");
+}

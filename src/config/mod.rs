@@ -12,7 +12,7 @@ pub use server::{EngineOverride, ServerConfig};
 use std::path::{Path, PathBuf};
 
 use crate::engines::{EngineSet, EMBEDDED_ENGINES_TOML};
-use crate::policy::{load_policy, Policy};
+use crate::policy::Policy;
 
 /// Everything the server needs to run, parsed and validated.
 pub struct Settings {
@@ -53,20 +53,21 @@ impl Settings {
             server.database_url = Some(url.clone());
         }
         server.validate(sources.config_path.as_deref())?;
-        Settings::with_lists(server)
+        let file = sources.config_path.as_ref().map(|p| p.display().to_string());
+        Settings::with_lists(server, file.as_deref())
     }
 
     /// Validates `server` (built in code, e.g. by tests) and reads the lists it points at.
     pub fn from_server_config(server: ServerConfig) -> Result<Settings, ConfigProblems> {
         server.validate(None)?;
-        Settings::with_lists(server)
+        Settings::with_lists(server, None)
     }
 
     /// Reads the engine definitions and policy lists that an already validated `server` points at.
-    fn with_lists(server: ServerConfig) -> Result<Settings, ConfigProblems> {
+    fn with_lists(server: ServerConfig, config_file: Option<&str>) -> Result<Settings, ConfigProblems> {
         let (engines_toml, engines_source) = read_engines_file(&server.allowlist_dir)?;
         let engines = EngineSet::from_toml(&engines_toml, &engines_source, &server);
-        let policy = load_policy(&server.allowlist_dir, server.walled_garden);
+        let policy = crate::policy::load_policy_with(&server.allowlist_dir, server.walled_garden, &server.categories_off, config_file.unwrap_or("<settings>"));
         match (engines, policy) {
             (Ok(engines), Ok((policy, warnings))) => Ok(Settings { server, engines, engines_source, policy, warnings }),
             (engines, policy) => {

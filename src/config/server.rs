@@ -51,6 +51,9 @@ pub struct ServerConfig {
     pub walled_garden: bool,
     /// false: pupils may only use searches a teacher approved today (the strictest setting).
     pub pupil_live_search: bool,
+    /// Term-list categories this school does not refuse (e.g. `["scary"]`): their files in
+    /// `allowlist/terms/` are not loaded. Every name must be a category; `check` says which are.
+    pub categories_off: Vec<String>,
     /// The school's time zone: approvals end at midnight here.
     pub time_zone: String,
     /// Mark the staff session cookie `Secure`: set this when staff reach kidsearch over HTTPS
@@ -111,6 +114,7 @@ impl Default for ServerConfig {
             workers: 0,
             walled_garden: false,
             pupil_live_search: true,
+            categories_off: Vec::new(),
             time_zone: "Europe/London".to_string(),
             secure_cookies: false,
             tls_cert: None,

@@ -10,15 +10,95 @@ use crate::config::{ConfigProblem, ConfigProblems};
 
 /// The shipped lists, compiled in: (path under `allowlist/`, text).
 const BUILT_IN: &[(&str, &str)] = &[
-    ("terms/sexual.txt", include_str!("../../allowlist/terms/sexual.txt")),
-    ("terms/violence.txt", include_str!("../../allowlist/terms/violence.txt")),
-    ("terms/self-harm.txt", include_str!("../../allowlist/terms/self-harm.txt")),
+    ("terms/circumvention.txt", include_str!("../../allowlist/terms/circumvention.txt")),
+    ("terms/drugs.cy.txt", include_str!("../../allowlist/terms/drugs.cy.txt")),
+    ("terms/drugs.multi.txt", include_str!("../../allowlist/terms/drugs.multi.txt")),
+    ("terms/drugs.ro.txt", include_str!("../../allowlist/terms/drugs.ro.txt")),
+    ("terms/drugs.ru-own.txt", include_str!("../../allowlist/terms/drugs.ru-own.txt")),
     ("terms/drugs.txt", include_str!("../../allowlist/terms/drugs.txt")),
-    ("terms/gambling.txt", include_str!("../../allowlist/terms/gambling.txt")),
-    ("terms/extremism.txt", include_str!("../../allowlist/terms/extremism.txt")),
-    ("terms/hate.txt", include_str!("../../allowlist/terms/hate.txt")),
-    ("terms/local.txt", include_str!("../../allowlist/terms/local.txt")),
+    ("terms/drugs.uk.txt", include_str!("../../allowlist/terms/drugs.uk.txt")),
+    ("terms/drugs.ur.txt", include_str!("../../allowlist/terms/drugs.ur.txt")),
     ("terms/exceptions.txt", include_str!("../../allowlist/terms/exceptions.txt")),
+    ("terms/extremism.multi.txt", include_str!("../../allowlist/terms/extremism.multi.txt")),
+    ("terms/extremism.ru-own.txt", include_str!("../../allowlist/terms/extremism.ru-own.txt")),
+    ("terms/extremism.txt", include_str!("../../allowlist/terms/extremism.txt")),
+    ("terms/gambling.multi.txt", include_str!("../../allowlist/terms/gambling.multi.txt")),
+    ("terms/gambling.ro.txt", include_str!("../../allowlist/terms/gambling.ro.txt")),
+    ("terms/gambling.ru-own.txt", include_str!("../../allowlist/terms/gambling.ru-own.txt")),
+    ("terms/gambling.txt", include_str!("../../allowlist/terms/gambling.txt")),
+    ("terms/gambling.uk.txt", include_str!("../../allowlist/terms/gambling.uk.txt")),
+    ("terms/gambling.ur.txt", include_str!("../../allowlist/terms/gambling.ur.txt")),
+    ("terms/hate.ar.txt", include_str!("../../allowlist/terms/hate.ar.txt")),
+    ("terms/hate.de.txt", include_str!("../../allowlist/terms/hate.de.txt")),
+    ("terms/hate.en.txt", include_str!("../../allowlist/terms/hate.en.txt")),
+    ("terms/hate.es.txt", include_str!("../../allowlist/terms/hate.es.txt")),
+    ("terms/hate.fr.txt", include_str!("../../allowlist/terms/hate.fr.txt")),
+    ("terms/hate.it.txt", include_str!("../../allowlist/terms/hate.it.txt")),
+    ("terms/hate.pl.txt", include_str!("../../allowlist/terms/hate.pl.txt")),
+    ("terms/hate.pt.txt", include_str!("../../allowlist/terms/hate.pt.txt")),
+    ("terms/hate.ro.txt", include_str!("../../allowlist/terms/hate.ro.txt")),
+    ("terms/hate.ru.txt", include_str!("../../allowlist/terms/hate.ru.txt")),
+    ("terms/hate.tr.txt", include_str!("../../allowlist/terms/hate.tr.txt")),
+    ("terms/hate.txt", include_str!("../../allowlist/terms/hate.txt")),
+    ("terms/hate.uk.txt", include_str!("../../allowlist/terms/hate.uk.txt")),
+    ("terms/local.txt", include_str!("../../allowlist/terms/local.txt")),
+    ("terms/malware.txt", include_str!("../../allowlist/terms/malware.txt")),
+    ("terms/scary.txt", include_str!("../../allowlist/terms/scary.txt")),
+    ("terms/self-harm.cy.txt", include_str!("../../allowlist/terms/self-harm.cy.txt")),
+    ("terms/self-harm.hi-deva.txt", include_str!("../../allowlist/terms/self-harm.hi-deva.txt")),
+    ("terms/self-harm.multi.txt", include_str!("../../allowlist/terms/self-harm.multi.txt")),
+    ("terms/self-harm.pa.txt", include_str!("../../allowlist/terms/self-harm.pa.txt")),
+    ("terms/self-harm.ro.txt", include_str!("../../allowlist/terms/self-harm.ro.txt")),
+    ("terms/self-harm.ru-own.txt", include_str!("../../allowlist/terms/self-harm.ru-own.txt")),
+    ("terms/self-harm.txt", include_str!("../../allowlist/terms/self-harm.txt")),
+    ("terms/self-harm.uk.txt", include_str!("../../allowlist/terms/self-harm.uk.txt")),
+    ("terms/self-harm.ur.txt", include_str!("../../allowlist/terms/self-harm.ur.txt")),
+    ("terms/sexual.ar.txt", include_str!("../../allowlist/terms/sexual.ar.txt")),
+    ("terms/sexual.cy.txt", include_str!("../../allowlist/terms/sexual.cy.txt")),
+    ("terms/sexual.de.txt", include_str!("../../allowlist/terms/sexual.de.txt")),
+    ("terms/sexual.en.txt", include_str!("../../allowlist/terms/sexual.en.txt")),
+    ("terms/sexual.es.txt", include_str!("../../allowlist/terms/sexual.es.txt")),
+    ("terms/sexual.fr.txt", include_str!("../../allowlist/terms/sexual.fr.txt")),
+    ("terms/sexual.hi-deva.txt", include_str!("../../allowlist/terms/sexual.hi-deva.txt")),
+    ("terms/sexual.hi.txt", include_str!("../../allowlist/terms/sexual.hi.txt")),
+    ("terms/sexual.it.txt", include_str!("../../allowlist/terms/sexual.it.txt")),
+    ("terms/sexual.multi.txt", include_str!("../../allowlist/terms/sexual.multi.txt")),
+    ("terms/sexual.pa.txt", include_str!("../../allowlist/terms/sexual.pa.txt")),
+    ("terms/sexual.pl.txt", include_str!("../../allowlist/terms/sexual.pl.txt")),
+    ("terms/sexual.pt.txt", include_str!("../../allowlist/terms/sexual.pt.txt")),
+    ("terms/sexual.ro.txt", include_str!("../../allowlist/terms/sexual.ro.txt")),
+    ("terms/sexual.ru-own.txt", include_str!("../../allowlist/terms/sexual.ru-own.txt")),
+    ("terms/sexual.ru.txt", include_str!("../../allowlist/terms/sexual.ru.txt")),
+    ("terms/sexual.tr.txt", include_str!("../../allowlist/terms/sexual.tr.txt")),
+    ("terms/sexual.txt", include_str!("../../allowlist/terms/sexual.txt")),
+    ("terms/sexual.uk.txt", include_str!("../../allowlist/terms/sexual.uk.txt")),
+    ("terms/sexual.ur.txt", include_str!("../../allowlist/terms/sexual.ur.txt")),
+    ("terms/swearing.ar.txt", include_str!("../../allowlist/terms/swearing.ar.txt")),
+    ("terms/swearing.cy.txt", include_str!("../../allowlist/terms/swearing.cy.txt")),
+    ("terms/swearing.de.txt", include_str!("../../allowlist/terms/swearing.de.txt")),
+    ("terms/swearing.en.txt", include_str!("../../allowlist/terms/swearing.en.txt")),
+    ("terms/swearing.es.txt", include_str!("../../allowlist/terms/swearing.es.txt")),
+    ("terms/swearing.fr.txt", include_str!("../../allowlist/terms/swearing.fr.txt")),
+    ("terms/swearing.hi-deva.txt", include_str!("../../allowlist/terms/swearing.hi-deva.txt")),
+    ("terms/swearing.hi.txt", include_str!("../../allowlist/terms/swearing.hi.txt")),
+    ("terms/swearing.it.txt", include_str!("../../allowlist/terms/swearing.it.txt")),
+    ("terms/swearing.pa.txt", include_str!("../../allowlist/terms/swearing.pa.txt")),
+    ("terms/swearing.pl.txt", include_str!("../../allowlist/terms/swearing.pl.txt")),
+    ("terms/swearing.pt.txt", include_str!("../../allowlist/terms/swearing.pt.txt")),
+    ("terms/swearing.ro.txt", include_str!("../../allowlist/terms/swearing.ro.txt")),
+    ("terms/swearing.ru.txt", include_str!("../../allowlist/terms/swearing.ru.txt")),
+    ("terms/swearing.tr.txt", include_str!("../../allowlist/terms/swearing.tr.txt")),
+    ("terms/swearing.txt", include_str!("../../allowlist/terms/swearing.txt")),
+    ("terms/swearing.uk.txt", include_str!("../../allowlist/terms/swearing.uk.txt")),
+    ("terms/swearing.ur.txt", include_str!("../../allowlist/terms/swearing.ur.txt")),
+    ("terms/violence.ar.txt", include_str!("../../allowlist/terms/violence.ar.txt")),
+    ("terms/violence.cy.txt", include_str!("../../allowlist/terms/violence.cy.txt")),
+    ("terms/violence.en.txt", include_str!("../../allowlist/terms/violence.en.txt")),
+    ("terms/violence.multi.txt", include_str!("../../allowlist/terms/violence.multi.txt")),
+    ("terms/violence.ro.txt", include_str!("../../allowlist/terms/violence.ro.txt")),
+    ("terms/violence.ru-own.txt", include_str!("../../allowlist/terms/violence.ru-own.txt")),
+    ("terms/violence.txt", include_str!("../../allowlist/terms/violence.txt")),
+    ("terms/violence.uk.txt", include_str!("../../allowlist/terms/violence.uk.txt")),
     ("domains/adult/domains", include_str!("../../allowlist/domains/adult/domains")),
     ("domains/gambling/domains", include_str!("../../allowlist/domains/gambling/domains")),
     ("domains/drugs/domains", include_str!("../../allowlist/domains/drugs/domains")),
@@ -86,17 +166,58 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The category of a term file: its name up to the first dot (`sexual.pl.txt` → `sexual`),
+/// so one category may be kept in a file per language or per source.
+pub fn category_of(relative: &str) -> &str {
+    let name = relative.trim_start_matches("terms/");
+    name.split('.').next().unwrap_or(name)
+}
+
 /// Loads every list. Errors stop the server; warnings are returned for `check` and the log.
+/// Term files of a category in `categories_off` (the school's choice) are not loaded.
 pub fn load_policy(allowlist_dir: &Path, walled_garden: bool) -> Result<(Policy, Vec<ConfigProblem>), ConfigProblems> {
+    load_policy_with(allowlist_dir, walled_garden, &[], "<settings>")
+}
+
+/// `load_policy` with the categories a school has switched off.
+/// `config_file` names the settings file in a problem with `categories_off`.
+pub fn load_policy_with(
+    allowlist_dir: &Path,
+    walled_garden: bool,
+    categories_off: &[String],
+    config_file: &str,
+) -> Result<(Policy, Vec<ConfigProblem>), ConfigProblems> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
 
-    // Term lists: every `terms/<category>.txt`; `exceptions.txt` is the exceptions list.
+    // Term lists: every `terms/<category>[.<part>].txt`; `exceptions.txt` is the exceptions list.
     let term_files = part(allowlist_dir, "terms", &mut errors);
+    for off in categories_off {
+        let known = term_files.iter().any(|f| f.relative.ends_with(".txt") && category_of(&f.relative) == off);
+        if !known || off == "exceptions" {
+            let line = std::fs::read_to_string(config_file)
+                .ok()
+                .and_then(|text| text.lines().position(|l| l.trim_start().starts_with("categories_off")).map(|i| i + 1));
+            let names: Vec<&str> = {
+                let mut n: Vec<&str> =
+                    term_files.iter().filter(|f| f.relative.ends_with(".txt")).map(|f| category_of(&f.relative)).filter(|c| *c != "exceptions").collect();
+                n.sort_unstable();
+                n.dedup();
+                n
+            };
+            errors.push(ConfigProblem {
+                file: config_file.to_string(),
+                line,
+                what: format!("categories_off names {off:?}, which is not a category of the term lists"),
+                fix: format!("use the categories' names: {}", names.join(", ")),
+            });
+        }
+    }
     let lists: Vec<ListFile<'_>> = term_files
         .iter()
         .filter(|f| f.relative.ends_with(".txt"))
-        .map(|f| ListFile { category: f.relative.trim_start_matches("terms/").trim_end_matches(".txt"), file: f.shown.clone(), text: &f.text })
+        .map(|f| ListFile { category: category_of(&f.relative), file: f.shown.clone(), text: &f.text })
+        .filter(|f| !categories_off.iter().any(|off| off == f.category))
         .collect();
     let mut report = ListReport::default();
     let terms = TermLists::build(&lists, &mut report);

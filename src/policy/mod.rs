@@ -23,7 +23,7 @@ use crate::engines::EnginePage;
 use crate::search::merge::MergedResult;
 use crate::search::Query;
 pub use domains::DomainSet;
-pub use load::load_policy;
+pub use load::{category_of, load_policy, load_policy_with};
 pub use terms::TermLists;
 
 /// Everything the policy needs, loaded once at start-up.
@@ -58,9 +58,9 @@ fn is_zero(n: &usize) -> bool {
 }
 
 impl Policy {
-    /// The category a query trips, if any.
+    /// The category a query trips, if any: the term lists, then the intent rules.
     pub fn check_query(&self, query: &Query) -> Option<&str> {
-        self.terms.check(query.as_str())
+        self.terms.check_query(query.as_str())
     }
 
     /// The block-list category of a host (or a parent domain), if any.

@@ -30,7 +30,7 @@ fn fold_char(c: char, out: &mut String) {
         out.push(fold_ascii(c as u8) as char);
         return;
     }
-    if crate::engines::text::is_invisible(c) {
+    if crate::engines::text::is_invisible(c) || c == '\u{0640}' {
         return;
     }
     // Lowercase first, so the same letter folds the same way in either case; then accents
@@ -77,24 +77,95 @@ fn leet(c: char) -> char {
 }
 
 fn is_combining_mark(c: char) -> bool {
-    matches!(c, '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}' | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}')
+    // The last ranges are Arabic vowel marks (harakat), which pupils may add or leave out.
+    matches!(c, '\u{0300}'..='\u{036F}' | '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}' | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}')
 }
 
 /// Folds a whole text: NFKC, then every character through `fold_char`. Punctuation is kept
-/// (as itself) so the word splitting below can see it.
+/// (as itself) so the word splitting below can see it. A token made only of digits (at least
+/// two, with number punctuation such as `1,000` or `12:30`) is a number, not a disguised word:
+/// it stays digits ("8008" is not "boob"; a lone digit among letters, `p0rn`, is still a letter).
 pub fn fold(text: &str) -> String {
-    let letters = if text.is_ascii() {
+    fold_with(text, false)
+}
+
+/// `fold`, except that a word written wholly in a script other than Latin (Cyrillic, Greek,
+/// Arabic, Devanagari…) keeps its letters as typed (lower case, marks taken off) instead of being
+/// read as the Latin letters it looks like: "секс" stays "секс" and never becomes "cekc". The
+/// matcher checks a text that has such a word both ways (`TermLists::check`), so an entry in
+/// Cyrillic matches as typed, and Cyrillic look-alikes of a Latin word are still caught by `fold`.
+pub fn fold_native(text: &str) -> String {
+    fold_with(text, true)
+}
+
+/// Whether `fold_native` would keep some word of `text` as typed (a quick test, so texts in
+/// Latin script — nearly every query and result — are folded once).
+pub fn has_native_word(text: &str) -> bool {
+    !text.is_ascii() && text.split(char::is_whitespace).any(is_native_token)
+}
+
+/// A token whose letters are all outside the Latin script (after NFKC and taking accents off).
+fn is_native_token(token: &str) -> bool {
+    let mut letters = token.chars().filter(|c| c.is_alphabetic()).peekable();
+    letters.peek().is_some() && letters.all(|c| !c.is_ascii() && !is_latin_letter(c))
+}
+
+fn is_latin_letter(c: char) -> bool {
+    c.to_lowercase().any(|l| {
+        let stripped: String = l.to_string().nfd().filter(|m| !is_combining_mark(*m)).collect();
+        !stripped.is_empty() && stripped.is_ascii()
+    })
+}
+
+/// A number: at least two ASCII digits, and nothing but digits and number punctuation.
+fn is_number_token(token: &str) -> bool {
+    token.bytes().filter(u8::is_ascii_digit).count() >= 2
+        && token.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | ':' | '/' | '-' | '%' | '\'' | '(' | ')' | '#' | '£'))
+}
+
+/// The same letter in either case, without marks, as typed: for words in a non-Latin script.
+fn native_char(c: char, out: &mut String) {
+    if c.is_ascii() {
+        // Digits stay digits here: read as Latin letters, they would make the word Latin.
+        out.push(c.to_ascii_lowercase());
+        return;
+    }
+    if crate::engines::text::is_invisible(c) || c == '\u{0640}' {
+        return;
+    }
+    for lower in c.to_lowercase() {
+        out.extend(lower.to_string().nfd().filter(|m| !is_combining_mark(*m)));
+    }
+}
+
+fn fold_with(text: &str, native: bool) -> String {
+    let letters = if text.is_ascii() && !has_digit_pair(text) {
         // NFKC leaves ASCII as it is (`ascii_text_is_already_nfkc`), and most results' titles
         // and snippets are ASCII: for them folding is a byte-by-byte mapping.
         String::from_utf8(text.bytes().map(fold_ascii).collect()).expect("ASCII folds to ASCII")
     } else {
         // Text already in NFKC (a dash or a curly quote among ASCII) needs no normaliser either;
         // the quick check answers most such texts without decomposing them.
-        let mut letters = String::with_capacity(text.len());
-        if unicode_normalization::is_nfkc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes {
-            text.chars().for_each(|c| fold_char(c, &mut letters));
+        let nfkc: std::borrow::Cow<'_, str> = if unicode_normalization::is_nfkc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes {
+            text.into()
         } else {
-            text.nfkc().for_each(|c| fold_char(c, &mut letters));
+            text.nfkc().collect::<String>().into()
+        };
+        let mut letters = String::with_capacity(nfkc.len());
+        let mut rest: &str = &nfkc;
+        while !rest.is_empty() {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            let (token, after) = rest.split_at(end);
+            if is_number_token(token) {
+                letters.push_str(token);
+            } else if native && is_native_token(token) {
+                token.chars().for_each(|c| native_char(c, &mut letters));
+            } else {
+                token.chars().for_each(|c| fold_char(c, &mut letters));
+            }
+            let space = after.chars().next().map_or(0, char::len_utf8);
+            letters.push_str(&after[..space]);
+            rest = &after[space..];
         }
         letters
     };
@@ -105,6 +176,9 @@ pub fn fold(text: &str) -> String {
     // or, for `$` and `@` only, when one comes before it (`a$$`); other punctuation stays
     // punctuation (`porn!`). Runs are maximal, so a second pass decides the same way.
     let chars: Vec<char> = letters.chars().collect();
+    // In `fold_native`, a symbol beside a word kept in its own script stays a symbol: read as
+    // a Latin letter, it would make that word Latin on a second pass.
+    let is_word = |c: char| c.is_alphanumeric() && (!native || c.is_ascii());
     let mut out = String::with_capacity(letters.len());
     let mut i = 0;
     while i < chars.len() {
@@ -118,8 +192,8 @@ pub fn fold(text: &str) -> String {
             i += 1;
         }
         let run = &chars[start..i];
-        let word_after = chars.get(i).is_some_and(|c| c.is_alphanumeric());
-        let word_before = start > 0 && chars[start - 1].is_alphanumeric() && run.iter().all(|c| matches!(c, '$' | '@'));
+        let word_after = chars.get(i).is_some_and(|&c| is_word(c));
+        let word_before = start > 0 && is_word(chars[start - 1]) && run.iter().all(|c| matches!(c, '$' | '@'));
         if word_after || word_before {
             out.extend(run.iter().map(|c| leet(*c)));
         } else {
@@ -129,12 +203,22 @@ pub fn fold(text: &str) -> String {
     out
 }
 
+/// Two digits side by side: the only ASCII texts that may hold a number token.
+fn has_digit_pair(text: &str) -> bool {
+    text.as_bytes().windows(2).any(|w| w[0].is_ascii_digit() && w[1].is_ascii_digit())
+}
+
 fn is_leet_symbol(c: char) -> bool {
     matches!(c, '!' | '@' | '$' | '|' | '+')
 }
 
 pub fn normalise(text: &str) -> Normalised {
     words_of_folded(&fold(text))
+}
+
+/// `normalise` through `fold_native`: how entries written in a non-Latin script are held.
+pub fn normalise_native(text: &str) -> Normalised {
+    words_of_folded(&fold_native(text))
 }
 
 /// `normalise` for a text already through `fold`.
@@ -298,6 +382,32 @@ mod tests {
         }
         for word in ["porn", "rapping", "bobbies", "class", "", "a"] {
             assert!(!has_held_letter(word), "{word}");
+        }
+    }
+
+    #[test]
+    fn a_token_of_only_digits_is_a_number() {
+        assert_eq!(fold("8008"), "8008");
+        assert_eq!(fold("what is 8008 plus 1"), "what is 8008 plus i");
+        assert_eq!(fold("1,000 and 12:30"), "1,000 and 12:30");
+        assert_eq!(fold("８００８"), "8008", "full-width digits are a number too");
+        assert_eq!(fold("p0rn 8oo8"), "porn boob", "digits among letters are still letters");
+        assert_eq!(fold("b00b"), "boob");
+    }
+
+    #[test]
+    fn words_in_other_scripts_keep_their_letters_in_fold_native() {
+        assert_eq!(fold_native("секс видео"), "секс видео");
+        assert_eq!(fold_native("СЕКС"), "секс");
+        assert_ne!(fold("секс"), fold_native("секс"), "fold still reads look-alikes as Latin");
+        assert_eq!(fold_native("pоrn"), "porn", "a Latin word with one Cyrillic look-alike is a disguise");
+        assert_eq!(fold_native("سَكْس"), "سكس", "Arabic vowel marks are taken off");
+        assert_eq!(fold_native("ســكس"), "سكس", "and the stretching tatweel");
+        assert!(has_native_word("купить наркотики"));
+        assert!(!has_native_word("pоrn café"));
+        for text in ["секс", "खुदकुशी", "ਸੈਕਸ ਵੀਡੀਓ", "pоrn", "8008"] {
+            let once = fold_native(text);
+            assert_eq!(fold_native(&once), once, "{text}");
         }
     }
 

@@ -6,13 +6,19 @@
 //!   word, so glued words (`freeporn`) are caught;
 //! - `two words` a phrase: consecutive whole words.
 //!
+//! - `a, b + c, d` an intent rule: a word (or phrase, or `word*`…) from the first set together
+//!   with one from the second anywhere in the same query, in either order ("hurt, stab +
+//!   someone, my brother"). `@name = a, b, c` names a set once for every file; `@name` then
+//!   stands for it in a rule (`@fight + @media`). Rules decide only pupils' queries, never the
+//!   titles and snippets of results, whose longer texts hold such pairs innocently.
+//!
 //! `exceptions.txt` lists words and phrases that are never blocked: the words an exception covers
 //! are not checked against any list (Scunthorpe, great tit, Dick Whittington).
 
 use std::collections::HashMap;
 
 use super::letter_filter::{push_without_repeats, without_repeats, LetterFilter};
-use super::normalise::{fold, has_held_letter, is_stretch, normalise, runs, words_of_folded, Normalised};
+use super::normalise::{fold, fold_native, has_held_letter, has_native_word, is_stretch, normalise, normalise_native, runs, words_of_folded, Normalised};
 use crate::config::ConfigProblem;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,6 +67,26 @@ pub struct TermLists {
     exceptions: Vec<Vec<String>>,
     /// Exceptions by their first word, so covering a text costs a lookup per word.
     exceptions_by_first: HashMap<String, Vec<usize>>,
+    /// Intent rules: two sets of alternatives that must both occur in a query.
+    rules: Vec<Rule>,
+    /// Whole single words of rules' sets: word → (rule, side) pairs it satisfies.
+    rule_words: HashMap<String, Vec<(usize, usize)>>,
+    /// The other alternatives (phrases, `word*`…): (rule, side, alternative).
+    rule_scanned: Vec<(usize, usize, Alternative)>,
+    /// Whether any entry or rule is written in a non-Latin script (else `fold` alone decides).
+    has_native: bool,
+}
+
+/// One word or phrase of a rule's set, normalised like an entry.
+#[derive(Debug, Clone)]
+struct Alternative {
+    words: Vec<String>,
+    shape: Shape,
+}
+
+#[derive(Debug, Clone)]
+struct Rule {
+    category: usize,
 }
 
 /// One list file's text.
@@ -106,7 +132,7 @@ impl TermLists {
                     continue;
                 }
                 // "king-smith" is typed both joined and split: keep both spellings.
-                let split: Vec<String> = normalise(raw).split;
+                let split: Vec<String> = if has_native_word(raw) { normalise_native(raw) } else { normalise(raw) }.split;
                 if split != words && !split.is_empty() {
                     lists.exceptions.push(split);
                     exception_origins.push(Origin { file: f.file.clone(), line });
@@ -120,11 +146,78 @@ impl TermLists {
             lists.exceptions_by_first.entry(e[0].clone()).or_default().push(i);
         }
 
+        // Named sets, from every file, before any rule uses them.
+        let mut sets: HashMap<String, (Vec<Alternative>, Origin)> = HashMap::new();
         for f in files.iter().filter(|f| f.category != "exceptions") {
-            let category = lists.categories.len();
-            lists.categories.push(f.category.to_string());
+            for (line, raw) in entries_of(f.text).filter(|(_, raw)| raw.starts_with('@') && raw.contains('=')) {
+                let problem = |what: String, fix: &str| ConfigProblem { file: f.file.clone(), line: Some(line), what, fix: fix.to_string() };
+                let (name, items) = raw.split_once('=').unwrap_or((raw, ""));
+                let name = name.trim().to_lowercase();
+                if name.len() < 2 || !name[1..].chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                    report.errors.push(problem(format!("{raw:?}: a set's name is @ and letters"), "write it like @media = video, videos, pictures"));
+                    continue;
+                }
+                if let Some((_, first)) = sets.get(&name) {
+                    report.errors.push(problem(format!("the set {name} is already named at {}:{}", first.file, first.line), "give one of them another name"));
+                    continue;
+                }
+                match alternatives(items, &HashMap::new()) {
+                    Ok(alts) if !alts.is_empty() => {
+                        sets.insert(name, (alts, Origin { file: f.file.clone(), line }));
+                    }
+                    Ok(_) => report.errors.push(problem(format!("the set {name} is empty"), "list its words after =, separated by commas")),
+                    Err(what) => report.errors.push(problem(what, "list words or phrases separated by commas (word*, *word allowed; no @ inside a set)")),
+                }
+            }
+        }
+        let set_items: HashMap<String, Vec<Alternative>> = sets.into_iter().map(|(k, (v, _))| (k, v)).collect();
+
+        for f in files.iter().filter(|f| f.category != "exceptions") {
+            // A category may come in several files (one per language or source).
+            let category = lists.categories.iter().position(|c| c == f.category).unwrap_or_else(|| {
+                lists.categories.push(f.category.to_string());
+                lists.categories.len() - 1
+            });
             for (line, raw) in entries_of(f.text) {
                 let problem = |what: String, fix: &str| ConfigProblem { file: f.file.clone(), line: Some(line), what, fix: fix.to_string() };
+                if raw.starts_with('@') && raw.contains('=') {
+                    continue;
+                }
+                if raw.contains('+') {
+                    let sides: Vec<&str> = raw.split('+').collect();
+                    if sides.len() != 2 {
+                        report
+                            .errors
+                            .push(problem(format!("{raw:?}: a rule has two sets, one on each side of +"), "write it like hurt, stab + someone, my brother"));
+                        continue;
+                    }
+                    let parsed: Result<Vec<Vec<Alternative>>, String> = sides.iter().map(|side| alternatives(side, &set_items)).collect();
+                    match parsed {
+                        Ok(sides) if sides.iter().all(|s| !s.is_empty()) => {
+                            let rule = lists.rules.len();
+                            lists.rules.push(Rule { category });
+                            for (side, alts) in sides.into_iter().enumerate() {
+                                for alt in alts {
+                                    if alt.words.len() == 1 && alt.shape == Shape::Whole {
+                                        lists.rule_words.entry(alt.words[0].clone()).or_default().push((rule, side));
+                                    } else {
+                                        lists.rule_scanned.push((rule, side, alt));
+                                    }
+                                }
+                            }
+                        }
+                        Ok(_) => report.errors.push(problem(format!("{raw:?}: one side of + is empty"), "list words on both sides of +")),
+                        Err(what) => report.errors.push(problem(what, "define the set with @name = a, b, c in any term file, or fix the word")),
+                    }
+                    continue;
+                }
+                if raw.contains(',') {
+                    report.errors.push(problem(
+                        format!("{raw:?}: a comma only separates the words of a rule or a set"),
+                        "write one entry per line, or a rule: a, b + c, d",
+                    ));
+                    continue;
+                }
                 let Some((core, shape)) = parse_shape(raw) else {
                     report.errors.push(problem(format!("{raw:?}: * may only stand at the start or end of one word"), "write word, word*, *word or *word*"));
                     continue;
@@ -163,6 +256,8 @@ impl TermLists {
                 lists.entries.push(Entry { words, runs: entry_runs, letters, shape, category });
             }
         }
+        lists.has_native = lists.entries.iter().flat_map(|e| &e.words).chain(lists.rule_words.keys()).any(|w| !w.is_ascii())
+            || lists.rule_scanned.iter().flat_map(|(_, _, a)| &a.words).any(|w| !w.is_ascii());
         let patterns: Vec<&str> = lists.scanned.iter().map(|&e| lists.entries[e].letters.as_str()).collect();
         lists.scanned_finder = aho_corasick::AhoCorasick::new(patterns).ok();
         lists.filter = LetterFilter::new(lists.entries.iter().map(|e| e.words.as_slice()));
@@ -177,6 +272,11 @@ impl TermLists {
         self.entries.len()
     }
 
+    /// How many intent rules were loaded.
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -185,10 +285,67 @@ impl TermLists {
     /// most innocent texts; the rest are split into words and matched.
     pub fn check(&self, text: &str) -> Option<&str> {
         let folded = fold(text);
-        if !self.filter.may_match(&folded) {
+        if self.filter.may_match(&folded) {
+            if let Some(c) = self.check_normalised(&words_of_folded(&folded)) {
+                return Some(self.categories[c].as_str());
+            }
+        }
+        // Words in another script, once more as typed, for the entries written in it.
+        if self.has_native && has_native_word(text) {
+            let native = fold_native(text);
+            if self.filter.may_match(&native) {
+                return self.check_normalised(&words_of_folded(&native)).map(|c| self.categories[c].as_str());
+            }
+        }
+        None
+    }
+
+    /// `check` for a pupil's query: the entries, then the intent rules.
+    pub fn check_query(&self, text: &str) -> Option<&str> {
+        if let Some(category) = self.check(text) {
+            return Some(category);
+        }
+        if self.rules.is_empty() {
             return None;
         }
-        self.check_normalised(&words_of_folded(&folded)).map(|c| self.categories[c].as_str())
+        let mut forms = vec![normalise(text)];
+        if self.has_native && has_native_word(text) {
+            forms.push(normalise_native(text));
+        }
+        forms.iter().find_map(|n| self.check_rules(n)).map(|c| self.categories[c].as_str())
+    }
+
+    fn check_rules(&self, n: &Normalised) -> Option<usize> {
+        let streams = n.streams();
+        for (k, words) in streams.iter().enumerate() {
+            if streams[..k].contains(words) {
+                continue;
+            }
+            let covered = self.exception_cover(words);
+            // Which side of which rule each word satisfies.
+            let mut hits: Vec<(usize, usize)> = Vec::new();
+            for (i, word) in words.iter().enumerate().filter(|(i, _)| !covered[*i]) {
+                if let Some(found) = forms(word).find_map(|f| self.rule_words.get(f)) {
+                    hits.extend(found);
+                }
+                for (rule, side, alt) in &self.rule_scanned {
+                    let hit = if alt.words.len() == 1 {
+                        shape_match(word, &alt.words[0], alt.shape)
+                    } else {
+                        words.len() >= i + alt.words.len() && alt.words.iter().enumerate().all(|(k, w)| !covered[i + k] && whole_word_match(&words[i + k], w))
+                    };
+                    if hit {
+                        hits.push((*rule, *side));
+                    }
+                }
+            }
+            hits.sort_unstable();
+            hits.dedup();
+            if let Some(&(rule, _)) = hits.windows(2).find(|w| w[0].0 == w[1].0).map(|w| &w[0]) {
+                return Some(self.rules[rule].category);
+            }
+        }
+        None
     }
 
     fn check_normalised(&self, n: &Normalised) -> Option<usize> {
@@ -274,9 +431,45 @@ impl TermLists {
     }
 }
 
-/// An entry's words, each normalised as a query word would be.
+/// An entry's words, each normalised as a query word would be (a word in a non-Latin script
+/// as `fold_native` keeps it, so it matches as typed and never as Latin look-alikes).
 fn entry_words(entry: &str) -> Vec<String> {
-    entry.split_whitespace().map(|w| normalise(w).joined.concat()).filter(|w| !w.is_empty()).collect()
+    entry.split_whitespace().map(|w| if has_native_word(w) { normalise_native(w) } else { normalise(w) }.joined.concat()).filter(|w| !w.is_empty()).collect()
+}
+
+/// A rule's side or a set: comma-separated words and phrases, `word*` shapes, `@name` sets.
+fn alternatives(text: &str, sets: &HashMap<String, Vec<Alternative>>) -> Result<Vec<Alternative>, String> {
+    let mut out = Vec::new();
+    for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        if item.starts_with('@') {
+            match sets.get(&item.to_lowercase()) {
+                Some(alts) => out.extend(alts.iter().cloned()),
+                None if sets.is_empty() => return Err(format!("{item:?}: a set cannot use another set")),
+                None => return Err(format!("{item:?} is not a set defined in any term file")),
+            }
+            continue;
+        }
+        let Some((core, shape)) = parse_shape(item) else { return Err(format!("{item:?}: * may only stand at the start or end of one word")) };
+        let words = entry_words(core);
+        if words.is_empty() {
+            return Err(format!("{item:?} can never match: nothing is left after normalising it"));
+        }
+        if words.len() > 1 && shape != Shape::Whole {
+            return Err(format!("{item:?}: a phrase cannot use *"));
+        }
+        out.push(Alternative { words, shape });
+    }
+    Ok(out)
+}
+
+/// A word against one normalised word of a rule, in its shape (plurals and stretches as entries).
+fn shape_match(word: &str, e: &str, shape: Shape) -> bool {
+    match shape {
+        Shape::Whole => whole_word_match(word, e),
+        Shape::Prefix => word.starts_with(e),
+        Shape::Suffix => forms(word).any(|f| f.ends_with(e)),
+        Shape::Anywhere => word.contains(e),
+    }
 }
 
 fn parse_shape(raw: &str) -> Option<(&str, Shape)> {
@@ -430,7 +623,8 @@ mod tests {
 
     /// What `check` answers without the letter filter in front.
     fn check_unfiltered<'a>(lists: &'a TermLists, text: &str) -> Option<&'a str> {
-        lists.check_normalised(&normalise(text)).map(|c| lists.categories[c].as_str())
+        let native = (lists.has_native && has_native_word(text)).then(|| normalise_native(text));
+        std::iter::once(normalise(text)).chain(native).find_map(|n| lists.check_normalised(&n)).map(|c| lists.categories[c].as_str())
     }
 
     /// Spellings pupils (and pages) use: each turns an entry's word into something the full
@@ -510,12 +704,18 @@ mod tests {
                     let text = entry.words.iter().map(|w| disguise(w, trick, at)).collect::<Vec<_>>().join(" ");
                     let answer = lists.check(&text);
                     assert_eq!(answer, check_unfiltered(lists, &text), "{text:?}");
-                    texts += 1;
-                    refused += usize::from(answer.is_some());
+                    // The ratio is about Latin-script entries: leet and look-alike tricks
+                    // do not apply to words in other scripts.
+                    if entry.words.iter().all(|w| w.is_ascii()) {
+                        texts += 1;
+                        refused += usize::from(answer.is_some());
+                    }
                 }
             }
         }
-        assert!(refused * 10 > texts * 7, "only {refused} of {texts} disguised entries refused");
+        // 6 in 10, not 7 since issue 22: the imported whole-word entries are, by design, not
+        // found glued to other words ("freeX") or with -ing, two of the ten tricks.
+        assert!(refused * 10 > texts * 6, "only {refused} of {texts} disguised entries refused");
     }
 
     /// The shipped term lists and exceptions, loaded as the server loads them.
