@@ -332,6 +332,20 @@ impl Devices {
             .collect())
     }
 
+    /// The classes of the iPads `scope` may see, each with its iPad count, by name (classes
+    /// whose names differ only in case are one class, named as first enrolled).
+    pub async fn classes(&self, scope: Scope) -> Result<Vec<(String, usize)>, StoreError> {
+        let mut classes: Vec<(String, usize)> = Vec::new();
+        for summary in self.list(scope).await? {
+            match classes.iter_mut().find(|(c, _)| c.to_lowercase() == summary.device.class.to_lowercase()) {
+                Some((_, n)) => *n += 1,
+                None => classes.push((summary.device.class.clone(), 1)),
+            }
+        }
+        classes.sort_by_key(|(c, _)| c.to_lowercase());
+        Ok(classes)
+    }
+
     /// Devices `scope` may see that asked for a page within the last `minutes`.
     pub fn active_since(&self, scope: Scope, minutes: i64) -> usize {
         let since = self.clock.now_ms() - minutes * 60_000;

@@ -57,7 +57,8 @@ impl Supervision {
         }
         // The hot path (every pupil page): one lookup (its key owns a copy of the class name:
         // a tuple key cannot be borrowed as (school, &str)).
-        let ends = match self.ends.get(&(school, class.to_string())) {
+        // Class names match whatever their case: "oak" opened on the dashboard is class Oak.
+        let ends = match self.ends.get(&(school, class.to_lowercase())) {
             Some(ends) => ends,
             None => self.load_end(school, class).await,
         };
@@ -69,11 +70,14 @@ impl Supervision {
         let store = self.store.clone();
         let key = class.to_string();
         self.ends
-            .get_with((school, class.to_string()), async move {
+            .get_with((school, class.to_lowercase()), async move {
                 store
                     .call(move |db| {
-                        db.query_one("SELECT MAX(ends_ms) FROM class_windows WHERE school_id = ?1 AND class = ?2 AND closed_ms IS NULL", args![school, key])?
-                            .get::<Option<i64>>(0)
+                        db.query_one(
+                            "SELECT MAX(ends_ms) FROM class_windows WHERE school_id = ?1 AND lower(class) = lower(?2) AND closed_ms IS NULL",
+                            args![school, key],
+                        )?
+                        .get::<Option<i64>>(0)
                     })
                     .await
                     .ok()
@@ -98,7 +102,7 @@ impl Supervision {
                 // A new window replaces whatever was open for the class.
                 transaction(db, |db| {
                     db.execute(
-                        "UPDATE class_windows SET closed_ms = ?2 WHERE school_id = ?3 AND class = ?1 AND closed_ms IS NULL",
+                        "UPDATE class_windows SET closed_ms = ?2 WHERE school_id = ?3 AND lower(class) = lower(?1) AND closed_ms IS NULL",
                         args![&class, now, school],
                     )?;
                     db.execute(
@@ -109,7 +113,7 @@ impl Supervision {
                 })
             })
             .await?;
-        self.ends.invalidate(&(school, key));
+        self.ends.invalidate(&(school, key.to_lowercase()));
         Ok(ends)
     }
 
@@ -119,17 +123,20 @@ impl Supervision {
         let key = class.clone();
         self.store
             .call(move |db| {
-                db.execute("UPDATE class_windows SET closed_ms = ?2 WHERE school_id = ?3 AND class = ?1 AND closed_ms IS NULL", args![&class, now, school])?;
+                db.execute(
+                    "UPDATE class_windows SET closed_ms = ?2 WHERE school_id = ?3 AND lower(class) = lower(?1) AND closed_ms IS NULL",
+                    args![&class, now, school],
+                )?;
                 db.notify(&Change::Class { school, class }.payload())
             })
             .await?;
-        self.ends.invalidate(&(school, key));
+        self.ends.invalidate(&(school, key.to_lowercase()));
         Ok(())
     }
 
     /// Drops the cached window of `class` (another instance opened or closed it).
     pub async fn forget(&self, school: SchoolId, class: String) {
-        self.ends.invalidate(&(school, class));
+        self.ends.invalidate(&(school, class.to_lowercase()));
     }
 
     pub fn forget_all(&self) {

@@ -144,3 +144,21 @@ pub fn staff_page(title: &str, body: Markup) -> Markup {
         }
     }
 }
+
+/// A class chosen from the enrolled ones ("Oak (6 iPads)"), not typed: a typo opened a window
+/// no iPad was in. `whole_school` adds a first choice of none ("" = the whole school). With no
+/// iPad enrolled yet there is nothing to choose from, and the name is typed.
+pub fn class_choice(id: &str, classes: &[(String, usize)], whole_school: Option<&str>) -> Markup {
+    html! {
+        @if classes.is_empty() && whole_school.is_none() {
+            input id=(id) type="text" name="class" required maxlength="40";
+        } @else {
+            select id=(id) name="class" required[whole_school.is_none()] {
+                @if let Some(label) = whole_school { option value="" { (label) } }
+                @for (class, ipads) in classes {
+                    option value=(class) { (class) " (" (ipads) @if *ipads == 1 { " iPad)" } @else { " iPads)" } }
+                }
+            }
+        }
+    }
+}

@@ -55,7 +55,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     let gated = started.elapsed();
     let school = super::gate::school_of(device.as_deref());
     // A teacher's approved search wins: pupils get the frozen copy, no engine is asked.
-    let outcome = if let Some(approval) = state.approvals.live_for(school, device.as_deref().map(|d| d.class.as_str()), &query.key()).await {
+    let outcome = if let Some(approval) = state.approvals.live_for(school, device.as_deref().map(|d| d.class.as_str()), &query.approval_key()).await {
         // Each page of an approval is built (and later rendered) once; withdrawal and expiry
         // are checked by `live_for` above on every request, before this cache.
         let page = params.page.max(1);

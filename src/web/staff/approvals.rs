@@ -106,6 +106,7 @@ pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::D
         return html_page("Pre-run a search", search_form);
     };
     let outcomes = run_pages(&state, school, &engines, &query, pages).await;
+    let classes = state.devices.classes(account.scope()).await.unwrap_or_default();
     let refused = outcomes.first().filter(|o| o.status == Status::Blocked).and_then(|o| o.category.clone());
     let preview = Preview {
         account: account.id,
@@ -152,8 +153,8 @@ pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::D
                 }
                 label for="picture" { "Picture for the button (an emoji or a word, optional)" }
                 input #picture type="text" name="picture" maxlength="16";
-                label for="class" { "For class (leave empty for the whole school)" }
-                input #class type="text" name="class" maxlength="40";
+                label for="class" { "For" }
+                (crate::web::layout::class_choice("class", &classes, Some("The whole school")))
                 button type="submit" { "Approve for today" }
             }
         }
@@ -240,7 +241,7 @@ async fn freeze_and_approve(state: &AppState, school: SchoolId, staff_id: i64, r
     let max_pages = (frozen.len() as u32).clamp(1, MAX_APPROVED_PAGES);
     let new = NewApproval {
         school,
-        query_key: r.query.key(),
+        query_key: r.query.approval_key(),
         query: r.query.as_str().to_string(),
         picture: r.picture,
         class: r.class,

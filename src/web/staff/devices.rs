@@ -20,11 +20,23 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
     }
 }
 
-/// A link just made: its absolute URL (for the QR code) and the token.
+/// A link just made: its absolute URL (for the QR code) and the token; the class and iPad it
+/// is for (the form then offers the same class and the next iPad's number).
 struct NewLink {
     url: String,
     token: String,
-    name: String,
+    class: String,
+    label: String,
+}
+
+/// "iPad 3" → "iPad 4"; a label that does not end in a number gets none.
+fn next_label(label: &str) -> String {
+    let digits = label.chars().rev().take_while(char::is_ascii_digit).count();
+    let (stem, number) = label.split_at(label.len() - digits);
+    match number.parse::<u64>() {
+        Ok(n) => format!("{stem}{}", n + 1),
+        Err(_) => String::new(),
+    }
 }
 
 async fn render(session: &Session, state: &AppState, account: &StaffAccount, new_link: Option<NewLink>) -> HttpResponse {
@@ -33,12 +45,13 @@ async fn render(session: &Session, state: &AppState, account: &StaffAccount, new
         Ok(d) => d,
         Err(e) => return store_failed("reading the devices", &e),
     };
+    let classes = state.devices.classes(account.scope()).await.unwrap_or_default();
     let body = html! {
         p { a href=(paths::STAFF) { "← Dashboard" } }
         h1 { "Devices" }
         @if let Some(link) = &new_link {
             section.notice role="status" {
-                h2 { "Enrol " (link.name) }
+                h2 { "Enrol " (link.class) " — " (link.label) }
                 p { "Open this link on the iPad (or scan the code with its camera). It works once, for " (LINK_MINUTES) " minutes." }
                 p { a #enrol-link href=(link.url) { (link.url) } }
                 img src=(paths::staff_enrol_qr(&link.token)) alt="QR code of the enrolment link" width="240" height="240";
@@ -47,8 +60,15 @@ async fn render(session: &Session, state: &AppState, account: &StaffAccount, new
         h2 { "Enrol an iPad" }
         form.inline-form method="post" action=(paths::STAFF_DEVICES) {
             input type="hidden" name="csrf" value=(token);
-            div { label for="class" { "Class" } input #class type="text" name="class" required maxlength="40" placeholder="Oak"; }
-            div { label for="label" { "Which iPad" } input #label type="text" name="label" required maxlength="40" placeholder="iPad 3"; }
+            div {
+                label for="class" { "Class" }
+                input #class type="text" name="class" required maxlength="40" placeholder="Oak" list="enrolled-classes" value=[new_link.as_ref().map(|l| l.class.as_str())];
+                datalist #enrolled-classes { @for (class, _) in &classes { option value=(class) {} } }
+            }
+            div {
+                label for="label" { "Which iPad" }
+                input #label type="text" name="label" required maxlength="40" placeholder="iPad 3" value=[new_link.as_ref().map(|l| next_label(&l.label)).filter(|l| !l.is_empty())];
+            }
             button type="submit" { "Make an enrolment link" }
         }
         h2 { "Enrolled (" (devices.len()) ")" }
@@ -97,7 +117,7 @@ pub async fn create_link(req: HttpRequest, body: web::Bytes, session: Session, s
         Ok(token) => {
             security_event(&state.store, "enrol_link_made", Some(&account.name), Some(&format!("{class} — {label}"))).await;
             let url = state.client(&req).url(&paths::enrol(&token));
-            render(&session, &state, &account, Some(NewLink { url, token, name: format!("{class} — {label}") })).await
+            render(&session, &state, &account, Some(NewLink { url, token, class, label })).await
         }
         Err(e) => store_failed("making the enrolment link", &e),
     }
@@ -135,5 +155,17 @@ pub async fn revoke(path: web::Path<i64>, body: web::Bytes, session: Session, st
             see_other(paths::STAFF_DEVICES)
         }
         Err(e) => store_failed("removing the device", &e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_label;
+
+    #[test]
+    fn the_next_ipad_gets_the_next_number() {
+        assert_eq!(next_label("iPad 3"), "iPad 4");
+        assert_eq!(next_label("iPad 9"), "iPad 10");
+        assert_eq!(next_label("teacher's iPad"), "");
     }
 }

@@ -32,7 +32,7 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
         .map_or(now, |z| z.timestamp().as_millisecond());
     let refused_today = state.safeguarding.since(scope, day_start, IncidentKind::RefusedQuery).await.unwrap_or_default();
     let windows = state.supervision.open_windows(scope).await.unwrap_or_default();
-    let classes: std::collections::BTreeSet<String> = state.devices.list(scope).await.unwrap_or_default().into_iter().map(|d| d.device.class).collect();
+    let classes = state.devices.classes(scope).await.unwrap_or_default();
     let school_name = match account.school {
         Some(id) => crate::schools::list(&state.store).await.unwrap_or_default().into_iter().find(|s| s.id == id).map(|s| s.name),
         None => None,
@@ -98,8 +98,7 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
                 }
                 form.inline-form method="post" action=(paths::STAFF_CLASSES_OPEN) {
                     input type="hidden" name="csrf" value=(token);
-                    div { label for="open-class" { "Class" } input #open-class type="text" name="class" list="classes" required maxlength="40"; }
-                    datalist #classes { @for c in &classes { option value=(c) {} } }
+                    div { label for="open-class" { "Class" } (crate::web::layout::class_choice("open-class", &classes, None)) }
                     div { label for="minutes" { "Minutes" } input #minutes type="number" name="minutes" min="1" max=(MAX_MINUTES) value="45" required; }
                     button type="submit" { "Open search" }
                 }

@@ -1,0 +1,69 @@
+//! Staff pages for a hurried morning (issue 23), through the real server: what a teacher types
+//! in a hurry still reaches the pupils it was meant for.
+
+mod common;
+
+use common::{add_user, enrol, json, spawn_app_with, test_config, Browser, FixtureUpstream, TestApp};
+
+const PASSWORD: &str = "plum tree under snow";
+
+async fn school() -> (FixtureUpstream, TestApp) {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let mut config = test_config(&upstream);
+    config.require_enrolment = true;
+    config.supervised_sessions = true;
+    assert_eq!(add_user(&config.data_dir, "teacher", "Mr Oak", PASSWORD).0, 0);
+    let app = spawn_app_with(config).await;
+    (upstream, app)
+}
+
+/// Item 3. Found: "gruffalo" got a live search although "the Gruffalo" was approved; an
+/// approval now matches the same search typed differently (case, a leading article, a plural).
+#[tokio::test]
+async fn an_approved_search_matches_the_same_words_typed_differently() {
+    let (_upstream, app) = school().await;
+    let mut teacher = Browser::new(&app);
+    teacher.sign_in("Mr Oak", PASSWORD).await;
+    let mut ipad = enrol(&app, &mut teacher, "Oak", "iPad 1").await;
+    common::open_search(&mut teacher, "Oak", "45").await;
+    common::approve(&mut teacher, "the Gruffalo", 1, &[], &[]).await;
+    common::approve(&mut teacher, "volcanoes", 1, &[], &[]).await;
+    for typed in ["gruffalo", "The gruffalo", "GRUFFALO", "volcano", "Volcanoes", "the volcano"] {
+        let (_, body) = json(&mut ipad, &format!("/search?q={}&format=json", typed.replace(' ', "+"))).await;
+        assert_eq!(body["approved"], true, "{typed:?}: {body}");
+    }
+    let (_, other) = json(&mut ipad, "/search?q=volcanic+rock&format=json").await;
+    assert_eq!(other["approved"], false, "other words are another search");
+}
+
+/// Item 4. Found: the class was free text, so "oak" opened a window class "Oak" never got
+/// ("oak can search until…" while every Oak iPad said "Search is resting"). Classes are now
+/// chosen from the enrolled ones, with their iPad counts, and matched whatever their case.
+#[tokio::test]
+async fn classes_are_chosen_from_the_enrolled_ones_and_matched_whatever_their_case() {
+    let (_upstream, app) = school().await;
+    let mut teacher = Browser::new(&app);
+    teacher.sign_in("Mr Oak", PASSWORD).await;
+    let mut ipad = enrol(&app, &mut teacher, "Oak", "iPad 1").await;
+    let _second = enrol(&app, &mut teacher, "Oak", "iPad 2").await;
+    let _willow = enrol(&app, &mut teacher, "Willow", "iPad 1").await;
+
+    let dashboard = teacher.get("/staff").await.text().await.expect("page");
+    assert!(dashboard.contains("<select id=\"open-class\" name=\"class\" required>"), "{dashboard}");
+    assert!(dashboard.contains(">Oak (2 iPads)</option>") && dashboard.contains(">Willow (1 iPad)</option>"), "{dashboard}");
+    let prerun = teacher.get("/staff/prerun?q=volcanoes&engine=bing&pages=1").await.text().await.expect("page");
+    assert!(prerun.contains("<option value=\"\">The whole school</option>") && prerun.contains(">Oak (2 iPads)</option>"), "{prerun}");
+
+    // Typed in lower case (an older form, a script): still class Oak.
+    common::open_search(&mut teacher, "oak", "45").await;
+    assert_eq!(json(&mut ipad, "/search?q=volcanoes&format=json").await.1["status"], "ok");
+    let csrf = teacher.csrf_from("/staff").await;
+    assert_eq!(teacher.post("/staff/classes/close", &[("csrf", &csrf), ("class", "OAK")]).await.status(), 303);
+    assert_eq!(json(&mut ipad, "/search?q=volcanoes&format=json").await.1["status"], "closed");
+
+    // The enrolment form keeps the class and numbers the next iPad.
+    let csrf = teacher.csrf_from("/staff/devices").await;
+    let page = teacher.post("/staff/devices", &[("csrf", &csrf), ("class", "Willow"), ("label", "iPad 2")]).await.text().await.expect("page");
+    assert!(page.contains("name=\"class\" required maxlength=\"40\" placeholder=\"Oak\" list=\"enrolled-classes\" value=\"Willow\""), "{page}");
+    assert!(page.contains("value=\"iPad 3\""), "{page}");
+}
