@@ -67,3 +67,21 @@ async fn classes_are_chosen_from_the_enrolled_ones_and_matched_whatever_their_ca
     assert!(page.contains("name=\"class\" required maxlength=\"40\" placeholder=\"Oak\" list=\"enrolled-classes\" value=\"Willow\""), "{page}");
     assert!(page.contains("value=\"iPad 3\""), "{page}");
 }
+
+/// Item 7. Found: the end of an approved or live search was one small sentence; the friendly
+/// end card (picture, read aloud, the way back to today's searches) appeared only past the
+/// limit, which a child reaches only by typing an address. It is now at the real end.
+#[tokio::test]
+async fn the_friendly_end_card_is_at_the_real_end_of_a_search() {
+    let (_upstream, app) = school().await;
+    let mut teacher = Browser::new(&app);
+    teacher.sign_in("Mr Oak", PASSWORD).await;
+    let mut ipad = enrol(&app, &mut teacher, "Oak", "iPad 1").await;
+    common::open_search(&mut teacher, "Oak", "45").await;
+    let first = ipad.get("/search?q=volcanoes").await.text().await.expect("page");
+    assert!(first.contains("More results") && !first.contains("That's all for this search"), "page 1 of 2 goes on");
+    let last = ipad.get("/search?q=volcanoes&page=2").await.text().await.expect("page");
+    assert!(last.contains("That's all for this search") && last.contains("Back to today's searches"), "{last}");
+    assert!(last.contains("data-say=\"That's all for this search."), "read aloud on a tap: {last}");
+    assert!(!last.contains("More results"));
+}

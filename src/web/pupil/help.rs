@@ -138,7 +138,7 @@ pub async fn clear(req: HttpRequest, body: web::Bytes, state: web::Data<AppState
             }
             see_other(paths::HOME)
         }
-        CodeCheck::Wrong => covered_page(token.as_deref(), Some("That code didn't work. Today's code is on the staff dashboard.")),
+        CodeCheck::Wrong => covered_page(token.as_deref(), Some("That code is not right. Today's code is on the staff dashboard.")),
         CodeCheck::TooMany => covered_page(token.as_deref(), Some("Too many wrong codes. Please clear this screen from the staff dashboard.")),
     }
 }
@@ -165,12 +165,15 @@ fn covered_page(token: Option<&str>, message: Option<&str>) -> HttpResponse {
                     h1 { "Well done." }
                     p { "Tell an adult now." }
                 }
-                details.grown-ups {
+                // Open again after a try, so the grown-up sees what happened.
+                details.grown-ups open[message.is_some()] {
                     summary { "For grown-ups" }
                     form method="post" action=(paths::HELP_CLEAR) {
                         @if let Some(t) = token { input type="hidden" name="i" value=(t); }
                         label for="code" { "Today's adult code (on the staff dashboard)" }
-                        input #code name="code" type="password" inputmode="numeric" autocomplete="off" maxlength="12";
+                        // Digits shown as typed: a code for today that the grown-up reads off the
+                        // dashboard, not a password a child must not see.
+                        input #code name="code" type="text" inputmode="numeric" pattern="[0-9 ]*" autocomplete="off" maxlength="12";
                         button type="submit" { "Clear this screen" }
                     }
                     @if let Some(m) = message { p.code-message role="status" { (m) } }

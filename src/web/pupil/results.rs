@@ -183,7 +183,7 @@ fn results_page(outcome: &SearchOutcome) -> Markup {
         } @else if outcome.status == Status::Blocked {
             (message_card("🤝", "Let's ask a grown-up to help with this search", "A grown-up can help you find what you are looking for."))
         } @else if outcome.page_limit_reached {
-            (message_card("🏁", "That's all for this search", "You have seen all the pages your teacher allows. Try a new search!"))
+            (end_of_search())
         } @else if outcome.status == Status::Unavailable {
             (message_card("😴", "Search is having a rest", "Please try again in a little while, or ask a grown-up."))
         } @else if outcome.results.is_empty() {
@@ -201,13 +201,23 @@ fn results_page(outcome: &SearchOutcome) -> Markup {
                 }
                 @if outcome.page < outcome.max_pages {
                     a.button href=(paths::search(&outcome.query, outcome.page + 1)) { "More results ▶" }
-                } @else {
-                    p.end { "That's all the pages for this search." }
                 }
             }
+            // The real end of the pages a teacher allows: the friendly end card here, not only
+            // past the limit (which a child reaches only by typing an address).
+            @if outcome.page >= outcome.max_pages { (end_of_search()) }
         }
     };
     pupil_page_showing(if shown_query.is_empty() { "Ask a grown-up" } else { shown_query }, body, on_screen)
+}
+
+/// "That's all for this search": a picture, read aloud on a tap, and the way back to the
+/// board of today's searches.
+fn end_of_search() -> Markup {
+    html! {
+        (message_card("🏁", "That's all for this search", "You have seen all the pages your teacher allows. Try a new search!"))
+        p.end { a.button href=(paths::HOME) { "Back to today's searches" } }
+    }
 }
 
 /// One big, plain card: title, short snippet, the site's name. Upstream text is text.
