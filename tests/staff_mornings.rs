@@ -85,3 +85,33 @@ async fn the_friendly_end_card_is_at_the_real_end_of_a_search() {
     assert!(last.contains("data-say=\"That's all for this search."), "read aloud on a tap: {last}");
     assert!(!last.contains("More results"));
 }
+
+/// Item 6. Found: a press right after a refused search showed "On screen: (no search on
+/// screen)" (the refused page shows no words). The alert and the incident now carry what the
+/// pupil tried, said to be refused, with its category as the policy decides it.
+#[tokio::test]
+async fn a_press_right_after_a_refused_search_says_what_the_pupil_tried() {
+    let (_upstream, app) = school().await;
+    let mut teacher = Browser::new(&app);
+    teacher.sign_in("Mr Oak", PASSWORD).await;
+    let mut ipad = enrol(&app, &mut teacher, "Oak", "iPad 1").await;
+    common::open_search(&mut teacher, "Oak", "45").await;
+    let refused = ipad.get("/search?q=free+p0rn").await.text().await.expect("page");
+    assert!(
+        !refused.contains("value=\"free p0rn\" autocomplete") && !refused.contains("<h1 class=\"visually-hidden\">Results for"),
+        "the words are not shown back"
+    );
+    let q = common::hidden_field(&refused, "q");
+    assert_eq!(q, "free p0rn", "the press form carries what was tried");
+    assert_eq!(ipad.post("/help", &[("q", &q), ("page", "1")]).await.status(), 303);
+    let dashboard = teacher.get("/staff").await.text().await.expect("page");
+    assert!(dashboard.contains("Just tried, refused (sexual): </span><span class=\"alert-query\">free p0rn</span>"), "{dashboard}");
+    assert!(dashboard.contains("<span id=\"refused-today-count\">1</span>"), "{dashboard}");
+    // A press from an ordinary page says "On screen".
+    let id = common::between(&dashboard, "data-incident=\"", "\"").expect("alert").to_string();
+    let csrf = teacher.csrf_from("/staff").await;
+    teacher.post(&format!("/staff/incidents/{id}/clear"), &[("csrf", &csrf)]).await;
+    assert_eq!(ipad.post("/help", &[("q", "owls"), ("page", "1")]).await.status(), 303);
+    let dashboard = teacher.get("/staff").await.text().await.expect("page");
+    assert!(dashboard.contains("On screen: </span><span class=\"alert-query\">owls</span>"), "{dashboard}");
+}

@@ -173,9 +173,10 @@ fn invalid_query(params: &Params, e: QueryError) -> HttpResponse {
 fn results_page(outcome: &SearchOutcome) -> Markup {
     // A refused query is not shown back on the screen, where other children can see it.
     let shown_query = if outcome.status == Status::Blocked { "" } else { outcome.query.as_str() };
-    // A press of the button reports what was on screen (a refused query is not on screen; it
-    // is already in the register as an incident of its own).
-    let on_screen = OnScreen { query: shown_query, page: outcome.page };
+    // A press of the button reports what was on screen, or for a refused search what the
+    // pupil tried (carried in the form, never shown): "a press right after a refused search"
+    // is about that search.
+    let on_screen = OnScreen { query: outcome.query.as_str(), page: outcome.page };
     let body = html! {
         (search_box(shown_query))
         @if outcome.status == Status::ApprovedOnly {

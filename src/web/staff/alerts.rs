@@ -197,6 +197,15 @@ async fn decide(id: i64, keep_hidden: bool, body: web::Bytes, session: Session, 
     }
 }
 
+/// What the alert's search was: on screen, or (a press right after a refused search) tried.
+/// kidsearch.js words it the same for live alerts.
+fn on_screen_label(refused: Option<&str>) -> String {
+    match refused {
+        Some(category) => format!("Just tried, refused ({category}): "),
+        None => "On screen: ".to_string(),
+    }
+}
+
 /// One alert on the dashboard: which device, what was on screen, and the three actions.
 /// With `None` it is the `<template>` the dashboard's script fills in for live alerts (text
 /// only; the form actions get the incident id).
@@ -216,7 +225,10 @@ pub fn alert_item(incident: Option<&Incident>, csrf: &str, tz: &jiff::tz::TimeZo
             @if incident.is_none_or(|i| i.id < 0) {
                 p.not-saved hidden[incident.is_none()] { strong { "Not yet saved." } " The server's disk is refusing writes: this alert is kept in memory and stored as soon as the disk takes it. If the server is stopped first, it is only in the server's log. Tell the ICT technician." }
             }
-            p { "On screen: " span.alert-query { (incident.and_then(|i| i.query.clone()).unwrap_or_default()) } }
+            p {
+                span.alert-label { (on_screen_label(incident.and_then(|i| i.category.as_deref()))) }
+                span.alert-query { (incident.and_then(|i| i.query.clone()).unwrap_or_default()) }
+            }
             @if has_result { p.needs-result { "Reported result (hidden for everyone until you decide): " span.alert-result { (incident.and_then(|i| i.result_title.clone()).unwrap_or_default()) } } }
             @if !cleared {
                 form method="post" action=[incident.map(|_| action("clear"))] data-action=(action("clear")) {

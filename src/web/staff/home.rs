@@ -127,12 +127,11 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
         section aria-labelledby="today-heading" {
             h2 #today-heading { "Today" }
             p { (state.devices.active_since(scope, 5)) " iPads active in the last 5 minutes. "
-                (refused_today.len()) " refused searches today." }
-            @if !refused_today.is_empty() {
-                ul { @for i in refused_today.iter().take(10) {
-                    li { (local_time(i.at_ms, &state.tz)) ": " (i.device.clone().unwrap_or_else(|| "not enrolled".into())) " — " (i.category.clone().unwrap_or_default()) }
-                } }
-            }
+                span #refused-today-count { (refused_today.len()) } " refused searches today." }
+            // Always there, so the dashboard's script can add a refused search as it happens.
+            ul #refused-today { @for i in refused_today.iter().take(10) {
+                li data-incident=(i.id) { (local_time(i.at_ms, &state.tz)) ": " (i.device.clone().unwrap_or_else(|| "not enrolled".into())) " — " (i.category.clone().unwrap_or_default()) }
+            } }
         }
         nav aria-label="Staff pages" {
             ul {

@@ -58,12 +58,27 @@ function liveAlerts(list) {
   var waiting = null; // events held while the list is being re-read
   var dropped = false;
 
+  // A refused search: today's count and list go up at once (text only, like the alerts).
+  function addRefused(alert) {
+    var count = document.getElementById("refused-today-count");
+    if (count) count.textContent = String(Number(count.textContent) + 1);
+    var refusedList = document.getElementById("refused-today");
+    if (!refusedList || refusedList.querySelector('[data-incident="' + alert.incident.id + '"]')) return;
+    var li = document.createElement("li");
+    li.setAttribute("data-incident", alert.incident.id);
+    li.textContent = new Date(alert.incident.at_ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) + ": " +
+      (alert.incident.device || "not enrolled") + " — " + (alert.incident.category || "");
+    refusedList.prepend(li);
+  }
+
   function addAlert(alert) {
+    if (alert.incident.kind === "refused_query") return addRefused(alert);
     if (alert.incident.kind !== "tell_adult") return;
     if (list.querySelector('[data-incident="' + alert.incident.id + '"]')) return;
     var item = template.content.firstElementChild.cloneNode(true);
     item.setAttribute("data-incident", alert.incident.id);
     item.querySelector(".alert-device").textContent = alert.incident.device || "A browser that is not enrolled";
+    item.querySelector(".alert-label").textContent = alert.incident.category ? "Just tried, refused (" + alert.incident.category + "): " : "On screen: ";
     item.querySelector(".alert-query").textContent = alert.incident.query || "(no search on screen)";
     item.querySelector(".alert-result").textContent = alert.incident.result_title || "";
     var notSaved = item.querySelector(".not-saved");
