@@ -174,3 +174,54 @@ async fn a_dashboard_whose_stream_dropped_shows_the_alerts_it_missed() {
     teacher.screenshot(&artifacts("safeguarding").join("08-teacher-caught-up.png")).await;
     teacher.close().await;
 }
+
+/// Issue 23, item 5. Found: alerts showed only on the dashboard, and out of view when it was
+/// scrolled. An open alert is now a banner at the top of every staff page (here the pre-run),
+/// live, with a sound a teacher can turn on; it goes when the screen is cleared.
+#[tokio::test]
+async fn an_open_alert_is_a_banner_on_every_staff_page() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let mut config = test_config(&upstream);
+    config.require_enrolment = true;
+    config.supervised_sessions = false;
+    assert_eq!(add_user(&config.data_dir, "teacher", "Mr Oak", PASSWORD).0, 0);
+    let app = spawn_app_with(config).await;
+    let shots = artifacts("safeguarding");
+    let driver = Driver::start().await;
+    let teacher = driver.session(IPAD_PORTRAIT).await;
+    let pupil = driver.session(IPAD_PORTRAIT).await;
+    let wait = Duration::from_secs(10);
+    staff_flow::sign_in(&teacher, &app.address, "Mr Oak", PASSWORD).await;
+    let link = staff_flow::enrolment_link(&teacher, &app.address, "Oak", "iPad 5").await;
+    staff_flow::enrol(&pupil, &link).await;
+
+    teacher.goto(&format!("{}/staff/prerun?q=volcanoes&engine=bing&pages=1", app.address)).await;
+    teacher.wait_for("ol.results.preview", wait).await;
+    assert!(teacher.find_now("#alert-banner:not([hidden])").await.is_none(), "no alert, no banner");
+    teacher.click(&teacher.wait_for("#alert-sound", wait).await).await;
+    assert_eq!(teacher.run("return document.getElementById('alert-sound').getAttribute('aria-pressed')", vec![]).await, "true", "the sound is on");
+    teacher.run("window.scrollTo(0, document.body.scrollHeight)", vec![]).await;
+
+    pupil.goto(&format!("{}/", app.address)).await;
+    pupil.click(&pupil.wait_for("button.help-button", wait).await).await;
+    pupil.wait_for("body.covered", wait).await;
+
+    let banner = teacher.wait_for("#alert-banner:not([hidden])", Duration::from_secs(3)).await;
+    let text = teacher.text(&banner).await;
+    assert!(text.contains("An alert needs an adult: Oak — iPad 5.") && text.contains("Open the dashboard"), "{text}");
+    let in_view =
+        teacher.run("var r = document.getElementById('alert-banner').getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight;", vec![]).await;
+    assert_eq!(in_view, true, "in view on a scrolled page");
+    teacher.screenshot(&shots.join("08-banner-on-prerun.png")).await;
+
+    // Cleared from the dashboard: the banner is gone on the next page.
+    teacher.goto(&format!("{}/staff", app.address)).await;
+    teacher.click(&teacher.wait_for("#alerts li[data-incident] form button", wait).await).await;
+    teacher.wait_for("#no-alerts", wait).await;
+    teacher.goto(&format!("{}/staff/approvals", app.address)).await;
+    teacher.wait_for("table", wait).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(teacher.find_now("#alert-banner:not([hidden])").await.is_none(), "no open alert, no banner");
+    pupil.close().await;
+    teacher.close().await;
+}

@@ -139,6 +139,16 @@ pub fn staff_page(title: &str, body: Markup) -> Markup {
         html lang="en-GB" {
             (head(&format!("{title} – kidsearch staff")))
             body.staff {
+                // An open alert, wherever a member of staff is (filled and shown by
+                // kidsearch.js from the alert stream; a page without script still has the
+                // dashboard's list).
+                div.staff-bar {
+                    div #alert-banner .alert-banner role="alert" hidden {
+                        a href=(paths::STAFF) { span.alert-banner-text {} " Open the dashboard." }
+                    }
+                    // Shown by the script, which plays it: off until a teacher turns it on.
+                    button #alert-sound type="button" aria-pressed="false" hidden { "Sound for alerts" }
+                }
                 main { (body) }
             }
         }

@@ -146,6 +146,19 @@ impl SignedIn {
     }
 }
 
+/// `GET /staff/alerts/open`: how many alerts wait for an adult now, and the newest one's iPad,
+/// for the banner every staff page shows (kidsearch.js), as JSON.
+pub async fn open_now(session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let account = match require(&session, &state, ANY_STAFF).await {
+        Ok(account) => account,
+        Err(answer) => return answer,
+    };
+    let open = state.safeguarding.open_alerts(account.scope()).await.unwrap_or_default();
+    let covered: Vec<&Incident> = open.iter().filter(|i| i.cleared_ms.is_none()).collect();
+    let newest = covered.first().map(|i| i.device.clone().unwrap_or_else(|| "A browser that is not enrolled".into()));
+    HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(serde_json::json!({ "open": covered.len(), "newest": newest }))
+}
+
 /// Where to go after an action: back to the page the form was on, if it is a plain staff path;
 /// otherwise the dashboard. Read before acting, so a bad value never follows a done action.
 fn back(body: &[u8]) -> String {

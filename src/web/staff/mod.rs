@@ -78,6 +78,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key, secure_cooki
             .route("/password", web::get().to(password::page))
             .route("/password", web::post().to(password::change))
             .route("/alerts/stream", web::get().to(alerts::stream))
+            .route("/alerts/open", web::get().to(alerts::open_now))
             .route("/incidents", web::get().to(incidents::register))
             .route("/incidents.csv", web::get().to(incidents::csv))
             .route("/incidents/{id}", web::get().to(incidents::detail))

@@ -156,6 +156,52 @@ function liveAlerts(list) {
   connect();
 }
 
+// The banner on every staff page: an alert waiting for an adult is in view wherever a member
+// of staff is (a pre-run, the register, a dashboard scrolled down), with an optional sound.
+// Text only; the count comes from /staff/alerts/open and moves with the alert stream.
+function alertBanner(banner) {
+  var text = banner.querySelector(".alert-banner-text");
+  var sound = document.getElementById("alert-sound");
+  if (document.querySelector("form[action='/staff/login']")) return; // not signed in
+  var soundOn = function () { try { return localStorage.getItem("kidsearch-alert-sound") === "on"; } catch (e) { return false; } };
+  function showSound() { sound.setAttribute("aria-pressed", soundOn() ? "true" : "false"); }
+  sound.addEventListener("click", function () {
+    try { localStorage.setItem("kidsearch-alert-sound", soundOn() ? "off" : "on"); } catch (e) { /* private mode: no sound */ }
+    showSound();
+  });
+  showSound();
+  function beep() {
+    if (!soundOn() || !window.AudioContext) return;
+    var ctx = new AudioContext(), tone = ctx.createOscillator(), gain = ctx.createGain();
+    tone.frequency.value = 660; gain.gain.value = 0.2;
+    tone.connect(gain); gain.connect(ctx.destination);
+    tone.start(); tone.stop(ctx.currentTime + 0.4);
+  }
+  function refresh(fresh) {
+    fetch("/staff/alerts/open", { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (now) {
+        if (!now.open) { banner.hidden = true; return; }
+        text.textContent = now.open === 1 ? "An alert needs an adult: " + now.newest + "." : now.open + " alerts need an adult, the newest: " + now.newest + ".";
+        banner.hidden = false;
+        if (fresh) beep();
+      })
+      .catch(function () { /* signed out, or the server is restarting: no banner */ });
+  }
+  refresh(false);
+  sound.hidden = false;
+  if (!window.EventSource) return;
+  fetch("/staff/alerts/open", { credentials: "same-origin", cache: "no-store" }).then(function (r) {
+    if (!r.ok || !(r.headers.get("content-type") || "").startsWith("application/json")) return;
+    var source = new EventSource("/staff/alerts/stream");
+    source.addEventListener("incident", function (event) {
+      try { if (JSON.parse(event.data).incident.kind === "tell_adult") refresh(true); } catch (e) { /* ignore */ }
+    });
+    source.addEventListener("cleared", function () { refresh(false); });
+    source.addEventListener("catch-up", function () { refresh(false); });
+  }).catch(function () {});
+}
+
 // "Read it to me": the browser's own speech synthesis (nothing is sent anywhere). The buttons
 // are hidden in the page and shown only here, where speaking can work.
 function readAloud() {
@@ -187,6 +233,8 @@ document.addEventListener("DOMContentLoaded", function () {
   if (document.body.classList.contains("covered")) pollCovered(document.body.getAttribute("data-status"));
   var alerts = document.getElementById("alerts");
   if (alerts) liveAlerts(alerts);
+  var banner = document.getElementById("alert-banner");
+  if (banner) alertBanner(banner);
 });
 
 // Back to a page kept in the browser's memory after a press: ask the server again.
