@@ -115,3 +115,55 @@ async fn a_press_right_after_a_refused_search_says_what_the_pupil_tried() {
     let dashboard = teacher.get("/staff").await.text().await.expect("page");
     assert!(dashboard.contains("On screen: </span><span class=\"alert-query\">owls</span>"), "{dashboard}");
 }
+
+/// Items 11 and 13. Found: the register had one filter (status); the CSV had no byte order
+/// mark (Excel garbled "Oak — iPad 1"), one fixed file name and everything in it. Now the
+/// register filters by kind, status, class, iPad and days, says which are on and how many are
+/// not yet reviewed, and the CSV is what is shown, dated, with a BOM.
+#[tokio::test]
+async fn the_dsl_filters_the_register_and_exports_what_is_shown() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let mut config = test_config(&upstream);
+    config.require_enrolment = true;
+    config.supervised_sessions = false;
+    assert_eq!(add_user(&config.data_dir, "teacher", "Mr Oak", PASSWORD).0, 0);
+    assert_eq!(add_user(&config.data_dir, "dsl", "Ms Safe", PASSWORD).0, 0);
+    let app = spawn_app_with(config).await;
+    let mut teacher = Browser::new(&app);
+    teacher.sign_in("Mr Oak", PASSWORD).await;
+    let mut oak = enrol(&app, &mut teacher, "Oak", "iPad 1").await;
+    let mut willow = enrol(&app, &mut teacher, "Willow", "iPad 1").await;
+    assert_eq!(oak.post("/help", &[("q", "owls")]).await.status(), 303);
+    json(&mut willow, "/search?q=free+p0rn&format=json").await;
+    let mut dsl = Browser::new(&app);
+    dsl.sign_in("Ms Safe", PASSWORD).await;
+
+    let all = dsl.get("/staff/incidents").await.text().await.expect("page");
+    assert!(all.contains("Showing: everything — 2 incidents, <strong>2 not yet reviewed</strong>"), "{all}");
+    let oak_only = dsl.get("/staff/incidents?class=oak").await.text().await.expect("page");
+    assert!(oak_only.contains("Showing: class oak — 1 incidents") && oak_only.contains("owls") && !oak_only.contains("free p0rn"), "{oak_only}");
+    let refused = dsl.get("/staff/incidents?kind=refused_query").await.text().await.expect("page");
+    assert!(refused.contains("free p0rn") && !refused.contains(">owls<"), "{refused}");
+    assert!(refused.contains("<option value=\"refused_query\" selected>"), "the active filter shows");
+
+    let csv = dsl.get("/staff/incidents.csv?class=Willow&from=2000-01-01").await;
+    let name = csv.headers().get("content-disposition").and_then(|v| v.to_str().ok()).expect("a file name").to_string();
+    assert!(name.starts_with("attachment; filename=\"kidsearch-incidents-20") && name.contains("-2000-01-01-to-"), "{name}");
+    let bytes = csv.bytes().await.expect("csv");
+    assert!(bytes.starts_with("\u{FEFF}id,".as_bytes()), "a UTF-8 BOM for Excel");
+    let text = String::from_utf8(bytes.to_vec()).expect("utf-8");
+    assert_eq!(text.lines().count(), 2, "the header and Willow's one incident: {text}");
+    assert!(text.contains("Willow — iPad 1") && !text.contains("owls"));
+    let none = dsl.get("/staff/incidents.csv?to=2000-01-01").await.text().await.expect("csv");
+    assert_eq!(none.lines().count(), 1, "nothing before 2000: {none}");
+
+    // A refused search covered no screen: no "Clear the pupil's screen" for it, nor a clear
+    // logged as done.
+    let id = common::between(&refused, "href=\"/staff/incidents/", "\"").expect("the refused search's page").to_string();
+    let detail = dsl.get(&format!("/staff/incidents/{id}")).await.text().await.expect("page");
+    assert!(!detail.contains("Clear the pupil"), "{detail}");
+    let csrf = dsl.csrf_from("/staff").await;
+    assert_eq!(dsl.post(&format!("/staff/incidents/{id}/clear"), &[("csrf", &csrf)]).await.status(), 404);
+    let cleared = common::db_rows(&app.data_dir, "SELECT cleared_by FROM incidents WHERE kind = 'refused_query'", vec![]).await;
+    assert_eq!(cleared, vec![vec![None]]);
+}

@@ -50,7 +50,9 @@ fn safe_cell(s: &str) -> String {
 
 /// The register as CSV; `schools` names each incident's school (a trust's export holds several).
 pub fn to_csv(incidents: &[Incident], tz: &TimeZone, schools: &std::collections::HashMap<crate::schools::SchoolId, String>) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    // A UTF-8 byte order mark first: Excel reads the file as UTF-8 only with it ("Oak — iPad 3",
+    // accents and other scripts would come out garbled).
+    let mut w = csv::Writer::from_writer("\u{FEFF}".as_bytes().to_vec());
     w.write_record(COLUMNS)?;
     for i in incidents {
         let opt = |s: &Option<String>| safe_cell(s.as_deref().unwrap_or_default());

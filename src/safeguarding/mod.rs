@@ -543,7 +543,12 @@ impl Safeguarding {
         }
         let changed = self
             .store
-            .call(move |db| db.execute("UPDATE incidents SET cleared_by = ?2, cleared_ms = ?3 WHERE id = ?1 AND cleared_ms IS NULL", args![id, by, now]))
+            .call(move |db| {
+                db.execute(
+                    "UPDATE incidents SET cleared_by = ?2, cleared_ms = ?3 WHERE id = ?1 AND cleared_ms IS NULL AND kind = 'tell_adult'",
+                    args![id, by, now],
+                )
+            })
             .await?;
         self.devices.uncover_incident(id).await?;
         if changed > 0 {

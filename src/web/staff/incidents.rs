@@ -1,6 +1,7 @@
 //! The incident register for the DSL (and the admin): tell-an-adult presses and refused
 //! searches, with review status (new → reviewed → recorded elsewhere), who reviewed, notes,
-//! and a CSV export for CPOMS / My Concern.
+//! filters by kind, status, class, iPad and days (the page says which are on), and a CSV export
+//! of what is shown for CPOMS / My Concern.
 
 use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -8,35 +9,171 @@ use maud::html;
 
 use super::{csrf_token, html_page, require, require_form, see_other, store_failed, SAFEGUARDING_LEADS};
 use crate::safeguarding::export::{local_time, to_csv};
-use crate::safeguarding::{ReviewStatus, REGISTER_LIMIT};
+use crate::safeguarding::{Incident, IncidentKind, ReviewStatus, REGISTER_LIMIT};
 use crate::staff::accounts::security_event;
 use crate::web::{form, paths, AppState};
 
 /// Longest note kept.
 const MAX_NOTES_CHARS: usize = 4_000;
 
+/// The register's filters, from the query string (the page's form and the CSV link share it).
+#[derive(Debug, Default)]
+struct Filter {
+    status: Option<ReviewStatus>,
+    kind: Option<IncidentKind>,
+    class: Option<String>,
+    device: Option<String>,
+    from: Option<jiff::civil::Date>,
+    to: Option<jiff::civil::Date>,
+}
+
+impl Filter {
+    fn from_request(req: &HttpRequest) -> Filter {
+        let text = |name: &str| form::query(req, name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        Filter {
+            status: text("status").and_then(|s| ReviewStatus::parse(&s)),
+            kind: text("kind").and_then(|k| match k.as_str() {
+                "tell_adult" => Some(IncidentKind::TellAdult),
+                "refused_query" => Some(IncidentKind::RefusedQuery),
+                _ => None,
+            }),
+            class: text("class"),
+            device: text("device"),
+            from: text("from").and_then(|d| d.parse().ok()),
+            to: text("to").and_then(|d| d.parse().ok()),
+        }
+    }
+
+    /// Start (inclusive) and end (exclusive) of the chosen days, in the school's time zone.
+    fn range_ms(&self, tz: &jiff::tz::TimeZone) -> (i64, i64) {
+        let start = |d: jiff::civil::Date| d.to_zoned(tz.clone()).map(|z| z.timestamp().as_millisecond()).ok();
+        let from = self.from.and_then(start).unwrap_or(i64::MIN);
+        let to = self.to.and_then(|d| d.tomorrow().ok()).and_then(start).unwrap_or(i64::MAX);
+        (from, to)
+    }
+
+    fn keeps(&self, i: &Incident, range: (i64, i64)) -> bool {
+        let same =
+            |want: &Option<String>, have: &Option<String>| want.as_ref().is_none_or(|w| have.as_ref().is_some_and(|h| h.to_lowercase() == w.to_lowercase()));
+        self.status.is_none_or(|s| s == i.status)
+            && self.kind.is_none_or(|k| k == i.kind)
+            && same(&self.class, &i.class)
+            && same(&self.device, &i.device)
+            && (range.0..range.1).contains(&i.at_ms)
+    }
+
+    /// The same filters as a query string (for the CSV link).
+    fn query_string(&self) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        if let Some(s) = self.status {
+            q.append_pair("status", s.as_str());
+        }
+        if let Some(k) = self.kind {
+            q.append_pair("kind", k.as_str());
+        }
+        if let Some(c) = &self.class {
+            q.append_pair("class", c);
+        }
+        if let Some(d) = &self.device {
+            q.append_pair("device", d);
+        }
+        if let Some(d) = self.from {
+            q.append_pair("from", &d.to_string());
+        }
+        if let Some(d) = self.to {
+            q.append_pair("to", &d.to_string());
+        }
+        q.finish()
+    }
+
+    /// What is being shown, in words ("Showing: refused searches, class Oak, from 2026-11-02").
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(k) = self.kind {
+            parts.push(k.describe().to_lowercase());
+        }
+        if let Some(s) = self.status {
+            parts.push(format!("status {}", s.as_str()));
+        }
+        if let Some(c) = &self.class {
+            parts.push(format!("class {c}"));
+        }
+        if let Some(d) = &self.device {
+            parts.push(format!("iPad {d}"));
+        }
+        if let Some(d) = self.from {
+            parts.push(format!("from {d}"));
+        }
+        if let Some(d) = self.to {
+            parts.push(format!("to {d}"));
+        }
+        if parts.is_empty() {
+            "Showing: everything".into()
+        } else {
+            format!("Showing: {}", parts.join(", "))
+        }
+    }
+}
+
+/// The incidents `account` may see that `filter` keeps, newest first (`limit` at most).
+async fn filtered(state: &AppState, account: &crate::staff::StaffAccount, filter: &Filter, limit: usize) -> Result<Vec<Incident>, crate::store::StoreError> {
+    let all = state.safeguarding.list(account.scope(), filter.status, usize::MAX >> 1).await?;
+    let range = filter.range_ms(&state.tz);
+    Ok(all.into_iter().filter(|i| filter.keeps(i, range)).take(limit).collect())
+}
+
 pub async fn register(req: HttpRequest, session: Session, state: web::Data<AppState>) -> HttpResponse {
     let account = match require(&session, &state, SAFEGUARDING_LEADS).await {
         Ok(a) => a,
         Err(answer) => return answer,
     };
-    let status = form::query(&req, "status").and_then(|s| ReviewStatus::parse(&s));
-    let incidents = match state.safeguarding.list(account.scope(), status, REGISTER_LIMIT).await {
+    let filter = Filter::from_request(&req);
+    let incidents = match filtered(&state, &account, &filter, REGISTER_LIMIT).await {
         Ok(list) => list,
         Err(e) => return store_failed("reading the register", &e),
     };
+    let unreviewed = incidents.iter().filter(|i| i.status == ReviewStatus::New).count();
+    let devices = state.devices.list(account.scope()).await.unwrap_or_default();
+    let classes = state.devices.classes(account.scope()).await.unwrap_or_default();
     // The trust view says which school each incident is at.
     let schools = if account.school.is_none() { crate::schools::names(&state.store).await.unwrap_or_default() } else { Default::default() };
     let retention = state.retention;
+    let csv_link = match filter.query_string() {
+        q if q.is_empty() => paths::STAFF_INCIDENTS_CSV.to_string(),
+        q => format!("{}?{q}", paths::STAFF_INCIDENTS_CSV),
+    };
     let body = html! {
         p { a href=(paths::STAFF) { "← Dashboard" } }
         h1 { "Incident register" }
         p { "Kept for " (retention.incident_days) " days, then deleted automatically. "
-            a href=(paths::STAFF_INCIDENTS_CSV) { "Download as CSV" } " (for CPOMS or My Concern)." }
-        nav aria-label="Filter by status" {
-            a href=(paths::STAFF_INCIDENTS) { "All" }
-            @for s in ReviewStatus::ALL { " · " a href=(format!("{}?status={}", paths::STAFF_INCIDENTS, s.as_str())) { (s.as_str()) } }
+            a href=(csv_link) { "Download these as CSV" } " (for CPOMS or My Concern)." }
+        form.inline-form method="get" action=(paths::STAFF_INCIDENTS) {
+            div { label for="f-kind" { "What" }
+                select #f-kind name="kind" {
+                    option value="" { "Everything" }
+                    option value="tell_adult" selected[filter.kind == Some(IncidentKind::TellAdult)] { (IncidentKind::TellAdult.describe()) }
+                    option value="refused_query" selected[filter.kind == Some(IncidentKind::RefusedQuery)] { (IncidentKind::RefusedQuery.describe()) }
+                } }
+            div { label for="f-status" { "Status" }
+                select #f-status name="status" {
+                    option value="" { "Any" }
+                    @for s in ReviewStatus::ALL { option value=(s.as_str()) selected[filter.status == Some(s)] { (s.as_str()) } }
+                } }
+            div { label for="f-class" { "Class" }
+                select #f-class name="class" {
+                    option value="" { "Any" }
+                    @for (c, _) in &classes { option value=(c) selected[filter.class.as_deref().is_some_and(|f| f.eq_ignore_ascii_case(c))] { (c) } }
+                } }
+            div { label for="f-device" { "iPad" }
+                select #f-device name="device" {
+                    option value="" { "Any" }
+                    @for d in &devices { option value=(d.device.name()) selected[filter.device.as_deref() == Some(d.device.name().as_str())] { (d.device.name()) } }
+                } }
+            div { label for="f-from" { "From" } input #f-from type="date" name="from" value=[filter.from.map(|d| d.to_string())]; }
+            div { label for="f-to" { "To" } input #f-to type="date" name="to" value=[filter.to.map(|d| d.to_string())]; }
+            button type="submit" { "Show" }
         }
+        p role="status" { (filter.describe()) " — " (incidents.len()) " incidents, " strong { (unreviewed) " not yet reviewed" } "." }
         @if incidents.is_empty() {
             p { "No incidents." }
         } @else {
@@ -90,7 +227,8 @@ pub async fn detail(path: web::Path<i64>, session: Session, state: web::Data<App
             @if let Some(by) = &incident.cleared_by { tr { th { "Screen cleared" } td { (by) ", " (incident.cleared_ms.map(|m| local_time(m, &state.tz)).unwrap_or_default()) } } }
             @if let Some(by) = &incident.reviewed_by { tr { th { "Reviewed" } td { (by) ", " (incident.reviewed_ms.map(|m| local_time(m, &state.tz)).unwrap_or_default()) } } }
         }
-        ul.alerts { @if incident.cleared_ms.is_none() || incident.result_state.as_deref() == Some("hidden") { (super::alerts::alert_item(Some(&incident), &token, &state.tz)) } }
+        // A refused search covered no screen: nothing to clear, so no button for it.
+        ul.alerts { @if incident.kind == IncidentKind::TellAdult && (incident.cleared_ms.is_none() || incident.result_state.as_deref() == Some("hidden")) { (super::alerts::alert_item(Some(&incident), &token, &state.tz)) } }
         h2 { "Review" }
         form method="post" action=(paths::staff_incident(id, Some("review"))) {
             input type="hidden" name="csrf" value=(token);
@@ -127,22 +265,32 @@ pub async fn review(path: web::Path<i64>, body: web::Bytes, session: Session, st
     }
 }
 
-pub async fn csv(session: Session, state: web::Data<AppState>) -> HttpResponse {
+pub async fn csv(req: HttpRequest, session: Session, state: web::Data<AppState>) -> HttpResponse {
     let account = match require(&session, &state, SAFEGUARDING_LEADS).await {
         Ok(a) => a,
         Err(answer) => return answer,
     };
-    let incidents = match state.safeguarding.list(account.scope(), None, usize::MAX >> 1).await {
+    let filter = Filter::from_request(&req);
+    let incidents = match filtered(&state, &account, &filter, usize::MAX >> 1).await {
         Ok(list) => list,
         Err(e) => return store_failed("reading the register", &e),
     };
     let schools = crate::schools::names(&state.store).await.unwrap_or_default();
+    // A dated name (and the range, when one was chosen), so a week's exports do not overwrite
+    // each other in Downloads.
+    let today = jiff::Timestamp::from_millisecond(state.safeguarding.now_ms()).map(|t| t.to_zoned(state.tz.clone()).date().to_string()).unwrap_or_default();
+    let range = match (filter.from, filter.to) {
+        (None, None) => String::new(),
+        (from, to) => {
+            format!("-{}-to-{}", from.map(|d| d.to_string()).unwrap_or_else(|| "start".into()), to.map(|d| d.to_string()).unwrap_or_else(|| today.clone()))
+        }
+    };
     match to_csv(&incidents, &state.tz, &schools) {
         Ok(bytes) => {
             security_event(&state.store, "incidents_exported", Some(&account.name), Some(&format!("{} incidents", incidents.len()))).await;
             HttpResponse::Ok()
                 .content_type("text/csv; charset=utf-8")
-                .insert_header(("Content-Disposition", "attachment; filename=\"kidsearch-incidents.csv\""))
+                .insert_header(("Content-Disposition", format!("attachment; filename=\"kidsearch-incidents-{today}{range}.csv\"")))
                 .insert_header(("Cache-Control", "no-store"))
                 .body(bytes)
         }
