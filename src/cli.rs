@@ -387,10 +387,22 @@ pub fn check(common: &Common, canary: bool) -> i32 {
     }
 }
 
+/// The health address for `--url`: the server's base address ("https://kidsearch.school.lan")
+/// or its `/healthz` itself, with or without a trailing slash.
+fn healthz_url(given: &str) -> String {
+    let (address, query) = given.split_once('?').map_or((given, None), |(a, q)| (a, Some(q)));
+    let base = address.trim_end_matches('/');
+    let path = if base.ends_with("/healthz") { base.to_string() } else { format!("{base}/healthz") };
+    match query {
+        Some(q) => format!("{path}?{q}"),
+        None => path,
+    }
+}
+
 /// `kidsearch health [--url URL]`: 0 when `/healthz` answers `200 ok` within 5 s, else 1.
 pub fn health(common: &Common, url: Option<&str>) -> i32 {
     let url = match url {
-        Some(u) => u.to_string(),
+        Some(u) => healthz_url(u),
         None => {
             let config = match &common.config {
                 Some(path) => match crate::config::ServerConfig::from_file(path) {
@@ -500,4 +512,17 @@ fn run_canary(settings: Settings) -> i32 {
             1
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::healthz_url;
+
+    #[test]
+    fn health_takes_the_base_address_or_healthz_itself() {
+        assert_eq!(healthz_url("https://kidsearch.school.lan"), "https://kidsearch.school.lan/healthz");
+        assert_eq!(healthz_url("https://kidsearch.school.lan/"), "https://kidsearch.school.lan/healthz");
+        assert_eq!(healthz_url("http://127.0.0.1:8080/healthz"), "http://127.0.0.1:8080/healthz");
+        assert_eq!(healthz_url("http://127.0.0.1:8080/healthz?strict"), "http://127.0.0.1:8080/healthz?strict");
+    }
 }

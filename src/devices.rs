@@ -84,6 +84,13 @@ pub struct Devices {
     any_covered_in_memory: std::sync::atomic::AtomicBool,
 }
 
+/// Why an enrolment link no longer works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpentLink {
+    Used,
+    Expired,
+}
+
 /// How a typed adult code went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeCheck {
@@ -154,6 +161,17 @@ impl Devices {
             })
             .await?;
         Ok(token)
+    }
+
+    /// Why a link that cannot be used any more cannot: used already, or past its hour (None:
+    /// no such link, or a mistyped one).
+    pub async fn spent_link(&self, token: &str) -> Result<Option<SpentLink>, StoreError> {
+        let token = token.to_string();
+        let row = self
+            .store
+            .call(move |db| db.query_opt("SELECT used_ms FROM enrol_links WHERE token = ?1", args![token])?.map(|r| r.get::<Option<i64>>(0)).transpose())
+            .await?;
+        Ok(row.map(|used| if used.is_some() { SpentLink::Used } else { SpentLink::Expired }))
     }
 
     /// What an unused, unexpired link would enrol, without using it.

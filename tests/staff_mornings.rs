@@ -167,3 +167,29 @@ async fn the_dsl_filters_the_register_and_exports_what_is_shown() {
     let cleared = common::db_rows(&app.data_dir, "SELECT cleared_by FROM incidents WHERE kind = 'refused_query'", vec![]).await;
     assert_eq!(cleared, vec![vec![None]]);
 }
+
+/// Item 15 (in part). Found: a used enrolment link said "expired"; `kidsearch health --url`
+/// wanted the /healthz address, not the server's; `ipad-profile --url kidsearch.school.lan`
+/// failed with a parser's message. Each now says what is wrong and what to type.
+#[tokio::test]
+async fn messages_say_what_is_wrong() {
+    let (_upstream, app) = school().await;
+    let mut teacher = Browser::new(&app);
+    teacher.sign_in("Mr Oak", PASSWORD).await;
+    let csrf = teacher.csrf_from("/staff/devices").await;
+    let html = teacher.post("/staff/devices", &[("csrf", &csrf), ("class", "Oak"), ("label", "iPad 1")]).await.text().await.expect("page");
+    let link = common::between(&html, "id=\"enrol-link\" href=\"", "\"").expect("link").to_string();
+    let path = &link[link.find("/enrol/").expect("path")..];
+    assert_eq!(Browser::new(&app).post(path, &[]).await.status(), 200);
+    let again = Browser::new(&app).get(path).await;
+    assert_eq!(again.status(), 410);
+    assert!(again.text().await.expect("page").contains("This set-up link was already used"));
+    let unknown = Browser::new(&app).get("/enrol/0123456789abcdef0123456789abcdef").await.text().await.expect("page");
+    assert!(unknown.contains("has expired"), "an unknown link is not said to be used");
+
+    let (code, out) = common::kidsearch_cli(&app.data_dir, &["health", "--url", &format!("{}/", app.address)], None);
+    assert_eq!(code, 0, "the server's own address is enough: {out}");
+    let (code, out) = common::kidsearch_cli(&app.data_dir, &["ipad-profile", "--url", "kidsearch.school.lan", "--class", "Oak"], None);
+    assert_ne!(code, 0);
+    assert!(out.contains("did you mean --url https://kidsearch.school.lan?"), "{out}");
+}

@@ -47,6 +47,10 @@ fn payload(kind: &str, identifier: &str, uuid: String, name: &str, mut fields: D
 
 /// Builds the profile; the URL must be an absolute http(s) URL.
 pub fn build(req: &ProfileRequest) -> Result<Value, String> {
+    // "kidsearch.school.lan" alone is the usual slip: say what to type instead.
+    if !req.url.contains("://") {
+        return Err(format!("--url {:?} has no scheme: did you mean --url https://{}?", req.url, req.url.trim_start_matches('/')));
+    }
     let url = Url::parse(&req.url).map_err(|e| format!("--url {:?}: {e}", req.url))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err("--url must be an http(s) address such as https://kidsearch.school.lan".into());

@@ -5,6 +5,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html;
 
+use crate::devices::SpentLink;
 use crate::web::layout::{message_card, pupil_page};
 use crate::web::{origin, paths, AppState};
 
@@ -22,7 +23,7 @@ pub async fn confirm(token: web::Path<String>, state: web::Data<AppState>) -> Ht
             };
             page(HttpResponse::Ok(), "Set up this iPad", body)
         }
-        Ok(None) => expired(),
+        Ok(None) => spent(&state, &token).await,
         Err(e) => {
             tracing::error!(error = %e, "reading an enrolment link failed");
             not_saved()
@@ -48,7 +49,7 @@ pub async fn enrol(req: HttpRequest, token: web::Path<String>, state: web::Data<
             response.cookie(state.devices.cookie(cookie, state.secure_cookies));
             page(response, "All set", body)
         }
-        Ok(None) => expired(),
+        Ok(None) => spent(&state, &token).await,
         Err(e) => {
             tracing::error!(error = %e, "enrolling a device failed");
             not_saved()
@@ -56,9 +57,18 @@ pub async fn enrol(req: HttpRequest, token: web::Path<String>, state: web::Data<
     }
 }
 
-fn expired() -> HttpResponse {
-    let body = html! { (message_card("⌛", "This set-up link has expired", "Links work once, for an hour. Ask for a new one on the staff Devices page.")) };
-    page(HttpResponse::Gone(), "Link expired", body)
+/// A link that works no more, saying why: used already (this or another iPad was set up
+/// with it) or past its hour.
+async fn spent(state: &AppState, token: &str) -> HttpResponse {
+    let (heading, text) = match state.devices.spent_link(token).await {
+        Ok(Some(SpentLink::Used)) => (
+            "This set-up link was already used",
+            "Each link sets up one iPad, once. If this iPad still says it is not set up, make a new link on the staff Devices page.",
+        ),
+        _ => ("This set-up link has expired", "Links work once, for an hour. Ask for a new one on the staff Devices page."),
+    };
+    let body = html! { (message_card("⌛", heading, text)) };
+    page(HttpResponse::Gone(), "Link used or expired", body)
 }
 
 /// The store failed: the link is not used up, and saying "expired" would send staff to make
