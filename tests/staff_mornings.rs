@@ -193,3 +193,26 @@ async fn messages_say_what_is_wrong() {
     assert_ne!(code, 0);
     assert!(out.contains("did you mean --url https://kidsearch.school.lan?"), "{out}");
 }
+
+/// Item 12. Found: the activity log's iPad had to be typed ("Oak — iPad 1" has an em dash
+/// nobody types), the class matched only in its exact case, kinds read like code
+/// ("blocked_click") and nothing could be exported. Now: chosen from lists, any case, plain
+/// words, and a CSV of what is shown.
+#[tokio::test]
+async fn the_activity_log_is_filtered_from_lists_in_plain_words_and_exported() {
+    let (_upstream, app) = school().await;
+    let mut teacher = Browser::new(&app);
+    teacher.sign_in("Mr Oak", PASSWORD).await;
+    let mut ipad = enrol(&app, &mut teacher, "Oak", "iPad 1").await;
+    common::open_search(&mut teacher, "Oak", "45").await;
+    json(&mut ipad, "/search?q=volcanoes&format=json").await;
+    json(&mut ipad, "/search?q=free+p0rn&format=json").await;
+    let page = teacher.get("/staff/activity?class=oak").await.text().await.expect("page");
+    assert!(page.contains("<option value=\"Oak — iPad 1\">Oak — iPad 1</option>"), "the iPad is picked from a list: {page}");
+    assert!(page.contains("Refused search") && page.contains("Searched") && page.contains("volcanoes"), "any case, plain words: {page}");
+    let csv = teacher.get("/staff/activity.csv?class=oak&kind=refused").await.bytes().await.expect("csv");
+    let text = String::from_utf8(csv.to_vec()).expect("utf-8");
+    assert!(text.starts_with("\u{FEFF}at,what,device,class,query,url,category,repeats"), "{text}");
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(text.contains("Refused search,Oak — iPad 1,Oak,free p0rn,,sexual,1"), "{text}");
+}

@@ -48,16 +48,24 @@ fn safe_cell(s: &str) -> String {
     }
 }
 
+/// Any table as CSV for a spreadsheet: a UTF-8 byte order mark first (Excel reads the file as
+/// UTF-8 only with it: "Oak — iPad 3", accents and other scripts would come out garbled), and
+/// every cell defused (`safe_cell`).
+pub fn rows_to_csv(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer("\u{FEFF}".as_bytes().to_vec());
+    w.write_record(header)?;
+    for row in rows {
+        w.write_record(row.iter().map(|c| safe_cell(c)))?;
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
 /// The register as CSV; `schools` names each incident's school (a trust's export holds several).
 pub fn to_csv(incidents: &[Incident], tz: &TimeZone, schools: &std::collections::HashMap<crate::schools::SchoolId, String>) -> Result<Vec<u8>, csv::Error> {
-    // A UTF-8 byte order mark first: Excel reads the file as UTF-8 only with it ("Oak — iPad 3",
-    // accents and other scripts would come out garbled).
-    let mut w = csv::Writer::from_writer("\u{FEFF}".as_bytes().to_vec());
-    w.write_record(COLUMNS)?;
-    for i in incidents {
-        let opt = |s: &Option<String>| safe_cell(s.as_deref().unwrap_or_default());
-        let time = |ms: Option<i64>| ms.map(|m| local_time(m, tz)).unwrap_or_default();
-        w.write_record([
+    let opt = |s: &Option<String>| s.clone().unwrap_or_default();
+    let time = |ms: Option<i64>| ms.map(|m| local_time(m, tz)).unwrap_or_default();
+    let rows = incidents.iter().map(|i| {
+        vec![
             i.id.to_string(),
             local_time(i.at_ms, tz),
             i.kind.as_str().to_string(),
@@ -71,13 +79,13 @@ pub fn to_csv(incidents: &[Incident], tz: &TimeZone, schools: &std::collections:
             i.status.as_str().to_string(),
             opt(&i.reviewed_by),
             time(i.reviewed_ms),
-            safe_cell(&i.notes),
+            i.notes.clone(),
             opt(&i.cleared_by),
             time(i.cleared_ms),
-            safe_cell(schools.get(&i.school).map_or("", String::as_str)),
-        ])?;
-    }
-    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+            schools.get(&i.school).cloned().unwrap_or_default(),
+        ]
+    });
+    rows_to_csv(&COLUMNS, rows)
 }
 
 #[cfg(test)]

@@ -72,6 +72,16 @@ impl ActivityKind {
         }
     }
 
+    /// As staff read it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ActivityKind::Query => "Searched",
+            ActivityKind::Refused => "Refused search",
+            ActivityKind::Click => "Opened a result",
+            ActivityKind::BlockedClick => "Blocked page",
+        }
+    }
+
     pub const ALL: [ActivityKind; 4] = [ActivityKind::Query, ActivityKind::Refused, ActivityKind::Click, ActivityKind::BlockedClick];
 }
 
@@ -357,7 +367,7 @@ impl Store {
         self.call_after_commit(move |db| {
             let rows = db.query(
                 "SELECT at_ms, device, class, kind, category, query, url, repeats, school_id FROM activity
-                 WHERE (CAST(?1 AS TEXT) IS NULL OR kind = ?1) AND (CAST(?2 AS TEXT) IS NULL OR class = ?2) AND (CAST(?3 AS TEXT) IS NULL OR device = ?3) AND at_ms >= ?4
+                 WHERE (CAST(?1 AS TEXT) IS NULL OR kind = ?1) AND (CAST(?2 AS TEXT) IS NULL OR lower(class) = lower(?2)) AND (CAST(?3 AS TEXT) IS NULL OR device = ?3) AND at_ms >= ?4
                    AND (CAST(?6 AS BIGINT) IS NULL OR school_id = ?6)
                  ORDER BY id DESC LIMIT ?5",
                 args![filter.kind.map(ActivityKind::as_str), filter.class, filter.device, filter.since_ms, limit, filter.school],

@@ -60,6 +60,7 @@ pub const STAFF_DEVICES: &str = "/staff/devices";
 pub const STAFF_CLASSES_OPEN: &str = "/staff/classes/open";
 pub const STAFF_CLASSES_CLOSE: &str = "/staff/classes/close";
 pub const STAFF_ACTIVITY: &str = "/staff/activity";
+pub const STAFF_ACTIVITY_CSV: &str = "/staff/activity.csv";
 pub const STAFF_HEALTH: &str = "/staff/health";
 pub const STAFF_HEALTH_CANARY: &str = "/staff/health/canary";
 pub const STAFF_RETENTION_PURGE: &str = "/staff/retention/purge";

@@ -10,28 +10,75 @@ use super::{csrf_token, html_page, require, require_form, store_failed, ANY_STAF
 use crate::safeguarding::export::local_time;
 use crate::safeguarding::retention::purge;
 use crate::staff::accounts::security_event;
-use crate::staff::Role;
+use crate::staff::{Role, StaffAccount};
 use crate::store::{ActivityFilter, ActivityKind};
 use crate::web::{form, paths, AppState};
 
 const SHOWN: usize = 500;
+
+/// The log's filters from the query string (the page's form and its CSV link share them), and
+/// the days asked for.
+fn filter_of(req: &HttpRequest, state: &AppState, account: &StaffAccount) -> (ActivityFilter, i64) {
+    let kind = form::query(req, "kind").and_then(|k| ActivityKind::parse(&k));
+    let class = form::query(req, "class").map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    let device = form::query(req, "device").map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    let days = form::query(req, "days").and_then(|d| d.parse::<i64>().ok()).unwrap_or(1).clamp(1, 3650);
+    let since_ms = state.safeguarding.now_ms() - days * 86_400_000;
+    (ActivityFilter { school: account.scope(), kind, class, device, since_ms }, days)
+}
+
+/// `/staff/activity.csv`: the rows the same filters show, for a spreadsheet (UTF-8 with a BOM,
+/// cells that would run as formulas defused).
+pub async fn csv(req: HttpRequest, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let account = match require(&session, &state, ANY_STAFF).await {
+        Ok(a) => a,
+        Err(answer) => return answer,
+    };
+    let (filter, _) = filter_of(&req, &state, &account);
+    let rows = match state.store.activity(filter, usize::MAX >> 1).await {
+        Ok(rows) => rows,
+        Err(e) => return store_failed("reading the activity log", &e),
+    };
+    let cells = rows.iter().map(|r| {
+        vec![
+            local_time(r.at_ms, &state.tz),
+            r.kind.describe().to_string(),
+            r.device.clone().unwrap_or_default(),
+            r.class.clone().unwrap_or_default(),
+            r.query.clone().unwrap_or_default(),
+            r.url.clone().unwrap_or_default(),
+            r.category.clone().unwrap_or_default(),
+            r.repeats.to_string(),
+        ]
+    });
+    match crate::safeguarding::export::rows_to_csv(&["at", "what", "device", "class", "query", "url", "category", "repeats"], cells) {
+        Ok(bytes) => {
+            security_event(&state.store, "activity_exported", Some(&account.name), Some(&format!("{} rows", rows.len()))).await;
+            HttpResponse::Ok()
+                .content_type("text/csv; charset=utf-8")
+                .insert_header(("Content-Disposition", "attachment; filename=\"kidsearch-activity.csv\""))
+                .insert_header(("Cache-Control", "no-store"))
+                .body(bytes)
+        }
+        Err(e) => HttpResponse::InternalServerError().body(format!("could not write the CSV: {e}")),
+    }
+}
 
 pub async fn page(req: HttpRequest, session: Session, state: web::Data<AppState>) -> HttpResponse {
     let account = match require(&session, &state, ANY_STAFF).await {
         Ok(a) => a,
         Err(answer) => return answer,
     };
-    let kind = form::query(&req, "kind").and_then(|k| ActivityKind::parse(&k));
-    let class = form::query(&req, "class").map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
-    let device = form::query(&req, "device").map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
-    let days = form::query(&req, "days").and_then(|d| d.parse::<i64>().ok()).unwrap_or(1).clamp(1, 3650);
-    let since_ms = state.safeguarding.now_ms() - days * 86_400_000;
-    let filter = ActivityFilter { school: account.scope(), kind, class: class.clone(), device: device.clone(), since_ms };
+    let (filter, days) = filter_of(&req, &state, &account);
+    let (kind, class, device) = (filter.kind, filter.class.clone(), filter.device.clone());
     let rows = match state.store.activity(filter, SHOWN).await {
         Ok(rows) => rows,
         Err(e) => return store_failed("reading the activity log", &e),
     };
     let token = csrf_token(&session);
+    let devices = state.devices.list(account.scope()).await.unwrap_or_default();
+    let classes = state.devices.classes(account.scope()).await.unwrap_or_default();
+    let csv_link = format!("{}?{}", paths::STAFF_ACTIVITY_CSV, req.query_string());
     let body = html! {
         p { a href=(paths::STAFF) { "← Dashboard" } }
         h1 { "Activity" }
@@ -41,21 +88,30 @@ pub async fn page(req: HttpRequest, session: Session, state: web::Data<AppState>
             div { label for="kind" { "What" }
                 select #kind name="kind" {
                     option value="" { "Everything" }
-                    @for k in ActivityKind::ALL { option value=(k.as_str()) selected[Some(k) == kind] { (k.as_str()) } }
+                    @for k in ActivityKind::ALL { option value=(k.as_str()) selected[Some(k) == kind] { (k.describe()) } }
                 } }
-            div { label for="class" { "Class" } input #class type="text" name="class" value=(class.clone().unwrap_or_default()); }
-            div { label for="device" { "Device" } input #device type="text" name="device" value=(device.clone().unwrap_or_default()) placeholder="Oak — iPad 3"; }
+            div { label for="class" { "Class" }
+                select #class name="class" {
+                    option value="" { "Any" }
+                    @for (c, _) in &classes { option value=(c) selected[class.as_deref().is_some_and(|f| f.to_lowercase() == c.to_lowercase())] { (c) } }
+                } }
+            // Picked from the enrolled iPads: "Oak — iPad 3" has an em dash nobody types.
+            div { label for="device" { "iPad" }
+                select #device name="device" {
+                    option value="" { "Any" }
+                    @for d in &devices { option value=(d.device.name()) selected[device.as_deref() == Some(d.device.name().as_str())] { (d.device.name()) } }
+                } }
             div { label for="days" { "Days" } input #days type="number" name="days" min="1" max="3650" value=(days); }
             button type="submit" { "Show" }
         }
-        p { (rows.len()) " rows" @if rows.len() == SHOWN { " (the newest " (SHOWN) ")" } "." }
+        p { (rows.len()) " rows" @if rows.len() == SHOWN { " (the newest " (SHOWN) ")" } ". " a href=(csv_link) { "Download these as CSV" } }
         table {
             thead { tr { th { "When" } th { "What" } th { "Device" } th { "Search or page" } th { "Category" } } }
             tbody {
                 @for r in &rows {
                     tr {
                         td { (local_time(r.at_ms, &state.tz)) }
-                        td { (r.kind.as_str()) }
+                        td { (r.kind.describe()) }
                         td { (r.device.clone().unwrap_or_else(|| "—".into())) }
                         td {
                             (r.query.clone().or_else(|| r.url.clone()).unwrap_or_default())

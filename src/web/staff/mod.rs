@@ -93,6 +93,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key, secure_cooki
             .route("/classes/open", web::post().to(classes::open))
             .route("/classes/close", web::post().to(classes::close))
             .route("/activity", web::get().to(activity::page))
+            .route("/activity.csv", web::get().to(activity::csv))
             .route("/security", web::get().to(security::page))
             .route("/health", web::get().to(health::page))
             .route("/health/canary", web::post().to(health::run_now))
