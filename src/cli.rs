@@ -62,9 +62,13 @@ pub enum Command {
         /// The class the iPads belong to, e.g. Oak.
         #[arg(long)]
         class: String,
-        /// Also add a web content filter that allows only kidsearch.
+        /// Also add a web content filter that allows only kidsearch and the walled garden's sites.
         #[arg(long)]
         filter: bool,
+        /// The allowlist folder whose garden/domains the filter allows (default: ./allowlist, or
+        /// the built-in copy).
+        #[arg(long, default_value = "allowlist")]
+        allowlist: PathBuf,
         /// Where to write the profile (default: kidsearch-<class>.mobileconfig).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -85,9 +89,10 @@ pub enum Command {
 }
 
 /// `kidsearch ipad-profile --url URL --class NAME [--filter] [--out FILE]`.
-pub fn ipad_profile(url: &str, class: &str, filter: bool, out: Option<&std::path::Path>) -> i32 {
+pub fn ipad_profile(url: &str, class: &str, filter: bool, allowlist: &std::path::Path, out: Option<&std::path::Path>) -> i32 {
     use crate::deploy::ipad_profile::{build, to_xml, ProfileRequest};
-    let profile = build(&ProfileRequest { url: url.to_string(), class: class.to_string(), filter }).and_then(|p| to_xml(&p));
+    let also_allowed = if filter { crate::policy::garden_domains(allowlist) } else { Vec::new() };
+    let profile = build(&ProfileRequest { url: url.to_string(), class: class.to_string(), filter, also_allowed }).and_then(|p| to_xml(&p));
     let bytes = match profile {
         Ok(b) => b,
         Err(e) => {

@@ -37,6 +37,17 @@ fn the_profile_puts_a_full_screen_web_clip_and_optionally_a_filter_on_the_ipad()
     assert_eq!(dict(filter, "PayloadType").as_string(), Some("com.apple.webcontent-filter"));
     let allowed = dict(filter, "AllowListBookmarks").as_array().expect("allow list");
     assert_eq!(dict(&allowed[0], "URL").as_string(), Some("https://kidsearch.school.lan/"));
+    // Issue 23, item 10: a filter allowing only kidsearch blocked every result a pupil tapped
+    // (/go sends them to the result's site). The walled garden's sites are allowed too.
+    let urls: Vec<&str> = allowed.iter().filter_map(|b| dict(b, "URL").as_string()).collect();
+    let garden = kidsearch::policy::garden_domains(&common::repo_dir().join("allowlist"));
+    assert!(garden.len() > 10 && urls.len() > garden.len(), "{urls:?}");
+    for site in
+        ["https://kids.nationalgeographic.com/", "https://dkfindout.com/", "https://www.dkfindout.com/", "https://simple.wikipedia.org/", "https://www.gov.uk/"]
+    {
+        assert!(urls.contains(&site), "{site} in {urls:?}");
+    }
+    assert!(!urls.contains(&"https://www.simple.wikipedia.org/") && !urls.contains(&"https://www.www.gov.uk/"), "www. only before a registrable domain");
 
     let mut uuids: Vec<&str> = [&profile, clip, filter].iter().map(|p| dict(p, "PayloadUUID").as_string().expect("uuid")).collect();
     uuids.dedup();

@@ -1,7 +1,9 @@
 //! `kidsearch ipad-profile --url https://kidsearch.school.lan --class Oak`: an Apple
 //! configuration profile (`.mobileconfig`, an XML property list) for Apple Configurator or the
 //! school's MDM. It puts a full-screen kidsearch web clip on the home screen and, with
-//! `--filter`, a web content filter that allows only kidsearch.
+//! `--filter`, a web content filter that allows only kidsearch and the walled garden's sites
+//! (`allowlist/garden/domains`: where a result's link may take a pupil; with the filter on, a
+//! school sets `walled_garden = true` so results show only those sites).
 //!
 //! Payload identifiers and UUIDs are derived from the URL and class, so generating the profile
 //! again gives the same identifiers and installing it replaces the old one instead of adding a
@@ -15,6 +17,10 @@ pub struct ProfileRequest {
     pub url: String,
     pub class: String,
     pub filter: bool,
+    /// The sites a result's `/go` link may send a pupil to, besides kidsearch (with `filter`:
+    /// the walled garden's domains). A filter that allowed only kidsearch would block every
+    /// result a pupil taps.
+    pub also_allowed: Vec<String>,
 }
 
 /// A UUID (version 4 layout) derived from `parts`.
@@ -83,8 +89,21 @@ pub fn build(req: &ProfileRequest) -> Result<Value, String> {
         let mut filter = Dictionary::new();
         filter.insert("FilterType".into(), "BuiltIn".into());
         filter.insert("AutoFilterEnabled".into(), false.into());
-        // "Specific websites only": kidsearch is the one site the iPad's browser may open.
-        filter.insert("AllowListBookmarks".into(), Value::Array(vec![Value::Dictionary(bookmark)]));
+        // "Specific websites only": kidsearch first, then each garden site (the filter allows a
+        // bookmark's address and everything under it).
+        let mut allowed = vec![Value::Dictionary(bookmark)];
+        for domain in &req.also_allowed {
+            // The garden's "dkfindout.com" covers www.dkfindout.com too; a bookmark's address
+            // may not, so a registrable domain is listed with its www. as well.
+            let www = (!domain.starts_with("www.") && psl::domain_str(domain) == Some(domain.as_str())).then(|| format!("www.{domain}"));
+            for host in std::iter::once(domain.clone()).chain(www) {
+                let mut site = Dictionary::new();
+                site.insert("URL".into(), format!("https://{host}/").into());
+                site.insert("Title".into(), host.into());
+                allowed.push(Value::Dictionary(site));
+            }
+        }
+        filter.insert("AllowListBookmarks".into(), Value::Array(allowed));
         content.push(payload("com.apple.webcontent-filter", &format!("{base}.filter"), stable_uuid(&["filter", &url_text, class]), "Only kidsearch", filter));
     }
 

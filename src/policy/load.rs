@@ -109,6 +109,14 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("garden/domains", include_str!("../../allowlist/garden/domains")),
 ];
 
+/// The walled garden's domains (`garden/domains` under `allowlist_dir`, or the built-in copy),
+/// as plain names: for the iPad profile's content filter.
+pub fn garden_domains(allowlist_dir: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(allowlist_dir.join("garden/domains"))
+        .unwrap_or_else(|_| BUILT_IN.iter().find(|(p, _)| *p == "garden/domains").map(|(_, t)| t.to_string()).unwrap_or_default());
+    text.lines().map(|l| l.split('#').next().unwrap_or_default().trim().to_lowercase()).filter(|l| !l.is_empty()).collect()
+}
+
 /// One list file: where it came from (for messages) and its text.
 struct Loaded {
     /// Path under `allowlist/`, e.g. `terms/drugs.txt`.

@@ -23,7 +23,7 @@ use crate::engines::EnginePage;
 use crate::search::merge::MergedResult;
 use crate::search::Query;
 pub use domains::DomainSet;
-pub use load::{category_of, load_policy, load_policy_with};
+pub use load::{category_of, garden_domains, load_policy, load_policy_with};
 pub use terms::TermLists;
 
 /// Everything the policy needs, loaded once at start-up.
