@@ -51,6 +51,8 @@ pub struct AppState {
     pub tz: jiff::tz::TimeZone,
     /// Whether the database still takes writes (the periodic probe).
     pub storage: Arc<crate::store::probe::StorageHealth>,
+    /// Over-block reports and the local exceptions made of them.
+    pub overblocks: Arc<crate::overblocks::OverBlocks>,
 }
 
 /// The strict security headers of `../shared/design/security.md`, on every response; with
