@@ -14,6 +14,7 @@ pub mod golink;
 pub mod letter_filter;
 pub mod local;
 pub mod normalise;
+pub mod probes;
 pub mod terms;
 
 mod load;
