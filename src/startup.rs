@@ -105,6 +105,8 @@ impl Application {
             tz,
             storage: crate::store::probe::StorageHealth::start(store.clone()),
             overblocks,
+            filter_probes: crate::policy::probes::read(&config.allowlist_dir),
+            categories_off: config.categories_off.clone(),
         });
 
         let workers = if config.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { config.workers };

@@ -1,7 +1,8 @@
 //! A way back for over-blocks (issue 22), through the real server: a refused search is
 //! reported by a teacher from the activity log, an admin makes it a local exception, and the
 //! same search is allowed at once, without a restart; removing the exception refuses it again.
-//! (Two instances sharing PostgreSQL: `tests/multi_instance.rs`.)
+//! (Two instances sharing PostgreSQL: `tests/multi_instance.rs`.) Also the filter self-test's
+//! button on the staff Engine health page.
 
 mod common;
 
@@ -98,4 +99,22 @@ async fn a_dismissed_report_leaves_the_refusal_and_an_allowed_search_cannot_be_r
     assert!(admin.get("/staff/over-blocks").await.text().await.expect("page").contains("No reports waiting"));
     assert_eq!(status_of(&app, OVER_BLOCKED).await, "blocked");
     assert_eq!(admin.post(&format!("/staff/over-blocks/{id}/exception"), &[("csrf", &csrf), ("phrase", OVER_BLOCKED)]).await.status(), 404, "decided already");
+}
+
+#[tokio::test]
+async fn the_engine_health_page_runs_the_filter_test_for_any_staff_member_and_needs_csrf() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let config = test_config(&upstream);
+    assert_eq!(add_user(&config.data_dir, "teacher", "Mr Oak", PASSWORD).0, 0);
+    let app = spawn_app_with(config).await;
+    let mut teacher = Browser::new(&app);
+    assert_eq!(teacher.sign_in("Mr Oak", PASSWORD).await.status(), 303);
+    let health = teacher.get("/staff/health").await.text().await.expect("page");
+    assert!(health.contains("Test the filter"), "{health}");
+    assert_eq!(teacher.post("/staff/health/filter-test", &[]).await.status(), 403, "no CSRF token");
+    let csrf = teacher.csrf_from("/staff/health").await;
+    let page = teacher.post("/staff/health/filter-test", &[("csrf", &csrf)]).await.text().await.expect("page");
+    assert!(page.contains("Every probe did as expected"), "{page}");
+    assert!(page.contains("violence") && page.contains("3 of 3 refused"), "{page}");
+    assert!(page.contains("10 of 10 allowed"), "{page}");
 }

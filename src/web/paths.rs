@@ -62,6 +62,7 @@ pub const STAFF_CLASSES_CLOSE: &str = "/staff/classes/close";
 pub const STAFF_ACTIVITY: &str = "/staff/activity";
 pub const STAFF_HEALTH: &str = "/staff/health";
 pub const STAFF_HEALTH_CANARY: &str = "/staff/health/canary";
+pub const STAFF_HEALTH_FILTER_TEST: &str = "/staff/health/filter-test";
 pub const STAFF_RETENTION_PURGE: &str = "/staff/retention/purge";
 /// Over-block reports and local exceptions (admins); any staff member reports.
 pub const STAFF_OVER_BLOCKS: &str = "/staff/over-blocks";

@@ -96,6 +96,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key, secure_cooki
             .route("/security", web::get().to(security::page))
             .route("/health", web::get().to(health::page))
             .route("/health/canary", web::post().to(health::run_now))
+            .route("/health/filter-test", web::post().to(health::filter_test))
             .route("/retention/purge", web::post().to(activity::purge_now))
             .route("/over-blocks", web::get().to(overblocks::page))
             .route("/over-blocks/report", web::post().to(overblocks::report))
