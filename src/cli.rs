@@ -42,6 +42,10 @@ pub enum Command {
         /// (the result is kept for the staff Engine health page). Exit 1 if any fails.
         #[arg(long)]
         canary: bool,
+        /// Also run the filter self-test: every probe in allowlist/probes.txt through the
+        /// query check (no engine asked), per category. Exit 1 on an unexpected pass or refusal.
+        #[arg(long)]
+        filter_test: bool,
     },
     /// Manage staff accounts.
     #[command(subcommand)]
@@ -334,7 +338,7 @@ impl Common {
 
 /// `kidsearch check [--canary]`: prints every problem (exit 1) or a summary of the engines
 /// (exit 0); with `--canary`, then asks every ready engine and reports (exit 1 if one fails).
-pub fn check(common: &Common, canary: bool) -> i32 {
+pub fn check(common: &Common, canary: bool, filter_test: bool) -> i32 {
     match Settings::load(&common.sources()) {
         Err(problems) => {
             for p in &problems.0 {
@@ -374,6 +378,9 @@ pub fn check(common: &Common, canary: bool) -> i32 {
                 println!("warning: no engine is ready for pupils' live searches");
             }
             let warnings = settings.warnings.len();
+            if filter_test && !run_filter_test(&settings) {
+                return 1;
+            }
             if canary {
                 let canary_code = run_canary(settings);
                 if canary_code != 0 || warnings > 0 {
@@ -402,6 +409,35 @@ fn healthz_url(given: &str) -> String {
         Some(q) => format!("{path}?{q}"),
         None => path,
     }
+}
+
+/// The filter self-test part of `check --filter-test`: one line per category, then every
+/// problem. True when every probe did as expected.
+fn run_filter_test(settings: &Settings) -> bool {
+    let (text, file) = crate::policy::probes::read(&settings.server.allowlist_dir);
+    let test = crate::policy::probes::run(&settings.policy, &text, &file, &settings.server.categories_off);
+    println!("filter test ({file}), no engine asked:");
+    for c in &test.categories {
+        if c.off {
+            println!("  {:<14} off (categories_off)", c.category);
+        } else if c.category == crate::policy::probes::ORDINARY {
+            println!("  {:<14} {}/{} allowed", c.category, c.as_expected, c.probes);
+        } else {
+            println!("  {:<14} {}/{} refused", c.category, c.as_expected, c.probes);
+        }
+    }
+    for n in &test.notes {
+        println!("note: {n}");
+    }
+    for p in &test.problems {
+        println!("problem: {p}");
+    }
+    if test.ok() {
+        println!("ok: every probe did as expected");
+    } else {
+        println!("{} problem(s): the filter does not do what the probes expect", test.problems.len());
+    }
+    test.ok()
 }
 
 /// `kidsearch health [--url URL]`: 0 when `/healthz` answers `200 ok` within 5 s, else 1.

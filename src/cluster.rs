@@ -13,6 +13,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::approvals::Approvals;
 use crate::devices::Devices;
+use crate::overblocks::OverBlocks;
 use crate::safeguarding::Safeguarding;
 use crate::schools::SchoolId;
 use crate::store::{Notice, Store};
@@ -31,6 +32,8 @@ pub enum Change {
     Class { school: SchoolId, class: String },
     /// An alert for teachers' dashboards: an incident's event ("incident", "cleared", "result").
     Alert { event: String, incident: i64 },
+    /// The local exceptions changed (one made from an over-block report, or removed).
+    Exceptions,
 }
 
 impl Change {
@@ -42,6 +45,7 @@ impl Change {
             Change::Device(id) => format!("device|{id}"),
             Change::Class { school, class } => format!("class|{school}|{class}"),
             Change::Alert { event, incident } => format!("alert|{incident}|{event}"),
+            Change::Exceptions => "exceptions|".to_string(),
         }
     }
 
@@ -71,6 +75,7 @@ impl Change {
                 let (id, event) = rest.split_once('|')?;
                 Change::Alert { event: event.to_string(), incident: id.parse().ok()? }
             }
+            "exceptions" => Change::Exceptions,
             _ => return None,
         })
     }
@@ -82,6 +87,7 @@ pub struct Followers {
     pub devices: Arc<Devices>,
     pub supervision: Arc<Supervision>,
     pub safeguarding: Arc<Safeguarding>,
+    pub overblocks: Arc<OverBlocks>,
 }
 
 /// Applies other instances' changes to this instance's caches and dashboards, until the
@@ -114,6 +120,11 @@ async fn apply(to: &Followers, change: Change) {
         Change::Device(id) => to.devices.forget(id).await,
         Change::Class { school, class } => to.supervision.forget(school, class).await,
         Change::Alert { event, incident } => to.safeguarding.relay(&event, incident).await,
+        Change::Exceptions => {
+            if let Err(e) = to.overblocks.reload().await {
+                tracing::error!(error = %e, "could not re-read the local exceptions");
+            }
+        }
     }
 }
 
@@ -126,6 +137,9 @@ async fn resync(to: &Followers) {
     to.supervision.forget_all();
     if let Err(e) = to.safeguarding.reload_hidden().await {
         tracing::error!(error = %e, "could not re-read the hidden results");
+    }
+    if let Err(e) = to.overblocks.reload().await {
+        tracing::error!(error = %e, "could not re-read the local exceptions");
     }
     // Alerts raised elsewhere meanwhile never reached this instance's dashboards.
     to.safeguarding.dashboards_catch_up();
@@ -144,6 +158,7 @@ mod tests {
             Change::Device(42),
             Change::Class { school: 1, class: "Oak | Year 1".into() },
             Change::Alert { event: "cleared".into(), incident: 7 },
+            Change::Exceptions,
         ];
         for change in changes {
             assert_eq!(Change::parse(&change.payload()), Some(change.clone()), "{}", change.payload());

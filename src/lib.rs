@@ -16,6 +16,7 @@ pub mod devices;
 pub mod engines;
 pub mod metrics;
 pub mod outbound;
+pub mod overblocks;
 pub mod policy;
 pub mod safeguarding;
 pub mod schools;

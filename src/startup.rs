@@ -13,6 +13,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::devices::Devices;
 use crate::metrics::{Metrics, RouteLabels, RouteOnly};
+use crate::overblocks::OverBlocks;
 use crate::policy::golink::LinkSigner;
 use crate::safeguarding::retention::{purge, Retention};
 use crate::safeguarding::Safeguarding;
@@ -67,6 +68,8 @@ impl Application {
         let secure_cookies = config.secure_cookies || tls.is_some();
         let https = tls.is_some();
         let approvals = Arc::new(Approvals::new(store.clone(), clock.clone(), &config.time_zone).map_err(std::io::Error::other)?);
+        let search = Arc::new(search);
+        let overblocks = Arc::new(OverBlocks::open(store.clone(), clock.clone(), policy.clone(), search.clone()).map_err(std::io::Error::other)?);
         crate::cluster::follow(
             &store,
             crate::cluster::Followers {
@@ -74,10 +77,10 @@ impl Application {
                 devices: devices.clone(),
                 supervision: supervision.clone(),
                 safeguarding: safeguarding.clone(),
+                overblocks: overblocks.clone(),
             },
         );
         spawn_retention_job(store.clone(), clock, retention);
-        let search = Arc::new(search);
         seed_spelling(search.clone(), approvals.clone());
         let state = web::Data::new(AppState {
             search,
@@ -101,6 +104,9 @@ impl Application {
             trusted_proxies: config.trusted_proxies.iter().filter_map(|p| p.parse().ok()).collect(),
             tz,
             storage: crate::store::probe::StorageHealth::start(store.clone()),
+            overblocks,
+            filter_probes: crate::policy::probes::read(&config.allowlist_dir),
+            categories_off: config.categories_off.clone(),
         });
 
         let workers = if config.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { config.workers };

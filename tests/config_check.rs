@@ -173,3 +173,43 @@ fn the_config_path_can_come_from_the_environment() {
     assert_eq!(output.status.code(), Some(1), "{text}");
     assert!(text.contains("max_pages = 0 is out of range"), "{text}");
 }
+
+#[test]
+fn the_filter_test_refuses_every_shipped_harmful_probe_and_allows_every_ordinary_one() {
+    let (code, out) = kidsearch(&["check", "--filter-test"], &repo_dir());
+    assert_eq!(code, 0, "{out}");
+    for category in ["sexual", "violence", "self-harm", "drugs", "gambling", "extremism", "hate", "circumvention", "malware", "swearing", "scary"] {
+        let line = out.lines().find(|l| l.trim_start().starts_with(&format!("{category} "))).unwrap_or_else(|| panic!("no line for {category}:\n{out}"));
+        let (done, total) = line.split_whitespace().nth(1).and_then(|f| f.split_once('/')).expect("n/m");
+        assert_eq!(done, total, "{line}");
+        assert!(line.ends_with("refused"), "{line}");
+    }
+    assert!(out.lines().any(|l| l.trim_start().starts_with("ordinary ") && l.ends_with("allowed")), "{out}");
+    assert!(out.contains("ok: every probe did as expected"), "{out}");
+}
+
+#[test]
+fn the_filter_test_names_an_unexpected_pass_and_an_unexpected_refusal_with_file_and_line_and_exits_1() {
+    // The shipped allowlist, but for its probe file.
+    let dir = temp_dir("filtertest");
+    std::fs::create_dir_all(dir.join("allowlist")).expect("mkdir");
+    for entry in std::fs::read_dir(repo_dir().join("allowlist")).expect("allowlist") {
+        let entry = entry.expect("entry");
+        if entry.file_name() != "probes.txt" {
+            std::os::unix::fs::symlink(entry.path(), dir.join("allowlist").join(entry.file_name())).expect("symlink");
+        }
+    }
+    std::fs::write(dir.join("allowlist/probes.txt"), "# mine\nviolence: gore pictures\nviolence: fluffy kittens\nordinary: free porn\nsexual: x\n")
+        .expect("write");
+    let (code, out) = kidsearch(&["check", "--filter-test"], &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("probes.txt:3: the violence search \"fluffy kittens\" was allowed"), "{out}");
+    assert!(out.contains("probes.txt:4: the ordinary search \"free porn\" was refused as sexual"), "{out}");
+    assert!(out.lines().any(|l| l.trim_start().starts_with("violence ") && l.contains("1/2 refused")), "{out}");
+    // With categories_off, that category's probes are reported as off, not as problems.
+    std::fs::write(dir.join("kidsearch.toml"), "categories_off = [\"violence\"]\n").expect("config");
+    std::fs::write(dir.join("allowlist/probes.txt"), "violence: fluffy kittens\nordinary: volcanoes\n").expect("write");
+    let (code, out) = kidsearch(&["check", "--filter-test", "--config", "kidsearch.toml"], &dir);
+    assert!(out.contains("violence") && out.contains("off (categories_off)"), "{out}");
+    assert_eq!(code, 0, "{out}");
+}

@@ -278,3 +278,33 @@ async fn an_instance_that_lost_its_link_tells_its_dashboards_to_catch_up() {
     }
     eprintln!("catch-up on B's dashboard {:?} after its listener was cut", started.elapsed());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run by scripts/test.sh's PostgreSQL pass"]
+async fn a_local_exception_made_on_one_instance_is_applied_on_the_other_without_a_restart() {
+    const OVER_BLOCKED: &str = "football players money";
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let trust = Trust::start(&upstream, 2).await;
+    assert_eq!(common::add_user(&trust.servers[0].data_dir, "admin", "Ms Ada", PASSWORD).0, 0);
+    let (a, b) = (&trust.apps[0], &trust.apps[1]);
+    let status = async |app: &TestApp| app.search_json(OVER_BLOCKED, 1).await.1["status"].as_str().unwrap_or_default().to_string();
+    assert_eq!(status(a).await, "blocked");
+    assert_eq!(status(b).await, "blocked", "and cached as refused on the second instance");
+
+    let mut teacher = Browser::new(a);
+    assert_eq!(teacher.sign_in("Mr Oak", PASSWORD).await.status(), 303);
+    let csrf = teacher.csrf_from("/staff/activity").await;
+    assert_eq!(teacher.post("/staff/over-blocks/report", &[("csrf", &csrf), ("q", OVER_BLOCKED)]).await.status(), 200);
+
+    let mut admin = Browser::new(a);
+    assert_eq!(admin.sign_in("Ms Ada", PASSWORD).await.status(), 303);
+    let page = admin.get("/staff/over-blocks").await.text().await.expect("page");
+    let start = page.find("/staff/over-blocks/").expect("a report") + "/staff/over-blocks/".len();
+    let id: String = page[start..].chars().take_while(char::is_ascii_digit).collect();
+    let csrf = admin.csrf_from("/staff/over-blocks").await;
+    assert_eq!(admin.post(&format!("/staff/over-blocks/{id}/exception"), &[("csrf", &csrf), ("phrase", OVER_BLOCKED)]).await.status(), 303);
+
+    assert_eq!(status(a).await, "ok");
+    let took = until("the exception on the second instance", || async { status(b).await == "ok" }).await;
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+}

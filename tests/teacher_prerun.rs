@@ -131,6 +131,24 @@ async fn with_live_search_off_pupils_may_only_use_approved_searches() {
 }
 
 #[tokio::test]
+async fn with_live_search_off_a_harmful_search_is_still_refused_and_recorded_as_an_incident() {
+    let clock = Arc::new(ManualClock::new(ms("2026-11-23T09:00:00Z")));
+    let (upstream, app) = setup(clock, |c| c.pupil_live_search = false).await;
+    let (status, body) = app.search_json("free porn", 1).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "blocked", "{body}");
+    assert_eq!(body["category"], "sexual", "{body}");
+    assert_eq!(upstream.total_requests("bing") + upstream.total_requests("duckduckgo"), 0);
+    let refused = common::db_rows(&app.data_dir, "SELECT category FROM activity WHERE kind = 'refused'", vec![]).await;
+    assert_eq!(refused, vec![vec![Some("sexual".to_string())]], "the activity log has the refusal");
+    let incidents = common::db_rows(&app.data_dir, "SELECT query, category FROM incidents WHERE kind = 'refused_query'", vec![]).await;
+    assert_eq!(incidents, vec![vec![Some("free porn".to_string()), Some("sexual".to_string())]], "the register has it");
+    // An ordinary search still asks for the teacher, and is no incident.
+    assert_eq!(app.search_json("dinosaurs", 1).await.1["status"], "approved_only");
+    assert_eq!(common::db_rows(&app.data_dir, "SELECT COUNT(*) FROM incidents", vec![]).await[0][0].as_deref(), Some("1"));
+}
+
+#[tokio::test]
 async fn a_refused_search_cannot_be_approved() {
     let clock = Arc::new(ManualClock::new(ms("2026-11-23T09:00:00Z")));
     let (upstream, app) = setup(clock, |_| {}).await;

@@ -261,7 +261,7 @@ pub fn load_policy_with(
     }
 
     if errors.is_empty() {
-        Ok((Policy { terms, blocked, kids, trusted, garden }, warnings))
+        Ok((Policy { terms, blocked, kids, trusted, garden, local: Default::default() }, warnings))
     } else {
         // Report everything at once, so a technician fixes the file in one go.
         errors.extend(warnings);

@@ -12,7 +12,9 @@
 pub mod domains;
 pub mod golink;
 pub mod letter_filter;
+pub mod local;
 pub mod normalise;
+pub mod probes;
 pub mod terms;
 
 mod load;
@@ -38,6 +40,9 @@ pub struct Policy {
     pub trusted: DomainSet,
     /// Walled-garden mode: only these domains are shown, when set.
     pub garden: Option<DomainSet>,
+    /// Phrases an admin made exceptions while the server runs (`overblocks`): swapped in
+    /// place, so every holder of this policy sees a change at once.
+    pub local: local::LocalExceptions,
 }
 
 /// How many results were dropped, by reason (never what they were).
@@ -58,9 +63,16 @@ fn is_zero(n: &usize) -> bool {
 }
 
 impl Policy {
-    /// The category a query trips, if any: the term lists, then the intent rules.
+    /// The category a query trips, if any: the term lists, then the intent rules; the words
+    /// an exception covers (`terms/exceptions.txt` and the local exceptions) are never refused.
     pub fn check_query(&self, query: &Query) -> Option<&str> {
-        self.terms.check_query(query.as_str())
+        let refused = self.terms.check_query(query.as_str())?;
+        // Local exceptions are few and rarely there: only a refusal is looked at again.
+        let local = self.local.snapshot();
+        if local.is_empty() {
+            return Some(refused);
+        }
+        self.terms.check_query_with(query.as_str(), Some(&local))
     }
 
     /// The block-list category of a host (or a parent domain), if any.

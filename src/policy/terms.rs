@@ -18,6 +18,7 @@
 use std::collections::HashMap;
 
 use super::letter_filter::{push_without_repeats, without_repeats, LetterFilter};
+use super::local::ExceptionSet;
 use super::normalise::{fold, fold_native, has_held_letter, has_native_word, is_stretch, normalise, normalise_native, runs, words_of_folded, Normalised};
 use crate::config::ConfigProblem;
 
@@ -284,9 +285,14 @@ impl TermLists {
     /// The category of the first entry the text trips, if any. The letter filter answers for
     /// most innocent texts; the rest are split into words and matched.
     pub fn check(&self, text: &str) -> Option<&str> {
+        self.check_with(text, None)
+    }
+
+    /// `check`, with the school's local exceptions (`policy::local`) covering words too.
+    pub fn check_with(&self, text: &str, local: Option<&ExceptionSet>) -> Option<&str> {
         let folded = fold(text);
         if self.filter.may_match(&folded) {
-            if let Some(c) = self.check_normalised(&words_of_folded(&folded)) {
+            if let Some(c) = self.check_normalised(&words_of_folded(&folded), local) {
                 return Some(self.categories[c].as_str());
             }
         }
@@ -294,7 +300,7 @@ impl TermLists {
         if self.has_native && has_native_word(text) {
             let native = fold_native(text);
             if self.filter.may_match(&native) {
-                return self.check_normalised(&words_of_folded(&native)).map(|c| self.categories[c].as_str());
+                return self.check_normalised(&words_of_folded(&native), local).map(|c| self.categories[c].as_str());
             }
         }
         None
@@ -302,7 +308,12 @@ impl TermLists {
 
     /// `check` for a pupil's query: the entries, then the intent rules.
     pub fn check_query(&self, text: &str) -> Option<&str> {
-        if let Some(category) = self.check(text) {
+        self.check_query_with(text, None)
+    }
+
+    /// `check_query`, with the school's local exceptions covering words too.
+    pub fn check_query_with(&self, text: &str, local: Option<&ExceptionSet>) -> Option<&str> {
+        if let Some(category) = self.check_with(text, local) {
             return Some(category);
         }
         if self.rules.is_empty() {
@@ -312,16 +323,16 @@ impl TermLists {
         if self.has_native && has_native_word(text) {
             forms.push(normalise_native(text));
         }
-        forms.iter().find_map(|n| self.check_rules(n)).map(|c| self.categories[c].as_str())
+        forms.iter().find_map(|n| self.check_rules(n, local)).map(|c| self.categories[c].as_str())
     }
 
-    fn check_rules(&self, n: &Normalised) -> Option<usize> {
+    fn check_rules(&self, n: &Normalised, local: Option<&ExceptionSet>) -> Option<usize> {
         let streams = n.streams();
         for (k, words) in streams.iter().enumerate() {
             if streams[..k].contains(words) {
                 continue;
             }
-            let covered = self.exception_cover(words);
+            let covered = self.exception_cover(words, local);
             // Which side of which rule each word satisfies.
             let mut hits: Vec<(usize, usize)> = Vec::new();
             for (i, word) in words.iter().enumerate().filter(|(i, _)| !covered[*i]) {
@@ -348,14 +359,14 @@ impl TermLists {
         None
     }
 
-    fn check_normalised(&self, n: &Normalised) -> Option<usize> {
+    fn check_normalised(&self, n: &Normalised, local: Option<&ExceptionSet>) -> Option<usize> {
         let streams = n.streams();
         // Most texts spell the same in all three streams; the same words give the same answer.
-        streams.iter().enumerate().filter(|(k, words)| !streams[..*k].contains(words)).find_map(|(_, words)| self.check_words(words))
+        streams.iter().enumerate().filter(|(k, words)| !streams[..*k].contains(words)).find_map(|(_, words)| self.check_words(words, local))
     }
 
-    fn check_words(&self, words: &[String]) -> Option<usize> {
-        let covered = self.exception_cover(words);
+    fn check_words(&self, words: &[String], local: Option<&ExceptionSet>) -> Option<usize> {
+        let covered = self.exception_cover(words, local);
         let mut word_letters = String::new();
         let mut candidates: Vec<usize> = Vec::new();
         for (i, word) in words.iter().enumerate() {
@@ -411,7 +422,7 @@ impl TermLists {
     }
 
     /// Marks words covered by an exception word or phrase.
-    fn exception_cover(&self, words: &[String]) -> Vec<bool> {
+    fn exception_cover(&self, words: &[String], local: Option<&ExceptionSet>) -> Vec<bool> {
         // Exceptions match exactly (or as a plural), never stretched: "boooobies" must not pass
         // as an exception's spelling of something innocent.
         let mut covered = vec![false; words.len()];
@@ -427,8 +438,27 @@ impl TermLists {
                 }
             }
         }
+        if let Some(local) = local {
+            local.cover(words, &mut covered, |w| forms(w).collect());
+        }
         covered
     }
+}
+
+/// An exception phrase as `build` keeps it: its words normalised, and (when it differs) split
+/// as "king-smith" is typed both joined and split. Also for the local exceptions.
+pub(super) fn exception_phrases(raw: &str) -> Vec<Vec<String>> {
+    let words = entry_words(raw);
+    if words.is_empty() {
+        return Vec::new();
+    }
+    let split: Vec<String> = if has_native_word(raw) { normalise_native(raw) } else { normalise(raw) }.split;
+    let mut out = Vec::new();
+    if split != words && !split.is_empty() {
+        out.push(split);
+    }
+    out.push(words);
+    out
 }
 
 /// An entry's words, each normalised as a query word would be (a word in a non-Latin script
@@ -624,7 +654,7 @@ mod tests {
     /// What `check` answers without the letter filter in front.
     fn check_unfiltered<'a>(lists: &'a TermLists, text: &str) -> Option<&'a str> {
         let native = (lists.has_native && has_native_word(text)).then(|| normalise_native(text));
-        std::iter::once(normalise(text)).chain(native).find_map(|n| lists.check_normalised(&n)).map(|c| lists.categories[c].as_str())
+        std::iter::once(normalise(text)).chain(native).find_map(|n| lists.check_normalised(&n, None)).map(|c| lists.categories[c].as_str())
     }
 
     /// Spellings pupils (and pages) use: each turns an entry's word into something the full

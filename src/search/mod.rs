@@ -262,6 +262,11 @@ impl SearchService {
         &self.hidden
     }
 
+    /// Forgets every cached answer, refusals included (a local exception was made or removed).
+    pub fn forget_answers(&self) {
+        self.outcomes.invalidate_all();
+    }
+
     pub fn max_pages(&self) -> u32 {
         self.max_pages
     }

@@ -51,6 +51,12 @@ pub struct AppState {
     pub tz: jiff::tz::TimeZone,
     /// Whether the database still takes writes (the periodic probe).
     pub storage: Arc<crate::store::probe::StorageHealth>,
+    /// Over-block reports and the local exceptions made of them.
+    pub overblocks: Arc<crate::overblocks::OverBlocks>,
+    /// The filter self-test's probes (text, file name), read at start-up.
+    pub filter_probes: (String, String),
+    /// The categories the school switched off (their probes are reported as off).
+    pub categories_off: Vec<String>,
 }
 
 /// The strict security headers of `../shared/design/security.md`, on every response; with

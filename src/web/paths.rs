@@ -63,7 +63,20 @@ pub const STAFF_ACTIVITY: &str = "/staff/activity";
 pub const STAFF_ACTIVITY_CSV: &str = "/staff/activity.csv";
 pub const STAFF_HEALTH: &str = "/staff/health";
 pub const STAFF_HEALTH_CANARY: &str = "/staff/health/canary";
+pub const STAFF_HEALTH_FILTER_TEST: &str = "/staff/health/filter-test";
 pub const STAFF_RETENTION_PURGE: &str = "/staff/retention/purge";
+/// Over-block reports and local exceptions (admins); any staff member reports.
+pub const STAFF_OVER_BLOCKS: &str = "/staff/over-blocks";
+pub const STAFF_OVER_BLOCKS_REPORT: &str = "/staff/over-blocks/report";
+
+/// An admin's decision on an over-block report: `exception` or `dismiss`.
+pub fn staff_over_block(id: i64, action: &str) -> String {
+    format!("{STAFF_OVER_BLOCKS}/{id}/{action}")
+}
+
+pub fn staff_local_exception_remove(id: i64) -> String {
+    format!("{STAFF_OVER_BLOCKS}/exceptions/{id}/remove")
+}
 /// The security log (admins).
 pub const STAFF_SECURITY: &str = "/staff/security";
 /// Any staff member's own password.

@@ -62,8 +62,17 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         let key = (approval.id, page, state.search.hidden().generation());
         state.approved_pages.get_with(key, async { Arc::new(from_approval(&state, &query, &approval, page)) }).await
     } else if !state.pupil_live_search {
+        // No engine is asked, but the query is still checked (and a refusal recorded as an
+        // incident below): the DSL must see every attempt to reach blocked material, whatever
+        // the school's setting.
         let mut outcome = state.search.empty_outcome(&query, params.page);
-        outcome.status = Status::ApprovedOnly;
+        match state.policy.check_query(&query) {
+            Some(category) => {
+                outcome.status = Status::Blocked;
+                outcome.category = Some(category.to_string());
+            }
+            None => outcome.status = Status::ApprovedOnly,
+        }
         Arc::new(outcome)
     } else {
         state.search.live_search(school, &query, params.page).await

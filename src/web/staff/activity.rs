@@ -117,7 +117,10 @@ pub async fn page(req: HttpRequest, session: Session, state: web::Data<AppState>
                             (r.query.clone().or_else(|| r.url.clone()).unwrap_or_default())
                             @if r.repeats > 1 { " " span.repeats title=(format!("{} times in a row", r.repeats)) { "×" (r.repeats) } }
                         }
-                        td { (r.category.clone().unwrap_or_default()) }
+                        td {
+                            (r.category.clone().unwrap_or_default())
+                            @if r.kind == ActivityKind::Refused { @if let Some(q) = &r.query { (super::overblocks::report_button(q, &token)) } }
+                        }
                     }
                 }
             }

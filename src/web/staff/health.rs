@@ -65,8 +65,47 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
                 button type="submit" { "Run the canary now" }
             }
         }
+        h2 { "Filter test" }
+        p { "Runs the probe set (" code { "allowlist/probes.txt" } ") through the same check as a pupil's search; no engine is asked." }
+        form method="post" action=(paths::STAFF_HEALTH_FILTER_TEST) {
+            input type="hidden" name="csrf" value=(token);
+            button type="submit" { "Test the filter" }
+        }
     };
     html_page("Engine health", body)
+}
+
+/// "Test the filter": the filter self-test (`policy::probes`), as `kidsearch check --filter-test`.
+pub async fn filter_test(body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    if let Err(answer) = require_form(&session, &state, &body, ANY_STAFF).await {
+        return answer;
+    }
+    let (text, file) = &state.filter_probes;
+    let test = crate::policy::probes::run(&state.policy, text, file, &state.categories_off);
+    let body = html! {
+        p { a href=(paths::STAFF_HEALTH) { "← Engine health" } }
+        h1 { "Filter test" }
+        @if test.ok() { p.notice role="status" { "Every probe did as expected." } }
+        @else { p.notice role="alert" { (test.problems.len()) " problem(s): the filter does not do what the probes expect." } }
+        table {
+            thead { tr { th { "Category" } th { "Result" } } }
+            tbody {
+                @for c in &test.categories {
+                    tr {
+                        td { (c.category) }
+                        td {
+                            @if c.off { "off (categories_off)" }
+                            @else if c.category == crate::policy::probes::ORDINARY { (c.as_expected) " of " (c.probes) " allowed" }
+                            @else { (c.as_expected) " of " (c.probes) " refused" }
+                        }
+                    }
+                }
+            }
+        }
+        @if !test.problems.is_empty() { h2 { "Problems" } ul { @for p in &test.problems { li { (p) } } } }
+        @if !test.notes.is_empty() { h2 { "Notes" } ul { @for n in &test.notes { li { (n) } } } }
+    };
+    html_page("Filter test", body)
 }
 
 pub async fn run_now(body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {

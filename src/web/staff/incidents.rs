@@ -142,6 +142,7 @@ pub async fn register(req: HttpRequest, session: Session, state: web::Data<AppSt
         q if q.is_empty() => paths::STAFF_INCIDENTS_CSV.to_string(),
         q => format!("{}?{q}", paths::STAFF_INCIDENTS_CSV),
     };
+    let token = csrf_token(&session);
     let body = html! {
         p { a href=(paths::STAFF) { "← Dashboard" } }
         h1 { "Incident register" }
@@ -186,7 +187,10 @@ pub async fn register(req: HttpRequest, session: Session, state: web::Data<AppSt
                             @if account.school.is_none() { td { (schools.get(&i.school).cloned().unwrap_or_default()) } }
                             td { (i.kind.describe()) @if let Some(c) = &i.category { " (" (c) ")" } }
                             td { (i.device.clone().unwrap_or_else(|| "not enrolled".into())) }
-                            td { (i.query.clone().unwrap_or_default()) @if let Some(t) = &i.result_title { br; "Result: " (t) } }
+                            td {
+                                (i.query.clone().unwrap_or_default()) @if let Some(t) = &i.result_title { br; "Result: " (t) }
+                                @if i.kind == IncidentKind::RefusedQuery { @if let Some(q) = &i.query { (super::overblocks::report_button(q, &token)) } }
+                            }
                             td { (i.status.as_str()) @if let Some(by) = &i.reviewed_by { " by " (by) } }
                         }
                     }
@@ -219,7 +223,8 @@ pub async fn detail(path: web::Path<i64>, session: Session, state: web::Data<App
             tr { th { "Device" } td { (incident.device.clone().unwrap_or_else(|| "not enrolled".into())) } }
             tr { th { "Class" } td { (incident.class.clone().unwrap_or_default()) } }
             tr { th { "Search on screen" } td { (incident.query.clone().unwrap_or_default()) @if let Some(p) = incident.page { " (page " (p) ")" } } }
-            @if let Some(c) = &incident.category { tr { th { "Refused as" } td { (c) } } }
+            @if let Some(c) = &incident.category { tr { th { "Refused as" } td { (c)
+                @if incident.kind == IncidentKind::RefusedQuery { @if let Some(q) = &incident.query { (super::overblocks::report_button(q, &token)) } } } } }
             @if let Some(url) = &incident.result_url {
                 tr { th { "Reported result" } td { (incident.result_title.clone().unwrap_or_default()) br; code { (url) } br;
                     "Now: " (incident.result_state.clone().unwrap_or_else(|| "—".into())) } }

@@ -12,6 +12,7 @@ mod health;
 mod home;
 mod incidents;
 mod login;
+mod overblocks;
 mod password;
 mod security;
 mod users;
@@ -97,7 +98,13 @@ pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key, secure_cooki
             .route("/security", web::get().to(security::page))
             .route("/health", web::get().to(health::page))
             .route("/health/canary", web::post().to(health::run_now))
-            .route("/retention/purge", web::post().to(activity::purge_now)),
+            .route("/health/filter-test", web::post().to(health::filter_test))
+            .route("/retention/purge", web::post().to(activity::purge_now))
+            .route("/over-blocks", web::get().to(overblocks::page))
+            .route("/over-blocks/report", web::post().to(overblocks::report))
+            .route("/over-blocks/{id}/exception", web::post().to(overblocks::make_exception))
+            .route("/over-blocks/{id}/dismiss", web::post().to(overblocks::dismiss))
+            .route("/over-blocks/exceptions/{id}/remove", web::post().to(overblocks::remove_exception)),
     );
 }
 
