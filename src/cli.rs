@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Settings, Sources};
 use crate::engines::Availability;
+use crate::store::NewDatabase;
 
 #[derive(Debug, Parser)]
 #[command(name = "kidsearch", version, about = "A child-safe, supervised search gateway for classroom devices")]
@@ -30,6 +31,12 @@ pub struct Common {
     /// PostgreSQL database shared by a trust's instances (overrides the config file).
     #[arg(long, global = true, env = "KIDSEARCH_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// Start with a new, empty database although this data dir was used before (its key files
+    /// are there) and the database file is missing or empty: staff accounts, iPads, approvals
+    /// and the incident register start again, incident numbers from 1. Without it kidsearch
+    /// refuses to start, so that a lost file is restored instead (`kidsearch restore PATH`).
+    #[arg(long, global = true)]
+    pub new_database: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -192,7 +199,9 @@ fn on_store<T>(common: &Common, f: impl AsyncFnOnce(crate::store::Store) -> Resu
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async {
         crate::store::private::data_dir(&settings.server.data_dir).map_err(|e| e.to_string())?;
-        let store = crate::store::Store::open(&settings.server.data_dir, settings.server.database_url.as_deref()).map_err(|e| e.to_string())?;
+        let server = &settings.server;
+        let store = crate::store::Store::open_with(&server.data_dir, server.database_url.as_deref(), NewDatabase::from_flag(server.new_database))
+            .map_err(|e| e.to_string())?;
         f(store).await
     })
 }
@@ -323,7 +332,13 @@ async fn existing_account(store: &crate::store::Store, name: &str) -> Result<cra
 
 impl Common {
     pub fn sources(&self) -> Sources {
-        Sources { config_path: self.config.clone(), listen: self.listen.clone(), data_dir: self.data_dir.clone(), database_url: self.database_url.clone() }
+        Sources {
+            config_path: self.config.clone(),
+            listen: self.listen.clone(),
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            new_database: self.new_database,
+        }
     }
 }
 
@@ -449,6 +464,15 @@ fn run_canary(settings: Settings) -> i32 {
             eprintln!("error: {e}");
             return 1;
         }
+        // Opened before any key is made: a key file in the data dir means a database was made
+        // here (`store::lost`), also when the canary is the first thing ever run.
+        let store = match crate::store::Store::open_with(&config.data_dir, config.database_url.as_deref(), NewDatabase::from_flag(config.new_database)) {
+            Ok(store) => store,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 1;
+            }
+        };
         let keys = crate::secrets::Keys::from_config(&config.data_dir, config.shared_secret_file.as_deref());
         let links = match keys.and_then(|keys| crate::policy::golink::LinkSigner::new(&keys)) {
             Ok(l) => l,
@@ -484,13 +508,8 @@ fn run_canary(settings: Settings) -> i32 {
             }
         }
         let failed = results.iter().filter(|r| !r.ok).count();
-        match crate::store::Store::open(&config.data_dir, config.database_url.as_deref()) {
-            Ok(store) => {
-                if let Err(e) = crate::canary::record(&store, results).await {
-                    eprintln!("warning: the result could not be kept for the staff page: {e}");
-                }
-            }
-            Err(e) => eprintln!("warning: the result could not be kept for the staff page: {e}"),
+        if let Err(e) = crate::canary::record(&store, results).await {
+            eprintln!("warning: the result could not be kept for the staff page: {e}");
         }
         if failed == 0 {
             println!("ok: every ready engine answered and parsed");
