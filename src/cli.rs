@@ -49,6 +49,10 @@ pub enum Command {
         /// (the result is kept for the staff Engine health page). Exit 1 if any fails.
         #[arg(long)]
         canary: bool,
+        /// Also run SQLite's full integrity check on the database and say what it found.
+        /// Exit 1 if it is damaged. (On PostgreSQL, the server checks its own pages.)
+        #[arg(long)]
+        database: bool,
     },
     /// Manage staff accounts.
     #[command(subcommand)]
@@ -131,7 +135,10 @@ pub fn backup_or_restore(common: &Common, command: &Command) -> i32 {
         (Command::Backup { path }, Some(url)) => backup::backup_postgres(url, path).map(|()| format!("backup (pg_dump) written to {}", path.display())),
         (Command::Restore { path }, Some(url)) => backup::restore_postgres(url, &data_dir, path)
             .map(|kept| format!("restored {}; the database as it was is kept as {}", path.display(), kept.display())),
-        (Command::Backup { path }, None) => backup::backup(&data_dir, path).map(|()| format!("backup written to {}", path.display())),
+        (Command::Backup { path }, None) => backup::backup(&data_dir, path).map(|counts| {
+            let rows = counts.iter().map(|(table, n)| format!("{table} {n}")).collect::<Vec<_>>().join(", ");
+            format!("backup written to {}; verified: integrity check ok, rows as in the database ({rows})", path.display())
+        }),
         (Command::Restore { path }, None) => backup::restore(&data_dir, path).map(|kept| match kept {
             Some(old) => format!("restored {}; the previous database is kept as {}", path.display(), old.display()),
             None => format!("restored {}", path.display()),
@@ -344,7 +351,45 @@ impl Common {
 
 /// `kidsearch check [--canary]`: prints every problem (exit 1) or a summary of the engines
 /// (exit 0); with `--canary`, then asks every ready engine and reports (exit 1 if one fails).
-pub fn check(common: &Common, canary: bool) -> i32 {
+pub fn check(common: &Common, canary: bool, database: bool) -> i32 {
+    let config = check_config(common, canary);
+    if !database {
+        return config;
+    }
+    let Ok(settings) = Settings::load(&common.sources()) else { return 1 };
+    config.max(check_database(&settings.server))
+}
+
+/// `check --database`: the full `integrity_check` of the SQLite file, every finding printed.
+fn check_database(server: &crate::config::ServerConfig) -> i32 {
+    use crate::store::integrity;
+    if server.database_url.is_some() {
+        println!("database: PostgreSQL checks its own pages (initdb --data-checksums; pg_amcheck for a full check)");
+        return 0;
+    }
+    let path = server.data_dir.join(crate::store::DB_FILE);
+    if !path.exists() {
+        println!("database: {} does not exist yet", path.display());
+        return 0;
+    }
+    match integrity::full_check(&path) {
+        Ok(()) => {
+            println!("database {}: integrity check: ok", path.display());
+            0
+        }
+        Err(findings) => {
+            println!("database {} is damaged; SQLite's integrity check found {} problem(s):", path.display(), findings.len());
+            for line in &findings {
+                println!("  {line}");
+            }
+            println!("{}.", integrity::how_to_recover().replace("Run `kidsearch check --database` for the full report, then put", "Put"));
+            1
+        }
+    }
+}
+
+/// The configuration part of `check [--canary]`.
+fn check_config(common: &Common, canary: bool) -> i32 {
     match Settings::load(&common.sources()) {
         Err(problems) => {
             for p in &problems.0 {

@@ -107,3 +107,64 @@ async fn a_brand_new_data_dir_starts_without_any_flag() {
     assert!(run_briefly(&server, &[]).is_none(), "a first start is not a lost database");
     assert!(run_briefly(&server, &[]).is_none(), "nor is the second");
 }
+
+/// Copies `server`'s database into one file of the test's own (WAL folded in) and returns it.
+fn settled_database(server: &RealServer) -> std::path::PathBuf {
+    let live = server.data_dir.join("kidsearch.sqlite3");
+    let conn = rusqlite::Connection::open(&live).expect("open");
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).expect("checkpoint");
+    drop(conn);
+    live
+}
+
+/// Overwrites the cell pointers of the `incidents` table's first page with garbage: the
+/// damage a failing disk leaves in the middle of a file, found by SQLite's checks but not by
+/// opening the file or reading its schema.
+fn damage_incidents_page(file: &std::path::Path) {
+    let conn = rusqlite::Connection::open(file).expect("open");
+    let page_size: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0)).expect("page size");
+    let root: i64 = conn.query_row("SELECT rootpage FROM sqlite_master WHERE name = 'incidents'", [], |r| r.get(0)).expect("root page");
+    drop(conn);
+    let mut bytes = std::fs::read(file).expect("read");
+    let start = ((root - 1) * page_size + 8) as usize;
+    for b in &mut bytes[start..start + 64] {
+        *b = 0xEE;
+    }
+    std::fs::write(file, bytes).expect("write");
+}
+
+#[tokio::test]
+async fn a_damaged_database_is_named_by_check_refused_at_start_and_never_backed_up() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let server = used_server(&upstream).await;
+    let live = settled_database(&server);
+
+    let (code, out) = server.run(&["check", "--database"]);
+    assert_eq!(code, 0, "an intact database: {out}");
+    assert!(out.contains("integrity check: ok"), "{out}");
+    let good = server.data_dir.parent().expect("dir").join("good.sqlite3");
+    let (code, out) = server.run(&["backup", good.to_str().expect("path")]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("verified") && out.contains("incidents"), "the backup says what it checked: {out}");
+
+    damage_incidents_page(&live);
+    let (code, out) = server.run(&["check", "--database"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("kidsearch.sqlite3") && out.contains("damaged"), "names the file and says it is damaged: {out}");
+    assert!(out.contains("kidsearch restore"), "says how to recover: {out}");
+
+    let Some((code, out)) = run_briefly(&server, &[]) else { panic!("the server started on a damaged database") };
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("damaged") && out.contains("kidsearch check --database") && out.contains("kidsearch restore"), "{out}");
+
+    let copy = server.data_dir.parent().expect("dir").join("bad.sqlite3");
+    let (code, out) = server.run(&["backup", copy.to_str().expect("path")]);
+    assert_eq!(code, 1, "a damaged database makes no backup that looks good: {out}");
+    assert!(out.contains("is damaged"), "says it is the database that is damaged: {out}");
+    assert!(!copy.exists(), "nothing left behind that could be mistaken for a backup");
+
+    // The way back: restore the good copy.
+    let (code, out) = server.run(&["restore", good.to_str().expect("path")]);
+    assert_eq!(code, 0, "{out}");
+    assert!(run_briefly(&server, &[]).is_none(), "starts again after the restore");
+}

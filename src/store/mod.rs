@@ -17,6 +17,7 @@
 
 pub mod backup;
 mod db;
+pub mod integrity;
 mod lost;
 mod migrations;
 mod pg_target;
@@ -141,6 +142,9 @@ pub enum StoreError {
     /// The database file is missing or empty although the data dir was used before.
     #[error("{0}")]
     Lost(String),
+    /// SQLite's check found the file damaged.
+    #[error("{0}")]
+    Damaged(String),
 }
 
 /// Where the data lives.
