@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{Settings, Sources};
 use crate::engines::Availability;
+use crate::store::NewDatabase;
 
 #[derive(Debug, Parser)]
 #[command(name = "kidsearch", version, about = "A child-safe, supervised search gateway for classroom devices")]
@@ -30,6 +31,12 @@ pub struct Common {
     /// PostgreSQL database shared by a trust's instances (overrides the config file).
     #[arg(long, global = true, env = "KIDSEARCH_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// Start with a new, empty database although this data dir was used before (its key files
+    /// are there) and the database file is missing or empty: staff accounts, iPads, approvals
+    /// and the incident register start again, incident numbers from 1. Without it kidsearch
+    /// refuses to start, so that a lost file is restored instead (`kidsearch restore PATH`).
+    #[arg(long, global = true)]
+    pub new_database: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -46,6 +53,10 @@ pub enum Command {
         /// query check (no engine asked), per category. Exit 1 on an unexpected pass or refusal.
         #[arg(long)]
         filter_test: bool,
+        /// Also run SQLite's full integrity check on the database and say what it found.
+        /// Exit 1 if it is damaged. (On PostgreSQL, the server checks its own pages.)
+        #[arg(long)]
+        database: bool,
     },
     /// Manage staff accounts.
     #[command(subcommand)]
@@ -133,7 +144,10 @@ pub fn backup_or_restore(common: &Common, command: &Command) -> i32 {
         (Command::Backup { path }, Some(url)) => backup::backup_postgres(url, path).map(|()| format!("backup (pg_dump) written to {}", path.display())),
         (Command::Restore { path }, Some(url)) => backup::restore_postgres(url, &data_dir, path)
             .map(|kept| format!("restored {}; the database as it was is kept as {}", path.display(), kept.display())),
-        (Command::Backup { path }, None) => backup::backup(&data_dir, path).map(|()| format!("backup written to {}", path.display())),
+        (Command::Backup { path }, None) => backup::backup(&data_dir, path).map(|counts| {
+            let rows = counts.iter().map(|(table, n)| format!("{table} {n}")).collect::<Vec<_>>().join(", ");
+            format!("backup written to {}; verified: integrity check ok, rows as in the database ({rows})", path.display())
+        }),
         (Command::Restore { path }, None) => backup::restore(&data_dir, path).map(|kept| match kept {
             Some(old) => format!("restored {}; the previous database is kept as {}", path.display(), old.display()),
             None => format!("restored {}", path.display()),
@@ -201,7 +215,9 @@ fn on_store<T>(common: &Common, f: impl AsyncFnOnce(crate::store::Store) -> Resu
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async {
         crate::store::private::data_dir(&settings.server.data_dir).map_err(|e| e.to_string())?;
-        let store = crate::store::Store::open(&settings.server.data_dir, settings.server.database_url.as_deref()).map_err(|e| e.to_string())?;
+        let server = &settings.server;
+        let store = crate::store::Store::open_with(&server.data_dir, server.database_url.as_deref(), NewDatabase::from_flag(server.new_database))
+            .map_err(|e| e.to_string())?;
         f(store).await
     })
 }
@@ -332,13 +348,57 @@ async fn existing_account(store: &crate::store::Store, name: &str) -> Result<cra
 
 impl Common {
     pub fn sources(&self) -> Sources {
-        Sources { config_path: self.config.clone(), listen: self.listen.clone(), data_dir: self.data_dir.clone(), database_url: self.database_url.clone() }
+        Sources {
+            config_path: self.config.clone(),
+            listen: self.listen.clone(),
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            new_database: self.new_database,
+        }
     }
 }
 
 /// `kidsearch check [--canary]`: prints every problem (exit 1) or a summary of the engines
 /// (exit 0); with `--canary`, then asks every ready engine and reports (exit 1 if one fails).
-pub fn check(common: &Common, canary: bool, filter_test: bool) -> i32 {
+pub fn check(common: &Common, canary: bool, filter_test: bool, database: bool) -> i32 {
+    let config = check_config(common, canary, filter_test);
+    if !database {
+        return config;
+    }
+    let Ok(settings) = Settings::load(&common.sources()) else { return 1 };
+    config.max(check_database(&settings.server))
+}
+
+/// `check --database`: the full `integrity_check` of the SQLite file, every finding printed.
+fn check_database(server: &crate::config::ServerConfig) -> i32 {
+    use crate::store::integrity;
+    if server.database_url.is_some() {
+        println!("database: PostgreSQL checks its own pages (initdb --data-checksums; pg_amcheck for a full check)");
+        return 0;
+    }
+    let path = server.data_dir.join(crate::store::DB_FILE);
+    if !path.exists() {
+        println!("database: {} does not exist yet", path.display());
+        return 0;
+    }
+    match integrity::full_check(&path) {
+        Ok(()) => {
+            println!("database {}: integrity check: ok", path.display());
+            0
+        }
+        Err(findings) => {
+            println!("database {} is damaged; SQLite's integrity check found {} problem(s):", path.display(), findings.len());
+            for line in &findings {
+                println!("  {line}");
+            }
+            println!("{}.", integrity::how_to_recover().replace("Run `kidsearch check --database` for the full report, then put", "Put"));
+            1
+        }
+    }
+}
+
+/// The configuration part of `check [--canary]`.
+fn check_config(common: &Common, canary: bool, filter_test: bool) -> i32 {
     match Settings::load(&common.sources()) {
         Err(problems) => {
             for p in &problems.0 {
@@ -502,6 +562,15 @@ fn run_canary(settings: Settings) -> i32 {
             eprintln!("error: {e}");
             return 1;
         }
+        // Opened before any key is made: a key file in the data dir means a database was made
+        // here (`store::lost`), also when the canary is the first thing ever run.
+        let store = match crate::store::Store::open_with(&config.data_dir, config.database_url.as_deref(), NewDatabase::from_flag(config.new_database)) {
+            Ok(store) => store,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 1;
+            }
+        };
         let keys = crate::secrets::Keys::from_config(&config.data_dir, config.shared_secret_file.as_deref());
         let links = match keys.and_then(|keys| crate::policy::golink::LinkSigner::new(&keys)) {
             Ok(l) => l,
@@ -537,13 +606,8 @@ fn run_canary(settings: Settings) -> i32 {
             }
         }
         let failed = results.iter().filter(|r| !r.ok).count();
-        match crate::store::Store::open(&config.data_dir, config.database_url.as_deref()) {
-            Ok(store) => {
-                if let Err(e) = crate::canary::record(&store, results).await {
-                    eprintln!("warning: the result could not be kept for the staff page: {e}");
-                }
-            }
-            Err(e) => eprintln!("warning: the result could not be kept for the staff page: {e}"),
+        if let Err(e) = crate::canary::record(&store, results).await {
+            eprintln!("warning: the result could not be kept for the staff page: {e}");
         }
         if failed == 0 {
             println!("ok: every ready engine answered and parsed");

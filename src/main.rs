@@ -23,7 +23,7 @@ fn main() {
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
     let code = match cli.command {
-        Some(Command::Check { canary, filter_test }) => check(&cli.common, canary, filter_test),
+        Some(Command::Check { canary, filter_test, database }) => check(&cli.common, canary, filter_test, database),
         Some(Command::User(ref action)) => user(&cli.common, action),
         Some(Command::School(ref action)) => kidsearch::cli::school(&cli.common, action),
         Some(Command::IpadProfile { ref url, ref class, filter, ref allowlist, ref out }) => ipad_profile(url, class, filter, allowlist, out.as_deref()),

@@ -46,10 +46,13 @@ impl Application {
             tracing::warn!("{warning}");
         }
         let policy = Arc::new(settings.policy);
+        // The database first, before any key is made: a key file beside a missing database
+        // then always means a lost one (`store::lost`), never a first start.
+        let new_database = crate::store::NewDatabase::from_flag(config.new_database);
+        let store = Store::open_with(&config.data_dir, config.database_url.as_deref(), new_database).map_err(std::io::Error::other)?;
         let keys = crate::secrets::Keys::from_config(&config.data_dir, config.shared_secret_file.as_deref())?;
         let links = LinkSigner::new(&keys)?;
         let metrics = Arc::new(Metrics::default());
-        let store = Store::open(&config.data_dir, config.database_url.as_deref()).map_err(std::io::Error::other)?;
         let devices = Arc::new(Devices::new(store.clone(), clock.clone(), &keys)?);
         let safeguarding = Arc::new(Safeguarding::open(store.clone(), clock.clone(), devices.clone()).map_err(std::io::Error::other)?);
         Safeguarding::spawn_retry(&safeguarding);

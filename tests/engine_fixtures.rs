@@ -106,3 +106,24 @@ fn garbage_is_unparseable_not_an_empty_answer() {
         }
     }
 }
+
+/// Mojeek's "no results" answer was reported in a second layout (`div.result-col >
+/// div.no-results`, no `div.results`) that the shipped selector did not know: pupils were told
+/// the engine's answer was unreadable and the engine counted as failing. Through the real
+/// server, both layouts are an answer with no results.
+#[tokio::test]
+async fn mojeeks_no_results_page_in_either_layout_is_an_answer_with_no_results_through_the_server() {
+    let upstream = FixtureUpstream::start(&["mojeek"]).await;
+    let app = common::spawn_app_with(common::test_config(&upstream)).await;
+    for (layout, scenario) in [
+        ("div.results > p.no-results", common::fixture::Scenario::Empty),
+        ("div.result-col > div.no-results", common::fixture::Scenario::Page("empty-result-col")),
+    ] {
+        upstream.set_scenario("mojeek", scenario);
+        let (status, body) = app.search_json(&format!("xqzvolcanoesqqzx {}", layout.len()), 1).await;
+        assert_eq!(status, 200, "{layout}: {body}");
+        let (ok, failed) = common::engine_states(&body);
+        assert_eq!((ok, failed), (vec!["mojeek".to_string()], vec![]), "{layout}: {body}");
+        assert_eq!(body["results"].as_array().map(Vec::len), Some(0), "{layout}: {body}");
+    }
+}

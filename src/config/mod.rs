@@ -34,6 +34,8 @@ pub struct Sources {
     pub listen: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
+    /// `--new-database`: see `ServerConfig::new_database`.
+    pub new_database: bool,
 }
 
 impl Settings {
@@ -52,6 +54,7 @@ impl Settings {
         if let Some(url) = &sources.database_url {
             server.database_url = Some(url.clone());
         }
+        server.new_database = sources.new_database;
         server.validate(sources.config_path.as_deref())?;
         let file = sources.config_path.as_ref().map(|p| p.display().to_string());
         Settings::with_lists(server, file.as_deref())

@@ -25,6 +25,11 @@ pub struct ServerConfig {
     /// instance of a trust's deployment shares: staff sessions, iPad device cookies and /go
     /// links signed by one instance are then good on all. Unset: keys are made per data dir.
     pub shared_secret_file: Option<PathBuf>,
+    /// `--new-database` (the command line only, never a file: a setting left in a file would
+    /// silently replace the next lost database too): a missing or empty database file beside
+    /// keys of an earlier install is made new instead of refused (`store::lost`).
+    #[serde(skip)]
+    pub new_database: bool,
     /// Folder with `engines.toml` and the lists; the built-in copy is used when it is missing.
     pub allowlist_dir: PathBuf,
     /// Pages of results a pupil may see ("first two pages only").
@@ -102,6 +107,7 @@ impl Default for ServerConfig {
             data_dir: PathBuf::from("data"),
             database_url: None,
             shared_secret_file: None,
+            new_database: false,
             allowlist_dir: PathBuf::from("allowlist"),
             max_pages: 2,
             cache_ttl_secs: 600,

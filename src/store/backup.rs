@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
-use super::DB_FILE;
+use super::{integrity, DB_FILE};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
@@ -15,6 +15,8 @@ pub enum BackupError {
     Exists(PathBuf),
     #[error("there is no database at {0} to back up")]
     NoDatabase(PathBuf),
+    #[error("the database {0} is damaged ({1}), so no backup was written: a copy of it would not be one to trust. Run `kidsearch check --database`; the last good backup is the way back (`kidsearch restore PATH`)")]
+    Damaged(PathBuf, String),
     #[error("{0} is not a kidsearch backup: {1}")]
     NotABackup(PathBuf, String),
     #[error("database error: {0}")]
@@ -25,8 +27,11 @@ pub enum BackupError {
     Tool(String),
 }
 
-/// Writes a consistent copy of the live database to `target` (which must not exist).
-pub fn backup(data_dir: &Path, target: &Path) -> Result<(), BackupError> {
+/// Writes a consistent copy of the live database to `target` (which must not exist) and
+/// verifies it: the copy's own `integrity_check`, and each key table's rows in the copy lie
+/// between the live database's just before and just after the copy (the server may write
+/// meanwhile; a copy of a damaged file that lost rows falls outside). Returns those counts.
+pub fn backup(data_dir: &Path, target: &Path) -> Result<Vec<(&'static str, i64)>, BackupError> {
     let source = data_dir.join(DB_FILE);
     if !source.exists() {
         return Err(BackupError::NoDatabase(source));
@@ -35,10 +40,24 @@ pub fn backup(data_dir: &Path, target: &Path) -> Result<(), BackupError> {
     // register is as private as the register.
     private_target(target)?;
     let copied = (|| {
+        let damaged = |e: rusqlite::Error| BackupError::Damaged(source.clone(), e.to_string());
+        // The live file first: a copy of a damaged one would be called "not a backup", when it
+        // is the database that needs the technician.
+        integrity::full_check(&source).map_err(|found| BackupError::Damaged(source.clone(), found.into_iter().take(3).collect::<Vec<_>>().join("; ")))?;
         let conn = Connection::open_with_flags(&source, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.execute("VACUUM INTO ?1", [target.to_string_lossy()])?;
-        check(target).map(|_| ())
+        let before = integrity::key_counts(&conn).map_err(damaged)?;
+        conn.execute("VACUUM INTO ?1", [target.to_string_lossy()]).map_err(damaged)?;
+        let after = integrity::key_counts(&conn).map_err(damaged)?;
+        check(target)?;
+        let copy = Connection::open_with_flags(target, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        let copied = integrity::key_counts(&copy)?;
+        for (((table, was), (_, is)), (_, rows)) in before.iter().zip(&after).zip(&copied) {
+            if rows < was.min(is) || rows > was.max(is) {
+                return Err(BackupError::NotABackup(target.to_path_buf(), format!("{table} has {rows} rows in the copy but {was}–{is} in the database")));
+            }
+        }
+        Ok(copied)
     })();
     if copied.is_err() {
         let _ = std::fs::remove_file(target);

@@ -17,6 +17,8 @@
 
 pub mod backup;
 mod db;
+pub mod integrity;
+mod lost;
 mod migrations;
 mod pg_target;
 mod pgpass;
@@ -27,6 +29,7 @@ mod sqlite;
 mod writer;
 
 pub use db::{transaction, Db, DbError, FromValue, Row, Value};
+pub use lost::NewDatabase;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -146,6 +149,12 @@ pub enum StoreError {
     /// The database file could not be made private (its mode, or creating it).
     #[error("the database file {0}")]
     File(String),
+    /// The database file is missing or empty although the data dir was used before.
+    #[error("{0}")]
+    Lost(String),
+    /// SQLite's check found the file damaged.
+    #[error("{0}")]
+    Damaged(String),
 }
 
 /// Where the data lives.
@@ -210,10 +219,17 @@ pub const DB_FILE: &str = "kidsearch.sqlite3";
 impl Store {
     /// Opens the database (creating and migrating it as needed) and starts the writer: the
     /// SQLite file in `data_dir`, or the PostgreSQL database at `database_url`.
+    /// A missing or empty SQLite file beside an earlier install's keys is refused (`lost`).
     pub fn open(data_dir: &Path, database_url: Option<&str>) -> Result<Store, StoreError> {
+        Store::open_with(data_dir, database_url, NewDatabase::Refused)
+    }
+
+    /// `open`, saying whether a lost database may be made new (`--new-database`).
+    pub fn open_with(data_dir: &Path, database_url: Option<&str>, new_database: NewDatabase) -> Result<Store, StoreError> {
         let (location, shared, conn): (_, _, Box<dyn Connect>) = match database_url {
             None => {
                 let path = data_dir.join(DB_FILE);
+                lost::refuse_if_lost(data_dir, &path, new_database)?;
                 let conn = sqlite::open(&path)?;
                 (Location::Sqlite(path), None, Box::new(conn))
             }

@@ -11,8 +11,9 @@ use rusqlite::Connection;
 use super::db::{Db, DbError, Row, Value};
 use super::StoreError;
 
-/// Opens (creating if needed) the database file and brings its schema up to date. The file is
-/// made 0600 before SQLite opens it: SQLite gives its -wal and -shm the database file's mode.
+/// Opens (creating if needed) the database file, refuses it if SQLite's quick check finds it
+/// damaged (`integrity`), and brings its schema up to date. The file is made 0600 before
+/// SQLite opens it: SQLite gives its -wal and -shm the database file's mode.
 pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
     let private = |e: std::io::Error| StoreError::File(format!("{}: {e}", path.display()));
     match super::private::create_file(path) {
@@ -30,6 +31,8 @@ pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
     }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.busy_timeout(Duration::from_secs(5))?;
+    // Before the migrations write anything into it.
+    super::integrity::quick_check_at_start(&conn, path, super::integrity::START_BUDGET)?;
     super::migrations::run_sqlite(&mut conn)?;
     Ok(conn)
 }

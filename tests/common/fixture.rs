@@ -32,6 +32,9 @@ pub enum Scenario {
     /// 380,000 deep and never closed. A streaming reader pays for every element it reads
     /// with the depth it is at: minutes of CPU.
     DeeplyNested,
+    /// One named page of the engine's fixtures (`tests/fixtures/<engine>/<name>.<ext>`), e.g.
+    /// a second layout of the same answer.
+    Page(&'static str),
 }
 
 /// The body `Scenario::DeeplyNested` serves (under the default `max_upstream_bytes`).
@@ -238,6 +241,7 @@ async fn search_answer(state: &FixtureState, recorded: &Recorded) -> HttpRespons
             HttpResponse::Found().insert_header(("Location", target)).finish()
         }
         Scenario::DeeplyNested => HttpResponse::Ok().content_type(content_type).body(deeply_nested_page()),
+        Scenario::Page(name) => file_response(state, name, 200, content_type),
     }
 }
 

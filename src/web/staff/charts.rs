@@ -20,22 +20,39 @@ const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 24 * HOUR_MS;
 const WEEK_MS: i64 = 7 * DAY_MS;
 
-/// Pupil searches (answered or refused) per hour since `day_start_ms`, 07:00 to 18:00.
-pub async fn searches_per_hour(store: &Store, scope: Scope, day_start_ms: i64) -> Result<Vec<Bar>, StoreError> {
+/// Quarter hours: every time zone's offset from UTC, and every clock change, is a whole number
+/// of them, so each one lies within one hour of the school's clock.
+const SLOT_MS: i64 = 15 * 60_000;
+
+/// Pupil searches (answered or refused) per hour of the school's clock on the day that began
+/// at `day_start` (its midnight, in the school's time zone), 07:00 to 18:00. Rows are counted
+/// per quarter hour since midnight and each quarter put under the hour the clock showed then:
+/// hours since midnight are not the clock's on the two clock-change Sundays (09:30 BST is 8½
+/// hours after a spring-forward midnight, 09:30 GMT 10½ after a fall-back one).
+pub async fn searches_per_hour(store: &Store, scope: Scope, day_start: &jiff::Zoned) -> Result<Vec<Bar>, StoreError> {
+    let start_ms = day_start.timestamp().as_millisecond();
     let counts: Vec<(i64, u64)> = store
         .call(move |db| {
             // SUM is cast so both backends answer a plain integer (PostgreSQL sums to numeric).
             db.query(
-                "SELECT (at_ms - ?1) / ?2 AS h, CAST(SUM(repeats) AS BIGINT) FROM activity
-                 WHERE at_ms >= ?1 AND kind IN ('query', 'refused') AND (CAST(?3 AS BIGINT) IS NULL OR school_id = ?3) GROUP BY h",
-                args![day_start_ms, HOUR_MS, scope],
+                "SELECT (at_ms - ?1) / ?2 AS q, CAST(SUM(repeats) AS BIGINT) FROM activity
+                 WHERE at_ms >= ?1 AND kind IN ('query', 'refused') AND (CAST(?3 AS BIGINT) IS NULL OR school_id = ?3) GROUP BY q",
+                args![start_ms, SLOT_MS, scope],
             )?
             .iter()
             .map(|r| Ok((r.get(0)?, r.get(1)?)))
             .collect()
         })
         .await?;
-    Ok((7..=18).map(|h| Bar { label: format!("{h}"), value: counts.iter().find(|(hour, _)| *hour == h).map_or(0, |(_, n)| *n) }).collect())
+    let mut per_hour = [0u64; 24];
+    for (slot, n) in counts {
+        let Ok(at) = jiff::Timestamp::from_millisecond(start_ms + slot * SLOT_MS) else { continue };
+        let local = at.to_zoned(day_start.time_zone().clone());
+        if local.date() == day_start.date() {
+            per_hour[local.hour() as usize] += n;
+        }
+    }
+    Ok((7..=18).map(|h| Bar { label: format!("{h}"), value: per_hour[h] }).collect())
 }
 
 /// Refused searches by policy category in the last 7 days.

@@ -26,10 +26,8 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
     let (day, _) = school_day(now, &state.tz);
     let scope = account.scope();
     let alerts = state.safeguarding.open_alerts(scope).await.unwrap_or_default();
-    let day_start = jiff::Timestamp::from_millisecond(now)
-        .ok()
-        .and_then(|t| t.to_zoned(state.tz.clone()).start_of_day().ok())
-        .map_or(now, |z| z.timestamp().as_millisecond());
+    let midnight = jiff::Timestamp::from_millisecond(now).ok().and_then(|t| t.to_zoned(state.tz.clone()).start_of_day().ok());
+    let day_start = midnight.as_ref().map_or(now, |z| z.timestamp().as_millisecond());
     let refused_today = state.safeguarding.since(scope, day_start, IncidentKind::RefusedQuery).await.unwrap_or_default();
     let windows = state.supervision.open_windows(scope).await.unwrap_or_default();
     let classes = state.devices.classes(scope).await.unwrap_or_default();
@@ -42,7 +40,10 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
     let canaries = crate::canary::latest(&state.store).await.unwrap_or_default();
     let engines_ready = state.search.engines().all().iter().filter(|e| e.is_ready()).count();
     let canary_failed: Vec<&str> = canaries.iter().filter(|c| !c.ok).map(|c| c.engine.as_str()).collect();
-    let per_hour = charts::searches_per_hour(&state.store, scope, day_start).await.unwrap_or_default();
+    let per_hour = match &midnight {
+        Some(midnight) => charts::searches_per_hour(&state.store, scope, midnight).await.unwrap_or_default(),
+        None => Vec::new(),
+    };
     let by_category = charts::refusals_by_category(&state.store, scope, now).await.unwrap_or_default();
     let per_week = charts::incidents_per_week(&state.store, scope, now).await.unwrap_or_default();
     let (waiting, lost) = state.safeguarding.waiting_counts();
