@@ -119,27 +119,13 @@ async fn next_event(response: &mut reqwest::Response, needle: &str, within: Dura
     }
 }
 
-async fn alert_stream(teacher: &Browser<'_>) -> reqwest::Response {
-    let r = teacher
-        .app
-        .client
-        .get(format!("{}/staff/alerts/stream", teacher.app.address))
-        .header("cookie", teacher.cookie.clone().expect("signed in"))
-        .send()
-        .await
-        .expect("stream");
-    assert_eq!(r.status(), 200);
-    assert_eq!(r.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("text/event-stream"));
-    r
-}
-
 #[tokio::test]
 async fn the_button_covers_the_screen_records_the_incident_and_alerts_teachers_live() {
     let s = school(|_| {}).await;
     let mut teacher = staff(&s.app, "Mr Oak").await;
     let mut oak = enrol(&s.app, &mut teacher, "Oak", "iPad 3").await;
     open_search(&mut teacher, "Oak", "45").await;
-    let mut stream = alert_stream(&teacher).await;
+    let mut stream = common::alert_stream(&teacher).await;
     next_event(&mut stream, ": connected", Duration::from_secs(2)).await;
 
     // Every pupil page carries the button as a plain form (works without JavaScript).
@@ -327,7 +313,7 @@ async fn the_register_exports_csv_for_the_dsl_and_refused_searches_are_incidents
     let mut teacher = staff(&s.app, "Mr Oak").await;
     let mut oak = enrol(&s.app, &mut teacher, "Oak", "iPad 3").await;
     open_search(&mut teacher, "Oak", "45").await;
-    let mut stream = alert_stream(&teacher).await;
+    let mut stream = common::alert_stream(&teacher).await;
 
     assert_eq!(json(&mut oak, "/search?q=free+p0rn&format=json").await.1["status"], "blocked");
     let event = next_event(&mut stream, "refused_query", Duration::from_secs(1)).await;

@@ -46,19 +46,6 @@ async fn staff<'a>(app: &'a TestApp, name: &str) -> Browser<'a> {
     b
 }
 
-async fn alert_stream(teacher: &Browser<'_>) -> reqwest::Response {
-    let r = teacher
-        .app
-        .client
-        .get(format!("{}/staff/alerts/stream", teacher.app.address))
-        .header("cookie", teacher.cookie.clone().expect("signed in"))
-        .send()
-        .await
-        .expect("stream");
-    assert_eq!(r.status(), 200);
-    r
-}
-
 /// Everything the stream sends within `within`, and whether it ended by itself.
 async fn read_stream(response: &mut reqwest::Response, within: Duration) -> (String, bool) {
     let deadline = Instant::now() + within;
@@ -111,7 +98,7 @@ async fn the_alert_stream_ends_with_its_session() {
     let mut ipad = enrol(&t.app, &mut teacher, "Oak", "iPad 1").await;
     let mut second = enrol(&t.app, &mut teacher, "Oak", "iPad 2").await;
 
-    let mut stream = alert_stream(&teacher).await;
+    let mut stream = common::alert_stream(&teacher).await;
     wait_for(&mut stream, ": connected").await;
     let csrf = teacher.csrf_from("/staff").await;
     assert_eq!(teacher.post("/staff/logout", &[("csrf", &csrf)]).await.status(), 303);
@@ -122,7 +109,7 @@ async fn the_alert_stream_ends_with_its_session() {
 
     // The account removed while its dashboard is open.
     let teacher = staff(&t.app, "Ms Oak").await;
-    let mut stream = alert_stream(&teacher).await;
+    let mut stream = common::alert_stream(&teacher).await;
     wait_for(&mut stream, ": connected").await;
     let mut admin = staff(&t.app, "Tech").await;
     let oak_id = db_rows(&t.app.data_dir, "SELECT id FROM staff WHERE name = 'Ms Oak'", vec![]).await[0][0].clone().expect("id");
@@ -152,7 +139,7 @@ async fn dashboard_events_carry_none_of_the_dsls_review() {
     assert_eq!(review.status(), 303);
     assert_eq!(teacher.get(&format!("/staff/incidents/{id}")).await.status(), 403, "the register is not the teacher's");
 
-    let mut stream = alert_stream(&teacher).await;
+    let mut stream = common::alert_stream(&teacher).await;
     wait_for(&mut stream, ": connected").await;
     let csrf = dsl.csrf_from("/staff").await;
     assert_eq!(dsl.post(&format!("/staff/incidents/{id}/clear"), &[("csrf", &csrf)]).await.status(), 303);
@@ -332,7 +319,7 @@ async fn another_sites_requests_write_nothing_to_a_pupils_record() {
     let t = trust(false).await;
     let mut teacher = staff(&t.app, "Ms Oak").await;
     let ipad = enrol(&t.app, &mut teacher, "Oak", "iPad 1").await;
-    let mut stream = alert_stream(&teacher).await;
+    let mut stream = common::alert_stream(&teacher).await;
     wait_for(&mut stream, ": connected").await;
     let navigate = |site: &'static str| {
         let (app, cookie) = (&t.app, ipad.cookie.clone().expect("device"));

@@ -65,19 +65,6 @@ async fn until_count(data_dir: &std::path::Path, sql: &str, want: i64, within: D
     }
 }
 
-async fn alert_stream(teacher: &Browser<'_>) -> reqwest::Response {
-    let r = teacher
-        .app
-        .client
-        .get(format!("{}/staff/alerts/stream", teacher.app.address))
-        .header("cookie", teacher.cookie.clone().expect("signed in"))
-        .send()
-        .await
-        .expect("stream");
-    assert_eq!(r.status(), 200);
-    r
-}
-
 async fn next_event(response: &mut reqwest::Response, needle: &str, within: Duration) -> String {
     let deadline = Instant::now() + within;
     let mut seen = String::new();
@@ -108,7 +95,7 @@ async fn a_press_on_a_full_disk_still_alerts_and_covers_and_is_stored_once_space
     let Some(s) = school("press-full").await else { return };
     let mut teacher = staff(&s.app, "Mr Oak").await;
     let mut oak = enrol(&s.app, &mut teacher, "Oak", "iPad 1").await;
-    let mut stream = alert_stream(&teacher).await;
+    let mut stream = common::alert_stream(&teacher).await;
     next_event(&mut stream, ": connected", Duration::from_secs(2)).await;
 
     s.disk.fill();

@@ -510,3 +510,18 @@ pub async fn json(b: &mut Browser<'_>, path: &str) -> (u16, serde_json::Value) {
     let status = r.status().as_u16();
     (status, serde_json::from_slice(&r.bytes().await.expect("body")).expect("json"))
 }
+
+/// `teacher`'s live alert stream (`/staff/alerts/stream`), open and answering as a stream.
+pub async fn alert_stream(teacher: &Browser<'_>) -> reqwest::Response {
+    let r = teacher
+        .app
+        .client
+        .get(format!("{}/staff/alerts/stream", teacher.app.address))
+        .header("cookie", teacher.cookie.clone().expect("signed in"))
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("text/event-stream"));
+    r
+}
