@@ -17,7 +17,9 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 cargo build --release --quiet --bin kidsearch --example alert_latency
 echo "quiet maple lantern" | ./target/release/kidsearch --data-dir "$WORK/data" user add --role teacher bench >/dev/null
-RUST_LOG=warn ./target/release/kidsearch --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" >"$WORK/server.log" 2>&1 &
+# The client names a LAN address per press (X-Forwarded-For), as a school proxy would.
+printf 'trusted_proxies = ["127.0.0.1"]\n' >"$WORK/kidsearch.toml"
+RUST_LOG=warn ./target/release/kidsearch --config "$WORK/kidsearch.toml" --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" >"$WORK/server.log" 2>&1 &
 for _ in $(seq 500); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.01; done
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); date: $(date -u +%F)"
 ./target/release/examples/alert_latency "http://127.0.0.1:$PORT" bench "quiet maple lantern" "$STREAMS" "$PRESSES"

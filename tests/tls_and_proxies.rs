@@ -44,11 +44,25 @@ async fn kidsearch_serves_https_and_swaps_its_certificate_on_sighup() {
     assert_eq!(served_certificate(&format!("{base}/healthz")).await, der("server-a.pem"));
     // Plain HTTP on the HTTPS port gets nothing.
     assert!(reqwest::get(format!("http://127.0.0.1:{}/healthz", server.port)).await.map_or(true, |r| !r.status().is_success()));
-    // Over HTTPS the staff cookie is Secure without being told.
+    // Over HTTPS the staff cookie is Secure without being told (it is set at sign-in: the login
+    // form itself stores nothing).
     let login = https_client().get(format!("{base}/staff/login")).send().await.expect("login page");
-    let cookie = login.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-    assert!(cookie.contains("Secure"), "{cookie}");
     assert_eq!(login.headers().get("strict-transport-security").and_then(|v| v.to_str().ok()), Some("max-age=31536000"), "HSTS under TLS");
+    let form = login.text().await.expect("page");
+    assert_eq!(common::kidsearch_cli(&server.data_dir, &["user", "add", "--role", "teacher", "Mr Tls"], Some("plum tree under snow")).0, 0);
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("csrf", common::hidden_field(&form, "csrf").as_str()), ("name", "Mr Tls"), ("password", "plum tree under snow")])
+        .finish();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(fixture("ca.pem")).expect("ca")).expect("ca pem"))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let signed_in =
+        client.post(format!("{base}/staff/login")).header("content-type", "application/x-www-form-urlencoded").body(body).send().await.expect("sign in");
+    assert_eq!(signed_in.status(), 303);
+    let cookie = signed_in.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert!(cookie.contains("Secure"), "{cookie}");
     // `kidsearch health` finds it on the configured port and scheme.
     let health = Command::new(env!("CARGO_BIN_EXE_kidsearch"))
         .args(["health", "--listen", &format!("127.0.0.1:{}", server.port), "--config"])
