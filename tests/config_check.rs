@@ -125,6 +125,23 @@ fn an_unknown_key_or_a_typo_in_the_server_config_names_its_line() {
     assert!(out.contains("bingg") && out.contains("use one of"), "{out}");
 }
 
+/// Issue 23, item 15. Found: a top-level setting written after an `[engines.…]` table (where
+/// TOML makes it that engine's key) got "unknown field `walled_garden`, expected one of
+/// `base_url`, …" and a pointer to the README. The fix now says to move it up.
+#[test]
+fn a_top_level_setting_after_an_engine_table_is_told_to_move_up() {
+    let dir = temp_dir("misplaced");
+    std::fs::write(dir.join("kidsearch.toml"), "max_pages = 2\n[engines.bing]\nenabled = false\nwalled_garden = true\nlisten = \"0.0.0.0:80\"\n")
+        .expect("write");
+    let (code, out) = kidsearch(&["check", "--config", "kidsearch.toml"], &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("kidsearch.toml:4:") && out.contains("`walled_garden` is a top-level setting: move it above the first [engines.…] table"), "{out}");
+    // A key that is nobody's gets the general pointer.
+    std::fs::write(dir.join("kidsearch.toml"), "[engines.bing]\nnonsense = true\n").expect("write");
+    let (_, out) = kidsearch(&["check", "--config", "kidsearch.toml"], &dir);
+    assert!(out.contains("see the commented example") && !out.contains("top-level setting"), "{out}");
+}
+
 #[test]
 fn a_broken_toml_line_is_named() {
     let dir = allowlist_with(|s| s.replacen("name = \"Bing\"", "name = \"Bing", 1));

@@ -136,6 +136,29 @@ impl Default for ServerConfig {
     }
 }
 
+/// The fix to suggest for a config file that does not read. The usual slip: a top-level
+/// setting written after an `[engines.…]` table, where TOML makes it that engine's key ("unknown
+/// field `walled_garden`, expected one of `base_url`, …").
+fn fix_for(error: &toml::de::Error) -> String {
+    let general = "see the commented example in README.md (Configuration)".to_string();
+    let message = error.message();
+    let Some(key) = message.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()) else { return general };
+    if !message.contains("`base_url`") {
+        return general;
+    }
+    // Is it a setting of the file itself? Then only its place is wrong.
+    let alone = toml::Table::from_iter([(key.to_string(), toml::Value::Boolean(false))]);
+    let top_level = match ServerConfig::deserialize(alone.clone()) {
+        Ok(_) => true,
+        Err(e) => !e.message().starts_with("unknown field"),
+    };
+    if top_level {
+        format!("`{key}` is a top-level setting: move it above the first [engines.…] table (TOML puts every key after a table's header inside that table)")
+    } else {
+        general
+    }
+}
+
 impl ServerConfig {
     /// Reads a config file.
     pub fn from_file(path: &Path) -> Result<ServerConfig, ConfigProblems> {
@@ -145,7 +168,7 @@ impl ServerConfig {
         })?;
         // Relative paths inside the file are relative to the working directory, as for the
         // defaults; the systemd unit sets WorkingDirectory so the two agree.
-        toml::from_str(&text).map_err(|e| ConfigProblem::from_toml(&file, &text, &e, "see the commented example in README.md (Configuration)").into())
+        toml::from_str(&text).map_err(|e| ConfigProblem::from_toml(&file, &text, &e, &fix_for(&e)).into())
     }
 
     /// Checks values serde cannot: ranges and address syntax.
