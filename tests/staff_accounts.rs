@@ -395,6 +395,25 @@ async fn guesses_sent_at_once_are_counted_before_any_password_is_checked() {
     assert!(grown_mib < 150, "peak RSS grew {grown_mib} MiB");
 }
 
+/// A sign-in through the login form from `address` (X-Forwarded-For, believed from the
+/// trusted 127.0.0.1): the status it answers.
+async fn sign_in_from(app: &TestApp, name: &str, password: &str, address: &str) -> u16 {
+    let mut form = Browser::new(app);
+    let csrf = form.csrf_from("/staff/login").await;
+    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs([("csrf", csrf.as_str()), ("name", name), ("password", password)]).finish();
+    app.client
+        .post(format!("{}/staff/login", app.address))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", form.cookie.clone().unwrap_or_default())
+        .header("x-forwarded-for", address)
+        .body(body)
+        .send()
+        .await
+        .expect("post")
+        .status()
+        .as_u16()
+}
+
 /// Issue 20, item 2. Attack: five wrong passwords for the DSL from a pupil's iPad, then her
 /// right password from her own desk: 429 for 15 minutes, with no cure but a restart. Now the
 /// lock is per (account, address), an account guessed at from many places is slowed rather
@@ -410,69 +429,28 @@ async fn someone_elses_wrong_passwords_do_not_lock_the_dsl_out() {
         assert_eq!(code, 0, "{out}");
     }
     let app = server.start().await;
-    let sign_in = |name: &'static str, password: &'static str, address: &'static str| {
-        let app = &app;
-        async move {
-            let mut form = Browser::new(app);
-            let csrf = form.csrf_from("/staff/login").await;
-            let body =
-                url::form_urlencoded::Serializer::new(String::new()).extend_pairs([("csrf", csrf.as_str()), ("name", name), ("password", password)]).finish();
-            let r = app
-                .client
-                .post(format!("{}/staff/login", app.address))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("cookie", form.cookie.clone().unwrap_or_default())
-                .header("x-forwarded-for", address)
-                .body(body)
-                .send()
-                .await
-                .expect("post");
-            (r.status().as_u16(), r.headers().get("set-cookie").and_then(|c| c.to_str().ok()).map(|c| c.split(';').next().unwrap_or_default().to_string()))
-        }
-    };
     for _ in 0..5 {
-        assert_eq!(sign_in("Ms Safe", "guessing away", "10.0.0.66").await.0, 401);
+        assert_eq!(sign_in_from(&app, "Ms Safe", "guessing away", "10.0.0.66").await, 401);
     }
-    assert_eq!(sign_in("Ms Safe", PASSWORD, "10.0.0.66").await.0, 429, "that address is locked out of her account");
-    assert_eq!(sign_in("Ms Safe", PASSWORD, "10.0.0.5").await.0, 303, "her own desk is not");
-    assert_eq!(sign_in("Ms Safe", PASSWORD, "10.0.0.66").await.0, 429, "her signing in does not unlock the attacker's address");
+    assert_eq!(sign_in_from(&app, "Ms Safe", PASSWORD, "10.0.0.66").await, 429, "that address is locked out of her account");
+    assert_eq!(sign_in_from(&app, "Ms Safe", PASSWORD, "10.0.0.5").await, 303, "her own desk is not");
+    assert_eq!(sign_in_from(&app, "Ms Safe", PASSWORD, "10.0.0.66").await, 429, "her signing in does not unlock the attacker's address");
 
     // The counts are in the database: a restart does not unlock the attacker's address.
     server.terminate();
     let app = server.start().await;
-    let sign_in_again = |password: &'static str, address: &'static str| {
-        let app = &app;
-        async move {
-            let mut form = Browser::new(app);
-            let csrf = form.csrf_from("/staff/login").await;
-            let body = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs([("csrf", csrf.as_str()), ("name", "Ms Safe"), ("password", password)])
-                .finish();
-            app.client
-                .post(format!("{}/staff/login", app.address))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("cookie", form.cookie.clone().unwrap_or_default())
-                .header("x-forwarded-for", address)
-                .body(body)
-                .send()
-                .await
-                .expect("post")
-                .status()
-                .as_u16()
-        }
-    };
-    assert_eq!(sign_in_again(PASSWORD, "10.0.0.66").await, 429, "still locked after a restart");
+    assert_eq!(sign_in_from(&app, "Ms Safe", PASSWORD, "10.0.0.66").await, 429, "still locked after a restart");
 
     // Guessed at from many addresses: slowed, not locked (each attempt waits for the one
     // before, a second and more apart).
     for n in 0..2 {
         for _ in 0..5 {
-            sign_in_again("guessing away", ["10.0.1.1", "10.0.1.2"][n]).await;
+            sign_in_from(&app, "Ms Safe", "guessing away", ["10.0.1.1", "10.0.1.2"][n]).await;
         }
     }
-    assert_eq!(sign_in_again(PASSWORD, "10.0.0.5").await, 429, "must wait its turn");
+    assert_eq!(sign_in_from(&app, "Ms Safe", PASSWORD, "10.0.0.5").await, 429, "must wait its turn");
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    assert_eq!(sign_in_again(PASSWORD, "10.0.0.5").await, 303, "and then gets in");
+    assert_eq!(sign_in_from(&app, "Ms Safe", PASSWORD, "10.0.0.5").await, 303, "and then gets in");
 
     // An admin unlocks the locked address's sign-in from the staff list.
     let mut admin = Browser::new(&app);
@@ -483,7 +461,7 @@ async fn someone_elses_wrong_passwords_do_not_lock_the_dsl_out() {
     let csrf = admin.csrf_from("/staff/users").await;
     let unlocked = admin.post(&action, &[("csrf", &csrf)]).await.text().await.expect("page");
     assert!(unlocked.contains("Ms Safe can sign in again"), "{unlocked}");
-    assert_eq!(sign_in_again(PASSWORD, "10.0.0.66").await, 303, "unlocked");
+    assert_eq!(sign_in_from(&app, "Ms Safe", PASSWORD, "10.0.0.66").await, 303, "unlocked");
 }
 
 /// Issue 20, item 3. Attack: every GET of /staff/login stored a session row (for the login
