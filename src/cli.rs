@@ -583,7 +583,7 @@ fn run_canary(settings: Settings) -> i32 {
         let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());
         let search = match crate::search::SearchService::new(
             settings.engines,
-            std::sync::Arc::new(settings.policy),
+            std::sync::Arc::new(crate::policy::LivePolicy::fixed(settings.policy)),
             links,
             hidden,
             metrics,

@@ -14,6 +14,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::approvals::Approvals;
 use crate::devices::Devices;
 use crate::overblocks::OverBlocks;
+use crate::policy::LivePolicy;
 use crate::safeguarding::Safeguarding;
 use crate::schools::SchoolId;
 use crate::store::{Notice, Store};
@@ -34,6 +35,8 @@ pub enum Change {
     Alert { event: String, incident: i64 },
     /// The local exceptions changed (one made from an over-block report, or removed).
     Exceptions,
+    /// An instance was told to reload its lists (SIGHUP): each reads its own `allowlist/`.
+    Lists,
 }
 
 impl Change {
@@ -46,6 +49,7 @@ impl Change {
             Change::Class { school, class } => format!("class|{school}|{class}"),
             Change::Alert { event, incident } => format!("alert|{incident}|{event}"),
             Change::Exceptions => "exceptions|".to_string(),
+            Change::Lists => "lists|".to_string(),
         }
     }
 
@@ -76,6 +80,7 @@ impl Change {
                 Change::Alert { event: event.to_string(), incident: id.parse().ok()? }
             }
             "exceptions" => Change::Exceptions,
+            "lists" => Change::Lists,
             _ => return None,
         })
     }
@@ -88,6 +93,7 @@ pub struct Followers {
     pub supervision: Arc<Supervision>,
     pub safeguarding: Arc<Safeguarding>,
     pub overblocks: Arc<OverBlocks>,
+    pub policy: Arc<LivePolicy>,
 }
 
 /// Applies other instances' changes to this instance's caches and dashboards, until the
@@ -125,6 +131,9 @@ async fn apply(to: &Followers, change: Change) {
                 tracing::error!(error = %e, "could not re-read the local exceptions");
             }
         }
+        Change::Lists => {
+            to.policy.reload_logged("another instance reloaded its lists").await;
+        }
     }
 }
 
@@ -159,6 +168,7 @@ mod tests {
             Change::Class { school: 1, class: "Oak | Year 1".into() },
             Change::Alert { event: "cleared".into(), incident: 7 },
             Change::Exceptions,
+            Change::Lists,
         ];
         for change in changes {
             assert_eq!(Change::parse(&change.payload()), Some(change.clone()), "{}", change.payload());

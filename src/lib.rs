@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod outbound;
 pub mod overblocks;
 pub mod policy;
+pub mod reload;
 pub mod safeguarding;
 pub mod schools;
 pub mod search;

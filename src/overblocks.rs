@@ -18,7 +18,7 @@ use std::sync::Arc;
 use crate::args;
 use crate::clock::Clock;
 use crate::cluster::Change;
-use crate::policy::Policy;
+use crate::policy::LivePolicy;
 use crate::schools::{SchoolId, Scope};
 use crate::search::SearchService;
 use crate::store::{Store, StoreError};
@@ -46,7 +46,7 @@ pub struct LocalException {
 pub struct OverBlocks {
     store: Store,
     clock: Arc<dyn Clock>,
-    policy: Arc<Policy>,
+    policy: Arc<LivePolicy>,
     search: Arc<SearchService>,
 }
 
@@ -54,9 +54,9 @@ const PHRASES: &str = "SELECT phrase FROM local_exceptions ORDER BY id";
 
 impl OverBlocks {
     /// Loads the local exceptions into the policy before the first pupil is answered.
-    pub fn open(store: Store, clock: Arc<dyn Clock>, policy: Arc<Policy>, search: Arc<SearchService>) -> Result<OverBlocks, StoreError> {
+    pub fn open(store: Store, clock: Arc<dyn Clock>, policy: Arc<LivePolicy>, search: Arc<SearchService>) -> Result<OverBlocks, StoreError> {
         let phrases: Vec<String> = store.call_blocking(|db| db.query(PHRASES, &[])?.iter().map(|r| r.get(0)).collect())?;
-        policy.local.replace(&phrases);
+        policy.current().local.replace(&phrases);
         Ok(OverBlocks { store, clock, policy, search })
     }
 
@@ -68,7 +68,8 @@ impl OverBlocks {
     }
 
     fn apply(&self, phrases: &[String]) {
-        self.policy.local.replace(phrases);
+        // The same live set in every generation of the policy (`LivePolicy::reload`).
+        self.policy.current().local.replace(phrases);
         // Refusals are cached with the answers: none may outlive the exception.
         self.search.forget_answers();
     }
@@ -77,7 +78,7 @@ impl OverBlocks {
     /// the policy refuses today can be reported (nothing else needs a way back).
     pub async fn report(&self, school: SchoolId, query: String, by: String) -> Result<Option<i64>, StoreError> {
         let Ok(parsed) = crate::search::Query::parse(&query) else { return Ok(None) };
-        let Some(category) = self.policy.check_query(&parsed).map(str::to_string) else { return Ok(None) };
+        let Some(category) = self.policy.current().check_query(&parsed).map(str::to_string) else { return Ok(None) };
         let now = self.clock.now_ms();
         let id = self
             .store

@@ -15,6 +15,7 @@ use crate::devices::Devices;
 use crate::metrics::{Metrics, RouteLabels, RouteOnly};
 use crate::overblocks::OverBlocks;
 use crate::policy::golink::LinkSigner;
+use crate::policy::{LivePolicy, PolicySource};
 use crate::safeguarding::retention::{purge, Retention};
 use crate::safeguarding::Safeguarding;
 use crate::search::SearchService;
@@ -45,7 +46,15 @@ impl Application {
         for warning in &settings.warnings {
             tracing::warn!("{warning}");
         }
-        let policy = Arc::new(settings.policy);
+        let policy = Arc::new(LivePolicy::new(
+            settings.policy,
+            PolicySource {
+                allowlist_dir: config.allowlist_dir.clone(),
+                walled_garden: config.walled_garden,
+                categories_off: config.categories_off.clone(),
+                config_file: settings.config_file.clone(),
+            },
+        ));
         // The database first, before any key is made: a key file beside a missing database
         // then always means a lost one (`store::lost`), never a first start.
         let new_database = crate::store::NewDatabase::from_flag(config.new_database);
@@ -81,8 +90,12 @@ impl Application {
                 supervision: supervision.clone(),
                 safeguarding: safeguarding.clone(),
                 overblocks: overblocks.clone(),
+                policy: policy.clone(),
             },
         );
+        // SIGHUP reloads the lists (and, with TLS, the certificate): the handler is installed
+        // whether or not TLS is on, as without one a SIGHUP ends the server.
+        crate::reload::spawn(policy.clone(), store.clone())?;
         spawn_retention_job(store.clone(), clock, retention);
         seed_spelling(search.clone(), approvals.clone());
         let state = web::Data::new(AppState {

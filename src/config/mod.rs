@@ -25,6 +25,8 @@ pub struct Settings {
     /// Problems that do not stop the server (duplicate entries, skipped lines): `check`
     /// reports them and the server logs them.
     pub warnings: Vec<ConfigProblem>,
+    /// The settings file (or `<settings>`), named when a reload finds `categories_off` wrong.
+    pub config_file: String,
 }
 
 /// Command-line and environment inputs that pick the files to read.
@@ -70,9 +72,10 @@ impl Settings {
     fn with_lists(server: ServerConfig, config_file: Option<&str>) -> Result<Settings, ConfigProblems> {
         let (engines_toml, engines_source) = read_engines_file(&server.allowlist_dir)?;
         let engines = EngineSet::from_toml(&engines_toml, &engines_source, &server);
-        let policy = crate::policy::load_policy_with(&server.allowlist_dir, server.walled_garden, &server.categories_off, config_file.unwrap_or("<settings>"));
+        let config_file = config_file.unwrap_or("<settings>").to_string();
+        let policy = crate::policy::load_policy_with(&server.allowlist_dir, server.walled_garden, &server.categories_off, &config_file);
         match (engines, policy) {
-            (Ok(engines), Ok((policy, warnings))) => Ok(Settings { server, engines, engines_source, policy, warnings }),
+            (Ok(engines), Ok((policy, warnings))) => Ok(Settings { server, engines, engines_source, policy, warnings, config_file }),
             (engines, policy) => {
                 let mut all = engines.err().map(|p| p.0).unwrap_or_default();
                 all.extend(policy.err().map(|p| p.0).unwrap_or_default());

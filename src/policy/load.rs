@@ -158,7 +158,7 @@ fn part(allowlist_dir: &Path, folder: &str, problems: &mut Vec<ConfigProblem>) -
         .collect()
 }
 
-fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
+pub(super) fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let path = entry.path();
@@ -261,7 +261,7 @@ pub fn load_policy_with(
     }
 
     if errors.is_empty() {
-        Ok((Policy { terms, blocked, kids, trusted, garden, local: Default::default() }, warnings))
+        Ok((Policy { terms, blocked, kids, trusted, garden, local: Default::default(), generation: 0 }, warnings))
     } else {
         // Report everything at once, so a technician fixes the file in one go.
         errors.extend(warnings);

@@ -12,6 +12,7 @@
 pub mod domains;
 pub mod golink;
 pub mod letter_filter;
+pub mod live;
 pub mod local;
 pub mod normalise;
 pub mod probes;
@@ -25,10 +26,11 @@ use crate::engines::EnginePage;
 use crate::search::merge::MergedResult;
 use crate::search::Query;
 pub use domains::DomainSet;
+pub use live::{LivePolicy, PolicySource};
 pub use load::{category_of, garden_domains, load_policy, load_policy_with};
 pub use terms::TermLists;
 
-/// Everything the policy needs, loaded once at start-up.
+/// Everything the policy needs, loaded at start-up and again on each reload (`live`).
 #[derive(Debug, Default)]
 pub struct Policy {
     pub terms: TermLists,
@@ -43,6 +45,9 @@ pub struct Policy {
     /// Phrases an admin made exceptions while the server runs (`overblocks`): swapped in
     /// place, so every holder of this policy sees a change at once.
     pub local: local::LocalExceptions,
+    /// Which load this is (0 at start-up, one more at each reload): part of every search
+    /// cache's key, so nothing built under older lists is served.
+    pub generation: u64,
 }
 
 /// How many results were dropped, by reason (never what they were).

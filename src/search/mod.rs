@@ -38,7 +38,7 @@ use crate::engines::{EngineError, EnginePage, EngineSet};
 use crate::metrics::{CacheLabels, Metrics};
 use crate::outbound::GuardedClient;
 use crate::policy::golink::LinkSigner;
-use crate::policy::{Filtered, Policy};
+use crate::policy::{Filtered, LivePolicy, Policy};
 use crate::safeguarding::hidden::HiddenResults;
 use crate::schools::SchoolId;
 use crate::spelling::Vocabulary;
@@ -55,6 +55,8 @@ struct PageKey {
     engine: usize,
     query: String,
     page: u32,
+    /// The policy generation the page was screened under (`Policy::screen_words`).
+    policy: u64,
 }
 
 /// Good answers live for the cache TTL, failures only for the (short) error TTL.
@@ -81,14 +83,15 @@ pub struct SearchService {
     /// Whole answers (merged, filtered, ranked) by query and page, so a cached page costs a
     /// lookup, not a merge and a policy pass over every result.
     /// Keyed by the hidden-results generation too: a result hidden school-wide is never served
-    /// from an answer built before it was hidden.
+    /// from an answer built before it was hidden; and by the policy's, so no answer built under
+    /// lists a reload replaced is served after it.
     outcomes: LoadingCache<OutcomeKey, Arc<SearchOutcome>>,
     hidden: Arc<HiddenResults>,
     max_pages: u32,
     /// The child vocabulary for spelling help, and words of searches approved since start.
     vocabulary: Vocabulary,
     learned: std::sync::RwLock<Vocabulary>,
-    policy: Arc<Policy>,
+    policy: Arc<LivePolicy>,
     links: LinkSigner,
     metrics: Arc<Metrics>,
     /// The answer cache's two counters, looked up in their family once.
@@ -102,7 +105,8 @@ pub struct SearchService {
 }
 
 /// The key of a whole answer in the outcome cache.
-type OutcomeKey = (SchoolId, String, u32, u64);
+/// (school, query key, page, hidden-results generation, policy generation)
+type OutcomeKey = (SchoolId, String, u32, u64, u64);
 
 /// A whole answer lives as long as its engines' answers: the cache TTL when every engine
 /// answered, the error TTL when one was left out (so it is asked again soon).
@@ -192,7 +196,7 @@ pub struct Rendered {
 impl SearchService {
     pub fn new(
         engines: EngineSet,
-        policy: Arc<Policy>,
+        policy: Arc<LivePolicy>,
         links: LinkSigner,
         hidden: Arc<HiddenResults>,
         metrics: Arc<Metrics>,
@@ -262,6 +266,11 @@ impl SearchService {
         &self.hidden
     }
 
+    /// The policy every search uses (reloaded in place).
+    pub fn policy(&self) -> &Arc<LivePolicy> {
+        &self.policy
+    }
+
     /// Forgets every cached answer, refusals included (a local exception was made or removed).
     pub fn forget_answers(&self) {
         self.outcomes.invalidate_all();
@@ -278,7 +287,8 @@ impl SearchService {
     /// page underneath is shared).
     pub async fn live_search(self: &Arc<Self>, school: SchoolId, query: &Query, page: u32) -> Arc<SearchOutcome> {
         let page = page.max(1);
-        let key = (school, query.key(), page, self.hidden.generation());
+        let policy = self.policy.current();
+        let key = (school, query.key(), page, self.hidden.generation(), policy.generation);
         // Most pupil requests are repeats: a plain lookup is cheaper than `get_with`'s.
         if let Some(outcome) = self.outcomes.get(&key) {
             self.answer_hits.inc();
@@ -290,7 +300,7 @@ impl SearchService {
             .get_with(key.clone(), async {
                 built.store(true, std::sync::atomic::Ordering::Relaxed);
                 let outcome = self.empty_outcome(query, page);
-                if let Some(category) = self.policy.check_query(query) {
+                if let Some(category) = policy.check_query(query) {
                     return Arc::new(SearchOutcome { status: Status::Blocked, category: Some(category.to_string()), ..outcome });
                 }
                 if outcome.page_limit_reached {
@@ -303,8 +313,8 @@ impl SearchService {
                     tokio::task::yield_now().await;
                     self.misspelt(query)
                 };
-                let (mut outcome, suggestion) = futures_util::future::join(self.fetch_and_merge(school, query, outcome, key), suggest).await;
-                outcome.did_you_mean = suggestion.and_then(|s| self.did_you_mean(query, &s, &outcome.results));
+                let (mut outcome, suggestion) = futures_util::future::join(self.fetch_and_merge(&policy, school, query, outcome, key), suggest).await;
+                outcome.did_you_mean = suggestion.and_then(|s| self.did_you_mean(&policy, query, &s, &outcome.results));
                 Arc::new(outcome)
             })
             .await;
@@ -334,10 +344,17 @@ impl SearchService {
 
     /// Asks every ready pupil engine for the page concurrently, merges what has arrived by
     /// the answer deadline, applies the policy.
-    async fn fetch_and_merge(self: &Arc<Self>, school: SchoolId, query: &Query, outcome: SearchOutcome, key: OutcomeKey) -> SearchOutcome {
+    async fn fetch_and_merge(
+        self: &Arc<Self>,
+        policy: &Arc<Policy>,
+        school: SchoolId,
+        query: &Query,
+        outcome: SearchOutcome,
+        key: OutcomeKey,
+    ) -> SearchOutcome {
         let chosen: Vec<usize> = self.engines.for_pupils().map(|(i, _)| i).collect();
-        let answers = self.answers_by_deadline(&chosen, query, outcome.page, key).await;
-        self.merge_answers(school, answers, outcome)
+        let answers = self.answers_by_deadline(policy, &chosen, query, outcome.page, key).await;
+        self.merge_answers(policy, school, answers, outcome)
     }
 
     /// Each chosen engine's page, as far as it has arrived by the answer deadline (None:
@@ -346,13 +363,20 @@ impl SearchService {
     /// (cached under `key`) is forgotten, so the next identical search gets the full merge.
     /// With no good answer by the deadline, the first good one is waited for (each engine is
     /// bounded by its own timeout).
-    async fn answers_by_deadline(self: &Arc<Self>, chosen: &[usize], query: &Query, page: u32, key: OutcomeKey) -> Vec<(usize, Option<PageAnswer>)> {
+    async fn answers_by_deadline(
+        self: &Arc<Self>,
+        policy: &Arc<Policy>,
+        chosen: &[usize],
+        query: &Query,
+        page: u32,
+        key: OutcomeKey,
+    ) -> Vec<(usize, Option<PageAnswer>)> {
         let deadline = self.answer_deadline.map(|d| tokio::time::Instant::now() + d);
         let mut pending: FuturesUnordered<_> = chosen
             .iter()
             .map(|&i| {
-                let (this, query) = (self.clone(), query.clone());
-                let task = tokio::spawn(async move { this.engine_page(i, &query, page).await });
+                let (this, query, policy) = (self.clone(), query.clone(), policy.clone());
+                let task = tokio::spawn(async move { this.engine_page(&policy, i, &query, page).await });
                 async move { (i, task.await.unwrap_or_else(|_| Arc::new(Err(EngineError::Unparseable("reading the answer failed".into()))))) }
             })
             .collect();
@@ -389,12 +413,12 @@ impl SearchService {
     /// The suggestion a pupil is shown: `misspelt`'s, without the corrections of words the
     /// results themselves use (real words the child vocabulary lacks), if it still changes the
     /// query and is allowed.
-    fn did_you_mean(&self, query: &Query, suggestion: &str, results: &[MergedResult]) -> Option<String> {
+    fn did_you_mean(&self, policy: &Policy, query: &Query, suggestion: &str, results: &[MergedResult]) -> Option<String> {
         let seen = crate::spelling::words_of(results.iter().flat_map(|r| [r.title.as_str(), r.snippet.as_str()]));
         let kept = crate::spelling::keep_real_words(query.as_str(), suggestion, |w| seen.contains(w))?;
         let parsed = Query::parse(&kept).ok()?;
         // A suggestion is a new query: it must pass the same policy before a child sees it.
-        (self.policy.check_query(&parsed).is_none() && parsed.key() != query.key()).then_some(kept)
+        (policy.check_query(&parsed).is_none() && parsed.key() != query.key()).then_some(kept)
     }
 
     /// Words of a search a teacher approved: suggested from now on (the class is searching them).
@@ -410,23 +434,24 @@ impl SearchService {
     /// whole (each engine's answer is), and never offered to pupils except as a frozen approval.
     pub async fn prerun(&self, school: SchoolId, engine_ids: &[String], query: &Query, page: u32) -> SearchOutcome {
         let outcome = self.empty_outcome(query, page.max(1));
-        if let Some(category) = self.policy.check_query(query) {
+        let policy = self.policy.current();
+        if let Some(category) = policy.check_query(query) {
             return SearchOutcome { status: Status::Blocked, category: Some(category.to_string()), ..outcome };
         }
         let chosen: Vec<usize> = self.engines.all().iter().enumerate().filter(|(_, e)| e.is_ready() && engine_ids.contains(&e.id)).map(|(i, _)| i).collect();
-        self.merge_engines(school, &chosen, query, outcome).await
+        self.merge_engines(&policy, school, &chosen, query, outcome).await
     }
 
     /// Every chosen engine's page (a teacher's pre-run waits for all of them), merged.
-    async fn merge_engines(&self, school: SchoolId, chosen: &[usize], query: &Query, outcome: SearchOutcome) -> SearchOutcome {
+    async fn merge_engines(&self, policy: &Arc<Policy>, school: SchoolId, chosen: &[usize], query: &Query, outcome: SearchOutcome) -> SearchOutcome {
         let page = outcome.page;
-        let answers = join_all(chosen.iter().map(|&i| self.engine_page(i, query, page))).await;
-        self.merge_answers(school, chosen.iter().copied().zip(answers.into_iter().map(Some)).collect(), outcome)
+        let answers = join_all(chosen.iter().map(|&i| self.engine_page(policy, i, query, page))).await;
+        self.merge_answers(policy, school, chosen.iter().copied().zip(answers.into_iter().map(Some)).collect(), outcome)
     }
 
     /// Merges the engines' pages (None: late), applies the policy and the school's hidden
     /// results, and signs each result's link.
-    fn merge_answers(&self, school: SchoolId, answers: Vec<(usize, Option<PageAnswer>)>, mut outcome: SearchOutcome) -> SearchOutcome {
+    fn merge_answers(&self, policy: &Policy, school: SchoolId, answers: Vec<(usize, Option<PageAnswer>)>, mut outcome: SearchOutcome) -> SearchOutcome {
         let all = self.engines.all();
         let mut good = Vec::new();
         // Pages the word lists refused on any engine's answer (read where each page was parsed,
@@ -450,7 +475,7 @@ impl SearchService {
         if good.is_empty() {
             outcome.status = Status::Unavailable;
         }
-        let (mut results, mut filtered) = self.policy.filter_and_rank(merge(&good, &refused));
+        let (mut results, mut filtered) = policy.filter_and_rank(merge(&good, &refused));
         filtered.terms = refused.len();
         let before = results.len();
         results.retain(|r| !self.hidden.is_hidden(school, &r.url));
@@ -467,25 +492,30 @@ impl SearchService {
     /// straight upstream (never from the cache, which could hide a breakage), concurrently.
     pub async fn canary(&self, query: &Query) -> Vec<crate::canary::CanaryResult> {
         let ready: Vec<usize> = self.engines.all().iter().enumerate().filter(|(_, e)| e.is_ready()).map(|(i, _)| i).collect();
-        let runs = ready.iter().map(|&i| async move {
-            let started = Instant::now();
-            let answer = self.load_page(i, query, 1).await;
-            crate::canary::CanaryResult::from_answer(&self.engines.all()[i].id, answer.as_ref(), started.elapsed())
+        let policy = self.policy.current();
+        let runs = ready.iter().map(|&i| {
+            let policy = policy.clone();
+            async move {
+                let started = Instant::now();
+                let answer = self.load_page(&policy, i, query, 1).await;
+                crate::canary::CanaryResult::from_answer(&self.engines.all()[i].id, answer.as_ref(), started.elapsed())
+            }
         });
         join_all(runs).await
     }
 
     /// One engine's page, from the cache or from one shared upstream request (unless the
     /// engine is resting).
-    fn engine_page<'a>(&'a self, engine: usize, query: &'a Query, page: u32) -> Pin<Box<dyn Future<Output = PageAnswer> + Send + 'a>> {
+    /// `policy` screens the page, and its generation is in the key.
+    fn engine_page<'a>(&'a self, policy: &'a Arc<Policy>, engine: usize, query: &'a Query, page: u32) -> Pin<Box<dyn Future<Output = PageAnswer> + Send + 'a>> {
         Box::pin(async move {
-            let key = PageKey { engine, query: query.key(), page };
-            self.pages.get_with(key, self.ask_unless_resting(engine, query, page)).await
+            let key = PageKey { engine, query: query.key(), page, policy: policy.generation };
+            self.pages.get_with(key, self.ask_unless_resting(policy, engine, query, page)).await
         })
     }
 
     /// Asks the engine upstream if its breaker lets it, and tells the breaker how it went.
-    async fn ask_unless_resting(&self, engine: usize, query: &Query, page: u32) -> PageAnswer {
+    async fn ask_unless_resting(&self, policy: &Arc<Policy>, engine: usize, query: &Query, page: u32) -> PageAnswer {
         let probe = match self.breakers.permit(engine) {
             Permit::Rest { until_ms } => {
                 let seconds = (until_ms - self.breakers.now_ms()).max(0) as u64 / 1000;
@@ -494,7 +524,7 @@ impl SearchService {
             Permit::Probe => Some(breaker::ProbeOut::new(&self.breakers, engine)),
             Permit::Ask => None,
         };
-        let answer = self.load_page(engine, query, page).await;
+        let answer = self.load_page(policy, engine, query, page).await;
         let result = answer.as_ref().as_ref().map(|_| ());
         match probe {
             Some(probe) => probe.finish(result),
@@ -508,7 +538,7 @@ impl SearchService {
         self.engines.all().iter().map(|e| e.id.as_str()).zip(self.breakers.states()).collect()
     }
 
-    async fn load_page(&self, index: usize, query: &Query, page: u32) -> PageAnswer {
+    async fn load_page(&self, policy: &Arc<Policy>, index: usize, query: &Query, page: u32) -> PageAnswer {
         let engine = &self.engines.all()[index];
         let work = async {
             let token = match engine.request.token_url {
@@ -516,7 +546,8 @@ impl SearchService {
                 None => Vec::new(),
             };
             // Later pages of some engines need values from page 1 (DuckDuckGo's vqd).
-            let carried = if page > 1 && engine.carries_state() { self.engine_page(index, query, 1).await.as_ref().clone()?.carried } else { Vec::new() };
+            let carried =
+                if page > 1 && engine.carries_state() { self.engine_page(policy, index, query, 1).await.as_ref().clone()?.carried } else { Vec::new() };
             let answer = fetch_answer(engine, &self.clients[index], query.as_str(), page, &token, &carried).await?;
             // Reading a page is about a millisecond of CPU. Done here, it would hold up the
             // other engines' answers, which this same task polls (`join_all`); on the blocking
@@ -525,7 +556,7 @@ impl SearchService {
             // The reading stops when its budget is spent or, through `_abandon`, when this
             // future is dropped (the engine's timeout): the blocking pool cannot be cancelled,
             // and a hostile page would go on costing CPU for an answer nobody waits for.
-            let (engines, policy) = (self.engines.clone(), self.policy.clone());
+            let (engines, policy) = (self.engines.clone(), policy.clone());
             let (budget, _abandon) = ReadBudget::new(PAGE_READ_LIMIT);
             let parsed = tokio::task::spawn_blocking(move || {
                 let mut page = engines.all()[index].parse_within(&answer.body, &answer.url, &budget.starting_now())?;

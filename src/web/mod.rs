@@ -20,7 +20,7 @@ use actix_web::{web, HttpResponse};
 
 use crate::approvals::Approvals;
 use crate::policy::golink::LinkSigner;
-use crate::policy::Policy;
+use crate::policy::LivePolicy;
 use crate::search::SearchService;
 use crate::staff::throttle::LoginThrottle;
 use crate::store::Store;
@@ -28,7 +28,8 @@ use crate::store::Store;
 /// Shared state for every handler.
 pub struct AppState {
     pub search: Arc<SearchService>,
-    pub policy: Arc<Policy>,
+    /// The policy in force (reloaded in place: take `current()` once per answer).
+    pub policy: Arc<LivePolicy>,
     pub store: Store,
     pub links: LinkSigner,
     pub login_throttle: LoginThrottle,

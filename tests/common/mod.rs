@@ -118,6 +118,24 @@ pub async fn db_rows(data_dir: &std::path::Path, sql: &'static str, args: Vec<ki
         .collect()
 }
 
+/// A copy of the shipped `allowlist/` in a temporary folder, for a test that changes the lists.
+pub fn copy_of_allowlist() -> PathBuf {
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).expect("allowlist copy");
+        for entry in std::fs::read_dir(from).expect("allowlist").flatten() {
+            let target = to.join(entry.file_name());
+            if entry.path().is_dir() {
+                copy(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).expect("copy a list");
+            }
+        }
+    }
+    let dir = temp_dir("allowlist");
+    copy(&repo_dir().join("allowlist"), &dir);
+    dir
+}
+
 /// The server config tests start from: every shipped engine pointed at its fixture, with the
 /// ids and keys the real ones would need, short timeouts, and the shipped `allowlist/`.
 pub fn test_config(upstream: &FixtureUpstream) -> ServerConfig {
@@ -378,13 +396,24 @@ impl RealServer {
         RealServer::in_dir(upstream, data_dir, temp_dir("real"), extra)
     }
 
+    /// As `with_settings`, reading its lists from `allowlist` (a copy the test may change).
+    pub fn with_allowlist(upstream: &FixtureUpstream, allowlist: &std::path::Path, extra: &str) -> RealServer {
+        let dir = temp_dir("real");
+        let database = test_database(&dir.join("data")).map(|url| format!("database_url = \"{url}\"\n")).unwrap_or_default();
+        RealServer::in_dir_with(upstream, dir.join("data"), dir, allowlist, &format!("{database}{extra}"))
+    }
+
     fn in_dir(upstream: &FixtureUpstream, data_dir: PathBuf, dir: PathBuf, extra: &str) -> RealServer {
+        RealServer::in_dir_with(upstream, data_dir, dir, &repo_dir().join("allowlist"), extra)
+    }
+
+    fn in_dir_with(upstream: &FixtureUpstream, data_dir: PathBuf, dir: PathBuf, allowlist: &std::path::Path, extra: &str) -> RealServer {
         let config_path = dir.join("kidsearch.toml");
         let off: String = PUPIL_ENGINES.iter().chain(STAFF_ENGINES).filter(|e| **e != "bing").map(|e| format!("[engines.{e}]\nenabled = false\n")).collect();
         let config = format!(
             "data_dir = \"{}\"\nallowlist_dir = \"{}\"\nrequire_enrolment = false\nsupervised_sessions = false\n{extra}\n{off}[engines.bing]\nbase_url = \"{}\"\n",
             data_dir.display(),
-            repo_dir().join("allowlist").display(),
+            allowlist.display(),
             upstream.base_url("bing")
         );
         std::fs::write(&config_path, config).expect("config");

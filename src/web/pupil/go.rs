@@ -30,7 +30,8 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     let host = host_of(&url).unwrap_or_default();
     // The lists as they are now, not as they were when the link was made: a link from before
     // a block or before the walled garden was turned on is not followed.
-    let refusal = state.policy.domain_category(&host).or_else(|| state.policy.garden.as_ref().is_some_and(|g| !g.covers(&host)).then_some("garden"));
+    let policy = state.policy.current();
+    let refusal = policy.domain_category(&host).or_else(|| policy.garden.as_ref().is_some_and(|g| !g.covers(&host)).then_some("garden"));
     if let Some(category) = refusal {
         let row = Activity {
             category: Some(category.to_string()),

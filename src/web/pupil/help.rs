@@ -52,7 +52,8 @@ pub async fn press(req: HttpRequest, body: web::Bytes, state: web::Data<AppState
     };
     // What the pupil had just tried may be a search the policy refused (its page shows no
     // words): say so, as the policy says it now, not as the form claims.
-    let refused = report.query.as_deref().and_then(|q| Query::parse(q).ok()).and_then(|q| state.policy.check_query(&q)).map(str::to_string);
+    let policy = state.policy.current();
+    let refused = report.query.as_deref().and_then(|q| Query::parse(q).ok()).and_then(|q| policy.check_query(&q)).map(str::to_string);
     let report = Report { result_title: report.result_url.as_ref().and(report.result_title), category: refused, ..report };
     if device.is_none() {
         let address = state.client(&req).ip.map(|ip| ip.to_string()).unwrap_or_default();

@@ -66,7 +66,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         // incident below): the DSL must see every attempt to reach blocked material, whatever
         // the school's setting.
         let mut outcome = state.search.empty_outcome(&query, params.page);
-        match state.policy.check_query(&query) {
+        match state.policy.current().check_query(&query) {
             Some(category) => {
                 outcome.status = Status::Blocked;
                 outcome.category = Some(category.to_string());

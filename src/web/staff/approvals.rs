@@ -234,7 +234,7 @@ fn rerun_first(why: &str) -> HttpResponse {
 /// Freezes the pages the teacher saw, less the ones ticked to hide, and stores the approval.
 /// The words are checked against the policy as it is now (the lists may have changed since).
 async fn freeze_and_approve(state: &AppState, school: SchoolId, staff_id: i64, r: ApprovalRequest) -> Result<i64, String> {
-    if state.policy.check_query(&r.query).is_some() {
+    if state.policy.current().check_query(&r.query).is_some() {
         return Err("The safety policy refuses this search, so it cannot be approved.".into());
     }
     let frozen: Vec<Vec<_>> = r.pages.0.into_iter().map(|page| page.into_iter().filter(|x| !r.hidden.contains(&x.url)).collect()).collect();

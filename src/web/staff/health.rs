@@ -65,6 +65,7 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
                 button type="submit" { "Run the canary now" }
             }
         }
+        (lists_section(&state))
         h2 { "Filter test" }
         p { "Runs the probe set (" code { "allowlist/probes.txt" } ") through the same check as a pupil's search; no engine is asked." }
         form method="post" action=(paths::STAFF_HEALTH_FILTER_TEST) {
@@ -75,13 +76,37 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
     html_page("Engine health", body)
 }
 
+/// The lists in force, when they were loaded and why, and a change that was refused (every
+/// problem with file, line and fix: the old lists stay in force until it is fixed).
+fn lists_section(state: &AppState) -> maud::Markup {
+    let status = state.policy.status();
+    let policy = state.policy.current();
+    html! {
+        h2 { "Lists" }
+        p {
+            "In force since " (local_time(status.loaded_ms, &state.tz)) " (" (status.loaded_because) "): "
+            (policy.terms.len()) " term entries; block lists "
+            (policy.blocked.iter().map(|(c, s)| format!("{c} {}", s.len())).collect::<Vec<_>>().join(", "))
+            ". Edit the files in " code { (state.policy.source().allowlist_dir.display()) } ": changes are read within seconds, or at once with "
+            code { "systemctl reload kidsearch" } " (SIGHUP)."
+        }
+        @if let Some((at_ms, because, problems)) = &status.refused {
+            div.notice role="alert" {
+                p { strong { "A change to the lists was not loaded" } " (" (because) ", " (local_time(*at_ms, &state.tz)) "). "
+                    "The lists above stay in force until this is fixed:" }
+                pre { (problems) }
+            }
+        }
+    }
+}
+
 /// "Test the filter": the filter self-test (`policy::probes`), as `kidsearch check --filter-test`.
 pub async fn filter_test(body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
     if let Err(answer) = require_form(&session, &state, &body, ANY_STAFF).await {
         return answer;
     }
     let (text, file) = &state.filter_probes;
-    let test = crate::policy::probes::run(&state.policy, text, file, &state.categories_off);
+    let test = crate::policy::probes::run(&state.policy.current(), text, file, &state.categories_off);
     let body = html! {
         p { a href=(paths::STAFF_HEALTH) { "← Engine health" } }
         h1 { "Filter test" }

@@ -1,0 +1,129 @@
+//! Changing the lists without a restart (issue 28): SIGHUP reloads them (and, with TLS off,
+//! no longer stops the server), a file change is picked up by itself, a broken file keeps the
+//! old lists whole and names its line, and no answer cached under the old lists is served.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{add_user, copy_of_allowlist, spawn_app_with, test_config, Browser, FixtureUpstream, RealServer, TestApp};
+
+fn hang_up(server: &RealServer) {
+    let pid = server.pid().expect("running").to_string();
+    assert!(Command::new("kill").args(["-HUP", &pid]).status().expect("kill -HUP").success());
+}
+
+fn alive(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists() && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ")
+}
+
+/// Waits (up to 10 s) until the server's log holds `text` `times` times.
+async fn log_says(server: &RealServer, text: &str, times: usize) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = std::fs::read_to_string(&server.log_path).unwrap_or_default();
+        if log.matches(text).count() >= times {
+            return log;
+        }
+        assert!(Instant::now() < deadline, "the log never said {text:?} {times} time(s):\n{log}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The hosts of the results a pupil's search shows, and the JSON status.
+async fn hosts(app: &TestApp, q: &str) -> (String, Vec<String>) {
+    let (code, body) = app.search_json(q, 1).await;
+    assert!(code == 200 || code == 403, "{code} {body}");
+    let hosts = body["results"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|x| x["url"].as_str().and_then(|u| url::Url::parse(u).ok()?.host_str().map(str::to_string))).collect())
+        .unwrap_or_default();
+    (body["status"].as_str().unwrap_or_default().to_string(), hosts)
+}
+
+#[tokio::test]
+async fn a_sighup_does_not_stop_a_server_without_tls() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let mut server = RealServer::new(&upstream);
+    let app = server.start().await;
+    let pid = server.pid().expect("pid");
+    hang_up(&server);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(alive(pid), "kidsearch ended on SIGHUP");
+    assert_eq!(app.get("/healthz").await.status(), 200, "the server still answers after SIGHUP");
+    log_says(&server, "lists reloaded (SIGHUP)", 1).await;
+    assert_eq!(server.terminate(), Some(0));
+}
+
+#[tokio::test]
+async fn a_sighup_with_a_broken_list_keeps_the_old_lists_whole_and_a_fixed_one_takes_effect_with_no_stale_page() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let allowlist = copy_of_allowlist();
+    let mut server = RealServer::with_allowlist(&upstream, &allowlist, "");
+    let app = server.start().await;
+    let (status, before) = hosts(&app, "volcano facts").await;
+    assert_eq!(status, "ok");
+    assert!(before.iter().any(|h| h == "lava.example.com"), "{before:?}");
+
+    // A new blocked domain and, in another file, a broken line: nothing of it is loaded.
+    let domains = allowlist.join("domains/local/domains");
+    let local_domains = std::fs::read_to_string(&domains).expect("local domains");
+    std::fs::write(&domains, format!("{local_domains}\nlava.example.com\n")).expect("write");
+    let terms = allowlist.join("terms/local.txt");
+    let local_terms = std::fs::read_to_string(&terms).expect("local terms");
+    let broken_line = local_terms.lines().count() + 1;
+    std::fs::write(&terms, format!("{local_terms}lav*a\n")).expect("write");
+    hang_up(&server);
+    let log = log_says(&server, "lists not reloaded (SIGHUP)", 1).await;
+    assert!(log.contains(&format!("local.txt:{broken_line}:")), "the log names the broken line:\n{log}");
+    assert!(log.contains("fix:"), "and how to fix it:\n{log}");
+    assert!(alive(server.pid().expect("pid")));
+    let (status, during) = hosts(&app, "volcano facts").await;
+    assert_eq!(status, "ok");
+    assert!(during.iter().any(|h| h == "lava.example.com"), "a refused reload changed nothing, not even the good file: {during:?}");
+
+    // Engine health says so too, with the line.
+    add_user(&server.data_dir, "admin", "Ms Lists", "plum tree under snow");
+    let mut admin = Browser::new(&app);
+    admin.sign_in("Ms Lists", "plum tree under snow").await;
+    let page = admin.get("/staff/health").await.text().await.expect("health page");
+    assert!(page.contains("A change to the lists was not loaded"), "{page}");
+    assert!(page.contains(&format!("local.txt:{broken_line}:")), "{page}");
+
+    // Fixed: the new domain is blocked at once, for the same search that was cached before.
+    std::fs::write(&terms, format!("{local_terms}lava party\n")).expect("write");
+    hang_up(&server);
+    log_says(&server, "lists reloaded (SIGHUP)", 1).await;
+    let (status, after) = hosts(&app, "volcano facts").await;
+    assert_eq!(status, "ok");
+    assert!(!after.iter().any(|h| h == "lava.example.com"), "a page cached under the old lists was served: {after:?}");
+    assert_eq!(hosts(&app, "lava party").await.0, "blocked", "the new term is in force");
+    let page = admin.get("/staff/health").await.text().await.expect("health page");
+    assert!(!page.contains("A change to the lists was not loaded"), "the fixed reload clears the warning");
+    assert!(page.contains("(SIGHUP)"), "{page}");
+    assert_eq!(server.terminate(), Some(0));
+}
+
+#[tokio::test]
+async fn a_changed_list_file_takes_effect_with_no_signal_and_no_restart() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let allowlist = copy_of_allowlist();
+    let config = kidsearch::config::ServerConfig { allowlist_dir: allowlist.clone(), ..test_config(&upstream) };
+    let app = spawn_app_with(config).await;
+    assert!(hosts(&app, "volcano facts").await.1.iter().any(|h| h == "lava.example.com"));
+    let domains = allowlist.join("domains/local/domains");
+    let text = std::fs::read_to_string(&domains).expect("local domains");
+    std::fs::write(&domains, format!("{text}\nlava.example.com\n")).expect("write");
+    // Polled every 2 s and read once it has stayed the same for one poll.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, now) = hosts(&app, "volcano facts").await;
+        assert_eq!(status, "ok");
+        if !now.iter().any(|h| h == "lava.example.com") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the changed list was not picked up: {now:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
