@@ -62,6 +62,9 @@ fn serve(common: &kidsearch::cli::Common) -> i32 {
         let host = listen.rsplit_once(':').map_or("localhost", |(h, _)| if h == "0.0.0.0" || h == "[::]" { "localhost" } else { h });
         tracing::info!(engines_ready_for_pupils = ready, "kidsearch listening on {listen}");
         println!("kidsearch is running: open http://{host}:{}/ (Ctrl+C to stop)", app.port());
+        if let Some(code) = app.setup_code() {
+            println!("No staff account yet: open http://localhost:{}/staff on this computer to create the first admin (from another computer, use the setup code {code}).", app.port());
+        }
         match app.run_until_stopped().await {
             Ok(()) => 0,
             Err(e) => {

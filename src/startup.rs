@@ -32,6 +32,8 @@ pub struct Application {
     store: Store,
     /// For the records kept in memory, stored (or logged) at a graceful stop.
     safeguarding: Arc<Safeguarding>,
+    /// While no staff account exists: the one-time code for making the first admin elsewhere.
+    setup_code: Option<String>,
 }
 
 impl Application {
@@ -59,6 +61,12 @@ impl Application {
         // then always means a lost one (`store::lost`), never a first start.
         let new_database = crate::store::NewDatabase::from_flag(config.new_database);
         let store = Store::open_with(&config.data_dir, config.database_url.as_deref(), new_database).map_err(std::io::Error::other)?;
+        let (first_run, setup_code) = crate::staff::first_admin::FirstRun::start(&store).map_err(std::io::Error::other)?;
+        if let Some(code) = &setup_code {
+            tracing::warn!(
+                "no staff account exists yet: open /staff in a browser on this computer to create the first admin, or from another computer with the one-time setup code {code}"
+            );
+        }
         let keys = crate::secrets::Keys::from_config(&config.data_dir, config.shared_secret_file.as_deref())?;
         let links = LinkSigner::new(&keys)?;
         let metrics = Arc::new(Metrics::default());
@@ -102,6 +110,7 @@ impl Application {
             search,
             policy,
             store: store.clone(),
+            first_run: Arc::new(first_run),
             links,
             login_throttle: crate::staff::throttle::LoginThrottle::new(store.clone()),
             approvals,
@@ -152,11 +161,16 @@ impl Application {
         };
         let port = server.addrs().first().map(|a| a.port()).ok_or_else(|| std::io::Error::other("no listening address"))?;
         let server = server.run();
-        Ok(Application { port, server, store: app_store, safeguarding: app_safeguarding })
+        Ok(Application { port, server, store: app_store, safeguarding: app_safeguarding, setup_code })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The first run's setup code (no staff account exists yet), for the start-up message.
+    pub fn setup_code(&self) -> Option<&str> {
+        self.setup_code.as_deref()
     }
 
     /// Runs until the server is stopped. SIGINT/SIGTERM stop it gracefully: no new

@@ -131,10 +131,15 @@ pub enum AddUserError {
     Store(#[from] StoreError),
 }
 
+/// 1 to 64 letters, digits, spaces, dots, dashes, underscores or apostrophes.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().count() <= 64 && name.chars().all(|c| c.is_alphanumeric() || " .-_'".contains(c))
+}
+
 /// Adds an account to `school`, or (`None`, admins only) trust-wide.
 pub async fn add_account(store: &Store, name: &str, role: Role, password: &str, school: Option<SchoolId>) -> Result<StaffAccount, AddUserError> {
     let name = name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 64 || !name.chars().all(|c| c.is_alphanumeric() || " .-_'".contains(c)) {
+    if !valid_name(&name) {
         return Err(AddUserError::BadName);
     }
     if school.is_none() && role != Role::Admin {

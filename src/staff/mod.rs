@@ -3,6 +3,7 @@
 //! logging out really ends them; failed logins are slowed, then locked for a while.
 
 pub mod accounts;
+pub mod first_admin;
 pub mod security_log;
 pub mod sessions;
 pub mod throttle;

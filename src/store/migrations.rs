@@ -231,6 +231,9 @@ const SQLITE: &[M<'static>] = &[
         report_id INTEGER
     );",
     ),
+    // The first admin made in the browser (issue 28): one row at most, claimed in the same
+    // transaction that makes the account, so two browsers at once cannot both make one.
+    M::up("CREATE TABLE first_admin (id INTEGER PRIMARY KEY CHECK (id = 1), at_ms INTEGER NOT NULL);"),
 ];
 
 /// PostgreSQL's spelling of the same steps: `BIGINT` for every integer (rows hold i64 times
@@ -408,6 +411,7 @@ const POSTGRES: &[&str] = &[
         added_ms BIGINT NOT NULL,
         report_id BIGINT
     );",
+    "CREATE TABLE first_admin (id BIGINT PRIMARY KEY CHECK (id = 1), at_ms BIGINT NOT NULL);",
 ];
 
 pub fn run_sqlite(conn: &mut Connection) -> Result<(), StoreError> {

@@ -52,3 +52,18 @@ pub fn client(req: &HttpRequest, trusted: &[IpAddr]) -> Client {
         header(req, "x-forwarded-host").and_then(|h| h.split(',').next()).map(str::trim).filter(|h| plausible_host(h)).map_or(direct_host, str::to_string);
     Client { ip: Some(forwarded_ip.unwrap_or(peer_ip)), scheme, host }
 }
+
+/// Is this a browser on the server's own machine? The client (as `client` believes it) is a
+/// loopback address, no untrusted proxy on this machine is forwarding someone else's request
+/// (a loopback peer that sends `X-Forwarded-For` or `Forwarded` without being in
+/// `trusted_proxies`), and the page was asked for by a loopback name (`localhost`,
+/// `127.0.0.1`, `[::1]`), so a site elsewhere cannot reach it by re-pointing its own name at
+/// 127.0.0.1 (DNS rebinding).
+pub fn on_this_machine(req: &HttpRequest, trusted: &[IpAddr]) -> bool {
+    let seen = client(req, trusted);
+    let peer_trusted = req.peer_addr().is_some_and(|a| trusted.contains(&a.ip()));
+    let forwarded = header(req, "x-forwarded-for").is_some() || header(req, "forwarded").is_some();
+    let host = seen.host.rsplit_once(':').filter(|(h, port)| !h.is_empty() && port.bytes().all(|b| b.is_ascii_digit())).map_or(seen.host.as_str(), |(h, _)| h);
+    let loopback_name = matches!(host.to_ascii_lowercase().as_str(), "localhost" | "127.0.0.1" | "[::1]");
+    seen.ip.is_some_and(|ip| ip.is_loopback()) && (peer_trusted || !forwarded) && loopback_name
+}

@@ -31,6 +31,8 @@ pub struct AppState {
     /// The policy in force (reloaded in place: take `current()` once per answer).
     pub policy: Arc<LivePolicy>,
     pub store: Store,
+    /// While no staff account exists: the first admin may be made in the browser.
+    pub first_run: Arc<crate::staff::first_admin::FirstRun>,
     pub links: LinkSigner,
     pub login_throttle: LoginThrottle,
     pub approvals: Arc<Approvals>,

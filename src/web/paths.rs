@@ -49,6 +49,7 @@ pub fn go(url: &str, day: i64, signature: &str) -> String {
 
 pub const STAFF: &str = "/staff";
 pub const STAFF_LOGIN: &str = "/staff/login";
+pub const STAFF_SETUP: &str = "/staff/setup";
 pub const STAFF_LOGOUT: &str = "/staff/logout";
 pub const STAFF_PRERUN: &str = "/staff/prerun";
 pub const STAFF_APPROVALS: &str = "/staff/approvals";
@@ -57,6 +58,7 @@ pub const STAFF_ALERTS_STREAM: &str = "/staff/alerts/stream";
 pub const STAFF_INCIDENTS: &str = "/staff/incidents";
 pub const STAFF_INCIDENTS_CSV: &str = "/staff/incidents.csv";
 pub const STAFF_DEVICES: &str = "/staff/devices";
+pub const STAFF_TRY_OUT: &str = "/staff/devices/try-out";
 pub const STAFF_CLASSES_OPEN: &str = "/staff/classes/open";
 pub const STAFF_CLASSES_CLOSE: &str = "/staff/classes/close";
 pub const STAFF_ACTIVITY: &str = "/staff/activity";

@@ -47,6 +47,7 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
     let by_category = charts::refusals_by_category(&state.store, scope, now).await.unwrap_or_default();
     let per_week = charts::incidents_per_week(&state.store, scope, now).await.unwrap_or_default();
     let (waiting, lost) = state.safeguarding.waiting_counts();
+    let first_steps = super::checklist::block(&state, &account, &token).await;
     let body = html! {
         h1 { "kidsearch staff" }
         @if !state.storage.writable() {
@@ -68,6 +69,7 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
                 (Some(_), Some(name)) => { ", " (name) "." }
                 (Some(_), None) => { "." }
             } }
+        @if let Some(steps) = first_steps { (steps) }
         section aria-labelledby="alerts-heading" {
             h2 #alerts-heading { "Alerts" }
             ul.alerts #alerts data-stream=(paths::STAFF_ALERTS_STREAM) aria-live="assertive" {

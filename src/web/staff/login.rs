@@ -14,8 +14,10 @@ use crate::web::layout::staff_page;
 use crate::web::{paths, AppState};
 use actix_web::http::StatusCode;
 
-pub async fn form(req: HttpRequest) -> HttpResponse {
-    login_page(&req, None, StatusCode::OK)
+pub async fn form(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    // The first run: no account to sign in with yet, so the page says how to make one.
+    let first_run = state.first_run.open(&state.store).await.unwrap_or(false);
+    login_page_with(&req, None, StatusCode::OK, first_run)
 }
 
 /// How long a login form's token is good for.
@@ -24,7 +26,7 @@ const FORM_TOKEN_MS: i64 = 2 * 3600 * 1000;
 /// The login form's CSRF token, `<expiry ms>.<HMAC>`: stateless, so showing the form (which
 /// anyone may ask for, as often as they like) stores nothing; a session row exists only once
 /// someone has signed in.
-fn form_token(req: &HttpRequest) -> String {
+pub(super) fn form_token(req: &HttpRequest) -> String {
     let expires = now_ms() + FORM_TOKEN_MS;
     format!("{expires}.{}", token_signature(req, expires).unwrap_or_default())
 }
@@ -35,15 +37,27 @@ fn token_signature(req: &HttpRequest, expires: i64) -> Option<String> {
     Some(crate::secrets::hex(&tag.as_ref()[..16]))
 }
 
-fn form_token_ok(req: &HttpRequest, token: Option<&str>) -> bool {
+pub(super) fn form_token_ok(req: &HttpRequest, token: Option<&str>) -> bool {
     let Some((expires, signature)) = token.and_then(|t| t.split_once('.')) else { return false };
     let Ok(expires) = expires.parse::<i64>() else { return false };
     expires > now_ms() && token_signature(req, expires).is_some_and(|expected| crate::secrets::constant_time_eq(&expected, signature))
 }
 
 fn login_page(req: &HttpRequest, message: Option<&str>, status: StatusCode) -> HttpResponse {
+    login_page_with(req, message, status, false)
+}
+
+fn login_page_with(req: &HttpRequest, message: Option<&str>, status: StatusCode, first_run: bool) -> HttpResponse {
     let token = form_token(req);
     let body = html! {
+        @if first_run {
+            section.checklist.first-run aria-labelledby="first-run" {
+                h2 #first-run { "Welcome to kidsearch" }
+                p { "No staff account exists yet. The first one is an admin, who then adds the teachers and the safeguarding lead." }
+                p { a.button href=(paths::STAFF_SETUP) { "Create the first admin" } }
+                p { "On the server's own computer this needs nothing more; from another computer, the setup code kidsearch printed in its log when it started." }
+            }
+        }
         h1 { "Staff sign in" }
         @if let Some(m) = message { p.notice role="alert" { (m) } }
         form method="post" action=(paths::STAFF_LOGIN) {

@@ -6,6 +6,7 @@ mod activity;
 mod alerts;
 mod approvals;
 mod charts;
+mod checklist;
 mod classes;
 mod devices;
 mod health;
@@ -15,6 +16,7 @@ mod login;
 mod overblocks;
 mod password;
 mod security;
+mod setup;
 mod users;
 
 use actix_session::config::{BrowserSession, CookieContentSecurity, TtlExtensionPolicy};
@@ -63,6 +65,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key, secure_cooki
             .route("", web::get().to(home::page))
             .route("/login", web::get().to(login::form))
             .route("/login", web::post().to(login::submit))
+            .route("/setup", web::get().to(setup::show))
+            .route("/setup", web::post().to(setup::create))
             .route("/logout", web::post().to(home::logout))
             .route("/prerun", web::get().to(approvals::prerun))
             .route("/approvals", web::get().to(approvals::list))
@@ -89,6 +93,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key, secure_cooki
             .route("/incidents/{id}/release", web::post().to(alerts::release))
             .route("/devices", web::get().to(devices::page))
             .route("/devices", web::post().to(devices::create_link))
+            .route("/devices/try-out", web::post().to(checklist::try_out))
             .route("/devices/qr/{token}", web::get().to(devices::qr))
             .route("/devices/{id}/revoke", web::post().to(devices::revoke))
             .route("/classes/open", web::post().to(classes::open))
