@@ -30,7 +30,7 @@ fn fold_char(c: char, out: &mut String) {
         out.push(fold_ascii(c as u8) as char);
         return;
     }
-    if crate::engines::text::is_invisible(c) || c == '\u{0640}' {
+    if crate::engines::text::is_invisible(c) || matches!(c, '\u{0640}' | NATIVE_START | NATIVE_END) {
         return;
     }
     // Lowercase first, so the same letter folds the same way in either case; then accents
@@ -130,7 +130,7 @@ fn native_char(c: char, out: &mut String) {
         out.push(c.to_ascii_lowercase());
         return;
     }
-    if crate::engines::text::is_invisible(c) || c == '\u{0640}' {
+    if crate::engines::text::is_invisible(c) || matches!(c, '\u{0640}' | NATIVE_START | NATIVE_END) {
         return;
     }
     for lower in c.to_lowercase() {
@@ -159,7 +159,12 @@ fn fold_with(text: &str, native: bool) -> String {
             if is_number_token(token) {
                 letters.push_str(token);
             } else if native && is_native_token(token) {
+                // Its symbols stay symbols too: `$` read as `s` beside "ⶠ" would give the
+                // token a Latin letter, and a second pass would fold the whole token as Latin
+                // (`3$ⶠ` → `3sⶠ` → `esⶠ`). Marked, so the symbol pass below skips it.
+                letters.push(NATIVE_START);
                 token.chars().for_each(|c| native_char(c, &mut letters));
+                letters.push(NATIVE_END);
             } else {
                 token.chars().for_each(|c| fold_char(c, &mut letters));
             }
@@ -170,7 +175,7 @@ fn fold_with(text: &str, native: bool) -> String {
         letters
     };
     if !letters.contains(is_leet_symbol) {
-        return letters;
+        return if native { letters.replace([NATIVE_START, NATIVE_END], "") } else { letters };
     }
     // A run of symbols stands for letters when a letter or digit follows it (`$ex`, `!diot`),
     // or, for `$` and `@` only, when one comes before it (`a$$`); other punctuation stays
@@ -182,6 +187,16 @@ fn fold_with(text: &str, native: bool) -> String {
     let mut out = String::with_capacity(letters.len());
     let mut i = 0;
     while i < chars.len() {
+        if chars[i] == NATIVE_START {
+            // A token kept in its own script goes through as it is, without its markers.
+            i += 1;
+            while i < chars.len() && chars[i] != NATIVE_END {
+                out.push(chars[i]);
+                i += 1;
+            }
+            i += 1;
+            continue;
+        }
         if !is_leet_symbol(chars[i]) {
             out.push(chars[i]);
             i += 1;
@@ -202,6 +217,12 @@ fn fold_with(text: &str, native: bool) -> String {
     }
     out
 }
+
+/// Around a token `fold_native` keeps in its own script, between the token pass and the symbol
+/// pass only. Unicode noncharacters, which no text needs: typed or pasted, they are dropped like
+/// invisible characters (`fold_char`, `native_char`), so one in the input is never a marker.
+const NATIVE_START: char = '\u{FDD0}';
+const NATIVE_END: char = '\u{FDD1}';
 
 /// Two digits side by side: the only ASCII texts that may hold a number token.
 fn has_digit_pair(text: &str) -> bool {
@@ -339,6 +360,20 @@ mod tests {
     fn ascii_text_is_already_nfkc() {
         let all: String = (0u8..128).map(char::from).collect();
         assert_eq!(all.nfkc().collect::<String>(), all);
+    }
+
+    /// Found by `policy_props::folding_in_native_scripts_is_idempotent`: a symbol beside a word
+    /// kept in its own script was read as a Latin letter, and a second fold then read the whole
+    /// token as Latin.
+    #[test]
+    fn a_native_word_keeps_its_symbols_so_folding_twice_changes_nothing() {
+        for text in ["3$ⶠ", "|0\u{8f0}", "$секс", "секс$ и @мир", "a\u{FDD0}b \u{FDD1}мир"] {
+            let once = fold_native(text);
+            assert_eq!(fold_native(&once), once, "{text:?}");
+            assert!(!once.contains([NATIVE_START, NATIVE_END]), "{text:?} kept a marker: {once:?}");
+        }
+        assert_eq!(fold_native("3$ⶠ"), "3$ⶠ");
+        assert_eq!(fold_native("$ex секс"), "sex секс", "a Latin token beside it still reads $ as s");
     }
 
     #[test]
