@@ -162,7 +162,10 @@ async fn refusal_rates_through_the_server() {
     let mut over_blocks = Vec::new();
     let mut wrong_category = 0usize;
     for (case, (status, body)) in cases.iter().zip(&answers) {
-        assert!(*status == 200 || *status == 400, "{:?}: HTTP {status} {body}", case.query);
+        // A 503 "unavailable" is a query the policy let through to an engine that did not answer
+        // in time (the fixture engine on a loaded machine): allowed, as far as refusal goes.
+        let unanswered = *status == 503 && body["status"] == "unavailable";
+        assert!(*status == 200 || *status == 400 || unanswered, "{:?}: HTTP {status} {body}", case.query);
         let refused = body["status"] == "blocked";
         let category = body["category"].as_str().unwrap_or_default();
         let tally = by_group.entry((case.harmful, case.group.clone())).or_default();

@@ -15,6 +15,7 @@ pub mod letter_filter;
 pub mod local;
 pub mod normalise;
 pub mod probes;
+pub mod segment;
 pub mod terms;
 
 mod load;
