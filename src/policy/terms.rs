@@ -380,10 +380,13 @@ impl TermLists {
                 Some(pieces) => {
                     read_any = true;
                     // Of two pieces, one decides alone when the other is a word glued on as a
-                    // label ("freeporn", "nudespics"), or when it is no half of a compound the
-                    // dictionary knows ("send|nudes"; but not "shuttle|cock", as "cocktail").
+                    // label ("freeporn", "nudespics"), or when both are four letters or more and
+                    // it is no half of a compound the dictionary knows ("send|nudes"; but not
+                    // "shuttle|cock", as "cocktail" is a word).
                     let label = pieces.len() >= 3 || pieces.iter().any(|p| is_glue_word(p));
-                    alone.extend(pieces.iter().map(|p| label || !self.segmenter.is_compound_half(p)));
+                    // A piece of three letters or fewer is often an ending ("retard|ant").
+                    let long = pieces.iter().all(|p| p.len() >= 4);
+                    alone.extend(pieces.iter().map(|p| label || (long && !self.segmenter.is_compound_half(p))));
                     out.extend(pieces);
                 }
                 None => {
