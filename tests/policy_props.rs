@@ -1,6 +1,6 @@
 //! Property tests for the query policy: normalisation is stable, nothing panics, and the tricks
-//! pupils use (zero-width characters, case, look-alike letters) never turn a refused query into
-//! an allowed one.
+//! pupils use (zero-width characters, case, look-alike letters, a held key, the whole query
+//! glued or spaced out) never turn a refused query into an allowed one.
 
 mod common;
 
@@ -86,6 +86,32 @@ fn apply(query: &str, tricks: &[Trick]) -> String {
     chars.into_iter().collect()
 }
 
+/// Whole-query disguises: every letter spaced out (with the word gaps kept or not), or the
+/// words glued together, as "h o w  t o  m a k e  a  b o m b" and "howtomakeabomb".
+fn whole_query(query: &str, how: u8) -> String {
+    match how % 3 {
+        0 => query.split_whitespace().collect(),
+        1 => query.chars().filter(|c| !c.is_whitespace()).map(String::from).collect::<Vec<_>>().join(" "),
+        _ => query.split_whitespace().map(|w| w.chars().map(String::from).collect::<Vec<_>>().join(" ")).collect::<Vec<_>>().join("  "),
+    }
+}
+
+/// Every refused query of the table stays refused glued or spaced out, in all three ways.
+#[test]
+fn gluing_or_spacing_out_a_refused_query_never_allows_it() {
+    let terms = &settings().policy.terms;
+    let mut allowed = Vec::new();
+    for base in harmful().iter().filter(|q| terms.check_query(q).is_some()) {
+        for how in 0..3 {
+            let disguised = whole_query(base, how);
+            if terms.check_query(&disguised).is_none() {
+                allowed.push(format!("{disguised:?} (from {base:?})"));
+            }
+        }
+    }
+    assert!(allowed.is_empty(), "allowed: {allowed:#?}");
+}
+
 fn trick() -> impl Strategy<Value = Trick> {
     prop_oneof![
         any::<usize>().prop_map(Trick::ZeroWidth),
@@ -126,6 +152,18 @@ proptest! {
         prop_assert!(terms.check(base).is_some(), "base {:?} must be refused", base);
         let tricked = apply(base, &tricks);
         prop_assert!(terms.check(&tricked).is_some(), "{:?} (from {:?}) was allowed", tricked, base);
+    }
+
+    /// The whole-query disguises with letter tricks on top (`Ｈ o w t o…`, `howtоmakeabomb`).
+    #[test]
+    fn tricks_on_a_glued_or_spaced_query_never_allow_it(index in any::<usize>(), how in 0u8..3, tricks in prop::collection::vec(trick(), 0..4)) {
+        let queries = harmful();
+        prop_assume!(!queries.is_empty());
+        let base = &queries[index % queries.len()];
+        let terms = &settings().policy.terms;
+        prop_assume!(terms.check_query(base).is_some());
+        let disguised = apply(&whole_query(base, how), &tricks);
+        prop_assert!(terms.check_query(&disguised).is_some(), "{:?} (from {:?}) was allowed", disguised, base);
     }
 
     /// Holding a key down (`pooorn`) is the stretch the matcher looks for; the matcher only

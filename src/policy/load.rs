@@ -107,6 +107,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("ranking/kids.txt", include_str!("../../allowlist/ranking/kids.txt")),
     ("ranking/trusted.txt", include_str!("../../allowlist/ranking/trusted.txt")),
     ("garden/domains", include_str!("../../allowlist/garden/domains")),
+    ("vocabulary/words.txt", include_str!("../../allowlist/vocabulary/words.txt")),
 ];
 
 /// The walled garden's domains (`garden/domains` under `allowlist_dir`, or the built-in copy),
@@ -221,11 +222,15 @@ pub fn load_policy_with(
             });
         }
     }
+    // The child vocabulary: the known words a glued query ("howtomakeabomb") is read as.
+    let vocabulary = part(allowlist_dir, "vocabulary", &mut errors).into_iter().filter(|f| f.relative == "vocabulary/words.txt");
+    let vocabulary: Vec<Loaded> = vocabulary.collect();
     let lists: Vec<ListFile<'_>> = term_files
         .iter()
         .filter(|f| f.relative.ends_with(".txt"))
         .map(|f| ListFile { category: category_of(&f.relative), file: f.shown.clone(), text: &f.text })
         .filter(|f| !categories_off.iter().any(|off| off == f.category))
+        .chain(vocabulary.iter().map(|f| ListFile { category: "vocabulary", file: f.shown.clone(), text: &f.text }))
         .collect();
     let mut report = ListReport::default();
     let terms = TermLists::build(&lists, &mut report);

@@ -28,9 +28,9 @@ impl ExceptionSet {
         self.phrases.is_empty()
     }
 
-    /// Marks in `covered` the words an exception phrase covers; `forms` gives a word's
-    /// exact form and the singulars it may be the plural of.
-    pub(super) fn cover<'w>(&self, words: &'w [String], covered: &mut [bool], forms: impl Fn(&'w str) -> Vec<&'w str>) {
+    /// Adds to `spans` each (start, end) of `words` an exception phrase covers; `forms` gives
+    /// a word's exact form and the singulars it may be the plural of.
+    pub(super) fn cover<'w>(&self, words: &'w [String], spans: &mut Vec<(usize, usize)>, forms: impl Fn(&'w str) -> Vec<&'w str>) {
         for start in 0..words.len() {
             for first in forms(&words[start]) {
                 let Some(candidates) = self.by_first.get(first) else { continue };
@@ -38,7 +38,7 @@ impl ExceptionSet {
                     let phrase = &self.phrases[x];
                     let end = start + phrase.len();
                     if end <= words.len() && phrase.iter().zip(&words[start..end]).all(|(e, w)| forms(w).contains(&e.as_str())) {
-                        covered[start..end].iter_mut().for_each(|c| *c = true);
+                        spans.push((start, end));
                     }
                 }
             }

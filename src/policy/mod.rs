@@ -16,6 +16,7 @@ pub mod live;
 pub mod local;
 pub mod normalise;
 pub mod probes;
+pub mod segment;
 pub mod terms;
 
 mod load;

@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use super::letter_filter::{push_without_repeats, without_repeats, LetterFilter};
 use super::local::ExceptionSet;
 use super::normalise::{fold, fold_native, has_held_letter, has_native_word, is_stretch, normalise, normalise_native, runs, words_of_folded, Normalised};
+use super::segment::Segmenter;
 use crate::config::ConfigProblem;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,6 +77,8 @@ pub struct TermLists {
     rule_scanned: Vec<(usize, usize, Alternative)>,
     /// Whether any entry or rule is written in a non-Latin script (else `fold` alone decides).
     has_native: bool,
+    /// Reads a glued query as words: the child vocabulary, the lists' and exceptions' words.
+    segmenter: Segmenter,
 }
 
 /// One word or phrase of a rule's set, normalised like an entry.
@@ -92,7 +95,8 @@ struct Rule {
 
 /// One list file's text.
 pub struct ListFile<'a> {
-    /// Category name (the file stem), or "exceptions".
+    /// Category name (the file stem), "exceptions", or "vocabulary" (`vocabulary/words.txt`:
+    /// known words a glued query may be read as, never refused for being listed there).
     pub category: &'a str,
     pub file: String,
     pub text: &'a str,
@@ -149,7 +153,7 @@ impl TermLists {
 
         // Named sets, from every file, before any rule uses them.
         let mut sets: HashMap<String, (Vec<Alternative>, Origin)> = HashMap::new();
-        for f in files.iter().filter(|f| f.category != "exceptions") {
+        for f in files.iter().filter(|f| !is_word_list(f.category)) {
             for (line, raw) in entries_of(f.text).filter(|(_, raw)| raw.starts_with('@') && raw.contains('=')) {
                 let problem = |what: String, fix: &str| ConfigProblem { file: f.file.clone(), line: Some(line), what, fix: fix.to_string() };
                 let (name, items) = raw.split_once('=').unwrap_or((raw, ""));
@@ -164,6 +168,9 @@ impl TermLists {
                 }
                 match alternatives(items, &HashMap::new()) {
                     Ok(alts) if !alts.is_empty() => {
+                        for (alt, x) in alts.iter().filter_map(|a| allowed_by_exception(&a.words, &lists.exceptions).map(|x| (a, x))) {
+                            report.warnings.push(exception_clash(problem(String::new(), ""), &alt.words, &exception_origins[x], &format!("the set {name}")));
+                        }
                         sets.insert(name, (alts, Origin { file: f.file.clone(), line }));
                     }
                     Ok(_) => report.errors.push(problem(format!("the set {name} is empty"), "list its words after =, separated by commas")),
@@ -173,7 +180,7 @@ impl TermLists {
         }
         let set_items: HashMap<String, Vec<Alternative>> = sets.into_iter().map(|(k, (v, _))| (k, v)).collect();
 
-        for f in files.iter().filter(|f| f.category != "exceptions") {
+        for f in files.iter().filter(|f| !is_word_list(f.category)) {
             // A category may come in several files (one per language or source).
             let category = lists.categories.iter().position(|c| c == f.category).unwrap_or_else(|| {
                 lists.categories.push(f.category.to_string());
@@ -193,6 +200,13 @@ impl TermLists {
                         continue;
                     }
                     let parsed: Result<Vec<Vec<Alternative>>, String> = sides.iter().map(|side| alternatives(side, &set_items)).collect();
+                    // Words written in the rule itself (a set's are checked where it is named).
+                    let own: Vec<&str> = sides.iter().flat_map(|side| side.split(',')).map(str::trim).filter(|i| !i.starts_with('@')).collect();
+                    for alt in alternatives(&own.join(","), &HashMap::new()).unwrap_or_default() {
+                        if let Some(x) = allowed_by_exception(&alt.words, &lists.exceptions) {
+                            report.warnings.push(exception_clash(problem(String::new(), ""), &alt.words, &exception_origins[x], "this rule"));
+                        }
+                    }
                     match parsed {
                         Ok(sides) if sides.iter().all(|s| !s.is_empty()) => {
                             let rule = lists.rules.len();
@@ -259,6 +273,23 @@ impl TermLists {
         }
         lists.has_native = lists.entries.iter().flat_map(|e| &e.words).chain(lists.rule_words.keys()).any(|w| !w.is_ascii())
             || lists.rule_scanned.iter().flat_map(|(_, _, a)| &a.words).any(|w| !w.is_ascii());
+        let vocabulary = files.iter().filter(|f| f.category == "vocabulary").flat_map(|f| entries_of(f.text)).flat_map(|(_, w)| w.split_whitespace());
+        let vocabulary: Vec<String> = vocabulary.map(|w| normalise(w).joined.concat()).collect();
+        // The English lists' own words and the exceptions', of three letters or more: a
+        // glued query is read as English, and other languages' short words ("cu", "mea")
+        // would read "cuentos", "Benbecula" or "showmeavagina" as the wrong pieces.
+        let english = files.iter().filter(|f| f.category != "vocabulary" && is_english(&f.file));
+        let listed: Vec<String> = english
+            .flat_map(|f| entries_of(f.text))
+            .flat_map(|(_, raw)| raw.split(|c: char| c.is_whitespace() || matches!(c, ',' | '+' | '=' | '*')))
+            .filter(|w| !w.starts_with('@'))
+            .map(|w| normalise(w).joined.concat())
+            .filter(|w| w.len() >= 3)
+            .collect();
+        lists.segmenter = Segmenter::new(vocabulary.iter().chain(&listed).map(String::as_str));
+        // The compounds the school's words and the exceptions know ("cocktail", "peacock").
+        let compounds = vocabulary.iter().chain(lists.exceptions.iter().filter(|e| e.len() == 1).flatten());
+        lists.segmenter.learn_compounds(compounds.map(String::as_str));
         let patterns: Vec<&str> = lists.scanned.iter().map(|&e| lists.entries[e].letters.as_str()).collect();
         lists.scanned_finder = aho_corasick::AhoCorasick::new(patterns).ok();
         lists.filter = LetterFilter::new(lists.entries.iter().map(|e| e.words.as_slice()));
@@ -316,34 +347,80 @@ impl TermLists {
         if let Some(category) = self.check_with(text, local) {
             return Some(category);
         }
-        if self.rules.is_empty() {
-            return None;
-        }
         let mut forms = vec![normalise(text)];
         if self.has_native && has_native_word(text) {
             forms.push(normalise_native(text));
         }
-        forms.iter().find_map(|n| self.check_rules(n, local)).map(|c| self.categories[c].as_str())
+        if !self.rules.is_empty() {
+            if let Some(c) = forms.iter().find_map(|n| self.check_rules(&n.streams(), local)) {
+                return Some(self.categories[c].as_str());
+            }
+        }
+        // Last, a glued or spaced-out query read as the words it is made of.
+        let (words, alone) = self.unglued(&forms[0].collapsed, local)?;
+        let streams: [&[String]; 1] = [&words];
+        self.check_words(&words, Some(&alone), local).or_else(|| self.check_rules(&streams, local)).map(|c| self.categories[c].as_str())
     }
 
-    fn check_rules(&self, n: &Normalised, local: Option<&ExceptionSet>) -> Option<usize> {
-        let streams = n.streams();
+    /// `words` with each glued run the exceptions do not cover read as the known words it is
+    /// made of (`segment`), and for each word whether a one-word entry may decide it alone:
+    /// not a piece of a run read as only two words that is half of a known compound, as
+    /// "shuttle|cock" would be — unless the other is a glue word (`is_glue_word`); such a
+    /// piece decides only in a phrase or a rule. `None` when no run was read.
+    fn unglued(&self, words: &[String], local: Option<&ExceptionSet>) -> Option<(Vec<String>, Vec<bool>)> {
+        if !words.iter().any(|w| w.len() >= 6) {
+            return None;
+        }
+        let cover = self.exception_cover(words, local);
+        let mut out = Vec::with_capacity(words.len() + 4);
+        let mut alone = Vec::with_capacity(words.len() + 4);
+        let mut read_any = false;
+        for (i, word) in words.iter().enumerate() {
+            match (!cover.word[i]).then(|| self.segmenter.split(word)).flatten() {
+                Some(pieces) => {
+                    read_any = true;
+                    // Of two pieces, one decides alone when the other is a word glued on as a
+                    // label ("freeporn", "nudespics"), or when both are four letters or more and
+                    // it is no half of a compound the dictionary knows ("send|nudes"; but not
+                    // "shuttle|cock", as "cocktail" is a word).
+                    let label = pieces.len() >= 3 || pieces.iter().any(|p| is_glue_word(p));
+                    // A piece of three letters or fewer is often an ending ("retard|ant").
+                    let long = pieces.iter().all(|p| p.len() >= 4);
+                    alone.extend(pieces.iter().map(|p| label || (long && !self.segmenter.is_compound_half(p))));
+                    out.extend(pieces);
+                }
+                None => {
+                    out.push(word.clone());
+                    alone.push(true);
+                }
+            }
+        }
+        read_any.then_some((out, alone))
+    }
+
+    /// The first intent rule both of whose sets the words of one stream satisfy (a rule
+    /// always needs two words, so an unglued stream's pieces all count).
+    fn check_rules(&self, streams: &[&[String]], local: Option<&ExceptionSet>) -> Option<usize> {
         for (k, words) in streams.iter().enumerate() {
             if streams[..k].contains(words) {
                 continue;
             }
-            let covered = self.exception_cover(words, local);
+            let cover = self.exception_cover(words, local);
             // Which side of which rule each word satisfies.
             let mut hits: Vec<(usize, usize)> = Vec::new();
-            for (i, word) in words.iter().enumerate().filter(|(i, _)| !covered[*i]) {
-                if let Some(found) = forms(word).find_map(|f| self.rule_words.get(f)) {
-                    hits.extend(found);
+            for (i, word) in words.iter().enumerate() {
+                if !cover.word[i] {
+                    if let Some(found) = forms(word).find_map(|f| self.rule_words.get(f)) {
+                        hits.extend(found);
+                    }
                 }
                 for (rule, side, alt) in &self.rule_scanned {
                     let hit = if alt.words.len() == 1 {
-                        shape_match(word, &alt.words[0], alt.shape)
+                        !cover.word[i] && shape_match(word, &alt.words[0], alt.shape)
                     } else {
-                        words.len() >= i + alt.words.len() && alt.words.iter().enumerate().all(|(k, w)| !covered[i + k] && whole_word_match(&words[i + k], w))
+                        words.len() >= i + alt.words.len()
+                            && alt.words.iter().enumerate().all(|(k, w)| whole_word_match(&words[i + k], w))
+                            && !cover.protects(i, alt.words.len())
                     };
                     if hit {
                         hits.push((*rule, *side));
@@ -362,19 +439,21 @@ impl TermLists {
     fn check_normalised(&self, n: &Normalised, local: Option<&ExceptionSet>) -> Option<usize> {
         let streams = n.streams();
         // Most texts spell the same in all three streams; the same words give the same answer.
-        streams.iter().enumerate().filter(|(k, words)| !streams[..*k].contains(words)).find_map(|(_, words)| self.check_words(words, local))
+        streams.iter().enumerate().filter(|(k, words)| !streams[..*k].contains(words)).find_map(|(_, words)| self.check_words(words, None, local))
     }
 
-    fn check_words(&self, words: &[String], local: Option<&ExceptionSet>) -> Option<usize> {
-        let covered = self.exception_cover(words, local);
+    /// The first entry the words trip. `alone[i] == false` keeps one-word entries from
+    /// deciding word `i` by itself (see `unglued`); phrases over it still count.
+    fn check_words(&self, words: &[String], alone: Option<&[bool]>, local: Option<&ExceptionSet>) -> Option<usize> {
+        let cover = self.exception_cover(words, local);
         let mut word_letters = String::new();
         let mut candidates: Vec<usize> = Vec::new();
         for (i, word) in words.iter().enumerate() {
-            if covered[i] {
-                continue;
-            }
-            if let Some(e) = self.whole_match(word) {
-                return Some(self.entries[e].category);
+            let lone = !cover.word[i] && alone.is_none_or(|a| a[i]);
+            if lone {
+                if let Some(e) = self.whole_match(word) {
+                    return Some(self.entries[e].category);
+                }
             }
             // Any match, exact or stretched, keeps the entry's letters in order inside the
             // word's letters: one Aho-Corasick pass finds the few entries worth a closer look.
@@ -389,9 +468,11 @@ impl TermLists {
             for &e in &candidates {
                 let entry = &self.entries[e];
                 let hit = if entry.words.len() == 1 {
-                    wildcard_match(word, entry)
+                    lone && wildcard_match(word, entry)
                 } else {
-                    words.len() >= i + entry.words.len() && entry.words.iter().enumerate().all(|(k, w)| !covered[i + k] && whole_word_match(&words[i + k], w))
+                    words.len() >= i + entry.words.len()
+                        && entry.words.iter().enumerate().all(|(k, w)| whole_word_match(&words[i + k], w))
+                        && !cover.protects(i, entry.words.len())
                 };
                 if hit {
                     return Some(entry.category);
@@ -421,11 +502,11 @@ impl TermLists {
         None
     }
 
-    /// Marks words covered by an exception word or phrase.
-    fn exception_cover(&self, words: &[String], local: Option<&ExceptionSet>) -> Vec<bool> {
+    /// The words an exception word or phrase covers, and the spans it covers them in.
+    fn exception_cover(&self, words: &[String], local: Option<&ExceptionSet>) -> Cover {
         // Exceptions match exactly (or as a plural), never stretched: "boooobies" must not pass
         // as an exception's spelling of something innocent.
-        let mut covered = vec![false; words.len()];
+        let mut spans = Vec::new();
         for start in 0..words.len() {
             for first in forms(&words[start]) {
                 let Some(candidates) = self.exceptions_by_first.get(first) else { continue };
@@ -433,16 +514,98 @@ impl TermLists {
                     let exception = &self.exceptions[x];
                     let end = start + exception.len();
                     if end <= words.len() && exception.iter().zip(&words[start..end]).all(|(e, w)| forms(w).any(|f| f == e)) {
-                        covered[start..end].iter_mut().for_each(|c| *c = true);
+                        spans.push((start, end));
                     }
                 }
             }
         }
         if let Some(local) = local {
-            local.cover(words, &mut covered, |w| forms(w).collect());
+            local.cover(words, &mut spans, |w| forms(w).collect());
         }
-        covered
+        let mut word = vec![false; words.len()];
+        for &(start, end) in &spans {
+            word[start..end].iter_mut().for_each(|c| *c = true);
+        }
+        Cover { word, spans }
     }
+}
+
+/// The words of one stream that exceptions cover, and the spans (start, end) they cover.
+struct Cover {
+    word: Vec<bool>,
+    spans: Vec<(usize, usize)>,
+}
+
+impl Cover {
+    /// Whether an exception keeps the phrase at `words[start..start + len]` from matching. An
+    /// exception protects the ordinary word, not a harmful phrase built on it: one lying
+    /// wholly inside the phrase ("mass" in "mass shooting") does not stop it, while one that
+    /// is the phrase, holds it, or reaches past it ("great tit" in "great tit pics", read as
+    /// the bird) does.
+    fn protects(&self, start: usize, len: usize) -> bool {
+        let end = start + len;
+        self.word[start..end].contains(&true) && self.spans.iter().any(|&(a, b)| a < end && start < b && !(start <= a && b <= end && b - a < len))
+    }
+}
+
+/// The exception that is the same words as `words` (an entry or a rule's alternative), so
+/// lets it through wherever it is typed. An exception holding a listed word or phrase is what
+/// exceptions are for ("great tit", "dumb ways to die"); one inside a phrase ("mass" in "mass
+/// shooting") does not stop it (`Cover::protects`).
+fn allowed_by_exception(words: &[String], exceptions: &[Vec<String>]) -> Option<usize> {
+    exceptions.iter().position(|e| e == words)
+}
+
+/// `check`'s warning for a rule's alternative an exception lets through (`at` is where the
+/// warning's file and line already point).
+fn exception_clash(at: ConfigProblem, words: &[String], exception: &Origin, owner: &str) -> ConfigProblem {
+    ConfigProblem {
+        what: format!("{:?} in {owner} is allowed by the exception at {}:{}, so it never counts there", words.join(" "), exception.file, exception.line),
+        fix: "take it out of the rule or set, or narrow or remove the exception".into(),
+        ..at
+    }
+}
+
+/// Words glued onto a search as a label — before it ("freeporn", "bignudes") or after it
+/// ("nudespics") — and not the halves of an ordinary compound word. Kept short on purpose:
+/// each one lets a two-piece reading decide alone.
+fn is_glue_word(piece: &str) -> bool {
+    matches!(
+        piece,
+        "free"
+            | "hot"
+            | "big"
+            | "real"
+            | "best"
+            | "cheap"
+            | "sexy"
+            | "watch"
+            | "my"
+            | "your"
+            | "pics"
+            | "pic"
+            | "pictures"
+            | "photos"
+            | "videos"
+            | "video"
+            | "vids"
+            | "online"
+            | "games"
+            | "game"
+    )
+}
+
+/// A list file in English: `drugs.txt`, `sexual.en.txt`, `exceptions.txt` — not `sexual.pl.txt`
+/// or `drugs.multi.txt`.
+fn is_english(file: &str) -> bool {
+    let name = file.rsplit(['/', '\\']).next().unwrap_or(file).trim_end_matches('>');
+    let parts: Vec<&str> = name.split('.').collect();
+    matches!(parts.as_slice(), [_, "txt"] | [_, "en", "txt"])
+}
+
+/// The exceptions and the vocabulary are lists of words, not a category.
+fn is_word_list(category: &str) -> bool {
+    matches!(category, "exceptions" | "vocabulary")
 }
 
 /// An exception phrase as `build` keeps it: its words normalised, and (when it differs) split
@@ -649,6 +812,62 @@ mod tests {
         assert_eq!(l.check("asssss"), Some("sexual"));
         assert_eq!(l.check("assess"), None);
         assert_eq!(l.check("grass"), None);
+    }
+
+    #[test]
+    fn an_exception_inside_a_listed_phrase_does_not_allow_the_phrase() {
+        let l = lists("mass shooting\ntit pics\n", "mass\ngreat tit\n");
+        assert_eq!(l.check("mass shooting video"), Some("sexual"), "\"mass\" protects the word, not the phrase");
+        assert_eq!(l.check("mass of the earth"), None);
+        assert_eq!(l.check("tit pics"), Some("sexual"));
+        assert_eq!(l.check("great tit pics"), None, "an exception reaching past the phrase reads the word its own way");
+    }
+
+    #[test]
+    fn an_exception_inside_a_rules_phrase_does_not_allow_it() {
+        let l = lists("@a = mass shooting, gore\n@b = video, videos\n@a + @b\n", "mass\n");
+        assert_eq!(l.check_query("mass shooting video"), Some("sexual"));
+        assert_eq!(l.check_query("mass of a video camera"), None);
+    }
+
+    #[test]
+    fn check_flags_an_exception_that_lets_a_listed_phrase_or_a_rules_word_through() {
+        let mut report = ListReport::default();
+        TermLists::build(
+            &[
+                ListFile { category: "exceptions", file: "exceptions.txt".into(), text: "mass shooting\ngore\n" },
+                ListFile { category: "violence", file: "violence.txt".into(), text: "mass shooting\n@media = video, gore\nstab + video\ngore + blood\n" },
+            ],
+            &mut report,
+        );
+        let text: Vec<String> = report.warnings.iter().map(ToString::to_string).collect();
+        assert!(text.iter().any(|t| t.starts_with("violence.txt:1:") && t.contains("collides with the exception at exceptions.txt:1")), "{text:?}");
+        assert!(text.iter().any(|t| t.starts_with("violence.txt:2:") && t.contains("the set @media") && t.contains("exceptions.txt:2")), "{text:?}");
+        assert!(text.iter().any(|t| t.starts_with("violence.txt:4:") && t.contains("this rule") && t.contains("exceptions.txt:2")), "{text:?}");
+        assert!(!text.iter().any(|t| t.starts_with("violence.txt:3:")), "{text:?}");
+    }
+
+    #[test]
+    fn a_glued_or_spaced_query_is_read_as_its_words() {
+        let mut report = ListReport::default();
+        let l = TermLists::build(
+            &[
+                ListFile { category: "exceptions", file: "exceptions.txt".into(), text: "cocktail\npenistone\n" },
+                ListFile { category: "vocabulary", file: "words.txt".into(), text: "how\nto\nmake\nonline\nfree\npen\nis\ntone\ntail\nsausages\n" },
+                ListFile { category: "violence", file: "violence.txt".into(), text: "make a bomb\nbuy + drugs\ncock\npenis\n" },
+            ],
+            &mut report,
+        );
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        assert_eq!(l.check_query("howtomakeabomb"), Some("violence"));
+        assert_eq!(l.check_query("h o w  t o  m a k e  a  b o m b"), Some("violence"));
+        assert_eq!(l.check_query("buydrugsonline"), Some("violence"));
+        assert_eq!(l.check_query("freecockpictures"), None, "\"pictures\" is not a known word: the run is not read");
+        assert_eq!(l.check_query("tohowcock"), Some("violence"), "three pieces: a listed word decides");
+        assert_eq!(l.check_query("tailcock"), None, "two pieces: only a phrase or a rule decides");
+        assert_eq!(l.check_query("cocktail sausages"), None);
+        assert_eq!(l.check_query("penistone"), None, "an exception is never split");
+        assert_eq!(l.check_query("howtomakeacake"), None);
     }
 
     /// What `check` answers without the letter filter in front.
