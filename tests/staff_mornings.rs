@@ -216,3 +216,156 @@ async fn the_activity_log_is_filtered_from_lists_in_plain_words_and_exported() {
     assert_eq!(text.lines().count(), 2, "{text}");
     assert!(text.contains("Refused search,Oak — iPad 1,Oak,free p0rn,,sexual,1"), "{text}");
 }
+
+/// The text of the first `tag` element with `marker` in its opening tag.
+fn element<'h>(html: &'h str, marker: &str, close: &str) -> &'h str {
+    let at = html.find(marker).unwrap_or_else(|| panic!("no {marker} in {html}"));
+    let start = html[..at].rfind('<').expect("tag start");
+    html[start..].split(close).next().expect("element")
+}
+
+/// As `teacher`: a new enrolment link for Oak's `label`; its set-up code, as shown.
+async fn make_code(teacher: &mut Browser<'_>, label: &str) -> String {
+    let csrf = teacher.csrf_from("/staff/devices").await;
+    let page = teacher.post("/staff/devices", &[("csrf", &csrf), ("class", "Oak"), ("label", label)]).await.text().await.expect("page");
+    assert!(page.contains("type the set-up code"), "{page}");
+    common::between(&page, "id=\"setup-code\">", "<").expect("the code is shown").to_string()
+}
+
+async fn window_ends(app: &TestApp) -> Vec<i64> {
+    common::db_rows(&app.data_dir, "SELECT ends_ms FROM class_windows WHERE closed_ms IS NULL ORDER BY id", vec![])
+        .await
+        .into_iter()
+        .map(|r| r[0].as_deref().expect("ends").parse().expect("ms"))
+        .collect()
+}
+
+/// Item 4. Found: opening a class again for fewer minutes than it had left cut the lesson
+/// short without a word; an open window showed only its end; pupils were cut off mid-page.
+/// Now a shorter re-opening asks first, the dashboard counts each window down with "+10 min",
+/// and a class's iPads say "Search will rest in 3 minutes" (read aloud on a tap) near the end.
+#[tokio::test]
+async fn a_shorter_window_asks_first_windows_count_down_and_pupils_are_told_before_search_rests() {
+    let (_upstream, app) = school().await;
+    let mut teacher = Browser::new(&app);
+    teacher.sign_in("Mr Oak", PASSWORD).await;
+    let mut ipad = enrol(&app, &mut teacher, "Oak", "iPad 1").await;
+    common::open_search(&mut teacher, "Oak", "45").await;
+    let dashboard = teacher.get("/staff").await.text().await.expect("page");
+    let countdown = element(&dashboard, "class=\"countdown\"", "</span>");
+    assert!(countdown.contains("data-ends=\"") && countdown.contains("44 minutes left"), "{countdown}");
+    assert!(dashboard.contains(">+10 min</button>"), "{dashboard}");
+    let ends = window_ends(&app).await;
+
+    // Ten minutes, while 45 are left: asked first, and nothing changes until confirmed.
+    let csrf = teacher.csrf_from("/staff").await;
+    let ask = teacher.post("/staff/classes/open", &[("csrf", &csrf), ("class", "Oak"), ("minutes", "10")]).await;
+    assert_eq!(ask.status(), 200);
+    let ask = ask.text().await.expect("page");
+    assert!(ask.contains("Oak can already search until") && ask.contains("(45 minutes left)") && ask.contains("35 minutes sooner"), "{ask}");
+    assert!(ask.contains("name=\"confirm\" value=\"yes\"") && ask.contains("name=\"minutes\" value=\"10\"") && ask.contains("Yes, end it sooner"), "{ask}");
+    assert_eq!(window_ends(&app).await, ends, "not shortened before the teacher says so");
+    // Without the session's token, the "yes" does nothing either.
+    let forged = teacher.post("/staff/classes/open", &[("csrf", "nope"), ("confirm", "yes"), ("class", "Oak"), ("minutes", "10")]).await;
+    assert_eq!(forged.status(), 403);
+    assert_eq!(window_ends(&app).await, ends);
+    let csrf = common::hidden_field(&ask, "csrf");
+    assert_eq!(teacher.post("/staff/classes/open", &[("csrf", &csrf), ("confirm", "yes"), ("class", "Oak"), ("minutes", "10")]).await.status(), 303);
+    let shorter = window_ends(&app).await;
+    assert!(shorter.len() == 1 && shorter[0] < ends[0] - 30 * 60_000, "{shorter:?} vs {ends:?}");
+    // Longer needs no question.
+    common::open_search(&mut teacher, "Oak", "20").await;
+
+    // "+10 min": exactly ten more, said on the dashboard.
+    let before = window_ends(&app).await[0];
+    let csrf = teacher.csrf_from("/staff").await;
+    assert_eq!(teacher.post("/staff/classes/extend", &[("class", "Oak")]).await.status(), 403, "no token, no time");
+    assert_eq!(teacher.post("/staff/classes/extend", &[("csrf", &csrf), ("class", "oak")]).await.status(), 303);
+    assert_eq!(window_ends(&app).await, vec![before + 10 * 60_000]);
+    let dashboard = teacher.get("/staff").await.text().await.expect("page");
+    assert!(dashboard.contains("role=\"status\">oak can search until") || dashboard.contains("role=\"status\">Oak can search until"), "{dashboard}");
+    assert!(element(&dashboard, "class=\"countdown\"", "</span>").contains("29 minutes left"), "{dashboard}");
+
+    // Far from the end, the pupils' warning is in the page but hidden (the script shows it).
+    let home = ipad.get("/").await.text().await.expect("page");
+    assert!(element(&home, "id=\"closing-soon\"", ">").contains(" hidden"), "{home}");
+    let (_, window) = json(&mut ipad, "/window").await;
+    assert_eq!(window["ends_ms"].as_i64(), Some(before + 10 * 60_000), "{window}");
+    assert!(window["now_ms"].as_i64().is_some());
+
+    // Three minutes left: said in words, with no script needed, on the home page and results.
+    let csrf = teacher.csrf_from("/staff").await;
+    assert_eq!(teacher.post("/staff/classes/open", &[("csrf", &csrf), ("confirm", "yes"), ("class", "Oak"), ("minutes", "3")]).await.status(), 303);
+    for page in ["/", "/search?q=volcanoes"] {
+        let html = ipad.get(page).await.text().await.expect("page");
+        let warning = element(&html, "id=\"closing-soon\"", "</section>");
+        assert!(!element(warning, "id=\"closing-soon\"", ">").contains(" hidden"), "{page}: {warning}");
+        assert!(warning.contains("Nearly time to stop. Search will rest in 3 minutes."), "{page}: {warning}");
+        assert!(warning.contains("data-say=\"Nearly time to stop. Search will rest in 3 minutes.\""), "read aloud on a tap: {warning}");
+    }
+    // Another class's iPad, and the shared results page of the same search, are not told.
+    let mut willow = enrol(&app, &mut teacher, "Willow", "iPad 1").await;
+    common::open_search(&mut teacher, "Willow", "45").await;
+    let html = willow.get("/search?q=volcanoes").await.text().await.expect("page");
+    assert!(!html.contains("id=\"closing-soon\""), "the cached page carries no class's end");
+}
+
+/// Item 9. Found: an iPad's Home Screen web clip keeps its cookies apart from Safari, so the
+/// enrolment link or QR code (opened in Safari) set up Safari, not the clip. The "not set up"
+/// page now takes a short set-up code, shown with the link: once, for 15 minutes, and a few
+/// wrong ones per address.
+#[tokio::test]
+async fn staff_type_a_short_set_up_code_on_the_not_set_up_page() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let mut config = test_config(&upstream);
+    config.require_enrolment = true;
+    assert_eq!(add_user(&config.data_dir, "teacher", "Mr Oak", PASSWORD).0, 0);
+    let clock = std::sync::Arc::new(kidsearch::clock::ManualClock::new(kidsearch::store::now_ms()));
+    let app = common::spawn_app_with_clock(config, clock.clone()).await;
+    let mut teacher = Browser::new(&app);
+    teacher.sign_in("Mr Oak", PASSWORD).await;
+    let code = make_code(&mut teacher, "iPad 1").await;
+    assert_eq!(code.len(), 7, "six characters in two threes: {code:?}");
+
+    // The web clip: a browser with no cookie, on the page it is sent to.
+    let mut clip = Browser::new(&app);
+    let page = clip.get("/").await;
+    assert_eq!(page.status(), 403);
+    let page = page.text().await.expect("page");
+    assert!(page.contains("This device is not set up yet") && page.contains("action=\"/enrol\"") && page.contains("name=\"code\""), "{page}");
+    let wrong = clip.post("/enrol", &[("code", "AAA AAA")]).await;
+    assert_eq!(wrong.status(), 400);
+    assert!(wrong.text().await.expect("page").contains("That code is not right"));
+    assert!(clip.cookie.is_none());
+    // Typed in lower case without the space: still the code.
+    let typed = code.replace(' ', "").to_lowercase();
+    let done = clip.post("/enrol", &[("code", &typed)]).await;
+    assert_eq!(done.status(), 200);
+    assert!(done.text().await.expect("page").contains("This iPad is now Oak — iPad 1."));
+    assert!(clip.cookie.as_deref().is_some_and(|c| c.starts_with("kidsearch_device=")), "the clip itself is enrolled");
+    assert_eq!(clip.get("/").await.status(), 200);
+    // Once only: the code, and the link it stands for, are used up.
+    assert_eq!(Browser::new(&app).post("/enrol", &[("code", &code)]).await.status(), 400);
+    let devices = common::db_rows(&app.data_dir, "SELECT COUNT(*) FROM devices", vec![]).await;
+    assert_eq!(devices, vec![vec![Some("1".into())]]);
+
+    // Short-lived: 16 minutes on, the code is refused (the link itself still works its hour).
+    let late = make_code(&mut teacher, "iPad 2").await;
+    clock.set(kidsearch::store::now_ms() + 16 * 60_000);
+    let refused = Browser::new(&app).post("/enrol", &[("code", &late)]).await;
+    assert_eq!(refused.status(), 400);
+    clock.set(kidsearch::store::now_ms());
+
+    // A few wrong codes from one address, then even a right one waits (the link still works).
+    let right = make_code(&mut teacher, "iPad 3").await;
+    let mut guesser = Browser::new(&app);
+    let mut statuses = Vec::new();
+    for guess in ["BBB BBB", "CCC CCC"] {
+        statuses.push(guesser.post("/enrol", &[("code", guess)]).await.status().as_u16());
+    }
+    assert_eq!(statuses, vec![400; 2], "the three refused codes above count too (one address): five in all");
+    let blocked = guesser.post("/enrol", &[("code", &right)]).await;
+    assert_eq!(blocked.status(), 429);
+    assert!(blocked.text().await.expect("page").contains("Too many wrong codes"));
+    assert!(guesser.cookie.is_none());
+}
