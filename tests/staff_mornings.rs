@@ -369,3 +369,173 @@ async fn staff_type_a_short_set_up_code_on_the_not_set_up_page() {
     assert!(blocked.text().await.expect("page").contains("Too many wrong codes"));
     assert!(guesser.cookie.is_none());
 }
+
+/// Items 11 and 12. Found: a press was not in the activity log, so what the iPad did around
+/// it had to be pieced together by hand; a result kept hidden could be released only from its
+/// alert, gone from every dashboard once decided. Now a press is a row ("Pressed “Tell an
+/// adult”", in the CSV too), an incident links the iPad's activity 10 minutes either side, and
+/// the DSL has a page of results kept hidden, each with "Release it" (the DSL and admin only).
+#[tokio::test]
+async fn presses_are_in_the_activity_log_incidents_link_it_and_the_dsl_releases_kept_results() {
+    let (_upstream, app) = school().await;
+    assert_eq!(add_user(&app.data_dir, "dsl", "Ms Safe", PASSWORD).0, 0);
+    let mut teacher = Browser::new(&app);
+    teacher.sign_in("Mr Oak", PASSWORD).await;
+    let mut dsl = Browser::new(&app);
+    dsl.sign_in("Ms Safe", PASSWORD).await;
+    let mut ipad = enrol(&app, &mut teacher, "Oak", "iPad 1").await;
+    let mut other = enrol(&app, &mut teacher, "Oak", "iPad 2").await;
+    common::open_search(&mut teacher, "Oak", "45").await;
+    let (_, results) = json(&mut ipad, "/search?q=volcanoes&format=json").await;
+    let (url, go) = (results["results"][0]["url"].as_str().expect("url").to_string(), results["results"][0]["go"].as_str().expect("go").to_string());
+    assert_eq!(ipad.post("/help", &[("q", "volcanoes"), ("page", "1"), ("go", &go), ("t", "Lava facts")]).await.status(), 303);
+    json(&mut other, "/search?q=owls&format=json").await;
+
+    // The press, in plain words, in the log and its CSV.
+    let log = teacher.get("/staff/activity").await.text().await.expect("page");
+    assert!(log.contains("<td>Pressed “Tell an adult”</td><td>Oak — iPad 1</td><td>volcanoes"), "{log}");
+    let csv = teacher.get("/staff/activity.csv?kind=tell_adult").await.text().await.expect("csv");
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.contains(&format!("Pressed “Tell an adult”,Oak — iPad 1,Oak,volcanoes,{url},,1")), "{csv}");
+
+    // The incident links what the iPad did ten minutes either side, and only that iPad.
+    let register = dsl.get("/staff/incidents?kind=tell_adult").await.text().await.expect("page");
+    let id = common::between(&register, "href=\"/staff/incidents/", "\"").expect("the press").to_string();
+    let detail = dsl.get(&format!("/staff/incidents/{id}")).await.text().await.expect("page");
+    let link = common::between(&detail, "<a href=\"/staff/activity?", "\"").expect("the activity link").replace("&amp;", "&");
+    assert!(link.starts_with("device=Oak+%E2%80%94+iPad+1&around="), "{link}");
+    let around = dsl.get(&format!("/staff/activity?{link}")).await.text().await.expect("page");
+    assert!(around.contains("Showing 10 minutes either side of") && around.contains("on <strong>Oak — iPad 1</strong>"), "{around}");
+    assert!(around.contains("<td>Searched</td><td>Oak — iPad 1</td><td>volcanoes") && around.contains("Pressed “Tell an adult”"), "{around}");
+    assert!(!around.contains("owls"), "another iPad's activity is not shown");
+    let at: i64 = link.rsplit('=').next().expect("ms").parse().expect("ms");
+    let earlier = dsl.get(&format!("/staff/activity?device=Oak+%E2%80%94+iPad+1&around={}", at - 11 * 60_000)).await.text().await.expect("page");
+    assert!(earlier.contains(">0 rows") || !earlier.contains("volcanoes"), "eleven minutes before, nothing: {earlier}");
+
+    // Kept hidden by the DSL: listed, with who; a teacher can neither read nor use the page.
+    let csrf = dsl.csrf_from("/staff").await;
+    assert_eq!(dsl.post(&format!("/staff/incidents/{id}/keep-hidden"), &[("csrf", &csrf)]).await.status(), 303);
+    let kept = dsl.get("/staff/hidden").await.text().await.expect("page");
+    assert!(kept.contains("Lava facts") && kept.contains(&url) && kept.contains("<td>Ms Safe, "), "{kept}");
+    assert_eq!(teacher.get("/staff/hidden").await.status(), 403);
+    let teacher_csrf = teacher.csrf_from("/staff").await;
+    let school = common::hidden_field(&kept, "school");
+    assert_eq!(teacher.post("/staff/hidden/release", &[("csrf", &teacher_csrf), ("school", &school), ("url", &url)]).await.status(), 403);
+    let (_, still) = json(&mut other, "/search?q=volcanoes&format=json").await;
+    assert!(!still["results"].as_array().expect("results").iter().any(|r| r["url"] == url.as_str()), "still hidden");
+    let csrf = common::hidden_field(&kept, "csrf");
+    assert_eq!(dsl.post("/staff/hidden/release", &[("school", &school), ("url", &url)]).await.status(), 403, "no token");
+    assert_eq!(dsl.post("/staff/hidden/release", &[("csrf", &csrf), ("school", &school), ("url", &url)]).await.status(), 303);
+    let after = dsl.get("/staff/hidden").await.text().await.expect("page");
+    assert!(after.contains("Released: pupils can get") && after.contains("No results are kept hidden."), "{after}");
+    let (_, back) = json(&mut other, "/search?q=volcanoes&format=json").await;
+    assert!(back["results"].as_array().expect("results").iter().any(|r| r["url"] == url.as_str()), "released for every pupil: {back}");
+    let state = common::db_rows(&app.data_dir, "SELECT state, decided_by FROM hidden_results", vec![]).await;
+    assert_eq!(state, vec![vec![Some("released".into()), Some("Ms Safe".into())]]);
+}
+
+/// Item 14. Found: Remove iPad and "purge" acted at the first tap with no word after; a
+/// review saved silently; each staff page had its own links (or none). Now: one navigation bar
+/// on every signed-in staff page, with only the pages the role may open; Remove iPad and purge
+/// ask first and then say what was done; a review says "Saved".
+#[tokio::test]
+async fn every_staff_page_has_one_navigation_bar_and_actions_ask_first_and_say_what_was_done() {
+    let (_upstream, app) = school().await;
+    assert_eq!(add_user(&app.data_dir, "dsl", "Ms Safe", PASSWORD).0, 0);
+    assert_eq!(add_user(&app.data_dir, "admin", "Tech", PASSWORD).0, 0);
+    let mut teacher = Browser::new(&app);
+    teacher.sign_in("Mr Oak", PASSWORD).await;
+    let mut dsl = Browser::new(&app);
+    dsl.sign_in("Ms Safe", PASSWORD).await;
+    let mut admin = Browser::new(&app);
+    admin.sign_in("Tech", PASSWORD).await;
+    let mut ipad = enrol(&app, &mut teacher, "Oak", "iPad 1").await;
+    assert_eq!(ipad.post("/help", &[("q", "owls")]).await.status(), 303);
+    let id = common::db_rows(&app.data_dir, "SELECT id FROM incidents", vec![]).await[0][0].clone().expect("incident");
+
+    let nav_count = |html: &str| html.matches("<nav class=\"staff-nav\"").count();
+    for page in ["/staff", "/staff/prerun", "/staff/approvals", "/staff/devices", "/staff/activity", "/staff/health", "/staff/password", "/staff/incidents"] {
+        let html = teacher.get(page).await.text().await.expect("page");
+        assert_eq!(nav_count(&html), 1, "{page}: {html}");
+        assert!(!html.contains("href=\"/staff/incidents\">"), "a teacher is not offered the register: {page}");
+    }
+    let incident = format!("/staff/incidents/{id}");
+    for page in ["/staff", "/staff/incidents", incident.as_str(), "/staff/hidden"] {
+        let html = dsl.get(page).await.text().await.expect("page");
+        assert_eq!(nav_count(&html), 1, "{page}: {html}");
+        assert!(html.contains("href=\"/staff/incidents\">Incident register") && !html.contains("href=\"/staff/users\""), "{page}");
+    }
+    for page in ["/staff/users", "/staff/security", "/staff/over-blocks", "/staff/hidden"] {
+        let html = admin.get(page).await.text().await.expect("page");
+        assert_eq!(nav_count(&html), 1, "{page}: {html}");
+        assert!(html.contains("href=\"/staff/users\">Staff accounts"), "{page}");
+    }
+    assert_eq!(nav_count(&Browser::new(&app).get("/staff/login").await.text().await.expect("page")), 0, "not before signing in");
+
+    // A review: "Saved".
+    let csrf = dsl.csrf_from(&incident).await;
+    assert_eq!(dsl.post(&format!("{incident}/review"), &[("csrf", &csrf), ("status", "reviewed"), ("notes", "spoke to the child")]).await.status(), 303);
+    let saved = dsl.get(&incident).await.text().await.expect("page");
+    assert!(saved.contains(&format!("Saved: incident {id} is now reviewed, with your notes.")), "{saved}");
+    assert!(!dsl.get(&incident).await.text().await.expect("page").contains("Saved:"), "said once");
+
+    // Remove iPad: asked first (nothing removed), then done and said.
+    let devices = teacher.get("/staff/devices").await.text().await.expect("page");
+    let revoke = common::between(&devices, "action=\"/staff/devices/", "\"").expect("the Remove form").to_string();
+    let csrf = common::hidden_field(&devices, "csrf");
+    let ask = teacher.post(&format!("/staff/devices/{revoke}"), &[("csrf", &csrf)]).await.text().await.expect("page");
+    assert!(ask.contains("Remove Oak — iPad 1?") && ask.contains("Yes, remove it") && ask.contains("No, go back"), "{ask}");
+    let clear_csrf = dsl.csrf_from("/staff").await;
+    dsl.post(&format!("{incident}/clear"), &[("csrf", &clear_csrf)]).await;
+    assert_eq!(ipad.get("/").await.status(), 200, "not removed by the question");
+    assert_eq!(teacher.post(&format!("/staff/devices/{revoke}"), &[("csrf", &csrf), ("confirm", "yes")]).await.status(), 303);
+    let done = teacher.get("/staff/devices").await.text().await.expect("page");
+    assert!(done.contains("Removed Oak — iPad 1. It can no longer search"), "{done}");
+    assert_eq!(ipad.get("/").await.status(), 403, "removed");
+
+    // Remove an account: the "has left" tick, then what happened.
+    let users = admin.get("/staff/users").await.text().await.expect("page");
+    let at = users.find("Mr Oak has left").expect("Mr Oak's row");
+    let action = &users[users[..at].rfind("action=\"").expect("form") + 8..];
+    let action = action.split('"').next().expect("action").to_string();
+    let csrf = common::hidden_field(&users, "csrf");
+    let untick = admin.post(&action, &[("csrf", &csrf)]).await.text().await.expect("page");
+    assert!(
+        untick.contains("Not removed: tick \"Mr Oak has left\" first.") || untick.contains("Not removed: tick &quot;Mr Oak has left&quot; first."),
+        "{untick}"
+    );
+    let removed = admin.post(&action, &[("csrf", &csrf), ("left", "yes")]).await.text().await.expect("page");
+    assert!(removed.contains("Removed Mr Oak: they can no longer sign in"), "{removed}");
+
+    // Purge: asked first, then how much went.
+    let csrf = admin.csrf_from("/staff/activity").await;
+    let ask = admin.post("/staff/retention/purge", &[("csrf", &csrf)]).await.text().await.expect("page");
+    assert!(ask.contains("Delete everything past its retention now?") && ask.contains("Yes, delete them now"), "{ask}");
+    assert_eq!(admin.post("/staff/retention/purge", &[("csrf", &csrf), ("confirm", "yes")]).await.status(), 303);
+    let purged = admin.get("/staff/activity").await.text().await.expect("page");
+    assert!(purged.contains("Deleted 0 activity rows and 0 incidents past their retention."), "{purged}");
+}
+
+/// Items 14 and 15. Found: "Run the canary now" came back with no word, and Engine health
+/// showed Google and Yahoo FAILED as if pupils' search were broken; they are staff-only. The
+/// run now says how it went, naming what failed and that those are pre-runs only.
+#[tokio::test]
+async fn the_canary_says_what_failed_and_that_a_staff_only_engine_is_pre_runs_only() {
+    let upstream = FixtureUpstream::start(&["bing", "google", "yahoo"]).await;
+    upstream.set_scenario("google", common::Scenario::ServerError);
+    upstream.set_scenario("yahoo", common::Scenario::ServerError);
+    let config = test_config(&upstream);
+    assert_eq!(add_user(&config.data_dir, "admin", "Tech", PASSWORD).0, 0);
+    let app = spawn_app_with(config).await;
+    let mut admin = Browser::new(&app);
+    admin.sign_in("Tech", PASSWORD).await;
+    let csrf = admin.csrf_from("/staff/health").await;
+    assert_eq!(admin.post("/staff/health/canary", &[("csrf", &csrf)]).await.status(), 303);
+    let page = admin.get("/staff/health").await.text().await.expect("page");
+    assert!(page.contains("The canary ran: 1 engine answered; Google, Yahoo failed — pre-runs only: pupils never search staff-only engines."), "{page}");
+    let google = &page[page.find("<td>Google</td>").expect("Google's row")..];
+    let google = google.split("</tr>").next().expect("row");
+    assert!(google.contains("pre-runs only (staff)") && google.contains("FAILED") && google.contains("This engine is staff-only"), "{google}");
+    let dashboard = admin.get("/staff").await.text().await.expect("page");
+    assert!(dashboard.contains("Google (pre-runs only: pupils never search staff-only engines)"), "{dashboard}");
+}
