@@ -10,7 +10,7 @@ mod common;
 use std::time::Duration;
 
 use common::webdriver::{artifacts, audit, axe_source, staff_flow, Driver, Session, IPAD_LANDSCAPE, IPAD_PORTRAIT};
-use common::{add_user, repo_dir, spawn_app_with, test_config, FixtureUpstream, Scenario};
+use common::{add_user, spawn_app_with, test_config, FixtureUpstream, Scenario};
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "plum tree under snow";
