@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::args;
 use crate::store::transaction;
 
-use crate::engines::{EngineError, EnginePage};
+use crate::engines::{Audience, EngineError, EnginePage, EngineSet};
 use crate::store::{Store, StoreError};
 
 /// The known query: common, harmless, answered by every engine.
@@ -36,6 +36,28 @@ impl CanaryResult {
         CanaryResult { engine: engine.to_string(), ok, results, error, millis: took.as_millis() as u64, at_ms: crate::store::now_ms() }
     }
 }
+
+/// A canary run in one sentence, naming the engines that failed by their names and saying of
+/// a staff-only one that only pre-runs miss it ("7 engines answered; Google, Yahoo failed —
+/// pre-runs only: pupils never search staff-only engines"): a teacher should not think pupils lost search.
+pub fn summary(results: &[CanaryResult], engines: &EngineSet) -> String {
+    let answered = results.iter().filter(|r| r.ok).count();
+    let name = |id: &str| engines.get(id).map_or_else(|| id.to_string(), |e| e.name.clone());
+    let staff_only = |id: &str| engines.get(id).is_some_and(|e| e.audience == Audience::Staff);
+    let failed = |staff: bool| -> Vec<String> { results.iter().filter(|r| !r.ok && staff_only(&r.engine) == staff).map(|r| name(&r.engine)).collect() };
+    let (pupils, staff) = (failed(false), failed(true));
+    let mut parts = vec![format!("{answered} {} answered", if answered == 1 { "engine" } else { "engines" })];
+    if !pupils.is_empty() {
+        parts.push(format!("{} failed — pupils' searches go to the other engines", pupils.join(", ")));
+    }
+    if !staff.is_empty() {
+        parts.push(format!("{} failed — {}", staff.join(", "), STAFF_ONLY));
+    }
+    parts.join("; ")
+}
+
+/// What a failing staff-only engine means for pupils: nothing.
+pub const STAFF_ONLY: &str = "pre-runs only: pupils never search staff-only engines";
 
 /// Keeps the latest result per engine.
 pub async fn record(store: &Store, results: Vec<CanaryResult>) -> Result<(), StoreError> {

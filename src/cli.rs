@@ -606,6 +606,7 @@ fn run_canary(settings: Settings) -> i32 {
             }
         }
         let failed = results.iter().filter(|r| !r.ok).count();
+        let summary = crate::canary::summary(&results, search.engines());
         if let Err(e) = crate::canary::record(&store, results).await {
             eprintln!("warning: the result could not be kept for the staff page: {e}");
         }
@@ -613,7 +614,7 @@ fn run_canary(settings: Settings) -> i32 {
             println!("ok: every ready engine answered and parsed");
             0
         } else {
-            println!("{failed} engine(s) failed: pupils' searches go to the others; see README (Adding or repairing an engine)");
+            println!("{summary}. {failed} engine(s) failed: see README (Adding or repairing an engine)");
             1
         }
     })

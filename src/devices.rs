@@ -100,6 +100,26 @@ pub enum CodeCheck {
     TooMany,
 }
 
+/// How long a set-up code works (the link it stands for works for `LINK_MINUTES`): it is
+/// short, so it is short-lived.
+pub const SETUP_CODE_MINUTES: i64 = 15;
+/// Letters and digits that cannot be misread for each other (no 0/O, 1/I/L).
+const SETUP_CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+const SETUP_CODE_CHARS: usize = 6;
+/// Wrong set-up codes allowed from one address, and from everywhere, in 15 minutes: with a
+/// billion codes and a handful live, guessing one is hopeless at that pace.
+const SETUP_CODE_ATTEMPTS: u32 = 5;
+const ALL_SETUP_CODE_ATTEMPTS: u32 = 50;
+
+/// How a typed set-up code went.
+#[derive(Debug)]
+pub enum SetupCode {
+    /// The iPad is enrolled: the device and its cookie value.
+    Enrolled(Device, String),
+    Wrong,
+    TooMany,
+}
+
 /// Wrong adult codes allowed per covered screen before it must be cleared from a dashboard.
 const CODE_ATTEMPTS: u32 = 5;
 /// Wrong adult codes allowed at one school (every screen, every address) in 15 minutes before
@@ -161,6 +181,49 @@ impl Devices {
             })
             .await?;
         Ok(token)
+    }
+
+    /// The short set-up code of an enrolment link ("K7M 4QP"), for an iPad that cannot open
+    /// the link itself (a Home Screen web clip keeps its cookies apart from Safari): derived
+    /// from the link's secret token with the device key, so it is stored nowhere and cannot be
+    /// worked out without the key.
+    pub fn setup_code(&self, token: &str) -> String {
+        let tag = hmac::sign(&self.key, format!("setup-code:{token}").as_bytes());
+        let code: String =
+            tag.as_ref()[..SETUP_CODE_CHARS].iter().map(|b| char::from(SETUP_CODE_ALPHABET[usize::from(*b) % SETUP_CODE_ALPHABET.len()])).collect();
+        format!("{} {}", &code[..3], &code[3..])
+    }
+
+    /// Enrols this iPad with a typed set-up code: the code of an unused link made in the last
+    /// `SETUP_CODE_MINUTES`. Wrong codes are counted per `address` and overall.
+    pub async fn redeem_code(&self, typed: &str, address: &str) -> Result<SetupCode, StoreError> {
+        let (here, everywhere) = (format!("setup:{address}"), "setup:*".to_string());
+        let tries = |key: &str| self.code_attempts.get(key).unwrap_or(0);
+        if tries(&here) >= SETUP_CODE_ATTEMPTS || tries(&everywhere) >= ALL_SETUP_CODE_ATTEMPTS {
+            return Ok(SetupCode::TooMany);
+        }
+        let typed: String = typed.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect();
+        // Links made in the last minutes only: a link's life is `LINK_MINUTES`, its code's less.
+        let made_after = self.clock.now_ms() + (LINK_MINUTES - SETUP_CODE_MINUTES) * 60_000;
+        let live: Vec<String> = if typed.len() == SETUP_CODE_CHARS {
+            self.store
+                .call(move |db| {
+                    db.query("SELECT token FROM enrol_links WHERE used_ms IS NULL AND expires_ms > ?1", args![made_after])?.iter().map(|r| r.get(0)).collect()
+                })
+                .await?
+        } else {
+            Vec::new()
+        };
+        let found = live.into_iter().find(|token| secrets::constant_time_eq(&self.setup_code(token).replace(' ', ""), &typed));
+        if let Some(token) = found {
+            if let Some((device, cookie)) = self.redeem(&token).await? {
+                return Ok(SetupCode::Enrolled(device, cookie));
+            }
+        }
+        for key in [here, everywhere] {
+            self.code_attempts.insert(key.clone(), tries(&key) + 1);
+        }
+        Ok(SetupCode::Wrong)
     }
 
     /// Why a link that cannot be used any more cannot: used already, or past its hour (None:

@@ -52,8 +52,14 @@ impl Supervision {
 
     /// May pupils of `class` search now? Always yes when supervision is not required.
     pub async fn is_open(&self, school: SchoolId, class: &str) -> bool {
+        !self.required || self.ends_at(school, class).await.is_some()
+    }
+
+    /// When the open window of `class` ends (None: no window open now, or supervision is
+    /// not required — then search does not end), for the pupils' "search rests soon".
+    pub async fn ends_at(&self, school: SchoolId, class: &str) -> Option<i64> {
         if !self.required {
-            return true;
+            return None;
         }
         // The hot path (every pupil page): one lookup (its key owns a copy of the class name:
         // a tuple key cannot be borrowed as (school, &str)).
@@ -63,7 +69,11 @@ impl Supervision {
             None => self.load_end(school, class).await,
         };
         // The end is compared with the clock on every request, not when cached.
-        ends.is_some_and(|end| end > self.clock.now_ms())
+        ends.filter(|end| *end > self.clock.now_ms())
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
     }
 
     async fn load_end(&self, school: SchoolId, class: &str) -> Option<i64> {
@@ -110,6 +120,34 @@ impl Supervision {
                         args![&class, staff_id, now, ends, school],
                     )?;
                     db.notify(&Change::Class { school, class: class.clone() }.payload())
+                })
+            })
+            .await?;
+        self.ends.invalidate(&(school, key.to_lowercase()));
+        Ok(ends)
+    }
+
+    /// Gives the open window of `class` `minutes` more (never past `MAX_MINUTES` from now);
+    /// returns its new end, or None when no window is open (it has ended meanwhile: open it).
+    pub async fn extend(&self, school: SchoolId, class: String, minutes: i64) -> Result<Option<i64>, StoreError> {
+        let now = self.clock.now_ms();
+        let key = class.clone();
+        let ends = self
+            .store
+            .call(move |db| {
+                transaction(db, |db| {
+                    let Some(row) = db.query_opt(
+                        "SELECT id, ends_ms FROM class_windows WHERE school_id = ?1 AND lower(class) = lower(?2) AND closed_ms IS NULL AND ends_ms > ?3 ORDER BY ends_ms DESC LIMIT 1",
+                        args![school, &class, now],
+                    )?
+                    else {
+                        return Ok(None);
+                    };
+                    let (id, ends): (i64, i64) = (row.get(0)?, row.get(1)?);
+                    let ends = (ends + minutes * 60_000).min(now + MAX_MINUTES * 60_000);
+                    db.execute("UPDATE class_windows SET ends_ms = ?2 WHERE id = ?1", args![id, ends])?;
+                    db.notify(&Change::Class { school, class: class.clone() }.payload())?;
+                    Ok(Some(ends))
                 })
             })
             .await?;

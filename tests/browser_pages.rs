@@ -9,31 +9,14 @@ mod common;
 
 use std::time::Duration;
 
-use common::webdriver::{artifacts, staff_flow, Driver, Session, IPAD_LANDSCAPE, IPAD_PORTRAIT};
-use common::{add_user, repo_dir, spawn_app_with, test_config, FixtureUpstream, Scenario};
+use common::webdriver::{artifacts, audit, axe_source, staff_flow, Driver, Session, IPAD_LANDSCAPE, IPAD_PORTRAIT};
+use common::{add_user, spawn_app_with, test_config, FixtureUpstream, Scenario};
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "plum tree under snow";
 const WAIT: Duration = Duration::from_secs(10);
 /// The issue's budget for the pupil home and results pages, everything included.
 const PAGE_WEIGHT_LIMIT: u64 = 60 * 1024;
-
-fn axe_source() -> String {
-    let path = repo_dir().join("target/npm/node_modules/axe-core/axe.min.js");
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (scripts/test.sh installs axe-core from npm)", path.display()))
-}
-
-/// Runs axe on the current page; the WCAG 2.1 A/AA violations, one line each.
-async fn audit(session: &Session, axe: &str) -> Vec<String> {
-    let script = format!(
-        "{axe}\n;var done = arguments[arguments.length - 1];\
-         axe.run(document, {{ runOnly: {{ type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }} }})\
-         .then(function (r) {{ done(r.violations.map(function (v) {{ return v.id + ' (' + v.impact + '): ' + v.help + ' — ' + v.nodes.slice(0, 3).map(function (n) {{ return n.target.join(' '); }}).join(' | '); }})); }})\
-         .catch(function (e) {{ done(['axe failed: ' + e]); }});"
-    );
-    let found = session.run_async(&script, vec![]).await;
-    found.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
-}
 
 /// Bytes transferred for the current page and everything it loaded.
 async fn page_weight(session: &Session) -> u64 {
@@ -185,6 +168,7 @@ async fn every_page_passes_axe_at_ipad_sizes_and_pupil_pages_stay_light() {
         visit("incidents", "/staff/incidents", "table"),
         visit("incident", "/staff/incidents/1", "table"),
         visit("health", "/staff/health", "table"),
+        visit("hidden", "/staff/hidden", "main"),
         visit("users", "/staff/users", "table"),
         visit("security", "/staff/security", "table"),
         visit("password", "/staff/password", "#current"),

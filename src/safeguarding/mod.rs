@@ -14,6 +14,7 @@
 
 pub mod export;
 pub mod hidden;
+pub mod kept;
 pub mod retention;
 pub mod waiting;
 

@@ -53,6 +53,9 @@ pub enum ActivityKind {
     Click,
     /// A click-through refused at click time.
     BlockedClick,
+    /// A press of "Tell an adult" (read from the incidents: the press is one, with what was
+    /// on screen, and the log shows it among what the iPad did around it).
+    TellAdult,
 }
 
 impl ActivityKind {
@@ -62,6 +65,7 @@ impl ActivityKind {
             ActivityKind::Refused => "refused",
             ActivityKind::Click => "click",
             ActivityKind::BlockedClick => "blocked_click",
+            ActivityKind::TellAdult => "tell_adult",
         }
     }
 
@@ -71,6 +75,7 @@ impl ActivityKind {
             "refused" => Some(ActivityKind::Refused),
             "click" => Some(ActivityKind::Click),
             "blocked_click" => Some(ActivityKind::BlockedClick),
+            "tell_adult" => Some(ActivityKind::TellAdult),
             _ => None,
         }
     }
@@ -82,10 +87,11 @@ impl ActivityKind {
             ActivityKind::Refused => "Refused search",
             ActivityKind::Click => "Opened a result",
             ActivityKind::BlockedClick => "Blocked page",
+            ActivityKind::TellAdult => "Pressed \u{201c}Tell an adult\u{201d}",
         }
     }
 
-    pub const ALL: [ActivityKind; 4] = [ActivityKind::Query, ActivityKind::Refused, ActivityKind::Click, ActivityKind::BlockedClick];
+    pub const ALL: [ActivityKind; 5] = [ActivityKind::Query, ActivityKind::Refused, ActivityKind::Click, ActivityKind::BlockedClick, ActivityKind::TellAdult];
 }
 
 /// What the staff activity log is narrowed to; `None` means any.
@@ -97,6 +103,8 @@ pub struct ActivityFilter {
     pub class: Option<String>,
     pub device: Option<String>,
     pub since_ms: i64,
+    /// Rows before this moment only (`None`: up to now).
+    pub until_ms: Option<i64>,
 }
 
 /// One activity row. Devices, not children: `device` is an enrolled device's name, if any.
@@ -381,12 +389,18 @@ impl Store {
     /// Activity rows matching `filter`, newest first (the staff activity log).
     pub async fn activity(&self, filter: ActivityFilter, limit: usize) -> Result<Vec<Activity>, StoreError> {
         self.call_after_commit(move |db| {
+            // Tell-an-adult presses are incidents; the log shows them among the rest, where
+            // a reader looks for what happened on an iPad.
             let rows = db.query(
-                "SELECT at_ms, device, class, kind, category, query, url, repeats, school_id FROM activity
+                "SELECT at_ms, device, class, kind, category, query, url, repeats, school_id FROM (
+                     SELECT id, at_ms, device, class, kind, category, query, url, repeats, school_id FROM activity
+                     UNION ALL
+                     SELECT id, at_ms, device, class, kind, NULL, query, result_url, 1, school_id FROM incidents WHERE kind = 'tell_adult'
+                 ) rows
                  WHERE (CAST(?1 AS TEXT) IS NULL OR kind = ?1) AND (CAST(?2 AS TEXT) IS NULL OR lower(class) = lower(?2)) AND (CAST(?3 AS TEXT) IS NULL OR device = ?3) AND at_ms >= ?4
-                   AND (CAST(?6 AS BIGINT) IS NULL OR school_id = ?6)
-                 ORDER BY id DESC LIMIT ?5",
-                args![filter.kind.map(ActivityKind::as_str), filter.class, filter.device, filter.since_ms, limit, filter.school],
+                   AND (CAST(?6 AS BIGINT) IS NULL OR school_id = ?6) AND (CAST(?7 AS BIGINT) IS NULL OR at_ms < ?7)
+                 ORDER BY at_ms DESC, id DESC LIMIT ?5",
+                args![filter.kind.map(ActivityKind::as_str), filter.class, filter.device, filter.since_ms, limit, filter.school, filter.until_ms],
             )?;
             rows.iter()
                 .map(|r| {

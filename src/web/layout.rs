@@ -4,6 +4,7 @@
 use maud::{html, Markup, DOCTYPE};
 
 use super::paths;
+use crate::staff::Role;
 
 /// The `<head>` every page shares: our own stylesheet and icon only.
 fn head(title: &str) -> Markup {
@@ -132,8 +133,38 @@ pub fn message_card(emoji: &str, heading: &str, text: &str) -> Markup {
     }
 }
 
-/// The frame of staff pages: plain and quick, same stylesheet.
-pub fn staff_page(title: &str, body: Markup) -> Markup {
+/// How long before a class's search window closes its pupils are told.
+pub const CLOSING_SOON_MINUTES: i64 = 5;
+
+/// "Search will rest in 4 minutes" — a gentle warning, read aloud on a tap, before a class's
+/// window closes, so a child is not cut off mid-page without a word. It is in the page in
+/// words when the page is drawn that close to the end; the script (which reads the end from
+/// `data-ends`, against the server's clock in `data-now`) shows and counts it down on a page
+/// drawn earlier, and reloads the page when search rests.
+pub fn closing_soon(ends_ms: i64, now_ms: i64) -> Markup {
+    let minutes = (ends_ms - now_ms + 59_999) / 60_000;
+    let text = closing_words(minutes);
+    html! {
+        section.closing-soon #closing-soon role="status" data-ends=(ends_ms) data-now=(now_ms) hidden[minutes > CLOSING_SOON_MINUTES] {
+            span.picture aria-hidden="true" { "⏳" }
+            span.closing-text { (text) }
+            (speak_button(&text, None))
+        }
+    }
+}
+
+/// kidsearch.js words it the same as it counts down.
+fn closing_words(minutes: i64) -> String {
+    match minutes {
+        ..=1 => "Nearly time to stop. Search will rest in 1 minute.".into(),
+        n => format!("Nearly time to stop. Search will rest in {n} minutes."),
+    }
+}
+
+/// The frame of staff pages: plain and quick, same stylesheet. `signed_in` is the reader's
+/// role: every page a signed-in member of staff reads has the one navigation bar
+/// (`staff_nav`); the sign-in page has none.
+pub fn staff_page(title: &str, signed_in: Option<Role>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en-GB" {
@@ -149,7 +180,36 @@ pub fn staff_page(title: &str, body: Markup) -> Markup {
                     // Shown by the script, which plays it: off until a teacher turns it on.
                     button #alert-sound type="button" aria-pressed="false" hidden { "Sound for alerts" }
                 }
+                @if let Some(role) = signed_in { (staff_nav(role)) }
                 main { (body) }
+            }
+        }
+    }
+}
+
+/// The one navigation bar of the staff pages: the pages this role may open, and no others
+/// (a teacher is not offered the register, only to be told it is not for them).
+pub fn staff_nav(role: Role) -> Markup {
+    let leads = matches!(role, Role::Dsl | Role::Admin);
+    html! {
+        nav.staff-nav aria-label="Staff pages" {
+            ul {
+                li { a href=(paths::STAFF) { "Dashboard" } }
+                li { a href=(paths::STAFF_PRERUN) { "Pre-run and approve" } }
+                li { a href=(paths::STAFF_APPROVALS) { "Approved searches" } }
+                li { a href=(paths::STAFF_DEVICES) { "Devices" } }
+                li { a href=(paths::STAFF_ACTIVITY) { "Activity" } }
+                @if leads {
+                    li { a href=(paths::STAFF_INCIDENTS) { "Incident register" } }
+                    li { a href=(paths::STAFF_HIDDEN) { "Results kept hidden" } }
+                }
+                li { a href=(paths::STAFF_HEALTH) { "Engine health" } }
+                @if role == Role::Admin {
+                    li { a href=(paths::STAFF_OVER_BLOCKS) { "Over-blocks" } }
+                    li { a href=(paths::STAFF_USERS) { "Staff accounts" } }
+                    li { a href=(paths::STAFF_SECURITY) { "Security log" } }
+                }
+                li { a href=(paths::STAFF_PASSWORD) { "My password" } }
             }
         }
     }

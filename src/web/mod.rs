@@ -87,7 +87,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(paths::GO, web::get().to(pupil::go::page))
         .service(web::resource(paths::HELP).wrap(Compress::default()).route(web::post().to(pupil::help::press)).route(web::get().to(pupil::help::covered)))
         .route(paths::HELP_STATUS, web::get().to(pupil::help::status))
+        .route(paths::WINDOW, web::get().to(pupil::gate::window))
         .route(paths::HELP_CLEAR, web::post().to(pupil::help::clear))
+        .route(paths::ENROL_CODE, web::post().to(pupil::enrol::by_code))
         .service(
             web::resource("/enrol/{token}").wrap(Compress::default()).route(web::get().to(pupil::enrol::confirm)).route(web::post().to(pupil::enrol::enrol)),
         )

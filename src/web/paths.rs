@@ -12,6 +12,10 @@ pub const SCRIPT: &str = "/static/kidsearch.js";
 /// POST: a tell-an-adult press; GET: the covered screen.
 pub const HELP: &str = "/help";
 pub const HELP_STATUS: &str = "/help/status";
+/// Enrolling with a typed set-up code (the "not set up" page's form).
+pub const ENROL_CODE: &str = "/enrol";
+/// When the iPad's class window closes (JSON, for the "search rests soon" warning).
+pub const WINDOW: &str = "/window";
 pub const HELP_CLEAR: &str = "/help/clear";
 pub const ENROL: &str = "/enrol";
 
@@ -57,12 +61,22 @@ pub const STAFF_USERS: &str = "/staff/users";
 pub const STAFF_ALERTS_STREAM: &str = "/staff/alerts/stream";
 pub const STAFF_INCIDENTS: &str = "/staff/incidents";
 pub const STAFF_INCIDENTS_CSV: &str = "/staff/incidents.csv";
+/// The reported results kept hidden for good, each with "release".
+pub const STAFF_HIDDEN: &str = "/staff/hidden";
+pub const STAFF_HIDDEN_RELEASE: &str = "/staff/hidden/release";
 pub const STAFF_DEVICES: &str = "/staff/devices";
 pub const STAFF_TRY_OUT: &str = "/staff/devices/try-out";
 pub const STAFF_CLASSES_OPEN: &str = "/staff/classes/open";
 pub const STAFF_CLASSES_CLOSE: &str = "/staff/classes/close";
+pub const STAFF_CLASSES_EXTEND: &str = "/staff/classes/extend";
 pub const STAFF_ACTIVITY: &str = "/staff/activity";
 pub const STAFF_ACTIVITY_CSV: &str = "/staff/activity.csv";
+
+/// The activity of `device` around the moment `at_ms` (an incident's link).
+pub fn staff_activity_around(device: &str, at_ms: i64) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new()).append_pair("device", device).append_pair("around", &at_ms.to_string()).finish();
+    format!("{STAFF_ACTIVITY}?{query}")
+}
 pub const STAFF_HEALTH: &str = "/staff/health";
 pub const STAFF_HEALTH_CANARY: &str = "/staff/health/canary";
 pub const STAFF_HEALTH_FILTER_TEST: &str = "/staff/health/filter-test";

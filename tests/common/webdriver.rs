@@ -220,6 +220,24 @@ pub fn artifacts(name: &str) -> PathBuf {
     dir
 }
 
+/// axe-core's script (`scripts/test.sh` installs it from npm into target/npm).
+pub fn axe_source() -> String {
+    let path = super::repo_dir().join("target/npm/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (scripts/test.sh installs axe-core from npm)", path.display()))
+}
+
+/// Runs axe on the current page; the WCAG 2.1 A/AA violations, one line each.
+pub async fn audit(session: &Session, axe: &str) -> Vec<String> {
+    let script = format!(
+        "{axe}\n;var done = arguments[arguments.length - 1];\
+         axe.run(document, {{ runOnly: {{ type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }} }})\
+         .then(function (r) {{ done(r.violations.map(function (v) {{ return v.id + ' (' + v.impact + '): ' + v.help + ' — ' + v.nodes.slice(0, 3).map(function (n) {{ return n.target.join(' '); }}).join(' | '); }})); }})\
+         .catch(function (e) {{ done(['axe failed: ' + e]); }});"
+    );
+    let found = session.run_async(&script, vec![]).await;
+    found.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
+}
+
 /// Staff steps the browser tests share, done through the pages as a teacher would.
 pub mod staff_flow {
     use super::Session;

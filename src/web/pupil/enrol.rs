@@ -5,7 +5,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html;
 
-use crate::devices::SpentLink;
+use crate::devices::{SetupCode, SpentLink, SETUP_CODE_MINUTES};
 use crate::web::layout::{message_card, pupil_page};
 use crate::web::{origin, paths, AppState};
 
@@ -41,10 +41,7 @@ pub async fn enrol(req: HttpRequest, token: web::Path<String>, state: web::Data<
     match state.devices.redeem(&token).await {
         Ok(Some((device, cookie))) => {
             tracing::info!(device = device.id, class = %device.class, "device enrolled");
-            let body = html! {
-                (message_card("✅", "All set!", &format!("This iPad is now {}.", device.name())))
-                p { a.button href=(paths::HOME) { "Start searching" } }
-            };
+            let body = all_set(&device);
             let mut response = HttpResponse::Ok();
             response.cookie(state.devices.cookie(cookie, state.secure_cookies));
             page(response, "All set", body)
@@ -54,6 +51,47 @@ pub async fn enrol(req: HttpRequest, token: web::Path<String>, state: web::Data<
             tracing::error!(error = %e, "enrolling a device failed");
             not_saved()
         }
+    }
+}
+
+/// `POST /enrol`: a set-up code typed on the "not set up" page.
+pub async fn by_code(req: HttpRequest, body: web::Bytes, state: web::Data<AppState>) -> HttpResponse {
+    if !origin::same_origin_post(&req, &state.client(&req).host) {
+        return HttpResponse::Forbidden().body("This form must be sent from kidsearch itself.");
+    }
+    let typed = crate::web::form::field(&body, "code").unwrap_or_default();
+    let address = state.client(&req).ip.map(|ip| ip.to_string()).unwrap_or_default();
+    let (status, problem) = match state.devices.redeem_code(&typed, &address).await {
+        Ok(SetupCode::Enrolled(device, cookie)) => {
+            tracing::info!(device = device.id, class = %device.class, "device enrolled with a set-up code");
+            let mut response = HttpResponse::Ok();
+            response.cookie(state.devices.cookie(cookie, state.secure_cookies));
+            return page(response, "All set", all_set(&device));
+        }
+        Ok(SetupCode::Wrong) => (
+            actix_web::http::StatusCode::BAD_REQUEST,
+            format!("That code is not right, or it is older than {SETUP_CODE_MINUTES} minutes or used already. Check it on the Devices page, or make a new one there."),
+        ),
+        Ok(SetupCode::TooMany) => (
+            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+            "Too many wrong codes. Wait 15 minutes, or open the set-up link or QR code from the Devices page instead.".to_string(),
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "enrolling with a set-up code failed");
+            return not_saved();
+        }
+    };
+    let body = html! {
+        (message_card("🔧", "This device is not set up yet", "Ask your teacher to set it up. (Staff: sign in at /staff and choose Devices.)"))
+        (super::gate::setup_code_form(Some(&problem)))
+    };
+    page(HttpResponse::build(status), "Not set up yet", body)
+}
+
+fn all_set(device: &crate::devices::Device) -> maud::Markup {
+    html! {
+        (message_card("✅", "All set!", &format!("This iPad is now {}.", device.name())))
+        p { a.button href=(paths::HOME) { "Start searching" } }
     }
 }
 

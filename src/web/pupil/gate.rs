@@ -62,6 +62,27 @@ pub async fn check(req: &HttpRequest, state: &AppState, json: bool) -> Result<Pu
     Ok(device)
 }
 
+/// When the search window of `device`'s class closes (None: no end, supervision being off or
+/// the browser not enrolled).
+pub async fn window_end(state: &AppState, device: Option<&Device>) -> Option<i64> {
+    let d = device?;
+    state.supervision.ends_at(d.school, &d.class).await
+}
+
+/// `/window`: `{"ends_ms", "now_ms"}` of the asking iPad's class window (`ends_ms` null: search
+/// does not end), or the gate's `status`, for the script's "search rests soon" on a page that
+/// was drawn without it. The script asks at most once a minute.
+pub async fn window(req: HttpRequest, state: actix_web::web::Data<AppState>) -> HttpResponse {
+    let device = match check(&req, &state, true).await {
+        Ok(device) => device,
+        Err(stop) => return stop,
+    };
+    let ends = window_end(&state, device.as_deref()).await;
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(serde_json::json!({ "status": "open", "ends_ms": ends, "now_ms": state.supervision.now_ms() }))
+}
+
 fn status_json(status: StatusCode, value: &str) -> HttpResponse {
     HttpResponse::build(status).insert_header(("Cache-Control", "no-store")).json(serde_json::json!({ "status": value }))
 }
@@ -78,13 +99,31 @@ pub fn not_enrolled(json: bool) -> HttpResponse {
     if json {
         return status_json(StatusCode::FORBIDDEN, "not_enrolled");
     }
-    calm_page(
-        StatusCode::FORBIDDEN,
-        "Not set up yet",
-        "🔧",
-        "This device is not set up yet",
-        "Ask your teacher to set it up. (Staff: sign in at /staff and choose Devices.)",
-    )
+    let body = html! {
+        (message_card("🔧", "This device is not set up yet", "Ask your teacher to set it up. (Staff: sign in at /staff and choose Devices.)"))
+        (setup_code_form(None))
+    };
+    HttpResponse::build(StatusCode::FORBIDDEN)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(pupil_page("Not set up yet", body).into_string())
+}
+
+/// "Staff: type the set-up code": enrols the iPad where this page is open — inside a Home
+/// Screen web clip too, which keeps its cookies apart from Safari (a link or QR code opened
+/// from the camera enrols Safari, not the clip). `problem` says why the last code did not work.
+pub fn setup_code_form(problem: Option<&str>) -> maud::Markup {
+    html! {
+        section.setup-code aria-labelledby="setup-code-heading" {
+            h2 #setup-code-heading { "Staff: set up this iPad with a code" }
+            form method="post" action=(paths::ENROL_CODE) {
+                label for="setup-code" { "The set-up code from the Devices page" }
+                @if let Some(problem) = problem { p.code-problem #setup-code-problem role="alert" { (problem) } }
+                input #setup-code type="text" name="code" required maxlength="12" autocomplete="off" autocapitalize="characters" spellcheck="false" aria-describedby=[problem.map(|_| "setup-code-problem")];
+                button type="submit" { "Set up this iPad" }
+            }
+        }
+    }
 }
 
 pub fn resting(json: bool) -> HttpResponse {

@@ -4,7 +4,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html;
 
-use crate::web::layout::{pupil_page, search_box};
+use crate::web::layout::{closing_soon, pupil_page, search_box};
 use crate::web::{paths, AppState};
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
@@ -14,7 +14,9 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     };
     let class = device.as_deref().map(|d| d.class.as_str());
     let today = state.approvals.board(super::gate::school_of(device.as_deref()), class).await;
+    let closes = super::gate::window_end(&state, device.as_deref()).await;
     let body = html! {
+        @if let Some(ends) = closes { (closing_soon(ends, state.supervision.now_ms())) }
         section.home {
             h1 { "Let's find out!" }
             (search_box(""))

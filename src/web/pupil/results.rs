@@ -12,7 +12,9 @@ use crate::devices::Device;
 use crate::search::merge::MergedResult;
 use crate::search::{Query, QueryError, SearchOutcome, Status};
 use crate::store::{Activity, ActivityKind};
-use crate::web::layout::{help_button, message_card, pupil_page, pupil_page_showing, search_box, speak_card_button, OnScreen};
+use crate::web::layout::{
+    closing_soon, help_button, message_card, pupil_page, pupil_page_showing, search_box, speak_card_button, OnScreen, CLOSING_SOON_MINUTES,
+};
 use crate::web::{compress, paths, AppState};
 
 /// A results page slower than this is logged with the time each step took.
@@ -98,11 +100,24 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     // The page for a cached answer is rendered (and gzipped) once and its bytes shared by
     // later requests. no-store: a covered or closed device must not be shown an old page from
     // the browser's cache.
+    // In a class's last minutes the page says that search rests soon: drawn for this iPad
+    // then, not from the shared bytes (a page drawn earlier learns it from `/window`).
+    if !params.json {
+        if let Some(ends) = super::gate::window_end(&state, device.as_deref()).await {
+            let now = state.supervision.now_ms();
+            if ends - now <= CLOSING_SOON_MINUTES * 60_000 {
+                return HttpResponse::build(status)
+                    .content_type("text/html; charset=utf-8")
+                    .insert_header(("Cache-Control", "no-store"))
+                    .body(results_page(&outcome, Some(closing_soon(ends, now))).into_string());
+            }
+        }
+    }
     let rendered = &outcome.rendered;
     let (plain, packed, content_type) = if params.json {
         (rendered.json.get_or_init(|| serde_json::to_vec(outcome.as_ref()).unwrap_or_default().into()), &rendered.json_gzip, "application/json")
     } else {
-        (rendered.html.get_or_init(|| results_page(&outcome).into_string().into()), &rendered.html_gzip, "text/html; charset=utf-8")
+        (rendered.html.get_or_init(|| results_page(&outcome, None).into_string().into()), &rendered.html_gzip, "text/html; charset=utf-8")
     };
     use actix_web::http::header::{HeaderValue, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, VARY};
     let mut response = HttpResponse::build(status);
@@ -179,7 +194,7 @@ fn invalid_query(params: &Params, e: QueryError) -> HttpResponse {
     HttpResponse::BadRequest().content_type("text/html; charset=utf-8").body(pupil_page("Search", body).into_string())
 }
 
-fn results_page(outcome: &SearchOutcome) -> Markup {
+fn results_page(outcome: &SearchOutcome, closing: Option<Markup>) -> Markup {
     // A refused query is not shown back on the screen, where other children can see it.
     let shown_query = if outcome.status == Status::Blocked { "" } else { outcome.query.as_str() };
     // A press of the button reports what was on screen, or for a refused search what the
@@ -187,6 +202,7 @@ fn results_page(outcome: &SearchOutcome) -> Markup {
     // is about that search.
     let on_screen = OnScreen { query: outcome.query.as_str(), page: outcome.page };
     let body = html! {
+        @if let Some(closing) = closing { (closing) }
         (search_box(shown_query))
         @if outcome.status == Status::ApprovedOnly {
             (message_card("🧑‍🏫", "Let's ask your teacher", "Today we use the searches your teacher chose. Tap one on the first page, or ask your teacher."))

@@ -16,15 +16,26 @@ use crate::web::{form, paths, AppState};
 
 const SHOWN: usize = 500;
 
+/// How far either side of a moment `around` shows (an incident's "what the iPad did then").
+pub const AROUND_MINUTES: i64 = 10;
+
 /// The log's filters from the query string (the page's form and its CSV link share them), and
-/// the days asked for.
+/// the days asked for. `around=<ms>` (an incident's link) shows `AROUND_MINUTES` either side
+/// of that moment instead of the last days.
 fn filter_of(req: &HttpRequest, state: &AppState, account: &StaffAccount) -> (ActivityFilter, i64) {
     let kind = form::query(req, "kind").and_then(|k| ActivityKind::parse(&k));
     let class = form::query(req, "class").map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
     let device = form::query(req, "device").map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
     let days = form::query(req, "days").and_then(|d| d.parse::<i64>().ok()).unwrap_or(1).clamp(1, 3650);
-    let since_ms = state.safeguarding.now_ms() - days * 86_400_000;
-    (ActivityFilter { school: account.scope(), kind, class, device, since_ms }, days)
+    let (since_ms, until_ms) = match around(req) {
+        Some(at) => (at - AROUND_MINUTES * 60_000, Some(at + AROUND_MINUTES * 60_000)),
+        None => (state.safeguarding.now_ms() - days * 86_400_000, None),
+    };
+    (ActivityFilter { school: account.scope(), kind, class, device, since_ms, until_ms }, days)
+}
+
+fn around(req: &HttpRequest) -> Option<i64> {
+    form::query(req, "around").and_then(|a| a.trim().parse::<i64>().ok())
 }
 
 /// `/staff/activity.csv`: the rows the same filters show, for a spreadsheet (UTF-8 with a BOM,
@@ -79,9 +90,14 @@ pub async fn page(req: HttpRequest, session: Session, state: web::Data<AppState>
     let devices = state.devices.list(account.scope()).await.unwrap_or_default();
     let classes = state.devices.classes(account.scope()).await.unwrap_or_default();
     let csv_link = format!("{}?{}", paths::STAFF_ACTIVITY_CSV, req.query_string());
+    let around = around(&req);
     let body = html! {
-        p { a href=(paths::STAFF) { "← Dashboard" } }
         h1 { "Activity" }
+        (super::flash_notice(&session))
+        @if let Some(at) = around {
+            p.notice role="status" { "Showing " (AROUND_MINUTES) " minutes either side of " (local_time(at, &state.tz))
+                @if let Some(d) = &device { " on " strong { (d) } } ". " a href=(paths::STAFF_ACTIVITY) { "Show the last day instead" } }
+        }
         p { "Activity is kept for " (state.retention.activity_days) " days and incidents for " (state.retention.incident_days)
             " days; older rows are deleted every hour. Nothing here identifies a pupil: rows name the iPad and class." }
         form.inline-form method="get" action=(paths::STAFF_ACTIVITY) {
@@ -101,7 +117,8 @@ pub async fn page(req: HttpRequest, session: Session, state: web::Data<AppState>
                     option value="" { "Any" }
                     @for d in &devices { option value=(d.device.name()) selected[device.as_deref() == Some(d.device.name().as_str())] { (d.device.name()) } }
                 } }
-            div { label for="days" { "Days" } input #days type="number" name="days" min="1" max="3650" value=(days); }
+            @if let Some(at) = around { input type="hidden" name="around" value=(at); }
+            @else { div { label for="days" { "Days" } input #days type="number" name="days" min="1" max="3650" value=(days); } }
             button type="submit" { "Show" }
         }
         p { (rows.len()) " rows" @if rows.len() == SHOWN { " (the newest " (SHOWN) ")" } ". " a href=(csv_link) { "Download these as CSV" } }
@@ -133,7 +150,7 @@ pub async fn page(req: HttpRequest, session: Session, state: web::Data<AppState>
             }
         }
     };
-    html_page("Activity", body)
+    html_page(&account, "Activity", body)
 }
 
 pub async fn purge_now(body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
@@ -141,14 +158,31 @@ pub async fn purge_now(body: web::Bytes, session: Session, state: web::Data<AppS
         Ok(a) => a,
         Err(answer) => return answer,
     };
+    // Deleting cannot be undone: asked first, saying what goes.
+    if !super::confirmed(&body) {
+        return super::confirm_page(
+            &session,
+            &account,
+            super::Confirm {
+                title: "Delete old records now?",
+                question: "Delete everything past its retention now?".into(),
+                consequence: format!(
+                    "Activity older than {} days and incidents older than {} days are deleted for good (this is done every hour anyway). Nothing newer is touched.",
+                    state.retention.activity_days, state.retention.incident_days
+                ),
+                action: paths::STAFF_RETENTION_PURGE,
+                yes: "Yes, delete them now",
+                fields: Vec::new(),
+                back: paths::STAFF_ACTIVITY,
+            },
+        );
+    }
     match purge(&state.store, state.safeguarding.now_ms(), state.retention).await {
         Ok(p) => {
             security_event(&state.store, "retention_purge", Some(&account.name), Some(&format!("{} activity rows, {} incidents", p.activity, p.incidents)))
                 .await;
-            html_page(
-                "Purged",
-                html! { p.notice role="status" { "Deleted " (p.activity) " activity rows and " (p.incidents) " incidents past their retention." } p { a href=(paths::STAFF_ACTIVITY) { "Back to activity" } } },
-            )
+            super::flash(&session, format!("Deleted {} activity rows and {} incidents past their retention.", p.activity, p.incidents));
+            super::see_other(paths::STAFF_ACTIVITY)
         }
         Err(e) => store_failed("the purge", &e),
     }

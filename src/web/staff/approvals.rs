@@ -38,8 +38,11 @@ fn page_count(pairs: &[(String, String)]) -> u32 {
     one(pairs, "pages").and_then(|p| p.parse().ok()).unwrap_or(DEFAULT_PAGES).clamp(1, MAX_APPROVED_PAGES)
 }
 
-fn html_page(title: &str, body: Markup) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").insert_header(("Cache-Control", "no-store")).body(staff_page(title, body).into_string())
+fn html_page(account: &crate::staff::StaffAccount, title: &str, body: Markup) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(staff_page(title, Some(account.role), body).into_string())
 }
 
 /// Runs the teacher's search for pages 1..=pages through the chosen engines.
@@ -103,7 +106,7 @@ pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::D
         }
     };
     let Ok(query) = Query::parse(&raw_query) else {
-        return html_page("Pre-run a search", search_form);
+        return html_page(&account, "Pre-run a search", search_form);
     };
     let outcomes = run_pages(&state, school, &engines, &query, pages).await;
     let classes = state.devices.classes(account.scope()).await.unwrap_or_default();
@@ -159,7 +162,7 @@ pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::D
             }
         }
     };
-    html_page("Pre-run a search", body)
+    html_page(&account, "Pre-run a search", body)
 }
 
 pub async fn approve(req: actix_web::HttpRequest, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
@@ -186,9 +189,9 @@ pub async fn approve(req: actix_web::HttpRequest, body: web::Bytes, session: Ses
     let preview = match checked {
         Ok(p) if p.school == school => p,
         Ok(_) | Err(PreviewProblem::NotYours) => {
-            return rerun_first("This approval does not come from a pre-run of yours. Run the search again and approve what you see.")
+            return rerun_first(&account, "This approval does not come from a pre-run of yours. Run the search again and approve what you see.")
         }
-        Err(PreviewProblem::Old) => return rerun_first("This pre-run was shown too long ago. Run the search again and approve what you see now."),
+        Err(PreviewProblem::Old) => return rerun_first(&account, "This pre-run was shown too long ago. Run the search again and approve what you see now."),
     };
     let Ok(query) = Query::parse(&preview.query) else {
         return HttpResponse::BadRequest().body("The search words are missing or too long.");
@@ -207,9 +210,9 @@ pub async fn approve(req: actix_web::HttpRequest, body: web::Bytes, session: Ses
             security_event(&state.store, "approval", Some(&account.name), Some(&format!("approval {id}"))).await;
             HttpResponse::SeeOther().insert_header(("Location", paths::STAFF_APPROVALS)).finish()
         }
-        Err(why) => {
-            HttpResponse::BadRequest().content_type("text/html; charset=utf-8").body(staff_page("Not approved", html! { p.notice { (why) } }).into_string())
-        }
+        Err(why) => HttpResponse::BadRequest()
+            .content_type("text/html; charset=utf-8")
+            .body(staff_page("Not approved", Some(account.role), html! { p.notice { (why) } }).into_string()),
     }
 }
 
@@ -226,9 +229,9 @@ struct ApprovalRequest {
 }
 
 /// The answer when an approval does not come with the teacher's own pre-run: nothing approved.
-fn rerun_first(why: &str) -> HttpResponse {
+fn rerun_first(account: &crate::staff::StaffAccount, why: &str) -> HttpResponse {
     let body = html! { p.notice role="alert" { (why) } p { a href=(paths::STAFF_PRERUN) { "Pre-run a search" } } };
-    HttpResponse::BadRequest().content_type("text/html; charset=utf-8").body(staff_page("Not approved", body).into_string())
+    HttpResponse::BadRequest().content_type("text/html; charset=utf-8").body(staff_page("Not approved", Some(account.role), body).into_string())
 }
 
 /// Freezes the pages the teacher saw, less the ones ticked to hide, and stores the approval.
@@ -303,7 +306,7 @@ pub async fn list(session: Session, state: web::Data<AppState>) -> HttpResponse 
             }
         }
     };
-    html_page("Approved searches", body)
+    html_page(&account, "Approved searches", body)
 }
 
 pub async fn withdraw(path: web::Path<i64>, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {

@@ -6,8 +6,10 @@ use actix_session::Session;
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html;
 
-use super::{csrf_token, html_page, own_school, require, require_form, see_other, store_failed, ANY_STAFF};
-use crate::devices::{clean_name, LINK_MINUTES};
+use super::{
+    confirm_page, confirmed, csrf_token, flash, flash_notice, html_page, own_school, require, require_form, see_other, store_failed, Confirm, ANY_STAFF,
+};
+use crate::devices::{clean_name, LINK_MINUTES, SETUP_CODE_MINUTES};
 use crate::safeguarding::export::local_time;
 use crate::staff::accounts::security_event;
 use crate::staff::StaffAccount;
@@ -47,14 +49,17 @@ async fn render(session: &Session, state: &AppState, account: &StaffAccount, new
     };
     let classes = state.devices.classes(account.scope()).await.unwrap_or_default();
     let body = html! {
-        p { a href=(paths::STAFF) { "← Dashboard" } }
         h1 { "Devices" }
+        (flash_notice(session))
         @if let Some(link) = &new_link {
             section.notice role="status" {
                 h2 { "Enrol " (link.class) " — " (link.label) }
                 p { "Open this link on the iPad (or scan the code with its camera). It works once, for " (LINK_MINUTES) " minutes." }
                 p { a #enrol-link href=(link.url) { (link.url) } }
                 img src=(paths::staff_enrol_qr(&link.token)) alt="QR code of the enrolment link" width="240" height="240";
+                p { "Or, for kidsearch on the iPad's Home Screen (it keeps apart from Safari, so a link opened in Safari would set up Safari instead): open it, and on its \"This device is not set up yet\" page type the set-up code "
+                    span.setup-code-shown #setup-code { (state.devices.setup_code(&link.token)) }
+                    " — it works once, for " (SETUP_CODE_MINUTES) " minutes." }
             }
         }
         h2 { "Enrol an iPad" }
@@ -97,7 +102,7 @@ async fn render(session: &Session, state: &AppState, account: &StaffAccount, new
             }
         }
     };
-    html_page("Devices", body)
+    html_page(&account, "Devices", body)
 }
 
 pub async fn create_link(req: HttpRequest, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
@@ -148,10 +153,34 @@ pub async fn revoke(path: web::Path<i64>, body: web::Bytes, session: Session, st
         Err(answer) => return answer,
     };
     let id = path.into_inner();
+    let devices = match state.devices.list(account.scope()).await {
+        Ok(d) => d,
+        Err(e) => return store_failed("reading the devices", &e),
+    };
+    let Some(name) = devices.iter().find(|d| d.device.id == id).map(|d| d.device.name()) else {
+        return HttpResponse::NotFound().body("There is no such device at your school (it may have been removed already).");
+    };
+    // Removing cannot be undone (the iPad must be enrolled again): asked first.
+    if !confirmed(&body) {
+        return confirm_page(
+            &session,
+            &account,
+            Confirm {
+                title: "Remove this iPad?",
+                question: format!("Remove {name}?"),
+                consequence: "It stops working for kidsearch at once (its next search says it is not set up). To use it again, enrol it again with a new link. What it did stays in the activity log.".into(),
+                action: &paths::staff_device_revoke(id),
+                yes: "Yes, remove it",
+                fields: Vec::new(),
+                back: paths::STAFF_DEVICES,
+            },
+        );
+    }
     match state.devices.revoke(id, account.scope()).await {
         Ok(false) => HttpResponse::NotFound().body("There is no such device at your school."),
         Ok(true) => {
             security_event(&state.store, "device_removed", Some(&account.name), Some(&format!("device {id}"))).await;
+            flash(&session, format!("Removed {name}. It can no longer search; enrol it again with a new link to use it."));
             see_other(paths::STAFF_DEVICES)
         }
         Err(e) => store_failed("removing the device", &e),

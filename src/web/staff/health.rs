@@ -7,7 +7,7 @@ use actix_web::{web, HttpResponse};
 use maud::html;
 
 use super::{csrf_token, html_page, require, require_form, see_other, store_failed, ANY_STAFF};
-use crate::engines::Availability;
+use crate::engines::{Audience, Availability};
 use crate::safeguarding::export::local_time;
 use crate::search::breaker::BreakerState;
 use crate::search::Query;
@@ -25,8 +25,8 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
     let engines = state.search.engines();
     let breakers = state.search.breaker_states();
     let body = html! {
-        p { a href=(paths::STAFF) { "← Dashboard" } }
         h1 { "Engine health" }
+        (super::flash_notice(&session))
         p { "The canary asks each ready engine for \"" (crate::canary::QUERY) "\" and checks that its page can still be read. "
             "Run it every morning with " code { "kidsearch check --canary" } " (see deploy/README.md)." }
         table {
@@ -35,7 +35,7 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
                 @for e in engines.all() {
                     tr {
                         td { (e.name) }
-                        td { (format!("{:?}", e.audience).to_lowercase()) }
+                        td { @match e.audience { Audience::Pupils => "pupils and pre-runs", Audience::Staff => "pre-runs only (staff)" } }
                         td { @match &e.availability { Availability::Ready => "ready", Availability::Off(why) => { "off — " (why) } } }
                         td {
                             @match breakers.iter().find(|(id, _)| *id == e.id).map(|(_, b)| *b) {
@@ -48,7 +48,10 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
                         td {
                             @match canaries.iter().find(|c| c.engine == e.id) {
                                 Some(c) if c.ok => { "ok: " (c.results) " results in " (c.millis) " ms, " (local_time(c.at_ms, &state.tz)) }
-                                Some(c) => { strong { "FAILED" } ": " (c.error.clone().unwrap_or_default()) " (" (local_time(c.at_ms, &state.tz)) ")" }
+                                Some(c) => {
+                                    strong { "FAILED" } ": " (c.error.clone().unwrap_or_default()) " (" (local_time(c.at_ms, &state.tz)) ")"
+                                    @if e.audience == Audience::Staff { br; "This engine is staff-only: " (crate::canary::STAFF_ONLY) "." }
+                                }
                                 None => "not run yet",
                             }
                         }
@@ -73,7 +76,7 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
             button type="submit" { "Test the filter" }
         }
     };
-    html_page("Engine health", body)
+    html_page(&account, "Engine health", body)
 }
 
 /// The lists in force, when they were loaded and why, and a change that was refused (every
@@ -102,9 +105,10 @@ fn lists_section(state: &AppState) -> maud::Markup {
 
 /// "Test the filter": the filter self-test (`policy::probes`), as `kidsearch check --filter-test`.
 pub async fn filter_test(body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
-    if let Err(answer) = require_form(&session, &state, &body, ANY_STAFF).await {
-        return answer;
-    }
+    let account = match require_form(&session, &state, &body, ANY_STAFF).await {
+        Ok(a) => a,
+        Err(answer) => return answer,
+    };
     let (text, file) = &state.filter_probes;
     let test = crate::policy::probes::run(&state.policy.current(), text, file, &state.categories_off);
     let body = html! {
@@ -130,7 +134,7 @@ pub async fn filter_test(body: web::Bytes, session: Session, state: web::Data<Ap
         @if !test.problems.is_empty() { h2 { "Problems" } ul { @for p in &test.problems { li { (p) } } } }
         @if !test.notes.is_empty() { h2 { "Notes" } ul { @for n in &test.notes { li { (n) } } } }
     };
-    html_page("Filter test", body)
+    html_page(&account, "Filter test", body)
 }
 
 pub async fn run_now(body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
@@ -141,9 +145,11 @@ pub async fn run_now(body: web::Bytes, session: Session, state: web::Data<AppSta
     let Ok(query) = Query::parse(crate::canary::QUERY) else { return see_other(paths::STAFF_HEALTH) };
     let results = state.search.canary(&query).await;
     let failed = results.iter().filter(|r| !r.ok).count();
+    let summary = crate::canary::summary(&results, state.search.engines());
     if let Err(e) = crate::canary::record(&state.store, results).await {
         return store_failed("keeping the canary result", &e);
     }
     security_event(&state.store, "canary_run", Some(&account.name), Some(&format!("{failed} failed"))).await;
+    super::flash(&session, format!("The canary ran: {summary}."));
     see_other(paths::STAFF_HEALTH)
 }

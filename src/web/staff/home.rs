@@ -12,7 +12,6 @@ use crate::approvals::school_day::school_day;
 use crate::safeguarding::export::local_time;
 use crate::safeguarding::IncidentKind;
 use crate::staff::accounts::security_event;
-use crate::staff::Role;
 use crate::supervision::MAX_MINUTES;
 use crate::web::layout::staff_page;
 use crate::web::{paths, AppState};
@@ -35,11 +34,20 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
         Some(id) => crate::schools::list(&state.store).await.unwrap_or_default().into_iter().find(|s| s.id == id).map(|s| s.name),
         None => None,
     };
-    let leads = matches!(account.role, Role::Dsl | Role::Admin);
     let approved_today = state.approvals.today(scope).await;
     let canaries = crate::canary::latest(&state.store).await.unwrap_or_default();
     let engines_ready = state.search.engines().all().iter().filter(|e| e.is_ready()).count();
-    let canary_failed: Vec<&str> = canaries.iter().filter(|c| !c.ok).map(|c| c.engine.as_str()).collect();
+    let engines = state.search.engines();
+    // Named as staff read them, a staff-only one saying pupils are not affected.
+    let canary_failed: Vec<String> = canaries
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| match engines.get(&c.engine) {
+            Some(e) if e.audience == crate::engines::Audience::Staff => format!("{} ({})", e.name, crate::canary::STAFF_ONLY),
+            Some(e) => e.name.clone(),
+            None => c.engine.clone(),
+        })
+        .collect();
     let per_hour = match &midnight {
         Some(midnight) => charts::searches_per_hour(&state.store, scope, midnight).await.unwrap_or_default(),
         None => Vec::new(),
@@ -50,6 +58,7 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
     let first_steps = super::checklist::block(&state, &account, &token).await;
     let body = html! {
         h1 { "kidsearch staff" }
+        (super::flash_notice(&session))
         @if !state.storage.writable() {
             div.banner.storage role="alert" {
                 strong { "kidsearch cannot save anything right now." }
@@ -90,7 +99,14 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
                 ul.windows {
                     @for w in &windows {
                         li.inline-form {
-                            span { strong { (w.class) } " can search until " (local_time(w.ends_ms, &state.tz)) " (opened by " (w.opened_by) ")." }
+                            span { strong { (w.class) } " can search until " (local_time(w.ends_ms, &state.tz)) ": "
+                                // Counted down by the script; without it, as it was when the page was drawn.
+                                span.countdown data-ends=(w.ends_ms) data-now=(now) { (minutes_left(w.ends_ms, now)) } " (opened by " (w.opened_by) ")." }
+                            form method="post" action=(paths::STAFF_CLASSES_EXTEND) {
+                                input type="hidden" name="csrf" value=(token);
+                                input type="hidden" name="class" value=(w.class);
+                                button type="submit" aria-label=(format!("+10 min for {}", w.class)) { "+10 min" }
+                            }
                             form method="post" action=(paths::STAFF_CLASSES_CLOSE) {
                                 input type="hidden" name="csrf" value=(token);
                                 input type="hidden" name="class" value=(w.class);
@@ -136,28 +152,25 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
                 li data-incident=(i.id) { (local_time(i.at_ms, &state.tz)) ": " (i.device.clone().unwrap_or_else(|| "not enrolled".into())) " — " (i.category.clone().unwrap_or_default()) }
             } }
         }
-        nav aria-label="Staff pages" {
-            ul {
-                li { a href=(paths::STAFF_PRERUN) { "Pre-run a search and approve it for today" } }
-                li { a href=(paths::STAFF_APPROVALS) { "Approved searches" } }
-                li { a href=(paths::STAFF_DEVICES) { "Devices (enrol an iPad)" } }
-                li { a href=(paths::STAFF_ACTIVITY) { "Activity" } }
-                li { a href=(paths::STAFF_HEALTH) { "Engine health" } }
-                @if leads { li { a href=(paths::STAFF_INCIDENTS) { "Incident register" } } }
-                @if account.role == Role::Admin {
-                    li { a href=(paths::STAFF_USERS) { "Staff accounts" } }
-                    li { a href=(paths::STAFF_SECURITY) { "Security log" } }
-                }
-                li { a href=(paths::STAFF_PASSWORD) { "Change my password" } }
-            }
-        }
         p { "Data kept: activity " (state.retention.activity_days) " days, incidents " (state.retention.incident_days) " days." }
         form method="post" action=(paths::STAFF_LOGOUT) {
             input type="hidden" name="csrf" value=(token);
             button type="submit" { "Sign out" }
         }
     };
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").insert_header(("Cache-Control", "no-store")).body(staff_page("Staff", body).into_string())
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Cache-Control", "no-store"))
+        .body(staff_page("Staff", Some(account.role), body).into_string())
+}
+
+/// "38 minutes left", as the dashboard's script words it too (kidsearch.js `countdowns`).
+fn minutes_left(ends_ms: i64, now_ms: i64) -> String {
+    match (ends_ms - now_ms) / 60_000 {
+        ..=0 => "less than a minute left".into(),
+        1 => "1 minute left".into(),
+        n => format!("{n} minutes left"),
+    }
 }
 
 pub async fn logout(body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {

@@ -144,7 +144,6 @@ pub async fn register(req: HttpRequest, session: Session, state: web::Data<AppSt
     };
     let token = csrf_token(&session);
     let body = html! {
-        p { a href=(paths::STAFF) { "← Dashboard" } }
         h1 { "Incident register" }
         p { "Kept for " (retention.incident_days) " days, then deleted automatically. "
             a href=(csv_link) { "Download these as CSV" } " (for CPOMS or My Concern)." }
@@ -198,7 +197,7 @@ pub async fn register(req: HttpRequest, session: Session, state: web::Data<AppSt
             }
         }
     };
-    html_page("Incident register", body)
+    html_page(&account, "Incident register", body)
 }
 
 pub async fn detail(path: web::Path<i64>, session: Session, state: web::Data<AppState>) -> HttpResponse {
@@ -217,10 +216,12 @@ pub async fn detail(path: web::Path<i64>, session: Session, state: web::Data<App
     let body = html! {
         p { a href=(paths::STAFF_INCIDENTS) { "← Incident register" } }
         h1 { "Incident " (incident.id) }
+        (super::flash_notice(&session))
         table {
             tr { th { "When" } td { (local_time(incident.at_ms, &state.tz)) } }
             tr { th { "What" } td { (incident.kind.describe()) } }
-            tr { th { "Device" } td { (incident.device.clone().unwrap_or_else(|| "not enrolled".into())) } }
+            tr { th { "Device" } td { (incident.device.clone().unwrap_or_else(|| "not enrolled".into()))
+                @if let Some(device) = &incident.device { " " a href=(paths::staff_activity_around(device, incident.at_ms)) { "What this iPad did " (super::activity::AROUND_MINUTES) " minutes either side" } } } }
             tr { th { "Class" } td { (incident.class.clone().unwrap_or_default()) } }
             tr { th { "Search on screen" } td { (incident.query.clone().unwrap_or_default()) @if let Some(p) = incident.page { " (page " (p) ")" } } }
             @if let Some(c) = &incident.category { tr { th { "Refused as" } td { (c)
@@ -247,7 +248,7 @@ pub async fn detail(path: web::Path<i64>, session: Session, state: web::Data<App
             button type="submit" { "Save review" }
         }
     };
-    html_page(&format!("Incident {id}"), body)
+    html_page(&account, &format!("Incident {id}"), body)
 }
 
 pub async fn review(path: web::Path<i64>, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
@@ -263,6 +264,7 @@ pub async fn review(path: web::Path<i64>, body: web::Bytes, session: Session, st
     match state.safeguarding.review(id, account.scope(), status, notes, account.name.clone()).await {
         Ok(true) => {
             security_event(&state.store, "incident_reviewed", Some(&account.name), Some(&format!("incident {id}: {}", status.as_str()))).await;
+            super::flash(&session, format!("Saved: incident {id} is now {}, with your notes.", status.as_str()));
             see_other(&paths::staff_incident(id, None))
         }
         Ok(false) => HttpResponse::NotFound().body("No such incident."),

@@ -72,7 +72,7 @@ fn login_page_with(req: &HttpRequest, message: Option<&str>, status: StatusCode,
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
-        .body(staff_page("Staff sign in", body).into_string())
+        .body(staff_page("Staff sign in", None, body).into_string())
 }
 
 pub async fn submit(req: HttpRequest, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {

@@ -10,6 +10,7 @@ mod checklist;
 mod classes;
 mod devices;
 mod health;
+mod hidden;
 mod home;
 mod incidents;
 mod login;
@@ -91,6 +92,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key, secure_cooki
             .route("/incidents/{id}/clear", web::post().to(alerts::clear))
             .route("/incidents/{id}/keep-hidden", web::post().to(alerts::keep_hidden))
             .route("/incidents/{id}/release", web::post().to(alerts::release))
+            .route("/hidden", web::get().to(hidden::page))
+            .route("/hidden/release", web::post().to(hidden::release))
             .route("/devices", web::get().to(devices::page))
             .route("/devices", web::post().to(devices::create_link))
             .route("/devices/try-out", web::post().to(checklist::try_out))
@@ -98,6 +101,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key, secure_cooki
             .route("/devices/{id}/revoke", web::post().to(devices::revoke))
             .route("/classes/open", web::post().to(classes::open))
             .route("/classes/close", web::post().to(classes::close))
+            .route("/classes/extend", web::post().to(classes::extend))
             .route("/activity", web::get().to(activity::page))
             .route("/activity.csv", web::get().to(activity::csv))
             .route("/security", web::get().to(security::page))
@@ -208,7 +212,7 @@ pub async fn require(session: &Session, state: &AppState, roles: &[Role]) -> Res
         let body = maud::html! { p.notice { "This page is for: " (allowed.join(", ")) ". Ask your admin if you need it." } };
         return Err(HttpResponse::Forbidden()
             .content_type("text/html; charset=utf-8")
-            .body(crate::web::layout::staff_page("Not for your role", body).into_string()));
+            .body(crate::web::layout::staff_page("Not for your role", Some(account.role), body).into_string()));
     }
     Ok(account)
 }
@@ -219,7 +223,7 @@ pub async fn require(session: &Session, state: &AppState, roles: &[Role]) -> Res
 pub fn own_school(account: &StaffAccount) -> Result<crate::schools::SchoolId, HttpResponse> {
     account.school.ok_or_else(|| {
         let body = maud::html! { p.notice { "This is done by a school's own staff. A trust-wide account sees every school but acts for none: sign in with an account of the school." } };
-        HttpResponse::Forbidden().content_type("text/html; charset=utf-8").body(crate::web::layout::staff_page("For a school's staff", body).into_string())
+        HttpResponse::Forbidden().content_type("text/html; charset=utf-8").body(crate::web::layout::staff_page("For a school's staff", Some(account.role), body).into_string())
     })
 }
 
@@ -232,12 +236,13 @@ pub async fn require_form(session: &Session, state: &AppState, body: &[u8], role
     Ok(account)
 }
 
-/// A staff page: never cached (it shows who is signed in and live data).
-pub fn html_page(title: &str, body: maud::Markup) -> HttpResponse {
+/// A page for the signed-in `account` (with the navigation bar its role may use): never
+/// cached (it shows who is signed in and live data).
+pub fn html_page(account: &StaffAccount, title: &str, body: maud::Markup) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
-        .body(crate::web::layout::staff_page(title, body).into_string())
+        .body(crate::web::layout::staff_page(title, Some(account.role), body).into_string())
 }
 
 /// 303 to `location`. One that is no header value (a CR or LF: the callers build their
@@ -254,4 +259,56 @@ pub fn see_other(location: &str) -> HttpResponse {
 pub fn store_failed(what: &str, e: &crate::store::StoreError) -> HttpResponse {
     tracing::error!(error = %e, "{what} failed");
     HttpResponse::InternalServerError().content_type("text/plain; charset=utf-8").body(format!("{what} failed: {e}. Nothing was changed; try again."))
+}
+
+const FLASH_KEY: &str = "flash";
+
+/// Keeps `message` for the next page this session reads ("Removed Oak — iPad 3."): an action
+/// answers with a redirect (so a reload does not do it twice) and the page it lands on says
+/// what was done.
+pub fn flash(session: &Session, message: impl Into<String>) {
+    let _ = session.insert(FLASH_KEY, message.into());
+}
+
+/// The message `flash` kept, shown once (then forgotten), as a status notice.
+pub fn flash_notice(session: &Session) -> maud::Markup {
+    let message = session.remove_as::<String>(FLASH_KEY).and_then(Result::ok);
+    maud::html! { @if let Some(m) = message { p.notice #done role="status" { (m) } } }
+}
+
+/// Did the form come from the "yes, do it" button of `confirm_page`?
+pub fn confirmed(body: &[u8]) -> bool {
+    crate::web::form::field(body, "confirm").as_deref() == Some("yes")
+}
+
+/// What asks first before something that cannot be undone (a tap on an iPad slips): the
+/// question, what will follow, and the same form again with `confirm=yes`; "No" goes `back`.
+pub struct Confirm<'a> {
+    pub title: &'a str,
+    pub question: String,
+    pub consequence: String,
+    pub action: &'a str,
+    pub yes: &'a str,
+    /// The form's other fields, sent again.
+    pub fields: Vec<(&'a str, String)>,
+    pub back: &'a str,
+}
+
+pub fn confirm_page(session: &Session, account: &StaffAccount, c: Confirm<'_>) -> HttpResponse {
+    let token = csrf_token(session);
+    let body = maud::html! {
+        h1 { (c.title) }
+        section.notice role="alert" {
+            p { strong { (c.question) } }
+            p { (c.consequence) }
+        }
+        form.inline-form method="post" action=(c.action) {
+            input type="hidden" name="csrf" value=(token);
+            input type="hidden" name="confirm" value="yes";
+            @for (name, value) in &c.fields { input type="hidden" name=(name) value=(value); }
+            button.danger type="submit" { (c.yes) }
+            a.button href=(c.back) { "No, go back" }
+        }
+    };
+    html_page(account, c.title, body)
 }

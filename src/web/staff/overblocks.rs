@@ -33,13 +33,14 @@ pub async fn report(body: web::Bytes, session: Session, state: web::Data<AppStat
     let school = account.school.unwrap_or(DEFAULT_SCHOOL);
     match state.overblocks.report(school, query.clone(), account.name.clone()).await {
         Ok(Some(_)) => html_page(
+            &account,
             "Reported",
             html! {
                 p.notice role="status" { "Thank you: an admin will look at \u{201c}" (query) "\u{201d} and can let pupils search it." }
                 p { a href=(paths::STAFF_ACTIVITY) { "Back to activity" } " · " a href=(paths::STAFF) { "Dashboard" } }
             },
         ),
-        Ok(None) => html_page("Not refused", html! { p.notice { "\u{201c}" (query) "\u{201d} is not refused now: nothing to report." } }),
+        Ok(None) => html_page(&account, "Not refused", html! { p.notice { "\u{201c}" (query) "\u{201d} is not refused now: nothing to report." } }),
         Err(e) => store_failed("reporting the search", &e),
     }
 }
@@ -55,7 +56,6 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
     };
     let token = csrf_token(&session);
     let body = html! {
-        p { a href=(paths::STAFF) { "← Dashboard" } }
         h1 { "Over-blocks" }
         p { "Searches staff said should not have been refused. Making one a local exception lets pupils search it at once, "
             "on every server; the rest of a search is still checked." }
@@ -111,7 +111,7 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
             }
         }
     };
-    html_page("Over-blocks", body)
+    html_page(&account, "Over-blocks", body)
 }
 
 pub async fn make_exception(path: web::Path<i64>, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {

@@ -13,12 +13,12 @@ use crate::web::{form, paths, AppState};
 
 pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse {
     match require(&session, &state, ANY_STAFF).await {
-        Ok(_) => render(&session, None, actix_web::http::StatusCode::OK),
+        Ok(account) => render(&session, &account, None, actix_web::http::StatusCode::OK),
         Err(answer) => answer,
     }
 }
 
-fn render(session: &Session, message: Option<&str>, status: actix_web::http::StatusCode) -> HttpResponse {
+fn render(session: &Session, account: &crate::staff::StaffAccount, message: Option<&str>, status: actix_web::http::StatusCode) -> HttpResponse {
     let token = csrf_token(session);
     let body = html! {
         h1 { "Change my password" }
@@ -32,9 +32,8 @@ fn render(session: &Session, message: Option<&str>, status: actix_web::http::Sta
             input #password type="password" name="password" required minlength=(MIN_PASSWORD_CHARS) autocomplete="new-password";
             button type="submit" { "Change my password" }
         }
-        p { a href=(paths::STAFF) { "Back to the staff page" } }
     };
-    let mut page = html_page("Change my password", body);
+    let mut page = html_page(account, "Change my password", body);
     *page.status_mut() = status;
     page
 }
@@ -50,10 +49,20 @@ pub async fn change(req: HttpRequest, body: web::Bytes, session: Session, state:
         Ok(Attempt::Check(permit)) => permit,
         Ok(Attempt::Locked | Attempt::Wait(_)) => {
             security_event(&state.store, "login_locked", Some(&account.name), Some(&address)).await;
-            return render(&session, Some("Too many attempts. Please wait 15 minutes and try again."), actix_web::http::StatusCode::TOO_MANY_REQUESTS);
+            return render(
+                &session,
+                &account,
+                Some("Too many attempts. Please wait 15 minutes and try again."),
+                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+            );
         }
         Ok(Attempt::Busy) => {
-            return render(&session, Some("Many people are signing in at once. Please try again in a moment."), actix_web::http::StatusCode::TOO_MANY_REQUESTS)
+            return render(
+                &session,
+                &account,
+                Some("Many people are signing in at once. Please try again in a moment."),
+                actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+            )
         }
         Err(e) => return super::store_failed("checking your password", &e),
     };
@@ -65,15 +74,15 @@ pub async fn change(req: HttpRequest, body: web::Bytes, session: Session, state:
     drop(permit);
     if !verified {
         security_event(&state.store, "password_change_failed", Some(&account.name), Some(&address)).await;
-        return render(&session, Some("Your password now is not right. Nothing was changed."), actix_web::http::StatusCode::UNAUTHORIZED);
+        return render(&session, &account, Some("Your password now is not right. Nothing was changed."), actix_web::http::StatusCode::UNAUTHORIZED);
     }
     match set_password(&state.store, &account, &new).await {
         Ok(generation) => {
             let _ = state.login_throttle.succeeded(&account.name, &address).await;
             sign_session_in(&session, account.id, generation);
             security_event(&state.store, "password_changed", Some(&account.name), None).await;
-            render(&session, Some("Your password is changed. Every other place you were signed in is signed out."), actix_web::http::StatusCode::OK)
+            render(&session, &account, Some("Your password is changed. Every other place you were signed in is signed out."), actix_web::http::StatusCode::OK)
         }
-        Err(e) => render(&session, Some(&format!("Not changed: {e}.")), actix_web::http::StatusCode::BAD_REQUEST),
+        Err(e) => render(&session, &account, Some(&format!("Not changed: {e}.")), actix_web::http::StatusCode::BAD_REQUEST),
     }
 }

@@ -35,7 +35,6 @@ pub async fn page(req: HttpRequest, session: Session, state: web::Data<AppState>
     let trust_wide = account.school.is_none();
     let schools = if trust_wide { crate::schools::names(&state.store).await.unwrap_or_default() } else { Default::default() };
     let body = html! {
-        p { a href=(paths::STAFF) { "← Dashboard" } }
         h1 { "Security log" }
         p { "Sign-ins, failed sign-ins and lockouts, role, school and password changes, removed accounts, exports and other staff actions"
             @if !trust_wide { " at your school" } ". Kept for " (state.retention.incident_days) " days, as incidents are." }
@@ -64,5 +63,5 @@ pub async fn page(req: HttpRequest, session: Session, state: web::Data<AppState>
             }
         }
     };
-    html_page("Security log", body)
+    html_page(&account, "Security log", body)
 }

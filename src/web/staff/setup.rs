@@ -17,7 +17,7 @@ fn page(status: StatusCode, body: maud::Markup) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
-        .body(staff_page("Create the first admin", body).into_string())
+        .body(staff_page("Create the first admin", None, body).into_string())
 }
 
 fn gone() -> HttpResponse {

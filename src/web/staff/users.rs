@@ -21,10 +21,10 @@ use crate::staff::{Role, StaffAccount};
 use crate::web::layout::staff_page;
 use crate::web::{paths, AppState};
 
-fn forbidden() -> HttpResponse {
+fn forbidden(role: Role) -> HttpResponse {
     HttpResponse::Forbidden()
         .content_type("text/html; charset=utf-8")
-        .body(staff_page("Admins only", html! { p.notice { "Only an admin (the ICT technician) can manage staff accounts." } }).into_string())
+        .body(staff_page("Admins only", Some(role), html! { p.notice { "Only an admin (the ICT technician) can manage staff accounts." } }).into_string())
 }
 
 pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse {
@@ -32,7 +32,7 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
         return to_login();
     };
     if account.role != Role::Admin {
-        return forbidden();
+        return forbidden(account.role);
     }
     render(&session, &state, &account, None).await
 }
@@ -131,7 +131,7 @@ async fn render(session: &Session, state: &AppState, admin: &StaffAccount, messa
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
-        .body(staff_page("Staff accounts", body).into_string())
+        .body(staff_page("Staff accounts", Some(admin.role), body).into_string())
 }
 
 pub async fn add(body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
@@ -139,7 +139,7 @@ pub async fn add(body: web::Bytes, session: Session, state: web::Data<AppState>)
         return to_login();
     };
     if admin.role != Role::Admin {
-        return forbidden();
+        return forbidden(admin.role);
     }
     let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
     let get = |k: &str| form.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str()).unwrap_or("");
@@ -187,7 +187,7 @@ async fn managed(admin: &StaffAccount, id: i64, state: &AppState, session: &Sess
 async fn admin_action(id: i64, body: &[u8], session: &Session, state: &AppState) -> Result<(StaffAccount, StaffAccount), HttpResponse> {
     let Some(admin) = signed_in(session, state).await else { return Err(to_login()) };
     if admin.role != Role::Admin {
-        return Err(forbidden());
+        return Err(forbidden(admin.role));
     }
     if !csrf_ok(session, crate::web::form::field(body, "csrf").as_deref()) {
         return Err(expired_form());
@@ -261,7 +261,7 @@ pub async fn move_school(path: web::Path<i64>, body: web::Bytes, session: Sessio
         Err(answer) => return answer,
     };
     if admin.school.is_some() {
-        return forbidden();
+        return forbidden(admin.role);
     }
     let known = schools::list(&state.store).await.unwrap_or_default();
     let school = match crate::web::form::field(&body, "school").as_deref() {

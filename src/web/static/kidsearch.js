@@ -204,9 +204,16 @@ function alertBanner(banner) {
 
 // "Read it to me": the browser's own speech synthesis (nothing is sent anywhere). The buttons
 // are hidden in the page and shown only here, where speaking can work.
+function canSpeak() {
+  return "speechSynthesis" in window && !!window.SpeechSynthesisUtterance;
+}
+
 function readAloud() {
-  if (!("speechSynthesis" in window) || !window.SpeechSynthesisUtterance) return;
-  document.querySelectorAll("button.speak").forEach(function (button) {
+  if (!canSpeak()) return;
+  document.querySelectorAll("button.speak").forEach(speakable);
+}
+
+function speakable(button) {
     button.hidden = false;
     button.addEventListener("click", function () {
       var text = button.getAttribute("data-say") || "";
@@ -225,11 +232,149 @@ function readAloud() {
       utterance.rate = 0.9;
       window.speechSynthesis.speak(utterance);
     });
-  });
+}
+
+// "Nearly time to stop. Search will rest in 4 minutes." (layout.rs `closing_soon`, worded the
+// same): shown a few minutes before the class's search window closes and counted down; when
+// it closes the page reloads, and the server says "Search is resting". The end comes from the
+// page, or — a shared results page, drawn without it — from /window, asked at most once a
+// minute (the answer is kept for the tab). Times are taken against the server's clock, not
+// the iPad's.
+var SOON_MS = 5 * 60000;
+function restsSoon() {
+  var section = document.getElementById("closing-soon");
+  if (section) {
+    var ends = Number(section.getAttribute("data-ends"));
+    var skew = Number(section.getAttribute("data-now")) - Date.now();
+    remember({ ends: ends, skew: skew, asked: Date.now() });
+    countDown(section, ends, skew);
+    return;
+  }
+  if (!document.querySelector("header.top form.help") || document.body.classList.contains("staff")) return;
+  var known = recall();
+  if (known && Date.now() - known.asked < 60000) {
+    if (known.ends) countDown(warning(), known.ends, known.skew);
+    return;
+  }
+  fetch("/window", { credentials: "same-origin", cache: "no-store" })
+    .then(function (r) { return r.json(); })
+    .then(function (w) {
+      if (w.status !== "open") return;
+      var skew = w.now_ms - Date.now();
+      remember({ ends: w.ends_ms, skew: skew, asked: Date.now() });
+      if (w.ends_ms) countDown(warning(), w.ends_ms, skew);
+    })
+    .catch(function () {});
+}
+
+function remember(w) {
+  try { sessionStorage.setItem("kidsearch-window", JSON.stringify(w)); } catch (e) { /* private mode */ }
+}
+
+function recall() {
+  try { return JSON.parse(sessionStorage.getItem("kidsearch-window") || "null"); } catch (e) { return null; }
+}
+
+// The same section the server draws, built here (text only) for a page drawn without it.
+function warning() {
+  var section = document.createElement("section");
+  section.id = "closing-soon";
+  section.className = "closing-soon";
+  section.setAttribute("role", "status");
+  section.hidden = true;
+  var picture = document.createElement("span");
+  picture.className = "picture";
+  picture.setAttribute("aria-hidden", "true");
+  picture.textContent = "\u23F3";
+  var text = document.createElement("span");
+  text.className = "closing-text";
+  section.appendChild(picture);
+  section.appendChild(text);
+  if (canSpeak()) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "speak";
+    var img = document.createElement("img");
+    img.src = "/static/speaker.svg";
+    img.alt = "";
+    img.width = 32;
+    img.height = 32;
+    var label = document.createElement("span");
+    label.className = "visually-hidden";
+    label.textContent = "Read it to me";
+    button.appendChild(img);
+    button.appendChild(label);
+    section.appendChild(button);
+    speakable(button);
+  }
+  var main = document.querySelector("main");
+  if (main) main.insertBefore(section, main.firstChild);
+  return section;
+}
+
+function countDown(section, ends, skew) {
+  var text = section.querySelector(".closing-text");
+  var button = section.querySelector("button.speak");
+  var asked = Date.now();
+  function tick() {
+    var left = ends - (Date.now() + skew);
+    if (left <= 0) {
+      // Forgotten first, so the resting page that follows does not count down again.
+      remember({ ends: null, skew: skew, asked: 0 });
+      window.location.reload();
+      return;
+    }
+    // In the last minutes, asked again each minute: a teacher may give "+10 min".
+    if (left <= SOON_MS && Date.now() - asked >= 60000) {
+      asked = Date.now();
+      fetch("/window", { credentials: "same-origin", cache: "no-store" })
+        .then(function (r) { return r.json(); })
+        .then(function (w) {
+          if (w.status !== "open" || !w.ends_ms) return;
+          ends = w.ends_ms;
+          skew = w.now_ms - Date.now();
+          remember({ ends: ends, skew: skew, asked: Date.now() });
+          if (ends - (Date.now() + skew) > SOON_MS) section.hidden = true;
+        })
+        .catch(function () {});
+    }
+    if (left <= SOON_MS) {
+      var minutes = Math.ceil(left / 60000);
+      var words = "Nearly time to stop. Search will rest in " + minutes + (minutes === 1 ? " minute." : " minutes.");
+      if (text.textContent !== words) text.textContent = words;
+      if (button) button.setAttribute("data-say", words);
+      section.hidden = false;
+    }
+    setTimeout(tick, Math.min(15000, Math.max(1000, left - SOON_MS)));
+  }
+  tick();
+}
+
+// Staff dashboard: "38 minutes left" beside each open window (home.rs `minutes_left`, worded
+// the same), counted down; the page is re-read when one ends (it is then gone from the list).
+function countdowns() {
+  var spans = document.querySelectorAll(".countdown[data-ends]");
+  if (!spans.length) return;
+  // Against the server's clock (the staff PC's may be off).
+  var skew = Number(spans[0].getAttribute("data-now")) - Date.now();
+  function tick() {
+    var ended = false;
+    spans.forEach(function (span) {
+      var left = Number(span.getAttribute("data-ends")) - (Date.now() + skew);
+      if (left <= 0) ended = true;
+      var minutes = Math.floor(left / 60000);
+      span.textContent = minutes <= 0 ? "less than a minute left" : minutes === 1 ? "1 minute left" : minutes + " minutes left";
+    });
+    if (ended) window.location.reload();
+    else setTimeout(tick, 10000);
+  }
+  tick();
 }
 
 document.addEventListener("DOMContentLoaded", function () {
   readAloud();
+  restsSoon();
+  countdowns();
   if (document.body.classList.contains("covered")) pollCovered(document.body.getAttribute("data-status"));
   var alerts = document.getElementById("alerts");
   if (alerts) liveAlerts(alerts);
