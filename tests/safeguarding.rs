@@ -81,7 +81,7 @@ async fn only_enrolled_ipads_search_and_only_while_their_class_is_open() {
     let oak_row = &devices[devices.find("<td>Oak</td>").expect("Oak's row")..];
     let revoke = between(oak_row, "action=\"/staff/devices/", "/revoke").expect("a remove button").to_string();
     let csrf = teacher.csrf_from("/staff/devices").await;
-    assert_eq!(teacher.post(&format!("/staff/devices/{revoke}/revoke"), &[("csrf", &csrf)]).await.status(), 303);
+    assert_eq!(teacher.post(&format!("/staff/devices/{revoke}/revoke"), &[("csrf", &csrf), ("confirm", "yes")]).await.status(), 303);
     assert_eq!(oak.get("/").await.status(), 403);
     let mut forged = Browser { app: &s.app, cookie: Some("kidsearch_device=2.00000000000000000000000000000000".into()) };
     assert_eq!(forged.get("/").await.status(), 403);
@@ -375,8 +375,10 @@ async fn the_retention_purge_deletes_old_activity_and_incidents_only() {
     assert!(admin.get("/staff/activity").await.text().await.expect("page").contains("Activity is kept for 30 days"));
 
     async fn purge_now(admin: &mut Browser<'_>) -> String {
+        // (Purge asks first; "Yes" does it and says how much went on the activity page.)
         let csrf = admin.csrf_from("/staff/activity").await;
-        admin.post("/staff/retention/purge", &[("csrf", &csrf)]).await.text().await.expect("page")
+        assert_eq!(admin.post("/staff/retention/purge", &[("csrf", &csrf), ("confirm", "yes")]).await.status(), 303);
+        admin.get("/staff/activity").await.text().await.expect("page")
     }
     assert!(purge_now(&mut admin).await.contains("Deleted 0 activity rows and 0 incidents"));
 
@@ -392,7 +394,7 @@ async fn the_retention_purge_deletes_old_activity_and_incidents_only() {
     assert!(!dsl.get("/staff/incidents").await.text().await.expect("page").contains("free p0rn"));
     // Only an admin may purge.
     let csrf = teacher.csrf_from("/staff").await;
-    assert_eq!(teacher.post("/staff/retention/purge", &[("csrf", &csrf)]).await.status(), 403);
+    assert_eq!(teacher.post("/staff/retention/purge", &[("csrf", &csrf), ("confirm", "yes")]).await.status(), 403);
 }
 
 #[tokio::test]

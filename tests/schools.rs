@@ -102,7 +102,7 @@ async fn two_schools_on_one_install_see_nothing_of_each_other() {
     let oak_devices = oak_teacher.get("/staff/devices").await.text().await.expect("page");
     let device_form = between(&oak_devices, "action=\"/staff/devices/", "/revoke\"").expect("a revoke form").to_string();
     let csrf = ash_teacher.csrf_from("/staff/devices").await;
-    assert_eq!(ash_teacher.post(&format!("/staff/devices/{device_form}/revoke"), &[("csrf", &csrf)]).await.status(), 404);
+    assert_eq!(ash_teacher.post(&format!("/staff/devices/{device_form}/revoke"), &[("csrf", &csrf), ("confirm", "yes")]).await.status(), 404);
 
     // The trust-wide admin sees every school's register, and acts for none.
     let register = trust.get("/staff/incidents").await.text().await.expect("page");

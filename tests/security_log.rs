@@ -82,12 +82,12 @@ async fn an_admin_reads_failed_sign_ins_and_role_changes_and_they_outlive_the_ac
     // 31 days on, the activity purge leaves the security log alone; a year on it goes.
     clock.set(clock.now_ms() + 31 * DAY_MS);
     let csrf = admin.csrf_from("/staff/activity").await;
-    assert_eq!(admin.post("/staff/retention/purge", &[("csrf", &csrf)]).await.status(), 200);
+    assert_eq!(admin.post("/staff/retention/purge", &[("csrf", &csrf), ("confirm", "yes")]).await.status(), 303);
     let month_on = log_rows(&mut admin, "/staff/security?days=3650").await;
     assert!(month_on.contains("login_failed") && month_on.contains("role_changed"), "kept past the activity retention: {month_on}");
     clock.set(clock.now_ms() + 366 * DAY_MS);
     let csrf = admin.csrf_from("/staff/activity").await;
-    admin.post("/staff/retention/purge", &[("csrf", &csrf)]).await;
+    admin.post("/staff/retention/purge", &[("csrf", &csrf), ("confirm", "yes")]).await;
     let year_on = log_rows(&mut admin, "/staff/security?days=3650").await;
     assert!(!year_on.contains("login_failed"), "gone with the incident retention: {year_on}");
 }
