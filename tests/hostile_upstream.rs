@@ -93,4 +93,3 @@ async fn sixty_searches_at_once_whose_engine_answers_50_mb_each_are_answered_cal
     let (status, body) = app.search_json("rainbows", 1).await;
     assert_eq!(status, 200, "{body}");
 }
-

@@ -162,9 +162,17 @@ impl LoopDisk {
         assert!(status.success(), "chattr +i {}", self.image.display());
     }
 
-    /// Is the disk mounted read-only now (its options in /proc/mounts)?
+    /// Has the kernel made the disk read-only? Asked by writing to it: an ext4 remounted
+    /// read-only after errors still shows `rw` in /proc/mounts, with `emergency_ro` after it.
     pub fn is_read_only(&self) -> bool {
-        self.mount_line().is_some_and(|line| line.split(' ').nth(3).is_some_and(|options| options.split(',').any(|o| o == "ro")))
+        let probe = self.dir.join("write-probe");
+        match std::fs::write(&probe, b"x") {
+            Ok(()) => {
+                let _ = std::fs::remove_file(probe);
+                false
+            }
+            Err(e) => e.raw_os_error() == Some(30), // EROFS
+        }
     }
 
     /// The disk's line in /proc/mounts, for messages.
