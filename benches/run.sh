@@ -6,6 +6,8 @@
 #   bash benches/run.sh --live     # only the live-query overhead (3.), release build, ~1 minute after the build
 #   KIDSEARCH_BIN=target/prof/release/kidsearch bash benches/run.sh --live   # the same against another build (perf)
 #   bash benches/run.sh --mixed    # the mixed-speed run (benches/mixed.sh): a new search's wait with one slow or stalled engine
+#   bash benches/run.sh --soak [MINUTES]   # only the soak (default 60 min), release build: RSS every 30 s
+#                                  # into target/bench/soak-rss.csv, the curve and the slope of its second half
 #
 # It builds kidsearch and the helpers, starts a fixture upstream on 127.0.0.1 (3 engines answering
 # after DELAY_MS, default 100), kidsearch with an enrolled "iPad" in an open class and one approved
@@ -17,8 +19,9 @@
 #      same gzipped bytes);
 #   3. live-query overhead (gateway time minus the slowest engine's own time), p50/p99;
 #   4. coalescing: upstream requests per engine for 300 identical concurrent queries;
-#   5. RSS idle, after each load, and across a soak (first vs last sample, and across its second
-#      half, after the warm-up);
+#   5. RSS idle, after each load, and across a soak at 300 connections mixing cached and new
+#      searches (one request in NEW_EVERY, default 10, is a search nobody asked before): first vs
+#      last sample, across its second half (after the warm-up) and that half's slope;
 #   6. cold start to first answered request.
 # The load generator shares the 2 cores with the server: compare figures from the same run.
 set -euo pipefail
@@ -27,13 +30,19 @@ cd "$(dirname "$0")/.."
 [ "${1:-}" = "--mixed" ] && exec bash benches/mixed.sh
 SMOKE=0
 LIVE_ONLY=0
+SOAK_ONLY=0
 [ "${1:-}" = "--smoke" ] && SMOKE=1
 [ "${1:-}" = "--live" ] && LIVE_ONLY=1
+[ "${1:-}" = "--soak" ] && SOAK_ONLY=1
 DELAY=${DELAY_MS:-100}
+NEW_EVERY=${NEW_EVERY:-10}
 if [ $SMOKE = 1 ]; then
   DURATION=1; CONNS="30 300"; SOAK=4; SAMPLE=2; LIVE_N=10; PROFILE=debug
 else
-  DURATION=${DURATION:-10}; CONNS=${CONNS-"30 300 3000"}; SOAK=${SOAK_SECS:-600}; SAMPLE=30; LIVE_N=${LIVE_N:-200}; PROFILE=release
+  DURATION=${DURATION:-10}; CONNS=${CONNS-"30 300 3000"}; SOAK=${SOAK_SECS:-600}; SAMPLE=${SAMPLE_SECS:-30}; LIVE_N=${LIVE_N:-200}; PROFILE=release
+fi
+if [ $SOAK_ONLY = 1 ]; then
+  SOAK=$(( ${2:-60} * 60 )); CONNS=""
 fi
 KS_PORT=8091
 BASE_PORT=8092
@@ -47,10 +56,10 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 if [ $PROFILE = release ]; then
   cargo build --release --quiet --bin kidsearch --example fixture_upstream --example baseline_server
-  BIN=target/release
+  BIN=${CARGO_TARGET_DIR:-target}/release
 else
   cargo build --quiet --bin kidsearch --example fixture_upstream --example baseline_server
-  BIN=target/debug
+  BIN=${CARGO_TARGET_DIR:-target}/debug
 fi
 
 [ $LIVE_ONLY = 1 ] && CONNS=""
@@ -149,6 +158,7 @@ for C in $CONNS; do
   load baseline "http://127.0.0.1:$GZ_PORT/" $BASELINE_GZ "$C" gzip
 done
 
+if [ $SOAK_ONLY = 0 ]; then
 # 3. Live overhead. Per query: the gateway's time from sending the request to the last byte
 # (curl's total minus its connect time) minus the slowest of the three engines' own time to answer
 # that query (the fixture times each search and prints the times on SIGUSR2). Also, for continuity
@@ -193,14 +203,67 @@ for e in duckduckgo bing simple_wikipedia; do
   COALESCE="$COALESCE\"$e\":$n,"
 done
 record "{\"metric\":\"coalescing\",\"identical_queries\":300,\"upstream_requests\":{${COALESCE%,}}}"
+fi
 
-# 5. Soak: the cached page at 300 connections for SOAK seconds, RSS sampled every SAMPLE s.
-wrk -t2 -c300 -d"${SOAK}s" --timeout 5s "${PUPIL[@]}" "$CACHED" >"$WORK/soak.txt" 2>&1 &
+# 5. Soak: 300 connections for SOAK seconds, RSS sampled every SAMPLE s. Most requests are the
+# cached page; one in NEW_EVERY is a search nobody asked before (it goes to the engines, fills
+# the caches and writes an activity row), so caches that keep growing would show here.
+kill -HUP $FIXTURE # the fixture stops keeping each request: the soak sends millions
+cat >"$WORK/soak.lua" <<LUA
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("id", threads) end
+function init(args) n = 0 end
+function request()
+  n = n + 1
+  if n % $NEW_EVERY == 0 then return wrk.format(nil, "/search?q=soak+walk+" .. id .. "+" .. n) end
+  return wrk.format(nil, "/search?q=volcanoes")
+end
+LUA
+SOAK_CSV="$OUT/soak-rss.csv"
+echo "seconds,rss_mb" >"$SOAK_CSV"
+wrk -t2 -c300 -d"${SOAK}s" --timeout 5s -s "$WORK/soak.lua" "${PUPIL[@]}" "$B/" >"$WORK/soak.txt" 2>&1 &
 SOAKER=$!
+SOAK_START=$(date +%s)
 SAMPLES=""
-while kill -0 $SOAKER 2>/dev/null; do SAMPLES="$SAMPLES$(rss $SERVER),"; sleep "$SAMPLE"; done
+while kill -0 $SOAKER 2>/dev/null; do
+  now=$(rss $SERVER)
+  SAMPLES="$SAMPLES$now,"
+  echo "$(( $(date +%s) - SOAK_START )),$now" >>"$SOAK_CSV"
+  sleep "$SAMPLE"
+done
 wait $SOAKER || true
-record "{\"metric\":\"soak\",\"seconds\":$SOAK,\"rss_samples_mb\":[${SAMPLES%,}],\"rps\":$(awk '/Requests\/sec/ { printf "%.0f", $2 }' "$WORK/soak.txt"),\"rss_after_mb\":$(rss $SERVER)}"
+SOAK_RPS=$(awk '/Requests\/sec/ { printf "%.0f", $2 }' "$WORK/soak.txt")
+SOAK_ERRORS=$(awk '/Non-2xx/ { n += $NF } /Socket errors/ { gsub(/,/, ""); n += $4 + $6 + $8 + $10 } END { print n + 0 }' "$WORK/soak.txt")
+NEW_SEARCHES=$(curl -s "$B/metrics" | awk '/^kidsearch_answer_cache_total\{result="miss"\}/ { print $2 }')
+record "{\"metric\":\"soak\",\"seconds\":$SOAK,\"new_every\":$NEW_EVERY,\"rss_samples_mb\":[${SAMPLES%,}],\"rps\":${SOAK_RPS:-0},\"errors\":$SOAK_ERRORS,\"answer_cache_misses\":${NEW_SEARCHES:-0},\"rss_after_mb\":$(rss $SERVER)}"
+# The curve (one line a minute, or a sample when shorter) and the slope of its second half.
+soak_curve() {
+  python3 - "$SOAK_CSV" <<'PY'
+import csv, sys
+rows = [(int(r["seconds"]), float(r["rss_mb"])) for r in csv.DictReader(open(sys.argv[1]))]
+step = 60 if rows and rows[-1][0] >= 120 else 1
+shown = [r for r in rows if r[0] % step < 30 or step == 1]
+print("soak RSS curve (minute, RSS MB):" if step == 60 else "soak RSS curve (second, RSS MB):")
+print("  " + "  ".join(f"{s // step}:{mb:.1f}" for s, mb in shown))
+half = rows[len(rows) // 2:]
+if len(half) >= 2:
+    n = len(half)
+    xs = [s / 60 for s, _ in half]
+    ys = [mb for _, mb in half]
+    mx, my = sum(xs) / n, sum(ys) / n
+    var = sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / var if var else 0.0
+    print(f"second half ({half[0][0] // 60}–{half[-1][0] // 60} min): {min(ys):.1f}–{max(ys):.1f} MB, slope {slope:+.3f} MB/min (least squares)")
+PY
+}
+if [ $SOAK_ONLY = 1 ]; then
+  {
+    echo "Soak $(date -u +%F): $SOAK s at 300 connections, one request in $NEW_EVERY a new search; $PROFILE build; idle RSS $RSS_IDLE MB."
+    echo "wrk: ${SOAK_RPS:-0} req/s, errors $SOAK_ERRORS; searches sent to the engines (answer cache misses): ${NEW_SEARCHES:-0}; RSS after $(rss $SERVER) MB"
+    soak_curve
+  } | tee "$OUT/soak.md"
+  exit 0
+fi
 
 # The report.
 MACHINE="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
@@ -234,7 +297,8 @@ print(f"- live query overhead (3 engines at {lo['engine_delay_ms']} ms; per quer
 print(f"- coalescing, 300 identical concurrent queries: upstream requests " + ", ".join(f"{k} {v}" for k, v in co["upstream_requests"].items()))
 # Growth is judged on the second half: the first minutes are the caches and allocator warming up.
 half = s[len(s) // 2:]
-print(f"- memory: idle {get('rss_idle_mb')[0]['value']} MB; soak {so['seconds']} s at 300 connections ({so['rps']} req/s): RSS first {s[0] if s else '–'} MB, last {s[-1] if s else '–'} MB, after {so['rss_after_mb']} MB; second half of the soak {half[0] if half else '–'} → {half[-1] if half else '–'} MB (min {min(half) if half else '–'}, max {max(half) if half else '–'})")
+print(f"- memory: idle {get('rss_idle_mb')[0]['value']} MB; soak {so['seconds']} s at 300 connections, one request in {so['new_every']} a new search ({so['rps']} req/s, errors {so['errors']}, answer cache misses {so['answer_cache_misses']}): RSS first {s[0] if s else '–'} MB, last {s[-1] if s else '–'} MB, after {so['rss_after_mb']} MB; second half of the soak {half[0] if half else '–'} → {half[-1] if half else '–'} MB (min {min(half) if half else '–'}, max {max(half) if half else '–'})")
 print(f"- cold start to first answered request: {get('cold_start_ms')[0]['value']} ms")
 PY
+soak_curve >>"$OUT/results.md"
 cat "$OUT/results.md"

@@ -11,6 +11,11 @@
 //! SIGUSR2 prints every search's time in each engine, as `timing ENGINE MICROSECONDS VALUE|VALUE…`
 //! (the request's parameter values), so the benchmark can subtract the slowest engine's time
 //! from the gateway's, query by query.
+//!
+//! SIGHUP stops keeping a record of each request from then on (the counts go on): the soak
+//! sends millions. `FIXTURE_HUGE_BYTES=N` in the environment makes every engine answer with a
+//! results page N bytes long, sent as fast as it is read, with no `Content-Length`
+//! (`benches/big_answers.sh`).
 
 #[path = "../tests/common/fixture.rs"]
 #[allow(dead_code)]
@@ -72,10 +77,14 @@ async fn main() {
             config.push_str(&format!("[engines.{id}]\nenabled = false\n"));
         }
     }
+    if let Ok(bytes) = std::env::var("FIXTURE_HUGE_BYTES") {
+        upstream.set_all(fixture::Scenario::Huge(bytes.parse().expect("FIXTURE_HUGE_BYTES must be a number of bytes")));
+    }
     std::fs::write(config_out, config).expect("write config");
     eprintln!("fixture upstream ready ({} engines, {delay} ms); config in {config_out}", engines.len());
     let mut usr1 = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1()).expect("SIGUSR1 handler");
     let mut usr2 = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined2()).expect("SIGUSR2 handler");
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).expect("SIGHUP handler");
     loop {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => break,
@@ -90,6 +99,10 @@ async fn main() {
                     }
                 }
                 eprintln!("timings end");
+            }
+            _ = hup.recv() => {
+                upstream.forget_requests();
+                eprintln!("requests no longer recorded");
             }
         }
     }

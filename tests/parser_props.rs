@@ -5,6 +5,7 @@ mod common;
 
 use common::FixtureUpstream;
 use kidsearch::config::Settings;
+use kidsearch::engines::budget::ReadBudget;
 use kidsearch::engines::text::{strip_html, tidy};
 use kidsearch::search::Query;
 use proptest::prelude::*;
@@ -63,6 +64,27 @@ proptest! {
         let cut = page.char_indices().map(|(i, _)| i).take_while(|i| *i <= cut).last().unwrap_or(0);
         let engine = settings().engines.get(id).expect("engine");
         let _ = engine.parse(&page[..cut], &engine.request.url);
+    }
+
+    /// Issue 21 (8c): an answer is read as it arrives, in whatever pieces the connection gives,
+    /// cut anywhere (inside a tag, an entity, a UTF-8 sequence or a bot check's words). It must
+    /// read as the whole page does: the same results, the same carried values, the same failure.
+    #[test]
+    fn a_page_read_in_pieces_cut_anywhere_reads_as_the_whole_page(
+        engine_index in 0usize..5,
+        name_index in 0usize..4,
+        cuts in prop::collection::vec(0usize..40_000, 0..12),
+    ) {
+        let id = ["duckduckgo", "bing", "mojeek", "google", "yahoo"][engine_index];
+        let page = FixtureUpstream::file(id, ["results", "empty", "blocked", "page2"][name_index]);
+        let engine = settings().engines.get(id).expect("engine");
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (page.len() + 1)).collect();
+        cuts.sort_unstable();
+        let bytes = page.as_bytes();
+        let pieces: Vec<&[u8]> = std::iter::once(0).chain(cuts.iter().copied()).zip(cuts.iter().copied().chain(std::iter::once(bytes.len()))).map(|(a, b)| &bytes[a..b]).collect();
+        let whole = engine.parse(&page, &engine.request.url).map(|p| (p.results, p.carried));
+        let in_pieces = engine.parse_stream(pieces.into_iter().map(Ok), &engine.request.url, ReadBudget::page()).map(|p| (p.results, p.carried));
+        prop_assert_eq!(in_pieces, whole);
     }
 
     #[test]

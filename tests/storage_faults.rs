@@ -1,5 +1,6 @@
 //! The real server with its data dir on a small disk of its own that the test fills, frees and
-//! makes read-only (tests/common/small_disk.rs: a 4 MiB tmpfs, root only; skipped with a
+//! makes read-only (tests/common/small_disk.rs: a 4 MiB tmpfs, and an ext4 image on a loop
+//! device that the kernel turns read-only under the running server; root only, skipped with a
 //! message elsewhere). What must hold when storage fails: a pupil's press still reaches an
 //! adult and is stored once space returns, refused searches are not lost, staff can still read,
 //! health says what is wrong, every server error is counted, and nothing is called expired or
@@ -9,7 +10,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::small_disk::SmallDisk;
+use common::small_disk::{LoopDisk, SmallDisk};
 use common::{add_user, between, enrol, json, spawn_app_with, test_config, Browser, FixtureUpstream, RealServer, TestApp};
 
 const PASSWORD: &str = "plum tree under snow";
@@ -272,4 +273,76 @@ async fn a_press_kept_in_memory_is_stored_at_a_graceful_stop_or_else_logged_in_f
     assert!(log.contains("only in this log") && log.contains("TellAdult"), "{log}");
     disk.free();
     assert_eq!(count(&server.data_dir, PRESSES), 2);
+}
+
+/// Waits (up to `within`) until `done` holds, saying `what` if it never does.
+async fn until(what: &str, within: Duration, mut done: impl AsyncFnMut() -> bool) {
+    let started = Instant::now();
+    while !done().await {
+        assert!(started.elapsed() < within, "{what}, after {within:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_data_disk_the_kernel_turns_read_only_under_the_running_server_still_alerts_reads_and_loses_nothing() {
+    // The disk starts failing writes while the server runs; ext4 aborts its journal and the
+    // kernel remounts it read-only, with SQLite's files open (small_disk.rs says why this and
+    // not `remount,ro`). The same must hold as on a full disk, with one difference: such a
+    // disk is writable again only after it is unmounted, so the waiting press is not stored
+    // "once writable again" while this server runs; the stop writes it to the log in full.
+    let Some(disk) = LoopDisk::mount("ro-running") else { return };
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let data_dir = disk.path().join("data");
+    let mut server = RealServer::with_data_dir(&upstream, data_dir.clone(), "");
+    assert_eq!(add_user(&data_dir, "dsl", "Ms Safe", PASSWORD).0, 0);
+    let app = server.start().await;
+    let press =
+        |app: &TestApp| app.client.post(format!("{}/help", app.address)).header("content-type", "application/x-www-form-urlencoded").body("q=volcanoes").send();
+    let mut dsl = staff(&app, "Ms Safe").await;
+    let mut stream = common::alert_stream(&dsl).await;
+    next_event(&mut stream, ": connected", Duration::from_secs(2)).await;
+    assert_eq!(press(&app).await.expect("press").status(), 303, "the disk works: stored at once");
+    until_count(&data_dir, PRESSES, 1, Duration::from_secs(5)).await;
+    next_event(&mut stream, "\"tell_adult\"", Duration::from_secs(3)).await;
+
+    disk.fail_writes();
+    // The write probe (every 3 s) meets the failing disk, and health says so.
+    until("health never said degraded", Duration::from_secs(20), async || app.get("/healthz").await.text().await.expect("health").starts_with("degraded"))
+        .await;
+    until("the kernel did not remount the disk read-only", Duration::from_secs(10), async || disk.is_read_only()).await;
+    eprintln!("the data disk now: {}", disk.mount_line().unwrap_or_default());
+    assert_eq!(app.get("/healthz?strict").await.status(), 503);
+
+    // A press still reaches the adult at once and keeps the screen covered.
+    let answer = press(&app).await.expect("press");
+    assert_eq!(answer.status(), 303);
+    let covered_at = answer.headers().get("location").and_then(|v| v.to_str().ok()).expect("location").to_string();
+    let event = next_event(&mut stream, "\"tell_adult\"", Duration::from_secs(3)).await;
+    assert!(event.contains("volcanoes"), "{event}");
+    let token = covered_at.split("i=").nth(1).expect("token");
+    let status: serde_json::Value = serde_json::from_slice(&app.get(&format!("/help/status?i={token}")).await.bytes().await.expect("body")).expect("json");
+    assert_eq!(status, serde_json::json!({ "covered": true }));
+    // Staff read their pages; the dashboard says the record is not yet safe, and why.
+    for path in ["/staff", "/staff/incidents"] {
+        assert_eq!(dsl.get(path).await.status(), 200, "{path} on a read-only disk");
+    }
+    let dashboard = dsl.get("/staff").await.text().await.expect("dashboard");
+    assert!(dashboard.contains("Not yet saved.") && dashboard.contains("cannot save anything"), "{dashboard}");
+    let text = metrics(&app).await;
+    assert_eq!((metric(&text, "kidsearch_storage_writable"), metric(&text, "kidsearch_records_waiting")), (0.0, 1.0), "{text}");
+
+    // The technician stops the server to mend the disk. The stop cannot store the waiting
+    // press: it writes it to the log in full, the one place it then is.
+    assert_eq!(server.terminate(), Some(0));
+    let log = std::fs::read_to_string(&server.log_path).expect("log");
+    assert!(log.contains("only in this log") && log.contains("TellAdult"), "{log}");
+    disk.repair();
+    assert_eq!(count(&data_dir, PRESSES), 1, "what was stored before the disk failed is all there");
+    // On the mended disk the server starts (its integrity check passes) and stores again.
+    let app = server.start().await;
+    assert_eq!(app.get("/healthz?strict").await.status(), 200);
+    assert_eq!(press(&app).await.expect("press").status(), 303);
+    until_count(&data_dir, PRESSES, 2, Duration::from_secs(5)).await;
+    assert_eq!(server.terminate(), Some(0));
 }

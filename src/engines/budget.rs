@@ -48,6 +48,13 @@ impl ReadBudget {
         ReadBudget { deadline: Instant::now() + self.limit, ..self }
     }
 
+    /// Moves the deadline on by `waited`: time spent waiting for the next piece of an answer
+    /// that is still arriving is the network's, not the page's cost (the engine's own timeout
+    /// bounds it).
+    pub fn pause(&mut self, waited: Duration) {
+        self.deadline += waited;
+    }
+
     pub fn limit(&self) -> Duration {
         self.limit
     }

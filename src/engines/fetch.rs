@@ -1,13 +1,17 @@
 //! Asking one engine for one page: build the request, send it through the engine's guarded
-//! client, return the answer. Caching, coalescing and timeouts around this live in `search`.
+//! client, read the answer as it arrives. Caching, coalescing and timeouts around this live in
+//! `search`.
+
+use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{Engine, EngineError};
-use crate::outbound::{GuardedClient, UpstreamResponse};
+use super::budget::ReadBudget;
+use super::{Engine, EngineError, EnginePage, EngineSet};
+use crate::outbound::{GuardedClient, UpstreamAnswer};
 
-/// Fetches one page's answer, unread: a successful response's body and final URL (the caller
-/// parses it, see `search`). `token` and `carried` come from earlier requests.
+/// Fetches one page's answer up to its headers: a successful response whose body is still to
+/// be read (`read_answer`). `token` and `carried` come from earlier requests.
 pub async fn fetch_answer(
     engine: &Engine,
     client: &GuardedClient,
@@ -15,9 +19,9 @@ pub async fn fetch_answer(
     page: u32,
     token: &[(String, String)],
     carried: &[(String, String)],
-) -> Result<UpstreamResponse, EngineError> {
+) -> Result<UpstreamAnswer, EngineError> {
     let request = engine.request.build(query, page, token, carried);
-    let response = client.send(&request).await?;
+    let response = client.open(&request).await?;
     if !(200..300).contains(&response.status) {
         return Err(match response.status {
             403 | 429 => EngineError::Blocked,
@@ -25,6 +29,51 @@ pub async fn fetch_answer(
         });
     }
     Ok(response)
+}
+
+/// Pieces of an answer on their way from the connection to its reader: a few, so that a fast
+/// engine's big answer waits in the connection (which the cap closes) rather than here.
+const PIECES_IN_FLIGHT: usize = 4;
+
+/// Reads `answer` into engine `index`'s results as it arrives, then runs `finish` on them (the
+/// word lists' pass), on the blocking pool. Why there: reading a page is about a millisecond
+/// of CPU, which on this task would hold up the other engines' answers it also polls; there
+/// the engines' pages are read side by side, on every core. Why as it arrives: the page is
+/// never held whole, so a 50 MB answer costs what a 24 KB one does until the cap stops it
+/// (issue 21). The reading stops when `budget` is spent, when the answer passes the cap or
+/// fails (`TooLarge`, `Transport`), or when this future is dropped (the engine's timeout):
+/// the pieces stop coming, the budget's waiter is gone, and the connection is closed.
+pub async fn read_answer(
+    engines: Arc<EngineSet>,
+    index: usize,
+    mut answer: UpstreamAnswer,
+    budget: ReadBudget,
+    finish: impl FnOnce(&mut EnginePage) + Send + 'static,
+) -> Result<EnginePage, EngineError> {
+    let (pieces_out, mut pieces_in) = tokio::sync::mpsc::channel(PIECES_IN_FLIGHT);
+    let url = answer.url.clone();
+    let reading = tokio::task::spawn_blocking(move || {
+        // `None` from the channel: the sending side was dropped before the answer's end.
+        let pieces = std::iter::from_fn(|| match pieces_in.blocking_recv() {
+            Some(Ok(Some(piece))) => Some(Ok(piece)),
+            Some(Ok(None)) => None,
+            Some(Err(e)) => Some(Err(e)),
+            None => Some(Err(EngineError::Unparseable("the answer was no longer wanted".into()))),
+        });
+        let mut page = engines.all()[index].parse_stream(pieces, &url, budget.starting_now())?;
+        finish(&mut page);
+        Ok(page)
+    });
+    loop {
+        let piece = answer.chunk().await;
+        let last = !matches!(piece, Ok(Some(_)));
+        // The reader stopped early (a bot check, its budget spent): no more is received.
+        if pieces_out.send(piece).await.is_err() || last {
+            break;
+        }
+    }
+    drop(answer);
+    reading.await.unwrap_or_else(|_| Err(EngineError::Unparseable("reading the answer failed".into())))
 }
 
 /// Fetches the Programmable Search element script and reads its token fields

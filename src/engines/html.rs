@@ -20,6 +20,7 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::time::Instant;
 
 use lol_html::errors::RewritingError;
 use lol_html::html_content::{Element, TextChunk};
@@ -132,11 +133,35 @@ impl HtmlParser {
 
     /// As `parse`; a page not read before `budget` is spent is `Unparseable` (see `budget`).
     pub fn parse_within(&self, body: &str, page_url: &Url, budget: &ReadBudget) -> Result<EnginePage, EngineError> {
-        if self.blocked_text.iter().any(|t| body.contains(t.as_str())) {
+        self.parse_stream(std::iter::once(Ok(body.as_bytes())), page_url, budget.clone())
+    }
+
+    /// As `parse_within`, reading the page piece by piece as it arrives (`pieces` blocks until
+    /// the next one comes; an `Err` piece ends the reading with that error: the answer grew
+    /// past the cap, or the connection failed). Nothing of the page is kept but what the
+    /// selectors take, so a big answer costs no more memory than a small one. Time spent
+    /// waiting for the next piece does not count against `budget`.
+    pub fn parse_stream<B: AsRef<[u8]>>(
+        &self,
+        pieces: impl Iterator<Item = Result<B, EngineError>>,
+        page_url: &Url,
+        budget: ReadBudget,
+    ) -> Result<EnginePage, EngineError> {
+        let mut blocked_text = TextFinder::new(&self.blocked_text);
+        let pieces = pieces.inspect(|piece| {
+            if let Ok(bytes) = piece {
+                blocked_text.look_in(bytes.as_ref());
+            }
+        });
+        let reading = Rc::new(RefCell::new(Reading { carried: vec![None; self.compiled.carry.len()], ..Reading::default() }));
+        let read = self.read(pieces, &reading, budget);
+        // A bot check's words anywhere in what was read make it a bot check, however the
+        // rest of the reading went (the words were looked for before reading, when the whole
+        // page was held).
+        if blocked_text.found() && !matches!(read, Err(EngineError::TooLarge(_))) {
             return Err(EngineError::Blocked);
         }
-        let reading = Rc::new(RefCell::new(Reading { carried: vec![None; self.compiled.carry.len()], ..Reading::default() }));
-        self.read(body, &reading, budget)?;
+        read?;
         let reading = reading.take();
         if reading.blocked {
             return Err(EngineError::Blocked);
@@ -153,7 +178,13 @@ impl HtmlParser {
     /// One pass over the page. Handlers run in the order they are listed for an element that
     /// several selectors match, which the result handler relies on: it comes after the
     /// `nested` and `skip` ones, which mark the element before it is counted.
-    fn read(&self, body: &str, reading: &Rc<RefCell<Reading>>, budget: &ReadBudget) -> Result<(), EngineError> {
+    fn read<B: AsRef<[u8]>>(
+        &self,
+        pieces: impl Iterator<Item = Result<B, EngineError>>,
+        reading: &Rc<RefCell<Reading>>,
+        budget: ReadBudget,
+    ) -> Result<(), EngineError> {
+        let limit = budget.limit();
         let c = &self.compiled;
         let mut handlers: Vec<(Cow<'_, Selector>, ElementContentHandlers<'_>)> = Vec::new();
         let on_element = |f: fn(&mut Reading, &mut Element<'_, '_>, &Rc<RefCell<Reading>>)| {
@@ -197,11 +228,10 @@ impl HtmlParser {
             };
             handlers.push((Cow::Borrowed(carry), ElementContentHandlers::default().element(first_value)));
         }
-        read_only(body, handlers, Vec::new(), budget).map_err(|e| match e {
+        read_stream(pieces, handlers, Vec::new(), budget).map_err(|e| match e {
             ReadError::Html(e) => EngineError::Unparseable(format!("the page could not be read: {e}")),
-            ReadError::Spent { read } => {
-                EngineError::Unparseable(format!("reading the page was stopped after {} ms ({read} of {} bytes read)", budget.limit().as_millis(), body.len()))
-            }
+            ReadError::Spent { read } => EngineError::Unparseable(format!("reading the page was stopped after {} ms ({read} bytes read)", limit.as_millis())),
+            ReadError::Answer(e) => e,
         })
     }
 
@@ -232,6 +262,8 @@ pub(super) enum ReadError {
     Spent {
         read: usize,
     },
+    /// The answer itself failed while it arrived (too big, the connection broke).
+    Answer(EngineError),
 }
 
 /// Runs lol_html over `html` for its handlers alone (the rewritten output is dropped), in
@@ -243,6 +275,16 @@ pub(super) fn read_only<'h>(
     document_content_handlers: Vec<DocumentContentHandlers<'h>>,
     budget: &ReadBudget,
 ) -> Result<(), ReadError> {
+    read_stream(std::iter::once(Ok(html.as_bytes())), element_content_handlers, document_content_handlers, budget.clone())
+}
+
+/// As `read_only`, over a page that arrives in pieces (see `HtmlParser::parse_stream`).
+fn read_stream<'h, B: AsRef<[u8]>>(
+    mut pieces: impl Iterator<Item = Result<B, EngineError>>,
+    element_content_handlers: Vec<(Cow<'_, Selector>, ElementContentHandlers<'h>)>,
+    document_content_handlers: Vec<DocumentContentHandlers<'h>>,
+    mut budget: ReadBudget,
+) -> Result<(), ReadError> {
     let settings = Settings {
         element_content_handlers,
         document_content_handlers,
@@ -253,15 +295,56 @@ pub(super) fn read_only<'h>(
         ..Settings::new()
     };
     let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
-    // lol_html reads chunks split anywhere (inside a tag, an entity or a UTF-8 sequence) as
-    // one stream; source locations count from the start of the page.
-    for (i, chunk) in html.as_bytes().chunks(CHUNK_BYTES).enumerate() {
-        if budget.is_spent() {
-            return Err(ReadError::Spent { read: i * CHUNK_BYTES });
+    let mut read = 0;
+    loop {
+        let waiting = Instant::now();
+        let Some(piece) = pieces.next() else { break };
+        budget.pause(waiting.elapsed());
+        // lol_html reads chunks split anywhere (inside a tag, an entity or a UTF-8 sequence)
+        // as one stream; source locations count from the start of the page.
+        for chunk in piece.map_err(ReadError::Answer)?.as_ref().chunks(CHUNK_BYTES) {
+            if budget.is_spent() {
+                return Err(ReadError::Spent { read });
+            }
+            rewriter.write(chunk).map_err(ReadError::Html)?;
+            read += chunk.len();
         }
-        rewriter.write(chunk).map_err(ReadError::Html)?;
     }
     rewriter.end().map_err(ReadError::Html)
+}
+
+/// Looks for any of a few texts in a page read in pieces: a text split between two pieces is
+/// found too (the end of the last piece is kept, one byte shorter than the longest text).
+struct TextFinder<'t> {
+    texts: &'t [String],
+    tail: Vec<u8>,
+    found: bool,
+}
+
+impl<'t> TextFinder<'t> {
+    fn new(texts: &'t [String]) -> TextFinder<'t> {
+        TextFinder { texts, tail: Vec::new(), found: false }
+    }
+
+    fn look_in(&mut self, piece: &[u8]) {
+        let keep = self.texts.iter().map(String::len).max().unwrap_or(0).saturating_sub(1);
+        if self.found || self.texts.is_empty() {
+            return;
+        }
+        // Only the seam needs the kept tail: the tail and the piece's first bytes.
+        let seam: Vec<u8> = self.tail.iter().chain(&piece[..piece.len().min(keep)]).copied().collect();
+        self.found = self.texts.iter().any(|t| contains(&seam, t.as_bytes()) || contains(piece, t.as_bytes()));
+        let joined = if piece.len() >= keep { &piece[piece.len() - keep..] } else { &seam[seam.len().saturating_sub(keep)..] };
+        self.tail = joined.to_vec();
+    }
+
+    fn found(&self) -> bool {
+        self.found
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    memchr::memmem::find(haystack, needle).is_some()
 }
 
 /// `outer inner` for selector lists: every part of one, then every part of the other.
@@ -454,5 +537,22 @@ mod tests {
         assert_eq!(split_list("div.a, div.b"), ["div.a", "div.b"]);
         assert_eq!(split_list("a[title=\"x, y\"], b:not(.c, .d)"), ["a[title=\"x, y\"]", "b:not(.c, .d)"]);
         assert_eq!(descendants("ol > li, div.g", "h2 > a, h3"), "ol > li h2 > a, ol > li h3, div.g h2 > a, div.g h3");
+    }
+
+    #[test]
+    fn a_bot_checks_words_are_found_across_pieces_of_any_size() {
+        let texts = vec!["unusual traffic".to_string(), "/sorry/index".to_string()];
+        let page = "<p>Our systems have detected unusual traffic from your computer network.</p>";
+        for size in [1, 2, 5, 14, 15, 16, 40, page.len()] {
+            let mut finder = TextFinder::new(&texts);
+            page.as_bytes().chunks(size).for_each(|piece| finder.look_in(piece));
+            assert!(finder.found(), "pieces of {size} bytes");
+        }
+        let mut finder = TextFinder::new(&texts);
+        b"unusual traf".chunks(3).chain(std::iter::once(&b"fic? no: unusual tra"[..])).for_each(|piece| finder.look_in(piece));
+        assert!(finder.found(), "split right at a seam");
+        let mut finder = TextFinder::new(&texts);
+        b"unusual traf fic".chunks(4).for_each(|piece| finder.look_in(piece));
+        assert!(!finder.found(), "words that are not there are not found");
     }
 }

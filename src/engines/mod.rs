@@ -145,4 +145,25 @@ impl Engine {
             Parser::Json(p) => p.parse(body),
         }
     }
+
+    /// As `parse_within`, reading an answer piece by piece as it arrives (see
+    /// `html::HtmlParser::parse_stream`): an HTML page is read as it comes and never held
+    /// whole. A JSON answer is gathered first (it is read as one document), up to the same cap.
+    pub fn parse_stream<B: AsRef<[u8]>>(
+        &self,
+        pieces: impl Iterator<Item = Result<B, EngineError>>,
+        page_url: &url::Url,
+        budget: budget::ReadBudget,
+    ) -> Result<EnginePage, EngineError> {
+        match &self.parser {
+            Parser::Html(p) => p.parse_stream(pieces, page_url, budget),
+            Parser::Json(p) => {
+                let mut body = Vec::new();
+                for piece in pieces {
+                    body.extend_from_slice(piece?.as_ref());
+                }
+                p.parse(&String::from_utf8_lossy(&body))
+            }
+        }
+    }
 }

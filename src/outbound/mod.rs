@@ -31,6 +31,34 @@ pub struct UpstreamResponse {
     pub body: String,
 }
 
+/// An answer whose headers have arrived and whose body is read piece by piece, up to the cap.
+/// Dropping it before the end closes the connection: nothing more of the body is received.
+#[derive(Debug)]
+pub struct UpstreamAnswer {
+    pub status: u16,
+    pub url: Url,
+    response: reqwest::Response,
+    read: usize,
+    max_body: usize,
+    timeout: Duration,
+}
+
+impl UpstreamAnswer {
+    /// The next piece of the body as the connection gave it, `None` at its end, `TooLarge`
+    /// as soon as the body passes the cap (the caller drops the answer, and with it the
+    /// connection, rather than receiving the rest).
+    pub async fn chunk(&mut self) -> Result<Option<bytes::Bytes>, EngineError> {
+        let Some(piece) = self.response.chunk().await.map_err(|e| classify(e, self.timeout))? else {
+            return Ok(None);
+        };
+        self.read += piece.len();
+        if self.read > self.max_body {
+            return Err(EngineError::TooLarge(self.max_body));
+        }
+        Ok(Some(piece))
+    }
+}
+
 /// The outbound client for one engine.
 #[derive(Debug, Clone)]
 pub struct GuardedClient {
@@ -107,7 +135,9 @@ impl GuardedClient {
         matches!(url.scheme(), "http" | "https") && host_listed(&self.hosts, url) && address::literal_allowed(url, self.private_ok)
     }
 
-    pub async fn send(&self, req: &UpstreamRequest) -> Result<UpstreamResponse, EngineError> {
+    /// Sends `req` and waits for the answer's headers; the body is read with
+    /// [`UpstreamAnswer::chunk`]. A body whose declared length passes the cap is refused here.
+    pub async fn open(&self, req: &UpstreamRequest) -> Result<UpstreamAnswer, EngineError> {
         if !self.allows(&req.url) {
             return Err(EngineError::HostRefused(req.url.host_str().unwrap_or("?").to_string()));
         }
@@ -121,36 +151,39 @@ impl GuardedClient {
             };
             builder = builder.header(name, value);
         }
-        let mut response = builder.send().await.map_err(|e| self.classify(e))?;
-        let status = response.status().as_u16();
-        let url = response.url().clone();
+        let response = builder.send().await.map_err(|e| classify(e, self.timeout))?;
         if response.content_length().is_some_and(|len| len as usize > self.max_body) {
             return Err(EngineError::TooLarge(self.max_body));
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
-            if body.len() + chunk.len() > self.max_body {
-                return Err(EngineError::TooLarge(self.max_body));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(UpstreamResponse { status, url, body: String::from_utf8_lossy(&body).into_owned() })
+        let (status, url) = (response.status().as_u16(), response.url().clone());
+        Ok(UpstreamAnswer { status, url, response, read: 0, max_body: self.max_body, timeout: self.timeout })
     }
 
-    fn classify(&self, e: reqwest::Error) -> EngineError {
-        if e.is_timeout() {
-            return EngineError::Timeout(self.timeout.as_millis() as u64);
+    /// As `open`, with the whole body read (up to the cap): for small answers such as a token
+    /// script. Results pages are read as they arrive (`engines::fetch::read_answer`).
+    pub async fn send(&self, req: &UpstreamRequest) -> Result<UpstreamResponse, EngineError> {
+        let mut answer = self.open(req).await?;
+        let mut body = Vec::new();
+        while let Some(piece) = answer.chunk().await? {
+            body.extend_from_slice(&piece);
         }
-        let mut source = e.source();
-        while let Some(s) = source {
-            if let Some(refused) = s.downcast_ref::<RefusedRedirect>() {
-                return EngineError::HostRefused(refused.0.clone());
-            }
-            if let Some(refused) = s.downcast_ref::<address::RefusedAddress>() {
-                return EngineError::AddressRefused(refused.0.clone());
-            }
-            source = s.source();
-        }
-        EngineError::Transport(if e.is_connect() { "connection failed".into() } else { "request failed".into() })
+        Ok(UpstreamResponse { status: answer.status, url: answer.url, body: String::from_utf8_lossy(&body).into_owned() })
     }
+}
+
+fn classify(e: reqwest::Error, timeout: Duration) -> EngineError {
+    if e.is_timeout() {
+        return EngineError::Timeout(timeout.as_millis() as u64);
+    }
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(refused) = s.downcast_ref::<RefusedRedirect>() {
+            return EngineError::HostRefused(refused.0.clone());
+        }
+        if let Some(refused) = s.downcast_ref::<address::RefusedAddress>() {
+            return EngineError::AddressRefused(refused.0.clone());
+        }
+        source = s.source();
+    }
+    EngineError::Transport(if e.is_connect() { "connection failed".into() } else { "request failed".into() })
 }

@@ -33,7 +33,7 @@ use serde::Serialize;
 
 use crate::config::ServerConfig;
 use crate::engines::budget::{ReadBudget, PAGE_READ_LIMIT};
-use crate::engines::fetch::{fetch_answer, fetch_token};
+use crate::engines::fetch::{fetch_answer, fetch_token, read_answer};
 use crate::engines::{EngineError, EnginePage, EngineSet};
 use crate::metrics::{CacheLabels, Metrics};
 use crate::outbound::GuardedClient;
@@ -549,22 +549,14 @@ impl SearchService {
             let carried =
                 if page > 1 && engine.carries_state() { self.engine_page(policy, index, query, 1).await.as_ref().clone()?.carried } else { Vec::new() };
             let answer = fetch_answer(engine, &self.clients[index], query.as_str(), page, &token, &carried).await?;
-            // Reading a page is about a millisecond of CPU. Done here, it would hold up the
-            // other engines' answers, which this same task polls (`join_all`); on the blocking
-            // pool the engines' pages are read side by side, on every core.
-            // The word lists' pass over the page goes with it, for the same reason.
-            // The reading stops when its budget is spent or, through `_abandon`, when this
-            // future is dropped (the engine's timeout): the blocking pool cannot be cancelled,
-            // and a hostile page would go on costing CPU for an answer nobody waits for.
-            let (engines, policy) = (self.engines.clone(), policy.clone());
+            // Read on the blocking pool as it arrives (`read_answer` says why), with the word
+            // lists' pass. The reading stops when its budget is spent or, through `_abandon`,
+            // when this future is dropped (the engine's timeout): the blocking pool cannot be
+            // cancelled, and a hostile page would go on costing CPU for an answer nobody waits for.
+            // (`policy` is the one this search started with: a reload mid-search changes nothing.)
+            let policy = policy.clone();
             let (budget, _abandon) = ReadBudget::new(PAGE_READ_LIMIT);
-            let parsed = tokio::task::spawn_blocking(move || {
-                let mut page = engines.all()[index].parse_within(&answer.body, &answer.url, &budget.starting_now())?;
-                policy.screen_words(&mut page);
-                Ok(page)
-            })
-            .await;
-            parsed.unwrap_or_else(|_| Err(EngineError::Unparseable("reading the answer failed".into())))
+            read_answer(self.engines.clone(), index, answer, budget, move |page| policy.screen_words(page)).await
         };
         let result = match tokio::time::timeout(engine.timeout, work).await {
             Ok(r) => r,

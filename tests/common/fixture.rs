@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -35,6 +35,11 @@ pub enum Scenario {
     /// One named page of the engine's fixtures (`tests/fixtures/<engine>/<name>.<ext>`), e.g.
     /// a second layout of the same answer.
     Page(&'static str),
+    /// A results page that goes on for this many bytes (50 MB in issue 21's trial), sent as
+    /// fast as the connection takes it, chunked and with no `Content-Length`: the reader only
+    /// learns it is too big by reading. Each answer repeats one 64 KB chunk, so the fixture
+    /// itself stays small however many are sent at once.
+    Huge(usize),
 }
 
 /// The body `Scenario::DeeplyNested` serves (under the default `max_upstream_bytes`).
@@ -70,6 +75,11 @@ pub struct FixtureState {
     /// benchmark subtracts the slowest engine's time from the gateway's, query by query).
     timings: Mutex<Vec<(Vec<String>, Duration)>>,
     redirect_target: Mutex<Option<String>>,
+    /// Off for long benchmark runs (`benches/run.sh --soak`): millions of requests would
+    /// otherwise all be kept here.
+    keep_records: AtomicBool,
+    /// Bytes of `Scenario::Huge` answers handed to the connection so far.
+    huge_sent: Arc<AtomicU64>,
 }
 
 /// Every engine's fixture server.
@@ -101,6 +111,8 @@ impl FixtureUpstream {
                 recorded: Mutex::new(Vec::new()),
                 timings: Mutex::new(Vec::new()),
                 redirect_target: Mutex::new(None),
+                keep_records: AtomicBool::new(true),
+                huge_sent: Arc::new(AtomicU64::new(0)),
             });
             let listener = TcpListener::bind("127.0.0.1:0").expect("bind fixture");
             let port = listener.local_addr().expect("addr").port();
@@ -154,6 +166,19 @@ impl FixtureUpstream {
         self.state_port(engine).1.delay_ms.store(delay.as_millis() as u64, Ordering::SeqCst);
     }
 
+    /// Bytes of `Scenario::Huge` answers this engine's server has handed to its connections:
+    /// a reader that closes the connection at its cap stops it far short of the whole.
+    pub fn huge_bytes_sent(&self, engine: &str) -> u64 {
+        self.state_port(engine).1.huge_sent.load(Ordering::SeqCst)
+    }
+
+    /// Stops keeping each request and its timing (the search counts go on).
+    pub fn forget_requests(&self) {
+        for (_, state) in self.servers.values() {
+            state.keep_records.store(false, Ordering::SeqCst);
+        }
+    }
+
     pub fn set_redirect_target(&self, engine: &str, target: &str) {
         *self.state_port(engine).1.redirect_target.lock().expect("lock") = Some(target.to_string());
     }
@@ -189,15 +214,20 @@ async fn answer(req: HttpRequest, body: web::Bytes, state: web::Data<FixtureStat
     let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
     let headers = req.headers().iter().map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or("").to_string())).collect();
     let recorded = Recorded { path: req.path().to_string(), query, form, headers };
-    state.recorded.lock().expect("lock").push(recorded.clone());
+    let keep = state.keep_records.load(Ordering::SeqCst);
+    if keep {
+        state.recorded.lock().expect("lock").push(recorded.clone());
+    }
 
     if req.path().ends_with("cse.js") {
         return file_response(&state, "cse", 200, "application/javascript");
     }
     state.searches.fetch_add(1, Ordering::SeqCst);
     let response = search_answer(&state, &recorded).await;
-    let values = recorded.query.into_iter().chain(recorded.form).map(|(_, v)| v).collect();
-    state.timings.lock().expect("lock").push((values, received.elapsed()));
+    if keep {
+        let values = recorded.query.into_iter().chain(recorded.form).map(|(_, v)| v).collect();
+        state.timings.lock().expect("lock").push((values, received.elapsed()));
+    }
     response
 }
 
@@ -242,7 +272,28 @@ async fn search_answer(state: &FixtureState, recorded: &Recorded) -> HttpRespons
         }
         Scenario::DeeplyNested => HttpResponse::Ok().content_type(content_type).body(deeply_nested_page()),
         Scenario::Page(name) => file_response(state, name, 200, content_type),
+        Scenario::Huge(bytes) => HttpResponse::Ok().content_type(content_type).streaming(huge_body(bytes, state.huge_sent.clone())),
     }
+}
+
+/// `Scenario::Huge`'s body: a Bing-shaped page opening, then one result after another.
+fn huge_body(total: usize, counted: Arc<AtomicU64>) -> impl futures_util::Stream<Item = Result<web::Bytes, std::convert::Infallible>> {
+    let result = "<li class=\"b_algo\"><h2><a href=\"https://kids.example/lava\">Lava</a></h2><div class=\"b_caption\"><p>Hot rock.</p></div></li>\n";
+    let chunk = web::Bytes::from(result.repeat(64 * 1024 / result.len()));
+    let opening = web::Bytes::from_static(b"<html><body><ol id=\"b_results\">");
+    let mut sent = 0;
+    futures_util::stream::iter(
+        std::iter::once(opening)
+            .chain(std::iter::from_fn(move || {
+                (sent < total).then(|| {
+                    let part = chunk.slice(..chunk.len().min(total - sent));
+                    sent += part.len();
+                    counted.fetch_add(part.len() as u64, Ordering::SeqCst);
+                    part
+                })
+            }))
+            .map(Ok),
+    )
 }
 
 fn file_response(state: &FixtureState, name: &str, status: u16, content_type: &str) -> HttpResponse {
