@@ -1,6 +1,6 @@
 //! Several instances sharing one PostgreSQL stay in step: every change that an instance also
 //! keeps in memory (a cached approval, a device's covered screen, a class's open window, the
-//! school-wide hidden results) or pushes to dashboards (alerts) is announced with
+//! school-wide hidden results, today's videos, the school's sites) or pushes to dashboards (alerts) is announced with
 //! `Db::notify` when it is written, and every other instance applies it to its own copies
 //! (`follow`). On SQLite there is one instance and nothing is sent.
 //!
@@ -16,8 +16,10 @@ use crate::devices::Devices;
 use crate::overblocks::OverBlocks;
 use crate::safeguarding::Safeguarding;
 use crate::schools::SchoolId;
+use crate::sites::Sites;
 use crate::store::{Notice, Store};
 use crate::supervision::Supervision;
+use crate::videos::Videos;
 
 /// One announced change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +36,10 @@ pub enum Change {
     Alert { event: String, incident: i64 },
     /// The local exceptions changed (one made from an over-block report, or removed).
     Exceptions,
+    /// A video was approved or withdrawn at this school.
+    Videos { school: SchoolId },
+    /// This school's list of sites changed.
+    Sites { school: SchoolId },
 }
 
 impl Change {
@@ -46,6 +52,8 @@ impl Change {
             Change::Class { school, class } => format!("class|{school}|{class}"),
             Change::Alert { event, incident } => format!("alert|{incident}|{event}"),
             Change::Exceptions => "exceptions|".to_string(),
+            Change::Videos { school } => format!("videos|{school}"),
+            Change::Sites { school } => format!("sites|{school}"),
         }
     }
 
@@ -76,6 +84,8 @@ impl Change {
                 Change::Alert { event: event.to_string(), incident: id.parse().ok()? }
             }
             "exceptions" => Change::Exceptions,
+            "videos" => Change::Videos { school: rest.parse().ok()? },
+            "sites" => Change::Sites { school: rest.parse().ok()? },
             _ => return None,
         })
     }
@@ -88,6 +98,8 @@ pub struct Followers {
     pub supervision: Arc<Supervision>,
     pub safeguarding: Arc<Safeguarding>,
     pub overblocks: Arc<OverBlocks>,
+    pub videos: Arc<Videos>,
+    pub sites: Arc<Sites>,
 }
 
 /// Applies other instances' changes to this instance's caches and dashboards, until the
@@ -125,6 +137,8 @@ async fn apply(to: &Followers, change: Change) {
                 tracing::error!(error = %e, "could not re-read the local exceptions");
             }
         }
+        Change::Videos { school } => to.videos.forget(school),
+        Change::Sites { school } => to.sites.forget(school),
     }
 }
 
@@ -135,6 +149,8 @@ async fn resync(to: &Followers) {
     }
     to.devices.forget_all();
     to.supervision.forget_all();
+    to.videos.forget_all();
+    to.sites.forget_all();
     if let Err(e) = to.safeguarding.reload_hidden().await {
         tracing::error!(error = %e, "could not re-read the hidden results");
     }
@@ -159,6 +175,8 @@ mod tests {
             Change::Class { school: 1, class: "Oak | Year 1".into() },
             Change::Alert { event: "cleared".into(), incident: 7 },
             Change::Exceptions,
+            Change::Videos { school: 4 },
+            Change::Sites { school: 2 },
         ];
         for change in changes {
             assert_eq!(Change::parse(&change.payload()), Some(change.clone()), "{}", change.payload());

@@ -138,12 +138,14 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
             ul {
                 li { a href=(paths::STAFF_PRERUN) { "Pre-run a search and approve it for today" } }
                 li { a href=(paths::STAFF_APPROVALS) { "Approved searches" } }
+                li { a href=(paths::STAFF_VIDEOS) { "Videos for today's board" } }
                 li { a href=(paths::STAFF_DEVICES) { "Devices (enrol an iPad)" } }
                 li { a href=(paths::STAFF_ACTIVITY) { "Activity" } }
                 li { a href=(paths::STAFF_HEALTH) { "Engine health" } }
                 @if leads { li { a href=(paths::STAFF_INCIDENTS) { "Incident register" } } }
                 @if account.role == Role::Admin {
                     li { a href=(paths::STAFF_USERS) { "Staff accounts" } }
+                    li { a href=(paths::STAFF_SITES) { "Our sites (home page tiles)" } }
                     li { a href=(paths::STAFF_SECURITY) { "Security log" } }
                 }
                 li { a href=(paths::STAFF_PASSWORD) { "Change my password" } }
