@@ -1,6 +1,6 @@
 //! Several instances sharing one PostgreSQL stay in step: every change that an instance also
 //! keeps in memory (a cached approval, a device's covered screen, a class's open window, the
-//! school-wide hidden results) or pushes to dashboards (alerts) is announced with
+//! school-wide hidden results, today's videos, the school's sites) or pushes to dashboards (alerts) is announced with
 //! `Db::notify` when it is written, and every other instance applies it to its own copies
 //! (`follow`). On SQLite there is one instance and nothing is sent.
 //!
@@ -17,8 +17,10 @@ use crate::overblocks::OverBlocks;
 use crate::policy::LivePolicy;
 use crate::safeguarding::Safeguarding;
 use crate::schools::SchoolId;
+use crate::sites::Sites;
 use crate::store::{Notice, Store};
 use crate::supervision::Supervision;
+use crate::videos::Videos;
 
 /// One announced change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +39,10 @@ pub enum Change {
     Exceptions,
     /// An instance was told to reload its lists (SIGHUP): each reads its own `allowlist/`.
     Lists,
+    /// A video was approved or withdrawn at this school.
+    Videos { school: SchoolId },
+    /// This school's list of sites changed.
+    Sites { school: SchoolId },
 }
 
 impl Change {
@@ -50,6 +56,8 @@ impl Change {
             Change::Alert { event, incident } => format!("alert|{incident}|{event}"),
             Change::Exceptions => "exceptions|".to_string(),
             Change::Lists => "lists|".to_string(),
+            Change::Videos { school } => format!("videos|{school}"),
+            Change::Sites { school } => format!("sites|{school}"),
         }
     }
 
@@ -81,6 +89,8 @@ impl Change {
             }
             "exceptions" => Change::Exceptions,
             "lists" => Change::Lists,
+            "videos" => Change::Videos { school: rest.parse().ok()? },
+            "sites" => Change::Sites { school: rest.parse().ok()? },
             _ => return None,
         })
     }
@@ -94,6 +104,8 @@ pub struct Followers {
     pub safeguarding: Arc<Safeguarding>,
     pub overblocks: Arc<OverBlocks>,
     pub policy: Arc<LivePolicy>,
+    pub videos: Arc<Videos>,
+    pub sites: Arc<Sites>,
 }
 
 /// Applies other instances' changes to this instance's caches and dashboards, until the
@@ -134,6 +146,8 @@ async fn apply(to: &Followers, change: Change) {
         Change::Lists => {
             to.policy.reload_logged("another instance reloaded its lists").await;
         }
+        Change::Videos { school } => to.videos.forget(school),
+        Change::Sites { school } => to.sites.forget(school),
     }
 }
 
@@ -144,6 +158,8 @@ async fn resync(to: &Followers) {
     }
     to.devices.forget_all();
     to.supervision.forget_all();
+    to.videos.forget_all();
+    to.sites.forget_all();
     if let Err(e) = to.safeguarding.reload_hidden().await {
         tracing::error!(error = %e, "could not re-read the hidden results");
     }
@@ -169,6 +185,8 @@ mod tests {
             Change::Alert { event: "cleared".into(), incident: 7 },
             Change::Exceptions,
             Change::Lists,
+            Change::Videos { school: 4 },
+            Change::Sites { school: 2 },
         ];
         for change in changes {
             assert_eq!(Change::parse(&change.payload()), Some(change.clone()), "{}", change.payload());

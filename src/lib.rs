@@ -23,12 +23,14 @@ pub mod safeguarding;
 pub mod schools;
 pub mod search;
 pub mod secrets;
+pub mod sites;
 pub mod spelling;
 pub mod staff;
 pub mod startup;
 pub mod store;
 pub mod supervision;
 pub mod tls;
+pub mod videos;
 pub mod web;
 
 pub use startup::Application;

@@ -89,6 +89,12 @@ impl Application {
         let https = tls.is_some();
         let approvals = Arc::new(Approvals::new(store.clone(), clock.clone(), &config.time_zone).map_err(std::io::Error::other)?);
         let search = Arc::new(search);
+        let videos = Arc::new(crate::videos::Videos::new(store.clone(), clock.clone(), &config.time_zone).map_err(std::io::Error::other)?);
+        let oembed = Arc::new(
+            crate::videos::oembed::OEmbed::new(&config.video_oembed_url, &config.user_agent, std::time::Duration::from_millis(config.engine_timeout_ms))
+                .map_err(std::io::Error::other)?,
+        );
+        let sites = Arc::new(crate::sites::Sites::new(store.clone(), clock.clone()));
         let overblocks = Arc::new(OverBlocks::open(store.clone(), clock.clone(), policy.clone(), search.clone()).map_err(std::io::Error::other)?);
         crate::cluster::follow(
             &store,
@@ -99,6 +105,8 @@ impl Application {
                 safeguarding: safeguarding.clone(),
                 overblocks: overblocks.clone(),
                 policy: policy.clone(),
+                videos: videos.clone(),
+                sites: sites.clone(),
             },
         );
         // SIGHUP reloads the lists (and, with TLS, the certificate): the handler is installed
@@ -132,6 +140,9 @@ impl Application {
             overblocks,
             filter_probes: crate::policy::probes::read(&config.allowlist_dir),
             categories_off: config.categories_off.clone(),
+            videos,
+            oembed,
+            sites,
         });
 
         let workers = if config.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { config.workers };

@@ -69,7 +69,7 @@ async fn pupils_get_the_frozen_copy_with_no_upstream_request_and_never_a_hidden_
 
     // The board on the pupil home page shows it as a picture button.
     let home = app.get("/").await.text().await.expect("home");
-    assert!(home.contains("Today's searches") && home.contains("🌋") && home.contains("href=\"/search?q=volcanoes\""), "{home}");
+    assert!(home.contains("Today's board") && home.contains("🌋") && home.contains("href=\"/search?q=volcanoes\""), "{home}");
 }
 
 #[tokio::test]

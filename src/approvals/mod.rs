@@ -285,10 +285,16 @@ impl Approvals {
 impl Approval {
     /// Is this approval for pupils of `class` (None: a browser that is not enrolled)?
     pub fn is_for(&self, class: Option<&str>) -> bool {
-        match (&self.class, class) {
-            (None, _) => true,
-            (Some(mine), Some(theirs)) => mine.trim().to_lowercase() == theirs.trim().to_lowercase(),
-            (Some(_), None) => false,
-        }
+        for_class(self.class.as_deref(), class)
+    }
+}
+
+/// Is something approved for `approved_for` (None: the whole school) shown to pupils of
+/// `class` (None: a browser that is not enrolled, in no class)? Classes match ignoring case.
+pub fn for_class(approved_for: Option<&str>, class: Option<&str>) -> bool {
+    match (approved_for, class) {
+        (None, _) => true,
+        (Some(mine), Some(theirs)) => mine.trim().to_lowercase() == theirs.trim().to_lowercase(),
+        (Some(_), None) => false,
     }
 }

@@ -83,6 +83,9 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<String>,
     /// Addresses allowed to read `/metrics` (the monitoring host); everyone else gets 403.
     pub metrics_allow: Vec<String>,
+    /// The oEmbed endpoint asked for an approved video's title and picture (YouTube's own;
+    /// a fixture or a mirror in tests). Its host is the only one that client may reach.
+    pub video_oembed_url: String,
     /// Local settings per engine id from `engines.toml`.
     pub engines: BTreeMap<String, EngineOverride>,
 }
@@ -131,6 +134,7 @@ impl Default for ServerConfig {
             retention_activity_days: 30,
             retention_incident_days: 365,
             metrics_allow: vec!["127.0.0.1".to_string(), "::1".to_string()],
+            video_oembed_url: crate::videos::oembed::YOUTUBE_OEMBED.to_string(),
             engines: BTreeMap::new(),
         }
     }
@@ -236,6 +240,13 @@ impl ServerConfig {
             }
             (None, None) => {}
             _ => problems.push(ConfigProblem::whole_file(&file, "only one of tls_cert and tls_key is set", "set both (HTTPS) or neither (plain HTTP)")),
+        }
+        if !url::Url::parse(&self.video_oembed_url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some()) {
+            problems.push(ConfigProblem::whole_file(
+                &file,
+                format!("video_oembed_url = {:?} is not an http(s) URL", self.video_oembed_url),
+                "remove it to use YouTube's own (\"https://www.youtube.com/oembed\"), or write a full URL like \"http://127.0.0.1:9000/oembed\"",
+            ));
         }
         for proxy in &self.trusted_proxies {
             if proxy.parse::<std::net::IpAddr>().is_err() {

@@ -101,8 +101,13 @@ pub fn host_listed(hosts: &[String], url: &Url) -> bool {
 
 impl GuardedClient {
     pub fn for_engine(engine: &Engine, user_agent: &str, max_body: usize) -> Result<GuardedClient, String> {
-        let hosts = Arc::new(engine.hosts.clone());
-        let private_ok = engine.private_hosts_allowed;
+        GuardedClient::for_hosts(engine.hosts.clone(), engine.private_hosts_allowed, engine.timeout, user_agent, max_body)
+    }
+
+    /// A client for `hosts` only (`host` or `host:port`), under the same guard as an engine's:
+    /// `private_ok` only for hosts a local base URL override named.
+    pub fn for_hosts(hosts: Vec<String>, private_ok: bool, timeout: Duration, user_agent: &str, max_body: usize) -> Result<GuardedClient, String> {
+        let hosts = Arc::new(hosts);
         let policy_hosts = hosts.clone();
         let redirect = reqwest::redirect::Policy::custom(move |attempt| {
             let host = attempt.url().host_str().unwrap_or_default().to_ascii_lowercase();
@@ -120,14 +125,14 @@ impl GuardedClient {
             .redirect(redirect)
             .no_proxy()
             .default_headers(default_headers)
-            .connect_timeout(engine.timeout)
-            .timeout(engine.timeout)
+            .connect_timeout(timeout)
+            .timeout(timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true)
             .dns_resolver(Arc::new(address::GuardedResolver { private_ok }))
             .build()
             .map_err(|e| e.to_string())?;
-        Ok(GuardedClient { client, hosts, private_ok, max_body, timeout: engine.timeout })
+        Ok(GuardedClient { client, hosts, private_ok, max_body, timeout })
     }
 
     /// May this client contact `url` at all? Checked before any connection is made.

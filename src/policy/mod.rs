@@ -81,6 +81,12 @@ impl Policy {
         self.terms.check_query_with(query.as_str(), Some(&local))
     }
 
+    /// The category a piece of text shown to pupils trips (a video's title, its channel),
+    /// as the term lists judge result titles and snippets (`screen_words`).
+    pub fn check_text(&self, text: &str) -> Option<&str> {
+        self.terms.check(text)
+    }
+
     /// The block-list category of a host (or a parent domain), if any.
     pub fn domain_category(&self, host: &str) -> Option<&str> {
         self.blocked.iter().find(|(_, set)| set.covers(host)).map(|(c, _)| c.as_str())

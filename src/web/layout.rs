@@ -56,6 +56,36 @@ pub fn pupil_page_showing(title: &str, body: Markup, on_screen: OnScreen<'_>) ->
     }
 }
 
+/// The frame of a page about one thing a pupil may want to tell an adult about (an approved
+/// video): as `pupil_page`, but the big button also sends `about` — the thing's signed `/go`
+/// link and its title — so the press names it (and hides it for the school until a teacher
+/// looks, as a reported result is).
+pub fn pupil_page_about(title: &str, body: Markup, about: (&str, &str)) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en-GB" {
+            (head(&format!("{title} – kidsearch")))
+            body {
+                header.top {
+                    a.brand href=(paths::HOME) {
+                        img src=(paths::LOGO) alt="" width="56" height="56";
+                        span { "kidsearch" }
+                    }
+                    form.help method="post" action=(paths::HELP) {
+                        input type="hidden" name="go" value=(about.0);
+                        input type="hidden" name="t" value=(about.1);
+                        button.help-button type="submit" {
+                            img src=(paths::HELP_ICON) alt="" width="40" height="40";
+                            span { "Turn off screen and tell an adult" }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
 /// "Turn off screen and tell an adult": a real form, so it works without JavaScript; with
 /// JavaScript the screen is covered before the request is even sent. `card` is the signed link
 /// and title of the result it was pressed on, if any.
@@ -197,6 +227,7 @@ pub fn staff_nav(role: Role) -> Markup {
                 li { a href=(paths::STAFF) { "Dashboard" } }
                 li { a href=(paths::STAFF_PRERUN) { "Pre-run and approve" } }
                 li { a href=(paths::STAFF_APPROVALS) { "Approved searches" } }
+                li { a href=(paths::STAFF_VIDEOS) { "Videos" } }
                 li { a href=(paths::STAFF_DEVICES) { "Devices" } }
                 li { a href=(paths::STAFF_ACTIVITY) { "Activity" } }
                 @if leads {
@@ -206,6 +237,7 @@ pub fn staff_nav(role: Role) -> Markup {
                 li { a href=(paths::STAFF_HEALTH) { "Engine health" } }
                 @if role == Role::Admin {
                     li { a href=(paths::STAFF_OVER_BLOCKS) { "Over-blocks" } }
+                    li { a href=(paths::STAFF_SITES) { "Our sites" } }
                     li { a href=(paths::STAFF_USERS) { "Staff accounts" } }
                     li { a href=(paths::STAFF_SECURITY) { "Security log" } }
                 }

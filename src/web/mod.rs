@@ -60,14 +60,26 @@ pub struct AppState {
     pub filter_probes: (String, String),
     /// The categories the school switched off (their probes are reported as off).
     pub categories_off: Vec<String>,
+    /// Videos approved for today's board, and the oEmbed endpoint their details come from.
+    pub videos: Arc<crate::videos::Videos>,
+    pub oembed: Arc<crate::videos::oembed::OEmbed>,
+    /// The school's own sites (home page tiles).
+    pub sites: Arc<crate::sites::Sites>,
 }
 
-/// The strict security headers of `../shared/design/security.md`, on every response; with
+/// Every page's Content-Security-Policy: nothing from another host, and no frames at all.
+pub const CSP: &str = "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; font-src 'self'; connect-src 'self'; frame-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+/// The video page's (`pupil::video`), the one exception: the same, but its one frame may come
+/// from YouTube's privacy-enhanced host.
+pub const VIDEO_PAGE_CSP: &str = "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; font-src 'self'; connect-src 'self'; frame-src https://www.youtube-nocookie.com; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The strict security headers of `../shared/design/security.md`, on every response (a page
+/// that sets its own CSP keeps it: `DefaultHeaders` adds only what is missing); with
 /// `https` (kidsearch serving TLS itself) also HSTS, so browsers never fall back to plain HTTP.
 pub fn security_headers(https: bool) -> DefaultHeaders {
     let headers = if https { DefaultHeaders::new().add(("Strict-Transport-Security", "max-age=31536000")) } else { DefaultHeaders::new() };
     headers
-        .add(("Content-Security-Policy", "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"))
+        .add(("Content-Security-Policy", CSP))
         .add(("X-Content-Type-Options", "nosniff"))
         // same-origin, not no-referrer: no other site ever gets a Referer (pupil queries
         // never leak), and our own POSTs carry their real Origin (under no-referrer a browser
@@ -85,6 +97,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource(paths::HOME).wrap(Compress::default()).route(web::get().to(pupil::home::page)))
         .route(paths::SEARCH, web::get().to(pupil::results::page))
         .route(paths::GO, web::get().to(pupil::go::page))
+        .route("/video/{id}", web::get().to(pupil::video::page))
         .service(web::resource(paths::HELP).wrap(Compress::default()).route(web::post().to(pupil::help::press)).route(web::get().to(pupil::help::covered)))
         .route(paths::HELP_STATUS, web::get().to(pupil::help::status))
         .route(paths::WINDOW, web::get().to(pupil::gate::window))

@@ -42,6 +42,11 @@ pub fn search(query: &str, page: u32) -> String {
 
 pub const GO: &str = "/go";
 
+/// `/video/N`: approved video N's page (the number is the approval's, never the video's id).
+pub fn video(approval: i64) -> String {
+    format!("/video/{approval}")
+}
+
 /// `/go?u=…&d=…&s=…`: the signed click-through for a result link (`policy::golink`).
 pub fn go(url: &str, day: i64, signature: &str) -> String {
     let mut s = url::form_urlencoded::Serializer::new(String::new());
@@ -93,6 +98,20 @@ pub fn staff_over_block(id: i64, action: &str) -> String {
 pub fn staff_local_exception_remove(id: i64) -> String {
     format!("{STAFF_OVER_BLOCKS}/exceptions/{id}/remove")
 }
+/// Approved videos: GET lists them (and, with `?link=`, looks one up), POST approves.
+pub const STAFF_VIDEOS: &str = "/staff/videos";
+
+pub fn staff_video_withdraw(id: i64) -> String {
+    format!("{STAFF_VIDEOS}/{id}/withdraw")
+}
+
+/// The school's sites (admins).
+pub const STAFF_SITES: &str = "/staff/sites";
+
+pub fn staff_site_remove(id: i64) -> String {
+    format!("{STAFF_SITES}/{id}/remove")
+}
+
 /// The security log (admins).
 pub const STAFF_SECURITY: &str = "/staff/security";
 /// Any staff member's own password.

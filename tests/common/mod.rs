@@ -2,6 +2,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod fixture;
+pub mod oembed;
 pub mod small_disk;
 pub mod webdriver;
 
@@ -29,8 +30,9 @@ pub struct TestApp {
 /// Engines whose fixtures stand in for the real thing in every test.
 pub const PUPIL_ENGINES: &[&str] = &["kiddle", "kidrex", "swiggle", "duckduckgo", "bing", "mojeek", "simple_wikipedia", "brave_api", "google_cse_api"];
 pub const STAFF_ENGINES: &[&str] = &["google", "yahoo"];
-/// Shipped engines that are off by definition (no endpoint to search).
-pub const OFF_ENGINES: &[&str] = &["gobubble", "viewpure"];
+/// Shipped engines that are off by definition (no endpoint to search). None now: GoBubble and
+/// ViewPure are a site tile and the approved-video page (issue 27), not engines.
+pub const OFF_ENGINES: &[&str] = &[];
 
 /// The shipped `allowlist/` compiled with default server settings, loaded once per test binary.
 pub fn shipped_settings() -> &'static Settings {
@@ -153,6 +155,8 @@ pub fn test_config(upstream: &FixtureUpstream) -> ServerConfig {
         // Most tests are about searching; the safeguarding tests turn these back on.
         require_enrolment: false,
         supervised_sessions: false,
+        // Never YouTube: a closed port, unless a test starts the oEmbed fixture (common::oembed).
+        video_oembed_url: "http://127.0.0.1:9/oembed".into(),
         ..ServerConfig::default()
     };
     // Tests never reach the internet: every shipped engine without a fixture here is off.

@@ -1,5 +1,6 @@
-//! `/`: one big search box, a friendly name and picture, and the "Today's searches" board of
-//! teacher-approved searches as big picture buttons, for children who cannot yet spell.
+//! `/`: one big search box, a friendly name and picture, "Today's board" — the searches and
+//! videos teachers approved today, as big picture buttons for children who cannot yet spell —
+//! and the school's own sites as picture tiles.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use maud::html;
@@ -13,7 +14,10 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         Err(stop) => return stop,
     };
     let class = device.as_deref().map(|d| d.class.as_str());
-    let today = state.approvals.board(super::gate::school_of(device.as_deref()), class).await;
+    let school = super::gate::school_of(device.as_deref());
+    let today = state.approvals.board(school, class).await;
+    let videos = state.videos.board(school, class).await;
+    let sites = state.sites.for_pupils(school, class).await;
     let closes = super::gate::window_end(&state, device.as_deref()).await;
     let body = html! {
         @if let Some(ends) = closes { (closing_soon(ends, state.supervision.now_ms())) }
@@ -21,15 +25,39 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
             h1 { "Let's find out!" }
             (search_box(""))
         }
-        @if !today.is_empty() {
+        @if !today.is_empty() || !videos.is_empty() {
             section.board aria-labelledby="today" {
-                h2 #today { "Today's searches" }
+                h2 #today { "Today's board" }
                 ul.board-buttons {
                     @for a in &today {
                         li {
                             a.board-button href=(paths::search(&a.query, 1)) {
                                 @if let Some(p) = &a.picture { span.picture aria-hidden="true" { (p) } }
                                 span.words { (a.query) }
+                            }
+                        }
+                    }
+                    @for v in &videos {
+                        li {
+                            a.board-button.video-tile href=(paths::video(v.id)) {
+                                span.picture.play aria-hidden="true" { "▶" }
+                                span.words { span.visually-hidden { "Video: " } (v.title) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if !sites.is_empty() {
+            section.board aria-labelledby="sites" {
+                h2 #sites { "Our sites" }
+                ul.board-buttons {
+                    @for s in &sites {
+                        li {
+                            // Through /go: checked against the block lists when tapped, and recorded.
+                            a.board-button.site-tile href=(state.links.go_link(school, &s.url)) {
+                                span.picture aria-hidden="true" { (s.picture) }
+                                span.words { (s.name) }
                             }
                         }
                     }

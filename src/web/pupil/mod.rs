@@ -8,3 +8,4 @@ pub mod help;
 pub mod home;
 pub mod not_found;
 pub mod results;
+pub mod video;

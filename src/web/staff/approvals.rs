@@ -104,6 +104,8 @@ pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::D
             input #pages type="number" name="pages" min="1" max=(MAX_APPROVED_PAGES) value=(pages);
             button type="submit" { "Show results" }
         }
+        // A video for today's board is approved on its own page (`videos.rs`).
+        (super::videos::link_form(""))
     };
     let Ok(query) = Query::parse(&raw_query) else {
         return html_page(&account, "Pre-run a search", search_form);

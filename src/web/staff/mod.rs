@@ -18,7 +18,9 @@ mod overblocks;
 mod password;
 mod security;
 mod setup;
+mod sites;
 mod users;
+mod videos;
 
 use actix_session::config::{BrowserSession, CookieContentSecurity, TtlExtensionPolicy};
 use actix_session::{Session, SessionMiddleware};
@@ -74,6 +76,12 @@ pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key, secure_cooki
             .route("/approvals", web::post().to(approvals::approve))
             .route("/approvals/{id}/withdraw", web::post().to(approvals::withdraw))
             .route("/approvals/{id}/renew", web::post().to(approvals::renew))
+            .route("/videos", web::get().to(videos::page))
+            .route("/videos", web::post().to(videos::approve))
+            .route("/videos/{id}/withdraw", web::post().to(videos::withdraw))
+            .route("/sites", web::get().to(sites::page))
+            .route("/sites", web::post().to(sites::add))
+            .route("/sites/{id}/remove", web::post().to(sites::remove))
             .route("/users", web::get().to(users::page))
             .route("/users", web::post().to(users::add))
             .route("/users/{id}/role", web::post().to(users::change_role))
