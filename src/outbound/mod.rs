@@ -73,8 +73,13 @@ pub fn host_listed(hosts: &[String], url: &Url) -> bool {
 
 impl GuardedClient {
     pub fn for_engine(engine: &Engine, user_agent: &str, max_body: usize) -> Result<GuardedClient, String> {
-        let hosts = Arc::new(engine.hosts.clone());
-        let private_ok = engine.private_hosts_allowed;
+        GuardedClient::for_hosts(engine.hosts.clone(), engine.private_hosts_allowed, engine.timeout, user_agent, max_body)
+    }
+
+    /// A client for exactly `hosts` (an engine's pictures come from hosts of their own:
+    /// `images::Images` builds one per engine from its `image_hosts`).
+    pub fn for_hosts(hosts: Vec<String>, private_ok: bool, timeout: Duration, user_agent: &str, max_body: usize) -> Result<GuardedClient, String> {
+        let hosts = Arc::new(hosts);
         let policy_hosts = hosts.clone();
         let redirect = reqwest::redirect::Policy::custom(move |attempt| {
             let host = attempt.url().host_str().unwrap_or_default().to_ascii_lowercase();
@@ -92,14 +97,14 @@ impl GuardedClient {
             .redirect(redirect)
             .no_proxy()
             .default_headers(default_headers)
-            .connect_timeout(engine.timeout)
-            .timeout(engine.timeout)
+            .connect_timeout(timeout)
+            .timeout(timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true)
             .dns_resolver(Arc::new(address::GuardedResolver { private_ok }))
             .build()
             .map_err(|e| e.to_string())?;
-        Ok(GuardedClient { client, hosts, private_ok, max_body, timeout: engine.timeout })
+        Ok(GuardedClient { client, hosts, private_ok, max_body, timeout })
     }
 
     /// May this client contact `url` at all? Checked before any connection is made.
@@ -121,9 +126,27 @@ impl GuardedClient {
             };
             builder = builder.header(name, value);
         }
-        let mut response = builder.send().await.map_err(|e| self.classify(e))?;
+        let response = builder.send().await.map_err(|e| self.classify(e))?;
         let status = response.status().as_u16();
         let url = response.url().clone();
+        let body = self.read_capped(response).await?;
+        Ok(UpstreamResponse { status, url, body: String::from_utf8_lossy(&body).into_owned() })
+    }
+
+    /// `GET url` for its bytes as sent (pictures): the same host, redirect, address, size
+    /// and time guards as `send`. Returns the status and the body.
+    pub async fn get_bytes(&self, url: &Url) -> Result<(u16, Vec<u8>), EngineError> {
+        if !self.allows(url) {
+            return Err(EngineError::HostRefused(url.host_str().unwrap_or("?").to_string()));
+        }
+        let response = self.client.get(url.clone()).send().await.map_err(|e| self.classify(e))?;
+        let status = response.status().as_u16();
+        Ok((status, self.read_capped(response).await?))
+    }
+
+    /// The body, read chunk by chunk and refused as soon as it passes `max_body` (a declared
+    /// length past it is refused before reading anything).
+    async fn read_capped(&self, mut response: reqwest::Response) -> Result<Vec<u8>, EngineError> {
         if response.content_length().is_some_and(|len| len as usize > self.max_body) {
             return Err(EngineError::TooLarge(self.max_body));
         }
@@ -134,7 +157,7 @@ impl GuardedClient {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(UpstreamResponse { status, url, body: String::from_utf8_lossy(&body).into_owned() })
+        Ok(body)
     }
 
     fn classify(&self, e: reqwest::Error) -> EngineError {

@@ -99,6 +99,9 @@ pub struct SearchService {
     /// How long a new search waits for its slower engines once one has answered well
     /// (`answer_deadline_ms`; None: for every engine).
     answer_deadline: Option<Duration>,
+    /// Signs each result's picture onto the image path (none: pages without pictures, as in
+    /// `check --canary`).
+    pictures: Option<Arc<crate::images::Images>>,
 }
 
 /// The key of a whole answer in the outcome cache.
@@ -247,7 +250,14 @@ impl SearchService {
             answer_hits,
             answer_misses,
             metrics,
+            pictures: None,
         })
+    }
+
+    /// Results' pictures signed onto `images`' path from now on.
+    pub fn with_pictures(mut self, images: Arc<crate::images::Images>) -> SearchService {
+        self.pictures = Some(images);
+        self
     }
 
     pub fn engines(&self) -> &EngineSet {
@@ -457,6 +467,9 @@ impl SearchService {
         filtered.hidden = before - results.len();
         for result in &mut results {
             result.go = self.links.go_link(school, &result.url);
+            if let (Some(pictures), Some((engine, url))) = (&self.pictures, &result.thumbnail) {
+                result.picture = pictures.path_for(engine, url).unwrap_or_default();
+            }
         }
         outcome.results = results;
         outcome.filtered = filtered;

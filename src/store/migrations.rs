@@ -231,6 +231,18 @@ const SQLITE: &[M<'static>] = &[
         report_id INTEGER
     );",
     ),
+    // The re-encoded pictures an approved search showed the teacher (issue 26): pupils get
+    // exactly these, with no upstream call, after a restart and on every instance. The JPEG
+    // is kept as base64 text: the store's value seam has no blob type in either dialect.
+    M::up(
+        "CREATE TABLE approval_pictures (
+        approval_id INTEGER NOT NULL,
+        token TEXT NOT NULL,
+        jpeg TEXT NOT NULL,
+        PRIMARY KEY (approval_id, token)
+    );
+    CREATE INDEX approval_pictures_token ON approval_pictures (token);",
+    ),
 ];
 
 /// PostgreSQL's spelling of the same steps: `BIGINT` for every integer (rows hold i64 times
@@ -408,6 +420,13 @@ const POSTGRES: &[&str] = &[
         added_ms BIGINT NOT NULL,
         report_id BIGINT
     );",
+    "CREATE TABLE approval_pictures (
+        approval_id BIGINT NOT NULL,
+        token TEXT NOT NULL,
+        jpeg TEXT NOT NULL,
+        PRIMARY KEY (approval_id, token)
+    );
+    CREATE INDEX approval_pictures_token ON approval_pictures (token);",
 ];
 
 pub fn run_sqlite(conn: &mut Connection) -> Result<(), StoreError> {

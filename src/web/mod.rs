@@ -57,6 +57,8 @@ pub struct AppState {
     pub filter_probes: (String, String),
     /// The categories the school switched off (their probes are reported as off).
     pub categories_off: Vec<String>,
+    /// The image path: signed picture paths, fetched, checked, re-encoded and cached.
+    pub images: Arc<crate::images::Images>,
 }
 
 /// The strict security headers of `../shared/design/security.md`, on every response; with
@@ -82,6 +84,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource(paths::HOME).wrap(Compress::default()).route(web::get().to(pupil::home::page)))
         .route(paths::SEARCH, web::get().to(pupil::results::page))
         .route(paths::GO, web::get().to(pupil::go::page))
+        .route(paths::PICTURE, web::get().to(pupil::picture::serve))
         .service(web::resource(paths::HELP).wrap(Compress::default()).route(web::post().to(pupil::help::press)).route(web::get().to(pupil::help::covered)))
         .route(paths::HELP_STATUS, web::get().to(pupil::help::status))
         .route(paths::HELP_CLEAR, web::post().to(pupil::help::clear))

@@ -37,6 +37,8 @@ pub fn search(query: &str, page: u32) -> String {
 }
 
 pub const GO: &str = "/go";
+/// A picture through the gateway: `/img/<sig>/<token>` (`images::sign`).
+pub const PICTURE: &str = "/img/{sig}/{token}";
 
 /// `/go?u=…&d=…&s=…`: the signed click-through for a result link (`policy::golink`).
 pub fn go(url: &str, day: i64, signature: &str) -> String {

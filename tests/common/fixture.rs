@@ -75,6 +75,8 @@ pub struct FixtureState {
 /// Every engine's fixture server.
 pub struct FixtureUpstream {
     servers: BTreeMap<String, (u16, Arc<FixtureState>)>,
+    /// Where every engine's pictures come from in tests (`image_base_url`).
+    pub pictures: super::pictures::PictureHost,
 }
 
 /// Paging parameters across the shipped engines: their presence means "page 2 or later".
@@ -114,7 +116,7 @@ impl FixtureUpstream {
             tokio::spawn(server);
             servers.insert(engine.to_string(), (port, state));
         }
-        FixtureUpstream { servers }
+        FixtureUpstream { servers, pictures: super::pictures::PictureHost::start() }
     }
 
     /// Every pupil and staff engine the product ships.

@@ -7,4 +7,5 @@ pub mod go;
 pub mod help;
 pub mod home;
 pub mod not_found;
+pub mod picture;
 pub mod results;
