@@ -25,7 +25,7 @@ struct PictureState {
 
 impl PictureHost {
     pub fn start() -> PictureHost {
-        photo_jpeg();
+        big_jpeg();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind picture host");
         let port = listener.local_addr().expect("addr").port();
         let state = Arc::new(PictureState { port, requests: Mutex::default() });
@@ -59,6 +59,17 @@ impl PictureHost {
 pub fn photo_jpeg() -> Vec<u8> {
     static PHOTO: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     PHOTO.get_or_init(make_photo_jpeg).clone()
+}
+
+/// The photo padded to 20 MB, made once.
+fn big_jpeg() -> web::Bytes {
+    static BIG: std::sync::OnceLock<web::Bytes> = std::sync::OnceLock::new();
+    BIG.get_or_init(|| {
+        let mut body = photo_jpeg();
+        body.resize(TWENTY_MB, 0);
+        web::Bytes::from(body)
+    })
+    .clone()
 }
 
 fn make_photo_jpeg() -> Vec<u8> {
@@ -134,7 +145,6 @@ async fn answer(req: HttpRequest, state: web::Data<PictureState>) -> HttpRespons
     *state.requests.lock().expect("lock").entry(path.clone()).or_default() += 1;
     let image = |content_type: &str, body: Vec<u8>| HttpResponse::Ok().content_type(content_type.to_string()).body(body);
     match path.as_str() {
-        "/photo.jpg" | "/wiki/photo.jpg" | "/thumb/photo.jpg" => image("image/jpeg", photo_jpeg()),
         "/drawing.png" => image("image/png", drawing_png()),
         "/small.gif" => image("image/gif", small_gif()),
         "/script.svg" => image("image/svg+xml", SVG_WITH_SCRIPT.as_bytes().to_vec()),
@@ -147,15 +157,7 @@ async fn answer(req: HttpRequest, state: web::Data<PictureState>) -> HttpRespons
         }
         "/html.png" => image("image/png", HTML_PAGE.as_bytes().to_vec()),
         // 20 MB declared up front…
-        "/big.jpg" => {
-            static BIG: std::sync::OnceLock<web::Bytes> = std::sync::OnceLock::new();
-            let body = BIG.get_or_init(|| {
-                let mut body = photo_jpeg();
-                body.resize(TWENTY_MB, 0);
-                web::Bytes::from(body)
-            });
-            HttpResponse::Ok().content_type("image/jpeg").body(body.clone())
-        }
+        "/big.jpg" => HttpResponse::Ok().content_type("image/jpeg").body(big_jpeg()),
         // …and 20 MB sent in chunks with no declared length.
         "/big-chunked.jpg" => {
             let head = photo_jpeg();
@@ -164,6 +166,8 @@ async fn answer(req: HttpRequest, state: web::Data<PictureState>) -> HttpRespons
         }
         "/redirect.jpg" => HttpResponse::Found().insert_header(("Location", format!("http://localhost:{}/photo.jpg", state.port))).finish(),
         "/redirect-here.jpg" => HttpResponse::Found().insert_header(("Location", "/photo.jpg")).finish(),
-        _ => HttpResponse::NotFound().body("no such picture"),
+        "/missing.jpg" => HttpResponse::NotFound().body("no such picture"),
+        // Every other path (the engines' own thumbnail paths, rebased here) is a photo.
+        _ => image("image/jpeg", photo_jpeg()),
     }
 }

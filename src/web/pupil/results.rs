@@ -203,7 +203,7 @@ fn results_page(outcome: &SearchOutcome) -> Markup {
             (did_you_mean(outcome))
             h1.visually-hidden { "Results for " (outcome.query) }
             ol.results {
-                @for result in &outcome.results { li { (result_card(result, on_screen)) } }
+                @for (i, result) in outcome.results.iter().enumerate() { li { (result_card(result, i, on_screen)) } }
             }
             nav.pager aria-label="Pages of results" {
                 @if outcome.page > 1 {
@@ -240,10 +240,20 @@ fn did_you_mean(outcome: &SearchOutcome) -> Markup {
     }
 }
 
-/// The card's own tell-an-adult button reports this result, which is then hidden for everyone.
-fn result_card(result: &MergedResult, on_screen: OnScreen<'_>) -> Markup {
+/// The card's own tell-an-adult button reports this result, which is then hidden for everyone
+/// (its picture with it). The picture, where the engine gave one, comes through the gateway's
+/// image path (`/img/…`); tapping it opens the result, like the title. Pictures of the cards
+/// below the first screen load as the child scrolls to them.
+fn result_card(result: &MergedResult, index: usize, on_screen: OnScreen<'_>) -> Markup {
+    let has_picture = !result.picture.is_empty();
     html! {
-        article.card {
+        article.card.has-picture[has_picture] {
+            @if has_picture {
+                // The title link names the result; this second way in is for fingers only.
+                a.card-picture href=(result.go) rel="noopener noreferrer" tabindex="-1" aria-hidden="true" {
+                    img src=(result.picture) alt="" width="128" height="96" decoding="async" loading=(if index < 3 { "eager" } else { "lazy" });
+                }
+            }
             div.card-title {
                 h2 { a href=(result.go) rel="noopener noreferrer" { (result.title) } }
                 (speak_card_button())
