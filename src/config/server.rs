@@ -51,6 +51,9 @@ pub struct ServerConfig {
     /// Memory kept for re-encoded pictures (result thumbnails), in bytes; the least used go
     /// first when it is full.
     pub image_cache_bytes: u64,
+    /// Page 1 of a search naming a thing opens with the Simple English Wikipedia article's first
+    /// sentences and picture (when the simple_wikipedia engine is on).
+    pub answer_cards: bool,
     /// The one honest User-Agent this deployment sends upstream.
     pub user_agent: String,
     /// HTTP worker threads; 0 means one per CPU core.
@@ -123,6 +126,7 @@ impl Default for ServerConfig {
             answer_deadline_ms: 800,
             max_upstream_bytes: 2 * 1024 * 1024,
             image_cache_bytes: 32 * 1024 * 1024,
+            answer_cards: true,
             user_agent: concat!("kidsearch/", env!("CARGO_PKG_VERSION"), " (school search gateway)").to_string(),
             workers: 0,
             walled_garden: false,

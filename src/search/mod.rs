@@ -15,6 +15,7 @@
 //! - pages past `max_pages` are never fetched.
 
 pub mod breaker;
+pub mod card;
 pub mod merge;
 pub mod query;
 
@@ -102,6 +103,9 @@ pub struct SearchService {
     /// Signs each result's picture onto the image path (none: pages without pictures, as in
     /// `check --canary`).
     pictures: Option<Arc<crate::images::Images>>,
+    /// Answer cards' leads by query key (`card.rs`); `None`: the query names no article.
+    cards: LoadingCache<String, Option<Arc<card::Lead>>>,
+    answer_cards: bool,
 }
 
 /// The key of a whole answer in the outcome cache.
@@ -177,6 +181,9 @@ pub struct SearchOutcome {
     /// when that suggestion passes the safety policy.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub did_you_mean: Option<String>,
+    /// Page 1's answer card, for a search naming a thing (`card.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card: Option<card::AnswerCard>,
     /// The rendered page and JSON, made once per cached answer (see `web::pupil::results`).
     #[serde(skip)]
     pub rendered: Rendered,
@@ -251,6 +258,8 @@ impl SearchService {
             answer_misses,
             metrics,
             pictures: None,
+            cards: LoadingCache::new(Cache::builder().max_capacity(2_000).time_to_live(Duration::from_secs(config.cache_ttl_secs)).build()),
+            answer_cards: config.answer_cards,
         })
     }
 
@@ -313,8 +322,19 @@ impl SearchService {
                     tokio::task::yield_now().await;
                     self.misspelt(query)
                 };
-                let (mut outcome, suggestion) = futures_util::future::join(self.fetch_and_merge(school, query, outcome, key), suggest).await;
+                // Page 1's answer card is looked up beside the engines, and never waited for
+                // past `CARD_WAIT`.
+                let card = async {
+                    if page != 1 {
+                        return None;
+                    }
+                    tokio::time::timeout(card::CARD_WAIT, self.answer_card(school, query)).await.ok().flatten()
+                };
+                let (mut outcome, suggestion, card) = futures_util::future::join3(self.fetch_and_merge(school, query, outcome, key), suggest, card).await;
                 outcome.did_you_mean = suggestion.and_then(|s| self.did_you_mean(query, &s, &outcome.results));
+                if outcome.status == Status::Ok {
+                    outcome.card = card;
+                }
                 Arc::new(outcome)
             })
             .await;
@@ -338,6 +358,7 @@ impl SearchService {
             approved: false,
             approved_by_class: None,
             did_you_mean: None,
+            card: None,
             rendered: Rendered::default(),
         }
     }

@@ -70,6 +70,8 @@ pub struct FixtureState {
     /// benchmark subtracts the slowest engine's time from the gateway's, query by query).
     timings: Mutex<Vec<(Vec<String>, Duration)>>,
     redirect_target: Mutex<Option<String>>,
+    /// Wikipedia REST summaries asked for (answer cards).
+    summaries: AtomicUsize,
 }
 
 /// Every engine's fixture server.
@@ -103,6 +105,7 @@ impl FixtureUpstream {
                 recorded: Mutex::new(Vec::new()),
                 timings: Mutex::new(Vec::new()),
                 redirect_target: Mutex::new(None),
+                summaries: AtomicUsize::new(0),
             });
             let listener = TcpListener::bind("127.0.0.1:0").expect("bind fixture");
             let port = listener.local_addr().expect("addr").port();
@@ -165,6 +168,11 @@ impl FixtureUpstream {
         self.state_port(engine).1.searches.load(Ordering::SeqCst)
     }
 
+    /// Wikipedia REST page summaries asked of this engine's fixture (answer cards).
+    pub fn summaries(&self, engine: &str) -> usize {
+        self.state_port(engine).1.summaries.load(Ordering::SeqCst)
+    }
+
     pub fn total_requests(&self, engine: &str) -> usize {
         self.state_port(engine).1.recorded.lock().expect("lock").len()
     }
@@ -187,6 +195,21 @@ impl FixtureUpstream {
 
 async fn answer(req: HttpRequest, body: web::Bytes, state: web::Data<FixtureState>) -> HttpResponse {
     let received = Instant::now();
+    // Wikipedia's REST page summary (the answer card): not a search, not recorded as one.
+    if let Some(title) = req.path().strip_prefix("/api/rest_v1/page/summary/") {
+        state.summaries.fetch_add(1, Ordering::SeqCst);
+        return match title {
+            // A redirect page answers with a redirect to its target, as the real API does.
+            "Volcanoes" => HttpResponse::Found().insert_header(("Location", "Volcano")).finish(),
+            "Volcano" => file_response(&state, "summary", 200, "application/json; charset=utf-8"),
+            "Mercury" => file_response(&state, "summary-disambiguation", 200, "application/json; charset=utf-8"),
+            // An ordinary title whose lead names something the term lists refuse.
+            "Toy_monsters" => file_response(&state, "summary-screened", 200, "application/json; charset=utf-8"),
+            other => HttpResponse::NotFound().content_type("application/problem+json").body(format!(
+                "{{\"type\":\"https://mediawiki.org/wiki/HyperSwitch/errors/not_found\",\"title\":\"Not found.\",\"method\":\"get\",\"detail\":\"Page or revision not found.\",\"uri\":\"/simple.wikipedia.org/v1/page/summary/{other}\"}}"
+            )),
+        };
+    }
     let query: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
     let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
     let headers = req.headers().iter().map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or("").to_string())).collect();

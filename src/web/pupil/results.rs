@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::approvals::Approval;
 use crate::devices::Device;
+use crate::search::card::AnswerCard;
 use crate::search::merge::MergedResult;
 use crate::search::{Query, QueryError, SearchOutcome, Status};
 use crate::store::{Activity, ActivityKind};
@@ -202,6 +203,7 @@ fn results_page(outcome: &SearchOutcome) -> Markup {
         } @else {
             (did_you_mean(outcome))
             h1.visually-hidden { "Results for " (outcome.query) }
+            @if let Some(card) = &outcome.card { (answer_card(card, on_screen)) }
             ol.results {
                 @for (i, result) in outcome.results.iter().enumerate() { li { (result_card(result, i, on_screen)) } }
             }
@@ -236,6 +238,30 @@ fn did_you_mean(outcome: &SearchOutcome) -> Markup {
     html! {
         @if let Some(better) = &outcome.did_you_mean {
             p.did-you-mean { "Did you mean " a href=(paths::search(better, 1)) { strong { (better) } } "?" }
+        }
+    }
+}
+
+/// The answer card at the top of page 1: the article's picture, its first sentences (read
+/// aloud by the card's speaker button) and the way into the article.
+fn answer_card(card: &AnswerCard, on_screen: OnScreen<'_>) -> Markup {
+    let has_picture = !card.picture.is_empty();
+    html! {
+        section.answer aria-label="What it is" {
+            article.card.answer-card.has-picture[has_picture] {
+                @if has_picture {
+                    a.card-picture href=(card.go) rel="noopener noreferrer" tabindex="-1" aria-hidden="true" {
+                        img src=(card.picture) alt="" width="160" height="120" decoding="async";
+                    }
+                }
+                div.card-title {
+                    h2 { a href=(card.go) rel="noopener noreferrer" { (card.title) } }
+                    (speak_card_button())
+                }
+                p.snippet { (card.text) }
+                p.site { "Simple English Wikipedia" }
+                (help_button(on_screen, Some((&card.go, &card.title))))
+            }
         }
     }
 }
