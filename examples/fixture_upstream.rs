@@ -20,6 +20,10 @@
 #[path = "../tests/common/fixture.rs"]
 #[allow(dead_code)]
 mod fixture;
+// The fixture engines serve their thumbnails from a picture host of their own.
+#[path = "../tests/common/pictures.rs"]
+#[allow(dead_code)]
+mod pictures;
 
 use std::path::PathBuf;
 use std::time::Duration;

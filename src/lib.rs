@@ -14,6 +14,7 @@ pub mod config;
 pub mod deploy;
 pub mod devices;
 pub mod engines;
+pub mod images;
 pub mod metrics;
 pub mod outbound;
 pub mod overblocks;

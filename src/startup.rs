@@ -69,13 +69,18 @@ impl Application {
         }
         let keys = crate::secrets::Keys::from_config(&config.data_dir, config.shared_secret_file.as_deref())?;
         let links = LinkSigner::new(&keys)?;
+        let images = Arc::new(
+            crate::images::Images::new(&settings.engines, crate::images::ImageSigner::new(&keys)?, store.clone(), &config.user_agent, config.image_cache_bytes)
+                .map_err(std::io::Error::other)?,
+        );
         let metrics = Arc::new(Metrics::default());
         let devices = Arc::new(Devices::new(store.clone(), clock.clone(), &keys)?);
         let safeguarding = Arc::new(Safeguarding::open(store.clone(), clock.clone(), devices.clone()).map_err(std::io::Error::other)?);
         Safeguarding::spawn_retry(&safeguarding);
         let app_safeguarding = safeguarding.clone();
         let search = SearchService::new(settings.engines, policy.clone(), links.clone(), safeguarding.hidden(), metrics.clone(), clock.clone(), &config)
-            .map_err(std::io::Error::other)?;
+            .map_err(std::io::Error::other)?
+            .with_pictures(images.clone());
         let supervision = Arc::new(Supervision::new(store.clone(), clock.clone(), config.supervised_sessions));
         let retention = Retention { activity_days: config.retention_activity_days, incident_days: config.retention_incident_days };
         let tz = jiff::tz::TimeZone::get(&config.time_zone).map_err(std::io::Error::other)?;
@@ -143,6 +148,7 @@ impl Application {
             videos,
             oembed,
             sites,
+            images,
         });
 
         let workers = if config.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { config.workers };

@@ -98,6 +98,22 @@ fn a_request_url_outside_the_engine_hosts_is_refused() {
 }
 
 #[test]
+fn a_picture_host_that_is_not_a_host_name_and_a_thumbnail_without_picture_hosts_are_named() {
+    let dir = allowlist_with(|s| {
+        s.replace("image_hosts = [\"upload.wikimedia.org\"]", "image_hosts = [\"https://upload.wikimedia.org/wiki\"]")
+            .replace("image_hosts = [\"imgs.search.brave.com\"]\n", "")
+    });
+    let text = std::fs::read_to_string(dir.join("allowlist/engines.toml")).expect("read");
+    let bad_host = line_of(&text, "https://upload.wikimedia.org/wiki");
+    let brave = text.lines().position(|l| l == "[engines.brave_api]").expect("the table") + 1;
+    let (code, out) = kidsearch(&["check"], &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("engines.toml:{bad_host}:")) && out.contains("is not a host name"), "line {bad_host}:\n{out}");
+    assert!(out.contains(&format!("engines.toml:{brave}:")) && out.contains("reads a thumbnail but declares no image_hosts"), "{out}");
+    assert!(out.contains("fix:"), "{out}");
+}
+
+#[test]
 fn an_unknown_key_or_a_typo_in_the_server_config_names_its_line() {
     let dir = temp_dir("badconfig");
     std::fs::write(dir.join("kidsearch.toml"), "listen = \"127.0.0.1:8080\"\nmax_page = 3\n").expect("write");

@@ -59,7 +59,7 @@ fn tree_read(p: &HtmlParser, body: &str, page_url: &Url) -> Result<EnginePage, E
             let href = element.select(&link).find_map(|a| a.value().attr("href"))?;
             let url = unwrap_link(safe_link(href, page_url)?, &p.unwrap)?;
             let snippet = snippet.as_ref().and_then(|s| element.select(s).next()).map(|el| tidy(&text_of(el), MAX_SNIPPET_CHARS)).unwrap_or_default();
-            (!title.is_empty()).then_some(RawResult { title, url, snippet })
+            (!title.is_empty()).then_some(RawResult { title, url, snippet, thumbnail: None })
         };
         results.extend(read());
     }

@@ -33,6 +33,9 @@ pub struct FrozenResult {
     pub snippet: String,
     pub site: String,
     pub engines: Vec<String>,
+    /// The picture's signed path; its JPEG is frozen too (`images::stored`). Empty: none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub picture: String,
 }
 
 /// An approval as pupils get it.

@@ -82,6 +82,7 @@ mod tests {
             snippet: "Hot".into(),
             site: "kids.example".into(),
             engines: vec!["bing".into()],
+            picture: String::new(),
         };
         Preview { account: 7, generation: 0, school: 1, query: "volcanoes".into(), engines: vec!["bing".into()], made_ms: 1_000_000, pages: vec![vec![result]] }
     }

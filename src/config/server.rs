@@ -48,6 +48,12 @@ pub struct ServerConfig {
     pub answer_deadline_ms: u64,
     /// Largest upstream answer read, in bytes.
     pub max_upstream_bytes: usize,
+    /// Memory kept for re-encoded pictures (result thumbnails), in bytes; the least used go
+    /// first when it is full.
+    pub image_cache_bytes: u64,
+    /// Page 1 of a search naming a thing opens with the Simple English Wikipedia article's first
+    /// sentences and picture (when the simple_wikipedia engine is on).
+    pub answer_cards: bool,
     /// The one honest User-Agent this deployment sends upstream.
     pub user_agent: String,
     /// HTTP worker threads; 0 means one per CPU core.
@@ -96,6 +102,9 @@ pub struct ServerConfig {
 pub struct EngineOverride {
     /// Replaces scheme, host and port of the engine's URLs (fixture servers, benchmarks).
     pub base_url: Option<String>,
+    /// Replaces scheme, host and port of the engine's picture URLs (fixture picture hosts, a
+    /// local mirror); the pictures are then fetched from there only.
+    pub image_base_url: Option<String>,
     pub enabled: Option<bool>,
     pub api_key: Option<String>,
     pub cx: Option<String>,
@@ -119,6 +128,8 @@ impl Default for ServerConfig {
             engine_timeout_ms: 3_000,
             answer_deadline_ms: 800,
             max_upstream_bytes: 2 * 1024 * 1024,
+            image_cache_bytes: 32 * 1024 * 1024,
+            answer_cards: true,
             user_agent: concat!("kidsearch/", env!("CARGO_PKG_VERSION"), " (school search gateway)").to_string(),
             workers: 0,
             walled_garden: false,

@@ -12,7 +12,7 @@ use super::definition::{Audience, EngineDef, EnginesFile, HtmlDef, JsonDef, Json
 use super::html::{check_selector, HtmlParser, HtmlSelectors};
 use super::json::{JsonParser, UrlSource};
 use super::request::{placeholders, RequestTemplate, KNOWN_PLACEHOLDERS};
-use super::{Availability, Engine, Parser};
+use super::{Availability, Engine, ImageHosts, Parser};
 use crate::config::{ConfigProblem, ConfigProblems, EngineOverride, ServerConfig};
 
 /// All engines from the file, in file order, shared read-only by every request.
@@ -215,6 +215,15 @@ fn compile_engine(ctx: &mut Ctx<'_>, id: &str, spanned: &Spanned<EngineDef>, loc
         }
     }
 
+    let images = image_hosts(ctx, id, def, local);
+    if def.json.as_ref().is_some_and(|j| j.thumbnail.is_some()) && def.image_hosts.is_empty() {
+        ctx.problem(
+            at,
+            format!("engine {id} reads a thumbnail but declares no image_hosts"),
+            "add the hosts its pictures come from, e.g. image_hosts = [\"upload.wikimedia.org\"], or remove thumbnail",
+        );
+    }
+
     if ctx.problems.len() > before {
         return None;
     }
@@ -251,6 +260,7 @@ fn compile_engine(ctx: &mut Ctx<'_>, id: &str, spanned: &Spanned<EngineDef>, loc
         private_hosts_allowed,
         request,
         parser,
+        images,
     };
     Some((at, engine))
 }
@@ -283,11 +293,44 @@ fn availability(id: &str, def: &EngineDef, local: &EngineOverride, cx: &str, api
     Availability::Ready
 }
 
-fn rebase(url: &mut Url, base: &Url) {
-    // set_scheme refuses some special-scheme changes; http<->https is allowed.
-    let _ = url.set_scheme(base.scheme());
-    let _ = url.set_host(base.host_str());
-    let _ = url.set_port(base.port());
+use super::rebase;
+
+/// `image_hosts` checked (each a bare host name, like `hosts`) and a local `image_base_url`
+/// applied.
+fn image_hosts(ctx: &mut Ctx<'_>, id: &str, def: &EngineDef, local: &EngineOverride) -> ImageHosts {
+    let mut declared = Vec::new();
+    for host in &def.image_hosts {
+        let name = host.get_ref().to_ascii_lowercase();
+        let parsed = Url::parse(&format!("https://{name}/")).ok();
+        let bare = parsed.as_ref().is_some_and(|u| u.host_str().is_some() && u.path() == "/" && u.query().is_none() && u.username().is_empty())
+            && !name.contains(['/', '@', '?', '#', ' ']);
+        if bare {
+            declared.push(name);
+        } else {
+            ctx.problem(
+                host.span().start,
+                format!("engine {id}: image host {:?} is not a host name", host.get_ref()),
+                "write just the host the pictures come from, like \"upload.wikimedia.org\" (no https://, no path)",
+            );
+        }
+    }
+    let mut images = ImageHosts { hosts: declared.clone(), declared, private_ok: false, base: None };
+    if let Some(base) = &local.image_base_url {
+        match Url::parse(base) {
+            Ok(b) if b.host_str().is_some() && matches!(b.scheme(), "http" | "https") => {
+                let host = b.host_str().unwrap_or_default().to_ascii_lowercase();
+                images.hosts = vec![b.port_or_known_default().map_or(host.clone(), |port| format!("{host}:{port}"))];
+                images.private_ok = true;
+                images.base = Some(b);
+            }
+            _ => ctx.problems.push(ConfigProblem::whole_file(
+                "<server config>",
+                format!("[engines.{id}] image_base_url {base:?} is not an http(s) URL"),
+                "write it like \"http://127.0.0.1:9001\"",
+            )),
+        }
+    }
+    images
 }
 
 fn compile_html(ctx: &mut Ctx<'_>, id: &str, h: &HtmlDef) -> Option<HtmlParser> {
@@ -341,7 +384,7 @@ fn compile_html(ctx: &mut Ctx<'_>, id: &str, h: &HtmlDef) -> Option<HtmlParser> 
 }
 
 fn compile_json(ctx: &mut Ctx<'_>, at: usize, id: &str, j: &JsonDef) -> Option<JsonParser> {
-    let pointers = [Some(&j.items), Some(&j.title), j.url.as_ref(), j.snippet.as_ref(), j.error.as_ref(), j.response_marker.as_ref()];
+    let pointers = [Some(&j.items), Some(&j.title), j.url.as_ref(), j.snippet.as_ref(), j.error.as_ref(), j.response_marker.as_ref(), j.thumbnail.as_ref()];
     for p in pointers.into_iter().flatten() {
         if !p.is_empty() && !p.starts_with('/') {
             ctx.problem(at, format!("engine {id}: JSON pointer {p:?} must start with /"), "write pointers like \"/query/search\"");
@@ -365,5 +408,6 @@ fn compile_json(ctx: &mut Ctx<'_>, at: usize, id: &str, j: &JsonDef) -> Option<J
         response_marker: j.response_marker.clone(),
         title_is_html: j.html.contains(&JsonTextField::Title),
         snippet_is_html: j.html.contains(&JsonTextField::Snippet),
+        thumbnail: j.thumbnail.clone(),
     })
 }

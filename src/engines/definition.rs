@@ -44,6 +44,10 @@ pub struct EngineDef {
     /// Programmable Search engine id, where the engine is one.
     pub cx: Option<String>,
     pub hosts: Vec<Spanned<String>>,
+    /// Hosts the engine's pictures (result thumbnails) may come from: fetched by the gateway's
+    /// image path only, never by a pupil's browser.
+    #[serde(default)]
+    pub image_hosts: Vec<Spanned<String>>,
     pub token: Option<TokenDef>,
     pub request: Option<RequestDef>,
     pub safe_search: Option<SafeSearchDef>,
@@ -134,6 +138,9 @@ pub struct JsonDef {
     pub url: Option<String>,
     pub url_template: Option<String>,
     pub snippet: Option<String>,
+    /// A pointer to the result's picture URL (served through the image path, from the
+    /// engine's `image_hosts` only).
+    pub thumbnail: Option<String>,
     pub error: Option<String>,
     pub response_marker: Option<String>,
     /// Which of `title` and `snippet` hold HTML (tags stripped, entities decoded); the others

@@ -245,7 +245,7 @@ impl HtmlParser {
         if title.is_empty() {
             return None;
         }
-        Some(RawResult { title, url, snippet })
+        Some(RawResult { title, url, snippet, thumbnail: None })
     }
 }
 

@@ -20,6 +20,8 @@ pub struct JsonParser {
     pub response_marker: Option<String>,
     pub title_is_html: bool,
     pub snippet_is_html: bool,
+    /// Where a result's picture URL is (`thumbnail` in engines.toml).
+    pub thumbnail: Option<String>,
 }
 
 #[derive(Debug)]
@@ -68,7 +70,8 @@ impl JsonParser {
         if title.is_empty() {
             return None;
         }
-        Some(RawResult { title, url, snippet })
+        let thumbnail = self.thumbnail.as_deref().and_then(|p| item.pointer(p)).and_then(Value::as_str).and_then(picture_url);
+        Some(RawResult { title, url, snippet, thumbnail })
     }
 }
 
@@ -80,6 +83,14 @@ impl JsonParser {
             tidy(raw, max)
         }
     }
+}
+
+/// A picture URL as engines write it: absolute http(s), or protocol-relative (`//upload…`,
+/// Wikipedia's), taken as https.
+fn picture_url(text: &str) -> Option<Url> {
+    let text = text.trim();
+    let absolute = if text.starts_with("//") { format!("https:{text}") } else { text.to_string() };
+    Url::parse(&absolute).ok().filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
 }
 
 fn jsonp_payload(body: &str) -> Result<&str, EngineError> {

@@ -29,6 +29,9 @@ pub struct RawResult {
     pub title: String,
     pub url: url::Url,
     pub snippet: String,
+    /// The engine's own picture for this result (an absolute http(s) URL on one of its picture
+    /// hosts, checked when the page is built), if it gave one.
+    pub thumbnail: Option<url::Url>,
 }
 
 /// What one engine answered for one query and page.
@@ -112,6 +115,29 @@ pub struct Engine {
     pub private_hosts_allowed: bool,
     pub request: request::RequestTemplate,
     pub parser: Parser,
+    /// Where this engine's pictures may come from.
+    pub images: ImageHosts,
+}
+
+/// An engine's picture hosts, compiled from `image_hosts` and a local `image_base_url`.
+#[derive(Debug, Clone, Default)]
+pub struct ImageHosts {
+    /// As `engines.toml` declares them: a picture URL in an answer must name one of these.
+    pub declared: Vec<String>,
+    /// What the picture client may contact: the declared hosts, or the override's one host.
+    pub hosts: Vec<String>,
+    /// True only with an `image_base_url` override (fixtures, a local mirror).
+    pub private_ok: bool,
+    /// The override: declared picture URLs are fetched from here instead.
+    pub base: Option<url::Url>,
+}
+
+/// Replaces `url`'s scheme, host and port with `base`'s (a local override).
+pub fn rebase(url: &mut url::Url, base: &url::Url) {
+    // set_scheme refuses some special-scheme changes; http<->https is allowed.
+    let _ = url.set_scheme(base.scheme());
+    let _ = url.set_host(base.host_str());
+    let _ = url.set_port(base.port());
 }
 
 /// How an engine's answer is read.

@@ -105,7 +105,8 @@ impl GuardedClient {
     }
 
     /// A client for `hosts` only (`host` or `host:port`), under the same guard as an engine's:
-    /// `private_ok` only for hosts a local base URL override named.
+    /// `private_ok` only for hosts a local base URL override named. (An engine's pictures come
+    /// from hosts of their own: `images::Images` builds one per engine from its `image_hosts`.)
     pub fn for_hosts(hosts: Vec<String>, private_ok: bool, timeout: Duration, user_agent: &str, max_body: usize) -> Result<GuardedClient, String> {
         let hosts = Arc::new(hosts);
         let policy_hosts = hosts.clone();
@@ -162,6 +163,18 @@ impl GuardedClient {
         }
         let (status, url) = (response.status().as_u16(), response.url().clone());
         Ok(UpstreamAnswer { status, url, response, read: 0, max_body: self.max_body, timeout: self.timeout })
+    }
+
+    /// `GET url` for its bytes as sent (pictures): the same host, redirect, address, size and
+    /// time guards as `open`. Returns the status and the body.
+    pub async fn get_bytes(&self, url: &Url) -> Result<(u16, Vec<u8>), EngineError> {
+        let req = UpstreamRequest { method: Method::Get, url: url.clone(), form: None, headers: Vec::new() };
+        let mut answer = self.open(&req).await?;
+        let mut body = Vec::new();
+        while let Some(piece) = answer.chunk().await? {
+            body.extend_from_slice(&piece);
+        }
+        Ok((answer.status, body))
     }
 
     /// As `open`, with the whole body read (up to the cap): for small answers such as a token

@@ -143,7 +143,7 @@ mod tests {
     use terms::{ListFile, ListReport};
 
     fn raw(title: &str, snippet: &str, url: &str) -> RawResult {
-        RawResult { title: title.into(), url: url::Url::parse(url).unwrap(), snippet: snippet.into() }
+        RawResult { title: title.into(), url: url::Url::parse(url).unwrap(), snippet: snippet.into(), thumbnail: None }
     }
 
     #[test]

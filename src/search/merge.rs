@@ -24,6 +24,12 @@ pub struct MergedResult {
     /// The signed `/go` link the page uses (set by the web layer).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub go: String,
+    /// The result's picture at its signed gateway path (`/img/…`), or empty.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub picture: String,
+    /// The engine and upstream URL of the picture, before it is signed.
+    #[serde(skip)]
+    pub thumbnail: Option<(String, Url)>,
     #[serde(skip)]
     score: f64,
 }
@@ -39,6 +45,8 @@ impl MergedResult {
             site: f.site.clone(),
             host: String::new(),
             go,
+            picture: f.picture.clone(),
+            thumbnail: None,
             score: 0.0,
         }
     }
@@ -51,6 +59,7 @@ impl MergedResult {
             snippet: self.snippet.clone(),
             site: self.site.clone(),
             engines: self.engines.clone(),
+            picture: self.picture.clone(),
         }
     }
 }
@@ -85,6 +94,9 @@ pub fn merge(answers: &[EngineAnswer<'_>], refused: &HashSet<String>) -> Vec<Mer
                     if existing.snippet.is_empty() && !raw.snippet.is_empty() {
                         existing.snippet = raw.snippet.clone();
                     }
+                    if existing.thumbnail.is_none() {
+                        existing.thumbnail = raw.thumbnail.clone().map(|t| (answer.engine.to_string(), t));
+                    }
                 }
                 None => {
                     index.insert(key, merged.len());
@@ -96,6 +108,8 @@ pub fn merge(answers: &[EngineAnswer<'_>], refused: &HashSet<String>) -> Vec<Mer
                         site: site_name(&raw.url),
                         host: crate::policy::domains::host_of(&raw.url).unwrap_or_default(),
                         go: String::new(),
+                        picture: String::new(),
+                        thumbnail: raw.thumbnail.clone().map(|t| (answer.engine.to_string(), t)),
                         score,
                     });
                 }
@@ -131,7 +145,7 @@ mod tests {
     use super::*;
 
     fn raw(title: &str, url: &str) -> RawResult {
-        RawResult { title: title.into(), url: Url::parse(url).unwrap(), snippet: String::new() }
+        RawResult { title: title.into(), url: Url::parse(url).unwrap(), snippet: String::new(), thumbnail: None }
     }
 
     #[test]

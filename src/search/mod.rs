@@ -15,6 +15,7 @@
 //! - pages past `max_pages` are never fetched.
 
 pub mod breaker;
+pub mod card;
 pub mod merge;
 pub mod query;
 
@@ -102,6 +103,12 @@ pub struct SearchService {
     /// How long a new search waits for its slower engines once one has answered well
     /// (`answer_deadline_ms`; None: for every engine).
     answer_deadline: Option<Duration>,
+    /// Signs each result's picture onto the image path (none: pages without pictures, as in
+    /// `check --canary`).
+    pictures: Option<Arc<crate::images::Images>>,
+    /// Answer cards' leads by query key (`card.rs`); `None`: the query names no article.
+    cards: LoadingCache<String, Option<Arc<card::Lead>>>,
+    answer_cards: bool,
 }
 
 /// The key of a whole answer in the outcome cache.
@@ -178,6 +185,9 @@ pub struct SearchOutcome {
     /// when that suggestion passes the safety policy.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub did_you_mean: Option<String>,
+    /// Page 1's answer card, for a search naming a thing (`card.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card: Option<card::AnswerCard>,
     /// The rendered page and JSON, made once per cached answer (see `web::pupil::results`).
     #[serde(skip)]
     pub rendered: Rendered,
@@ -251,7 +261,16 @@ impl SearchService {
             answer_hits,
             answer_misses,
             metrics,
+            pictures: None,
+            cards: LoadingCache::new(Cache::builder().max_capacity(2_000).time_to_live(Duration::from_secs(config.cache_ttl_secs)).build()),
+            answer_cards: config.answer_cards,
         })
+    }
+
+    /// Results' pictures signed onto `images`' path from now on.
+    pub fn with_pictures(mut self, images: Arc<crate::images::Images>) -> SearchService {
+        self.pictures = Some(images);
+        self
     }
 
     pub fn engines(&self) -> &EngineSet {
@@ -313,8 +332,20 @@ impl SearchService {
                     tokio::task::yield_now().await;
                     self.misspelt(query)
                 };
-                let (mut outcome, suggestion) = futures_util::future::join(self.fetch_and_merge(&policy, school, query, outcome, key), suggest).await;
+                // Page 1's answer card is looked up beside the engines, and never waited for
+                // past `CARD_WAIT`.
+                let card = async {
+                    if page != 1 {
+                        return None;
+                    }
+                    tokio::time::timeout(card::CARD_WAIT, self.answer_card(&policy, school, query)).await.ok().flatten()
+                };
+                let (mut outcome, suggestion, card) =
+                    futures_util::future::join3(self.fetch_and_merge(&policy, school, query, outcome, key), suggest, card).await;
                 outcome.did_you_mean = suggestion.and_then(|s| self.did_you_mean(&policy, query, &s, &outcome.results));
+                if outcome.status == Status::Ok {
+                    outcome.card = card;
+                }
                 Arc::new(outcome)
             })
             .await;
@@ -338,6 +369,7 @@ impl SearchService {
             approved: false,
             approved_by_class: None,
             did_you_mean: None,
+            card: None,
             rendered: Rendered::default(),
         }
     }
@@ -482,6 +514,9 @@ impl SearchService {
         filtered.hidden = before - results.len();
         for result in &mut results {
             result.go = self.links.go_link(school, &result.url);
+            if let (Some(pictures), Some((engine, url))) = (&self.pictures, &result.thumbnail) {
+                result.picture = pictures.path_for(engine, url).unwrap_or_default();
+            }
         }
         outcome.results = results;
         outcome.filtered = filtered;

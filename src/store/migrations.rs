@@ -262,6 +262,17 @@ const SQLITE: &[M<'static>] = &[
         added_ms INTEGER NOT NULL
     );
     CREATE INDEX school_sites_school ON school_sites (school_id);",
+    // The re-encoded pictures an approved search showed the teacher (issue 26): pupils get
+    // exactly these, with no upstream call, after a restart and on every instance. The JPEG
+    // is kept as base64 text: the store's value seam has no blob type in either dialect.
+    M::up(
+        "CREATE TABLE approval_pictures (
+        approval_id INTEGER NOT NULL,
+        token TEXT NOT NULL,
+        jpeg TEXT NOT NULL,
+        PRIMARY KEY (approval_id, token)
+    );
+    CREATE INDEX approval_pictures_token ON approval_pictures (token);",
     ),
 ];
 
@@ -466,6 +477,13 @@ const POSTGRES: &[&str] = &[
         added_ms BIGINT NOT NULL
     );
     CREATE INDEX school_sites_school ON school_sites (school_id);",
+    "CREATE TABLE approval_pictures (
+        approval_id BIGINT NOT NULL,
+        token TEXT NOT NULL,
+        jpeg TEXT NOT NULL,
+        PRIMARY KEY (approval_id, token)
+    );
+    CREATE INDEX approval_pictures_token ON approval_pictures (token);",
 ];
 
 pub fn run_sqlite(conn: &mut Connection) -> Result<(), StoreError> {

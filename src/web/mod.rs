@@ -65,6 +65,8 @@ pub struct AppState {
     pub oembed: Arc<crate::videos::oembed::OEmbed>,
     /// The school's own sites (home page tiles).
     pub sites: Arc<crate::sites::Sites>,
+    /// The image path: signed picture paths, fetched, checked, re-encoded and cached.
+    pub images: Arc<crate::images::Images>,
 }
 
 /// Every page's Content-Security-Policy: nothing from another host, and no frames at all.
@@ -98,6 +100,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(paths::SEARCH, web::get().to(pupil::results::page))
         .route(paths::GO, web::get().to(pupil::go::page))
         .route("/video/{id}", web::get().to(pupil::video::page))
+        .route(paths::PICTURE, web::get().to(pupil::picture::serve))
         .service(web::resource(paths::HELP).wrap(Compress::default()).route(web::post().to(pupil::help::press)).route(web::get().to(pupil::help::covered)))
         .route(paths::HELP_STATUS, web::get().to(pupil::help::status))
         .route(paths::WINDOW, web::get().to(pupil::gate::window))

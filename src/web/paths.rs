@@ -41,6 +41,8 @@ pub fn search(query: &str, page: u32) -> String {
 }
 
 pub const GO: &str = "/go";
+/// A picture through the gateway: `/img/<sig>/<token>` (`images::sign`).
+pub const PICTURE: &str = "/img/{sig}/{token}";
 
 /// `/video/N`: approved video N's page (the number is the approval's, never the video's id).
 pub fn video(approval: i64) -> String {

@@ -80,11 +80,15 @@ pub struct FixtureState {
     keep_records: AtomicBool,
     /// Bytes of `Scenario::Huge` answers handed to the connection so far.
     huge_sent: Arc<AtomicU64>,
+    /// Wikipedia REST summaries asked for (answer cards).
+    summaries: AtomicUsize,
 }
 
 /// Every engine's fixture server.
 pub struct FixtureUpstream {
     servers: BTreeMap<String, (u16, Arc<FixtureState>)>,
+    /// Where every engine's pictures come from in tests (`image_base_url`).
+    pub pictures: super::pictures::PictureHost,
 }
 
 /// Paging parameters across the shipped engines: their presence means "page 2 or later".
@@ -113,6 +117,7 @@ impl FixtureUpstream {
                 redirect_target: Mutex::new(None),
                 keep_records: AtomicBool::new(true),
                 huge_sent: Arc::new(AtomicU64::new(0)),
+                summaries: AtomicUsize::new(0),
             });
             let listener = TcpListener::bind("127.0.0.1:0").expect("bind fixture");
             let port = listener.local_addr().expect("addr").port();
@@ -126,7 +131,7 @@ impl FixtureUpstream {
             tokio::spawn(server);
             servers.insert(engine.to_string(), (port, state));
         }
-        FixtureUpstream { servers }
+        FixtureUpstream { servers, pictures: super::pictures::PictureHost::start() }
     }
 
     /// Every pupil and staff engine the product ships.
@@ -188,6 +193,11 @@ impl FixtureUpstream {
         self.state_port(engine).1.searches.load(Ordering::SeqCst)
     }
 
+    /// Wikipedia REST page summaries asked of this engine's fixture (answer cards).
+    pub fn summaries(&self, engine: &str) -> usize {
+        self.state_port(engine).1.summaries.load(Ordering::SeqCst)
+    }
+
     pub fn total_requests(&self, engine: &str) -> usize {
         self.state_port(engine).1.recorded.lock().expect("lock").len()
     }
@@ -210,6 +220,21 @@ impl FixtureUpstream {
 
 async fn answer(req: HttpRequest, body: web::Bytes, state: web::Data<FixtureState>) -> HttpResponse {
     let received = Instant::now();
+    // Wikipedia's REST page summary (the answer card): not a search, not recorded as one.
+    if let Some(title) = req.path().strip_prefix("/api/rest_v1/page/summary/") {
+        state.summaries.fetch_add(1, Ordering::SeqCst);
+        return match title {
+            // A redirect page answers with a redirect to its target, as the real API does.
+            "Volcanoes" => HttpResponse::Found().insert_header(("Location", "Volcano")).finish(),
+            "Volcano" => file_response(&state, "summary", 200, "application/json; charset=utf-8"),
+            "Mercury" => file_response(&state, "summary-disambiguation", 200, "application/json; charset=utf-8"),
+            // An ordinary title whose lead names something the term lists refuse.
+            "Toy_monsters" => file_response(&state, "summary-screened", 200, "application/json; charset=utf-8"),
+            other => HttpResponse::NotFound().content_type("application/problem+json").body(format!(
+                "{{\"type\":\"https://mediawiki.org/wiki/HyperSwitch/errors/not_found\",\"title\":\"Not found.\",\"method\":\"get\",\"detail\":\"Page or revision not found.\",\"uri\":\"/simple.wikipedia.org/v1/page/summary/{other}\"}}"
+            )),
+        };
+    }
     let query: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
     let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
     let headers = req.headers().iter().map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap_or("").to_string())).collect();

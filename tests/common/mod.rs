@@ -3,6 +3,7 @@
 
 pub mod fixture;
 pub mod oembed;
+pub mod pictures;
 pub mod small_disk;
 pub mod webdriver;
 
@@ -170,6 +171,7 @@ pub fn test_config(upstream: &FixtureUpstream) -> ServerConfig {
             engine.clone(),
             EngineOverride {
                 base_url: Some(upstream.base_url(&engine)),
+                image_base_url: Some(upstream.pictures.base_url()),
                 cx: needs_cx.then(|| format!("test-cx-{engine}")),
                 api_key: needs_key.then(|| "test-key".to_string()),
                 ..EngineOverride::default()

@@ -7,5 +7,6 @@ pub mod go;
 pub mod help;
 pub mod home;
 pub mod not_found;
+pub mod picture;
 pub mod results;
 pub mod video;

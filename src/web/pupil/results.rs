@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::approvals::Approval;
 use crate::devices::Device;
+use crate::search::card::AnswerCard;
 use crate::search::merge::MergedResult;
 use crate::search::{Query, QueryError, SearchOutcome, Status};
 use crate::store::{Activity, ActivityKind};
@@ -218,8 +219,9 @@ fn results_page(outcome: &SearchOutcome, closing: Option<Markup>) -> Markup {
         } @else {
             (did_you_mean(outcome))
             h1.visually-hidden { "Results for " (outcome.query) }
+            @if let Some(card) = &outcome.card { (answer_card(card, on_screen)) }
             ol.results {
-                @for result in &outcome.results { li { (result_card(result, on_screen)) } }
+                @for (i, result) in outcome.results.iter().enumerate() { li { (result_card(result, i, on_screen)) } }
             }
             nav.pager aria-label="Pages of results" {
                 @if outcome.page > 1 {
@@ -256,10 +258,44 @@ fn did_you_mean(outcome: &SearchOutcome) -> Markup {
     }
 }
 
-/// The card's own tell-an-adult button reports this result, which is then hidden for everyone.
-fn result_card(result: &MergedResult, on_screen: OnScreen<'_>) -> Markup {
+/// The answer card at the top of page 1: the article's picture, its first sentences (read
+/// aloud by the card's speaker button) and the way into the article.
+fn answer_card(card: &AnswerCard, on_screen: OnScreen<'_>) -> Markup {
+    let has_picture = !card.picture.is_empty();
     html! {
-        article.card {
+        section.answer aria-label="What it is" {
+            article.card.answer-card.has-picture[has_picture] {
+                @if has_picture {
+                    a.card-picture href=(card.go) rel="noopener noreferrer" tabindex="-1" aria-hidden="true" {
+                        img src=(card.picture) alt="" width="160" height="120" decoding="async";
+                    }
+                }
+                div.card-title {
+                    h2 { a href=(card.go) rel="noopener noreferrer" { (card.title) } }
+                    (speak_card_button())
+                }
+                p.snippet { (card.text) }
+                p.site { "Simple English Wikipedia" }
+                (help_button(on_screen, Some((&card.go, &card.title))))
+            }
+        }
+    }
+}
+
+/// The card's own tell-an-adult button reports this result, which is then hidden for everyone
+/// (its picture with it). The picture, where the engine gave one, comes through the gateway's
+/// image path (`/img/…`); tapping it opens the result, like the title. Pictures of the cards
+/// below the first screen load as the child scrolls to them.
+fn result_card(result: &MergedResult, index: usize, on_screen: OnScreen<'_>) -> Markup {
+    let has_picture = !result.picture.is_empty();
+    html! {
+        article.card.has-picture[has_picture] {
+            @if has_picture {
+                // The title link names the result; this second way in is for fingers only.
+                a.card-picture href=(result.go) rel="noopener noreferrer" tabindex="-1" aria-hidden="true" {
+                    img src=(result.picture) alt="" width="128" height="96" decoding="async" loading=(if index < 3 { "eager" } else { "lazy" });
+                }
+            }
             div.card-title {
                 h2 { a href=(result.go) rel="noopener noreferrer" { (result.title) } }
                 (speak_card_button())

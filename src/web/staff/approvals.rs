@@ -143,14 +143,18 @@ pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::D
                     @if outcome.results.is_empty() { p { "No results on this page." } }
                     ol.results.preview {
                         @for r in &outcome.results {
-                            li { article.card {
+                            li { article.card.has-picture[!r.picture.is_empty()] {
+                                @if !r.picture.is_empty() {
+                                    // Every picture pupils would get, shown to the teacher first.
+                                    span.card-picture { img src=(r.picture) alt={ "Picture for " (r.title) } width="128" height="96"; }
+                                }
                                 div.card-title { h3 { (r.title) } }
                                 @if !r.snippet.is_empty() { p.snippet { (r.snippet) } }
                                 p.site { (r.site) }
                                 p { a href=(r.url) target="_blank" rel="noopener noreferrer" { "Open this page to check it" } }
                                 label.hide-result {
                                     input type="checkbox" name="hide" value=(r.url);
-                                    "Hide this from pupils"
+                                    @if r.picture.is_empty() { "Hide this from pupils" } @else { "Hide this and its picture from pupils" }
                                 }
                             } }
                         }
@@ -256,8 +260,16 @@ async fn freeze_and_approve(state: &AppState, school: SchoolId, staff_id: i64, r
         approved_by: staff_id,
         pages: frozen,
     };
+    let pictures: Vec<String> = new.pages.iter().flatten().map(|x| x.picture.clone()).filter(|p| !p.is_empty()).collect();
     state.search.learn_words(r.query.as_str());
-    state.approvals.approve(new).await.map_err(|e| format!("The approval could not be saved: {e}"))
+    let id = state.approvals.approve(new).await.map_err(|e| format!("The approval could not be saved: {e}"))?;
+    // The pictures the teacher saw (re-encoded already, in memory since the pre-run page
+    // loaded them) go into the database with the approval: pupils get exactly these, with no
+    // upstream call, after a restart and on every instance.
+    if let Err(e) = state.images.freeze(id, &pictures).await {
+        tracing::error!(approval = id, error = %e, "the approval's pictures could not be kept; pupils' pages fetch them instead");
+    }
+    Ok(id)
 }
 
 pub async fn list(session: Session, state: web::Data<AppState>) -> HttpResponse {

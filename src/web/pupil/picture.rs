@@ -1,0 +1,27 @@
+//! `GET /img/<sig>/<token>`: a picture on a pupil's or a teacher's page, always a JPEG the
+//! gateway re-encoded (`images`). Not behind the pupil gate: staff pre-run pages show the same
+//! pictures, and a path leads only to a picture some page of this gateway already showed.
+
+use actix_web::{web, HttpResponse};
+
+use crate::images::ImageRefusal;
+use crate::web::AppState;
+
+pub async fn serve(path: web::Path<(String, String)>, state: web::Data<AppState>) -> HttpResponse {
+    let (sig, token) = path.into_inner();
+    match state.images.serve(&sig, &token).await {
+        // The bytes behind a signed path never change: a browser may keep them for the day.
+        Ok(jpeg) => HttpResponse::Ok().content_type("image/jpeg").insert_header(("Cache-Control", "private, max-age=86400")).body(jpeg),
+        Err(refusal) => {
+            let status = match refusal {
+                ImageRefusal::Forged => actix_web::http::StatusCode::NOT_FOUND,
+                _ => actix_web::http::StatusCode::BAD_GATEWAY,
+            };
+            tracing::info!(reason = %refusal, "picture refused");
+            HttpResponse::build(status)
+                .content_type("text/plain; charset=utf-8")
+                .insert_header(("Cache-Control", "no-store"))
+                .body(format!("This picture is not shown: {refusal}.\n"))
+        }
+    }
+}
