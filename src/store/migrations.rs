@@ -262,6 +262,7 @@ const SQLITE: &[M<'static>] = &[
         added_ms INTEGER NOT NULL
     );
     CREATE INDEX school_sites_school ON school_sites (school_id);",
+    ),
     // The re-encoded pictures an approved search showed the teacher (issue 26): pupils get
     // exactly these, with no upstream call, after a restart and on every instance. The JPEG
     // is kept as base64 text: the store's value seam has no blob type in either dialect.

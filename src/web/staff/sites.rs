@@ -88,10 +88,11 @@ pub async fn add(body: web::Bytes, session: Session, state: web::Data<AppState>)
         (field(&body, "name").unwrap_or_default(), field(&body, "url").unwrap_or_default(), field(&body, "picture").unwrap_or_default(), field(&body, "class"));
     let checked = SiteForm { name: &name, url: &url, picture: &picture, class: class.as_deref() }.check().and_then(|site| {
         let host = url::Url::parse(&site.url).ok().and_then(|u| host_of(&u)).unwrap_or_default();
-        if let Some(category) = state.policy.domain_category(&host) {
+        let policy = state.policy.current();
+        if let Some(category) = policy.domain_category(&host) {
             return Err(format!("{host} is on the block lists ({category}): pupils would be refused at every tap, so it is not added."));
         }
-        if state.policy.garden.as_ref().is_some_and(|g| !g.covers(&host)) {
+        if policy.garden.as_ref().is_some_and(|g| !g.covers(&host)) {
             return Err(format!(
                 "The walled garden is on and {host} is not in it: add it to allowlist/garden/domains first, or pupils would be refused at every tap."
             ));

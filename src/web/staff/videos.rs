@@ -142,7 +142,8 @@ async fn look_up(state: &AppState, link: &str) -> Result<(VideoId, String, Strin
 
 /// Refuses a title or channel the term lists refuse (as they would a result's).
 fn screen(state: &AppState, title: &str, channel: &str) -> Result<(), String> {
-    match state.policy.check_text(title).or_else(|| state.policy.check_text(channel)) {
+    let policy = state.policy.current();
+    match policy.check_text(title).or_else(|| policy.check_text(channel)) {
         Some(category) => Err(format!("The safety policy refuses this video's title or channel ({category}), so it cannot be shown to pupils.")),
         None => Ok(()),
     }
