@@ -153,7 +153,16 @@ async fn a_morning_in_chromium_pupil_and_staff_pages_at_ipad_sizes() {
     assert!(problem.starts_with("That code is not right"), "{problem}");
     look(&clip, &axe, "09-wrong-code", &[PUPIL_PORTRAIT], &mut problems).await;
     clip.type_into(&clip.wait_for("#setup-code", WAIT).await, &format!("{code}\n")).await;
-    let set = clip.text(&clip.wait_for("main", WAIT).await).await;
+    // Read through script until the answer page is in: an element found on the page the code
+    // was typed into goes stale when the form's answer replaces it.
+    let mut set = String::new();
+    for _ in 0..100 {
+        set = clip.run("var m = document.querySelector('main'); return m ? m.innerText : '';", vec![]).await.as_str().unwrap_or_default().to_string();
+        if set.contains("This iPad is now") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(set.contains("This iPad is now Oak — iPad 2."), "{set}");
     clip.click(&clip.wait_for("a.button", WAIT).await).await;
     clip.wait_for("#q", WAIT).await;

@@ -8,28 +8,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::webdriver::{artifacts, Driver, Session, IPAD_LANDSCAPE, IPAD_PORTRAIT};
-use common::{repo_dir, spawn_app_with, test_config, FixtureUpstream};
+use common::webdriver::{artifacts, audit, axe_source, Driver, Session, IPAD_LANDSCAPE, IPAD_PORTRAIT};
+use common::{spawn_app_with, test_config, FixtureUpstream};
 use serde_json::{json, Value};
 
 const WAIT: Duration = Duration::from_secs(10);
 const COLD_PAGE_WITH_PICTURES_LIMIT: u64 = 150 * 1024;
-
-fn axe_source() -> String {
-    let path = repo_dir().join("target/npm/node_modules/axe-core/axe.min.js");
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e} (scripts/test.sh installs axe-core from npm)", path.display()))
-}
-
-async fn audit(session: &Session, axe: &str) -> Vec<String> {
-    let script = format!(
-        "{axe}\n;var done = arguments[arguments.length - 1];\
-         axe.run(document, {{ runOnly: {{ type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }} }})\
-         .then(function (r) {{ done(r.violations.map(function (v) {{ return v.id + ': ' + v.help + ' — ' + v.nodes.slice(0, 3).map(function (n) {{ return n.target.join(' '); }}).join(' | '); }})); }})\
-         .catch(function (e) {{ done(['axe failed: ' + e]); }});"
-    );
-    let found = session.run_async(&script, vec![]).await;
-    found.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
-}
 
 /// Scrolls to the end and back (so lazy pictures load) and waits until every picture is decoded.
 async fn load_every_picture(session: &Session) {

@@ -311,7 +311,16 @@ async fn an_admin_keeps_the_schools_sites_and_pupils_open_them_through_the_check
     let opened = s.app.get(&go).await;
     assert_eq!(opened.status(), 303);
     assert_eq!(opened.headers().get("location").and_then(|v| v.to_str().ok()), Some("https://www.gobubble.school/"));
-    let clicks = db_rows(&s.app.data_dir, "SELECT url FROM activity WHERE kind = 'click'", vec![]).await;
+    // Clicks go through the activity buffer (written in the background, not before the
+    // redirect), so the row is waited for.
+    let mut clicks = Vec::new();
+    for _ in 0..50 {
+        clicks = db_rows(&s.app.data_dir, "SELECT url FROM activity WHERE kind = 'click'", vec![]).await;
+        if !clicks.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert!(clicks.iter().any(|r| r[0].as_deref() == Some("https://www.gobubble.school/")), "recorded like any click-through: {clicks:?}");
 
     // Removed: off the home page at once.

@@ -188,7 +188,7 @@ pub async fn spawn_app_with(config: ServerConfig) -> TestApp {
     let app = Application::build(settings).expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let client = test_client();
     TestApp { address, client, data_dir }
 }
 
@@ -244,7 +244,7 @@ pub async fn spawn_app_with_clock(config: ServerConfig, clock: Arc<dyn Clock>) -
     let app = Application::build_with_clock(settings, clock).expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let client = test_client();
     TestApp { address, client, data_dir }
 }
 
@@ -455,7 +455,7 @@ impl RealServer {
         self.child = Some(child);
         let app = TestApp {
             address: format!("http://127.0.0.1:{}", self.port),
-            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+            client: test_client(),
             data_dir: self.data_dir.clone(),
         };
         // Ready when it accepts connections (HTTP or HTTPS alike).
@@ -559,4 +559,16 @@ pub async fn alert_stream(teacher: &Browser<'_>) -> reqwest::Response {
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("text/event-stream"));
     r
+}
+
+/// The tests' HTTP client: no redirects followed (tests read them), and idle connections let go
+/// after 2 s, before the server's 5 s keep-alive closes them. Otherwise a request sent just as
+/// the server closes a connection idle for 5 s (a slow CLI step between two requests) fails
+/// with "IncompleteMessage", as one did on PostgreSQL.
+pub fn test_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
+        .build()
+        .expect("client")
 }
