@@ -122,15 +122,16 @@ async fn without_javascript_the_button_still_covers_the_screen_until_an_adult_cl
     let alert = teacher.wait_for("#alerts li[data-incident]", wait).await;
     assert!(teacher.text(&alert).await.contains("Reported result"), "reported from a card");
     teacher.click(&teacher.wait_for("#alerts li[data-incident] form button", wait).await).await;
-    // Cleared once the alert has left the dashboard (the clear's answer), not before: the
-    // pupil's page is only uncovered after the clear is stored.
+    // Cleared once the dashboard shows it cleared (a reported result stays listed, marked, for
+    // its decision), not before: the pupil's page is only uncovered after the clear is stored.
+    let open = "#alerts li[data-incident]:not(.cleared)";
     for _ in 0..100 {
-        if teacher.find_now("#alerts li[data-incident]").await.is_none() {
+        if teacher.find_now(open).await.is_none() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert!(teacher.find_now("#alerts li[data-incident]").await.is_none(), "the alert was cleared");
+    assert!(teacher.find_now(open).await.is_none(), "the alert was cleared");
     // The covered page refreshes itself every 10 s without a script; a reload shows the same.
     pupil.goto(&format!("{}/help", app.address)).await;
     pupil.wait_for("#q", wait).await;
