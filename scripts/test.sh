@@ -7,12 +7,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # systemd-analyze (deploy tests verify the unit), chromium + chromedriver (browser tests),
-# wrk (the benchmark suite's smoke run).
+# wrk (the benchmark suite's smoke run), an emoji font (the browser tests' screenshots).
 missing=()
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+# An emoji font: pupil pages' state pictures are emoji (the iPad has Apple's), and without one
+# Chromium draws empty boxes in the screenshots people look at.
+[ -n "$(fc-list ':charset=1f3c1' 2>/dev/null)" ] || missing+=(fonts-noto-color-emoji)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing Debian packages the tests need: ${missing[*]}..."
   sudo_cmd=""

@@ -102,6 +102,9 @@ async fn a_morning_in_chromium_pupil_and_staff_pages_at_ipad_sizes() {
     let message = pupil.text(&pupil.wait_for("p.code-message", WAIT).await).await;
     assert!(message.contains("That code is not right"), "{message}");
     assert_eq!(pupil.run("return document.querySelector('details.grown-ups').open", vec![]).await, true);
+    // Found in the screenshot: the box came back empty, so the grown-up could not see what
+    // they had typed wrong.
+    assert_eq!(pupil.run("return document.getElementById('code').value", vec![]).await, "123456", "the wrong try is still in the box");
     look(&pupil, &axe, "08-wrong-adult-code", &[PUPIL_PORTRAIT, PUPIL_LANDSCAPE], &mut problems).await;
 
     // Item 11: the DSL follows the incident to what the iPad did 10 minutes either side.

@@ -217,7 +217,7 @@ async fn the_script_path_and_the_adult_code_clear_a_screen_and_strangers_cannot_
     // A wrong adult code does nothing; today's code from the dashboard clears it.
     let wrong = oak.post("/help/clear", &[("code", "000000x")]).await.text().await.expect("page");
     assert!(
-        wrong.contains("That code is not right") && wrong.contains("<details class=\"grown-ups\" open>"),
+        wrong.contains("That code is not right") && wrong.contains("<details class=\"grown-ups\" open>") && wrong.contains("value=\"000000\""),
         "the message is on screen, not folded away: {wrong}"
     );
     assert_eq!(oak.get("/").await.status(), 303);

@@ -62,7 +62,7 @@ pub async fn press(req: HttpRequest, body: web::Bytes, state: web::Data<AppState
             // covered screen, but no more alerts are raised from this address for a while
             // (they would push real pupils' alerts down the dashboard).
             tracing::warn!("anonymous tell-an-adult presses from one address are being rate-limited");
-            let mut page = covered_page(None, None);
+            let mut page = covered_page(None, None, None);
             *page.status_mut() = actix_web::http::StatusCode::TOO_MANY_REQUESTS;
             return page;
         }
@@ -108,7 +108,7 @@ async fn own_screen(req: &HttpRequest, state: &AppState, form: Option<&[u8]>) ->
 
 pub async fn covered(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     match own_screen(&req, &state, None).await {
-        (_, Some((id, token))) if state.safeguarding.covered_screen(id).await.is_some() => covered_page(token.as_deref(), None),
+        (_, Some((id, token))) if state.safeguarding.covered_screen(id).await.is_some() => covered_page(token.as_deref(), None, None),
         _ => see_other(paths::HOME),
     }
 }
@@ -129,7 +129,8 @@ pub async fn clear(req: HttpRequest, body: web::Bytes, state: web::Data<AppState
     let Some(incident) = state.safeguarding.covered_screen(id).await else { return see_other(paths::HOME) };
     let (day, _) = school_day(state.safeguarding.now_ms(), &state.tz);
     // The code of the school the pressing device belongs to, and no other school's.
-    match state.devices.check_adult_code(incident.school, id, &field(&body, "code").unwrap_or_default(), &day) {
+    let typed = field(&body, "code").unwrap_or_default();
+    match state.devices.check_adult_code(incident.school, id, &typed, &day) {
         CodeCheck::Right => {
             let by = match &device {
                 Some(d) => format!("adult code on {}", d.name()),
@@ -138,19 +139,22 @@ pub async fn clear(req: HttpRequest, body: web::Bytes, state: web::Data<AppState
             // The incident is this device's own (checked above): no staff scope applies.
             if let Err(e) = state.safeguarding.clear_screen(id, None, by).await {
                 tracing::error!(error = %e, "clearing a covered screen failed");
-                return covered_page(token.as_deref(), Some("Something went wrong. Please clear it from the staff dashboard."));
+                return covered_page(token.as_deref(), Some("Something went wrong. Please clear it from the staff dashboard."), None);
             }
             see_other(paths::HOME)
         }
-        CodeCheck::Wrong => covered_page(token.as_deref(), Some("That code is not right. Today's code is on the staff dashboard.")),
-        CodeCheck::TooMany => covered_page(token.as_deref(), Some("Too many wrong codes. Please clear this screen from the staff dashboard.")),
+        // The wrong try stays in the box, so the grown-up sees what was typed and mends it.
+        CodeCheck::Wrong => covered_page(token.as_deref(), Some("That code is not right. Today's code is on the staff dashboard."), Some(&typed)),
+        CodeCheck::TooMany => covered_page(token.as_deref(), Some("Too many wrong codes. Please clear this screen from the staff dashboard."), None),
     }
 }
 
 /// The dark, calm covered screen. Nothing from before the press shows through: this is a whole
 /// page, not a layer over the old one. It refreshes itself (script, or every 10 s without)
 /// and goes home once an adult has cleared it.
-fn covered_page(token: Option<&str>, message: Option<&str>) -> HttpResponse {
+/// `typed`: a wrong try, shown again in the box (digits and spaces only, as the box takes).
+fn covered_page(token: Option<&str>, message: Option<&str>, typed: Option<&str>) -> HttpResponse {
+    let typed: Option<String> = typed.map(|t| t.chars().filter(|c| c.is_ascii_digit() || *c == ' ').take(12).collect());
     let page = html! {
         (DOCTYPE)
         html lang="en-GB" {
@@ -177,7 +181,7 @@ fn covered_page(token: Option<&str>, message: Option<&str>) -> HttpResponse {
                         label for="code" { "Today's adult code (on the staff dashboard)" }
                         // Digits shown as typed: a code for today that the grown-up reads off the
                         // dashboard, not a password a child must not see.
-                        input #code name="code" type="text" inputmode="numeric" pattern="[0-9 ]*" autocomplete="off" maxlength="12";
+                        input #code name="code" type="text" inputmode="numeric" pattern="[0-9 ]*" autocomplete="off" maxlength="12" value=[typed.as_deref()];
                         button type="submit" { "Clear this screen" }
                     }
                     @if let Some(m) = message { p.code-message role="status" { (m) } }
