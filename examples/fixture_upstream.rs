@@ -46,8 +46,6 @@ const ALL: &[&str] = &[
     "google_cse_api",
     "google",
     "yahoo",
-    "gobubble",
-    "viewpure",
 ];
 
 #[tokio::main]
