@@ -34,19 +34,7 @@ pub fn repo_dir() -> PathBuf {
 
 pub const PUPIL_ENGINES: &[&str] = &["kiddle", "kidrex", "swiggle", "duckduckgo", "bing", "mojeek", "simple_wikipedia", "brave_api", "google_cse_api"];
 pub const STAFF_ENGINES: &[&str] = &["google", "yahoo"];
-const ALL: &[&str] = &[
-    "kiddle",
-    "kidrex",
-    "swiggle",
-    "duckduckgo",
-    "bing",
-    "mojeek",
-    "simple_wikipedia",
-    "brave_api",
-    "google_cse_api",
-    "google",
-    "yahoo",
-];
+const ALL: &[&str] = &["kiddle", "kidrex", "swiggle", "duckduckgo", "bing", "mojeek", "simple_wikipedia", "brave_api", "google_cse_api", "google", "yahoo"];
 
 #[tokio::main]
 async fn main() {

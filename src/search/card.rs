@@ -18,8 +18,8 @@ use url::Url;
 use super::{Query, SearchService};
 use crate::engines::text::tidy;
 use crate::engines::{Audience, EnginePage, RawResult};
-use crate::schools::SchoolId;
 use crate::policy::Policy;
+use crate::schools::SchoolId;
 
 /// The engine whose host and client the summary is fetched with.
 pub const CARD_ENGINE: &str = "simple_wikipedia";

@@ -38,22 +38,7 @@ pub fn pupil_page(title: &str, body: Markup) -> Markup {
 
 /// As `pupil_page`, saying what the page shows (sent with a press of the button).
 pub fn pupil_page_showing(title: &str, body: Markup, on_screen: OnScreen<'_>) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en-GB" {
-            (head(&format!("{title} – kidsearch")))
-            body {
-                header.top {
-                    a.brand href=(paths::HOME) {
-                        img src=(paths::LOGO) alt="" width="56" height="56";
-                        span { "kidsearch" }
-                    }
-                    (help_button(on_screen, None))
-                }
-                main { (body) }
-            }
-        }
-    }
+    pupil_frame(title, body, help_button(on_screen, None))
 }
 
 /// The frame of a page about one thing a pupil may want to tell an adult about (an approved
@@ -61,6 +46,18 @@ pub fn pupil_page_showing(title: &str, body: Markup, on_screen: OnScreen<'_>) ->
 /// link and its title — so the press names it (and hides it for the school until a teacher
 /// looks, as a reported result is).
 pub fn pupil_page_about(title: &str, body: Markup, about: (&str, &str)) -> Markup {
+    let button = html! {
+        form.help method="post" action=(paths::HELP) {
+            input type="hidden" name="go" value=(about.0);
+            input type="hidden" name="t" value=(about.1);
+            (big_help_button())
+        }
+    };
+    pupil_frame(title, body, button)
+}
+
+/// Every pupil page: the brand, the tell-an-adult button given, the page's own content.
+fn pupil_frame(title: &str, body: Markup, help: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en-GB" {
@@ -71,17 +68,20 @@ pub fn pupil_page_about(title: &str, body: Markup, about: (&str, &str)) -> Marku
                         img src=(paths::LOGO) alt="" width="56" height="56";
                         span { "kidsearch" }
                     }
-                    form.help method="post" action=(paths::HELP) {
-                        input type="hidden" name="go" value=(about.0);
-                        input type="hidden" name="t" value=(about.1);
-                        button.help-button type="submit" {
-                            img src=(paths::HELP_ICON) alt="" width="40" height="40";
-                            span { "Turn off screen and tell an adult" }
-                        }
-                    }
+                    (help)
                 }
                 main { (body) }
             }
+        }
+    }
+}
+
+/// The big "Turn off screen and tell an adult" button at the top of every pupil page.
+fn big_help_button() -> Markup {
+    html! {
+        button.help-button type="submit" {
+            img src=(paths::HELP_ICON) alt="" width="40" height="40";
+            span { "Turn off screen and tell an adult" }
         }
     }
 }
@@ -104,10 +104,7 @@ pub fn help_button(on_screen: OnScreen<'_>, card: Option<(&str, &str)>) -> Marku
                     span { "Tell an adult about this" }
                 }
             } @else {
-                button.help-button type="submit" {
-                    img src=(paths::HELP_ICON) alt="" width="40" height="40";
-                    span { "Turn off screen and tell an adult" }
-                }
+                (big_help_button())
             }
         }
     }

@@ -453,11 +453,7 @@ impl RealServer {
             .spawn()
             .expect("start kidsearch");
         self.child = Some(child);
-        let app = TestApp {
-            address: format!("http://127.0.0.1:{}", self.port),
-            client: test_client(),
-            data_dir: self.data_dir.clone(),
-        };
+        let app = TestApp { address: format!("http://127.0.0.1:{}", self.port), client: test_client(), data_dir: self.data_dir.clone() };
         // Ready when it accepts connections (HTTP or HTTPS alike).
         for _ in 0..400 {
             if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
@@ -566,9 +562,5 @@ pub async fn alert_stream(teacher: &Browser<'_>) -> reqwest::Response {
 /// the server closes a connection idle for 5 s (a slow CLI step between two requests) fails
 /// with "IncompleteMessage", as one did on PostgreSQL.
 pub fn test_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_idle_timeout(std::time::Duration::from_secs(2))
-        .build()
-        .expect("client")
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).pool_idle_timeout(std::time::Duration::from_secs(2)).build().expect("client")
 }
