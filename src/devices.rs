@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::args;
 use crate::cache::LoadingCache;
-use crate::cluster::Change;
+use crate::changes::Change;
 use ring::hmac;
 
 use crate::clock::Clock;

@@ -7,6 +7,7 @@
 pub mod approvals;
 pub mod cache;
 pub mod canary;
+pub mod changes;
 pub mod cli;
 pub mod clock;
 pub mod cluster;

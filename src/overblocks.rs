@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use crate::args;
 use crate::clock::Clock;
-use crate::cluster::Change;
+use crate::changes::Change;
 use crate::policy::LivePolicy;
 use crate::schools::{SchoolId, Scope};
 use crate::search::SearchService;

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cluster::Change;
+use crate::changes::Change;
 use crate::policy::LivePolicy;
 use crate::store::Store;
 

@@ -13,7 +13,7 @@ use url::Url;
 use crate::args;
 use crate::cache::LoadingCache;
 use crate::clock::Clock;
-use crate::cluster::Change;
+use crate::changes::Change;
 use crate::schools::{SchoolId, Scope};
 use crate::store::{DbError, Row, Store, StoreError};
 

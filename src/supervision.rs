@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::args;
 use crate::cache::LoadingCache;
-use crate::cluster::Change;
+use crate::changes::Change;
 use crate::store::transaction;
 
 use crate::clock::Clock;

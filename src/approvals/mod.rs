@@ -17,7 +17,7 @@ use std::sync::{Arc, RwLock};
 
 use crate::args;
 use crate::cache::LoadingCache;
-use crate::cluster::Change;
+use crate::changes::Change;
 use crate::store::transaction;
 use serde::{Deserialize, Serialize};
 

@@ -3,7 +3,7 @@
 //! the incident a result was reported with, which may have passed its retention long before.
 
 use crate::args;
-use crate::cluster::Change;
+use crate::changes::Change;
 use crate::schools::{SchoolId, Scope};
 use crate::store::StoreError;
 

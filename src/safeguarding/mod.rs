@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::args;
-use crate::cluster::Change;
+use crate::changes::Change;
 use serde::Serialize;
 use tokio::sync::broadcast;
 

@@ -23,7 +23,7 @@ use crate::approvals::school_day::school_day;
 use crate::args;
 use crate::cache::LoadingCache;
 use crate::clock::Clock;
-use crate::cluster::Change;
+use crate::changes::Change;
 use crate::schools::{SchoolId, Scope};
 use crate::store::{transaction, DbError, Row, Store, StoreError};
 use link::VideoId;
