@@ -224,7 +224,7 @@ fn on_store<T>(common: &Common, f: impl AsyncFnOnce(crate::store::Store) -> Resu
 
 /// `kidsearch school add|list|rename`.
 pub fn school(common: &Common, command: &SchoolCommand) -> i32 {
-    use crate::schools;
+    use crate::store::schools;
     let result = on_store(common, async |store| match command {
         SchoolCommand::Add { name } => schools::add(&store, name).await.map(|s| format!("added school {} (id {})", s.name, s.id)).map_err(|e| e.to_string()),
         SchoolCommand::Rename { old, new } => schools::rename(&store, old, new).await.map(|s| format!("renamed to {}", s.name)).map_err(|e| e.to_string()),
@@ -247,7 +247,7 @@ pub fn school(common: &Common, command: &SchoolCommand) -> i32 {
 
 /// The school a new account joins: the one named, none (trust-wide), or the only one there is.
 async fn school_for_account(store: &crate::store::Store, named: Option<&str>, trust: bool) -> Result<Option<crate::schools::SchoolId>, String> {
-    use crate::schools;
+    use crate::store::schools;
     if trust {
         return Ok(None);
     }
@@ -304,7 +304,7 @@ pub fn user(common: &Common, command: &UserCommand) -> i32 {
         }),
         UserCommand::List => on_store(common, async |store| {
             let staff = accounts::list_accounts(&store, None).await.map_err(|e| e.to_string())?;
-            let schools = crate::schools::list(&store).await.map_err(|e| e.to_string())?;
+            let schools = crate::store::schools::list(&store).await.map_err(|e| e.to_string())?;
             let school_of = |id: Option<crate::schools::SchoolId>| match id {
                 None => "trust-wide".to_string(),
                 Some(id) => schools.iter().find(|s| s.id == id).map_or_else(|| id.to_string(), |s| s.name.clone()),

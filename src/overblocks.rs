@@ -16,8 +16,8 @@
 use std::sync::Arc;
 
 use crate::args;
-use crate::clock::Clock;
 use crate::changes::Change;
+use crate::clock::Clock;
 use crate::policy::LivePolicy;
 use crate::schools::{SchoolId, Scope};
 use crate::search::SearchService;

@@ -12,8 +12,8 @@ use url::Url;
 
 use crate::args;
 use crate::cache::LoadingCache;
-use crate::clock::Clock;
 use crate::changes::Change;
+use crate::clock::Clock;
 use crate::schools::{SchoolId, Scope};
 use crate::store::{DbError, Row, Store, StoreError};
 

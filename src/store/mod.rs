@@ -25,6 +25,7 @@ mod pgpass;
 pub mod postgres;
 pub mod private;
 pub mod probe;
+pub mod schools;
 mod sqlite;
 mod writer;
 

@@ -20,7 +20,7 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
         Ok(k) => k,
         Err(e) => return store_failed("reading the results kept hidden", &e),
     };
-    let schools = if account.school.is_none() { crate::schools::names(&state.store).await.unwrap_or_default() } else { Default::default() };
+    let schools = if account.school.is_none() { crate::store::schools::names(&state.store).await.unwrap_or_default() } else { Default::default() };
     let token = csrf_token(&session);
     let body = html! {
         h1 { "Results kept hidden" }

@@ -31,7 +31,7 @@ pub async fn page(session: Session, state: web::Data<AppState>) -> HttpResponse 
     let windows = state.supervision.open_windows(scope).await.unwrap_or_default();
     let classes = state.devices.classes(scope).await.unwrap_or_default();
     let school_name = match account.school {
-        Some(id) => crate::schools::list(&state.store).await.unwrap_or_default().into_iter().find(|s| s.id == id).map(|s| s.name),
+        Some(id) => crate::store::schools::list(&state.store).await.unwrap_or_default().into_iter().find(|s| s.id == id).map(|s| s.name),
         None => None,
     };
     let approved_today = state.approvals.today(scope).await;

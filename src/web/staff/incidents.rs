@@ -136,7 +136,7 @@ pub async fn register(req: HttpRequest, session: Session, state: web::Data<AppSt
     let devices = state.devices.list(account.scope()).await.unwrap_or_default();
     let classes = state.devices.classes(account.scope()).await.unwrap_or_default();
     // The trust view says which school each incident is at.
-    let schools = if account.school.is_none() { crate::schools::names(&state.store).await.unwrap_or_default() } else { Default::default() };
+    let schools = if account.school.is_none() { crate::store::schools::names(&state.store).await.unwrap_or_default() } else { Default::default() };
     let retention = state.retention;
     let csv_link = match filter.query_string() {
         q if q.is_empty() => paths::STAFF_INCIDENTS_CSV.to_string(),
@@ -282,7 +282,7 @@ pub async fn csv(req: HttpRequest, session: Session, state: web::Data<AppState>)
         Ok(list) => list,
         Err(e) => return store_failed("reading the register", &e),
     };
-    let schools = crate::schools::names(&state.store).await.unwrap_or_default();
+    let schools = crate::store::schools::names(&state.store).await.unwrap_or_default();
     // A dated name (and the range, when one was chosen), so a week's exports do not overwrite
     // each other in Downloads.
     let today = jiff::Timestamp::from_millisecond(state.safeguarding.now_ms()).map(|t| t.to_zoned(state.tz.clone()).date().to_string()).unwrap_or_default();

@@ -33,7 +33,7 @@ pub async fn page(req: HttpRequest, session: Session, state: web::Data<AppState>
         Err(e) => return store_failed("reading the security log", &e),
     };
     let trust_wide = account.school.is_none();
-    let schools = if trust_wide { crate::schools::names(&state.store).await.unwrap_or_default() } else { Default::default() };
+    let schools = if trust_wide { crate::store::schools::names(&state.store).await.unwrap_or_default() } else { Default::default() };
     let body = html! {
         h1 { "Security log" }
         p { "Sign-ins, failed sign-ins and lockouts, role, school and password changes, removed accounts, exports and other staff actions"

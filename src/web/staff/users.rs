@@ -13,11 +13,12 @@ use actix_web::{web, HttpResponse};
 use maud::html;
 
 use super::{csrf_ok, csrf_token, expired_form, signed_in, to_login};
-use crate::schools::{self, SchoolId};
+use crate::schools::SchoolId;
 use crate::staff::accounts::{
     account_by_id, add_account, list_accounts, remove_account, security_event, set_password, set_role, set_school, MIN_PASSWORD_CHARS,
 };
 use crate::staff::{Role, StaffAccount};
+use crate::store::schools;
 use crate::web::layout::staff_page;
 use crate::web::{paths, AppState};
 
