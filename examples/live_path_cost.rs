@@ -13,8 +13,9 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use kidsearch::config::{ServerConfig, Settings};
+use kidsearch::config::ServerConfig;
 use kidsearch::search::merge::{dedupe_key, merge, EngineAnswer};
+use kidsearch::settings::Settings;
 
 /// The engines `benches/run.sh` asks, with the fixture page each one answers with.
 const PAGES: &[(&str, &str)] = &[("duckduckgo", "results.html"), ("bing", "results.html"), ("simple_wikipedia", "results.json")];

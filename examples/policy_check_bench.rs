@@ -4,7 +4,8 @@
 
 use std::time::Instant;
 
-use kidsearch::config::{ServerConfig, Settings};
+use kidsearch::config::ServerConfig;
+use kidsearch::settings::Settings;
 
 fn main() {
     let rounds: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(200);

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{Settings, Sources};
 use crate::engines::Availability;
+use crate::settings::{Settings, Sources};
 use crate::store::NewDatabase;
 
 #[derive(Debug, Parser)]

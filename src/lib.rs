@@ -25,6 +25,7 @@ pub mod safeguarding;
 pub mod schools;
 pub mod search;
 pub mod secrets;
+pub mod settings;
 pub mod sites;
 pub mod spelling;
 pub mod staff;

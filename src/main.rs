@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use kidsearch::cli::{backup_or_restore, check, ipad_profile, user, Cli, Command};
-use kidsearch::config::Settings;
+use kidsearch::settings::Settings;
 use kidsearch::Application;
 use tracing_subscriber::EnvFilter;
 

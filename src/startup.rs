@@ -10,7 +10,6 @@ use actix_web::{web, App, HttpServer};
 
 use crate::approvals::Approvals;
 use crate::clock::{Clock, SystemClock};
-use crate::config::Settings;
 use crate::devices::Devices;
 use crate::metrics::{Metrics, RouteLabels, RouteOnly};
 use crate::overblocks::OverBlocks;
@@ -19,6 +18,7 @@ use crate::policy::{LivePolicy, PolicySource};
 use crate::safeguarding::retention::{purge, Retention};
 use crate::safeguarding::Safeguarding;
 use crate::search::SearchService;
+use crate::settings::Settings;
 use crate::store::Store;
 use crate::supervision::Supervision;
 use crate::tls::{spawn_reloading, CertReloader};

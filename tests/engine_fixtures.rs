@@ -4,8 +4,8 @@
 mod common;
 
 use common::{repo_dir, FixtureUpstream, OFF_ENGINES, PUPIL_ENGINES, STAFF_ENGINES};
-use kidsearch::config::Settings;
 use kidsearch::engines::{Engine, EngineError, RawResult};
+use kidsearch::settings::Settings;
 
 const SEARCHABLE: &[&str] =
     &["kiddle", "kidrex", "swiggle", "duckduckgo", "bing", "mojeek", "simple_wikipedia", "brave_api", "google_cse_api", "google", "yahoo"];

@@ -4,10 +4,10 @@
 mod common;
 
 use common::FixtureUpstream;
-use kidsearch::config::Settings;
 use kidsearch::engines::budget::ReadBudget;
 use kidsearch::engines::text::{strip_html, tidy};
 use kidsearch::search::Query;
+use kidsearch::settings::Settings;
 use proptest::prelude::*;
 
 fn settings() -> &'static Settings {

@@ -5,8 +5,8 @@
 mod common;
 
 use common::repo_dir;
-use kidsearch::config::Settings;
 use kidsearch::policy::normalise::{fold, fold_native, normalise};
+use kidsearch::settings::Settings;
 use proptest::prelude::*;
 
 fn settings() -> &'static Settings {

@@ -10,7 +10,8 @@ pub mod webdriver;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use kidsearch::config::{EngineOverride, ServerConfig, Settings};
+use kidsearch::config::{EngineOverride, ServerConfig};
+use kidsearch::settings::Settings;
 use kidsearch::Application;
 
 pub use fixture::{FixtureUpstream, Scenario};
