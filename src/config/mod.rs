@@ -10,4 +10,4 @@ mod problem;
 mod server;
 
 pub use problem::{ConfigProblem, ConfigProblems};
-pub use server::{EngineOverride, ServerConfig};
+pub use server::{EngineOverride, ServerConfig, YOUTUBE_OEMBED};

@@ -8,6 +8,10 @@ use serde::Deserialize;
 
 use super::{ConfigProblem, ConfigProblems};
 
+/// YouTube's own oEmbed endpoint: the default `video_oembed_url`, and the one address that must
+/// not be private (`videos::oembed`).
+pub const YOUTUBE_OEMBED: &str = "https://www.youtube.com/oembed";
+
 /// Typed server settings. Unknown keys are errors, so a misspelt option never silently does nothing.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -145,7 +149,7 @@ impl Default for ServerConfig {
             retention_activity_days: 30,
             retention_incident_days: 365,
             metrics_allow: vec!["127.0.0.1".to_string(), "::1".to_string()],
-            video_oembed_url: crate::videos::oembed::YOUTUBE_OEMBED.to_string(),
+            video_oembed_url: YOUTUBE_OEMBED.to_string(),
             engines: BTreeMap::new(),
         }
     }

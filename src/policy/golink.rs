@@ -9,7 +9,9 @@ use ring::hmac;
 
 use crate::schools::SchoolId;
 use crate::secrets;
-use crate::web::paths;
+
+/// The path of a click-through link (routed by `web`; its fields are this module's format).
+pub const GO: &str = "/go";
 
 const KEY_FILE: &str = "link-signing.key";
 const KEY_BYTES: usize = 32;
@@ -62,7 +64,7 @@ impl LinkSigner {
     /// As `go_link`, signed on the day of `at_ms`.
     pub fn go_link_at(&self, school: SchoolId, at_ms: i64, url: &str) -> String {
         let day = at_ms.div_euclid(DAY_MS);
-        paths::go(url, day, &self.sign(school, day, url))
+        go(url, day, &self.sign(school, day, url))
     }
 
     /// The destination of a `/go` link (its query string: `u`, `d`, `s`), if this gateway
@@ -86,6 +88,15 @@ fn today() -> i64 {
     crate::store::now_ms().div_euclid(DAY_MS)
 }
 
+/// `/go?u=…&d=…&s=…`: the link for `url`, signed on `day` with `signature`.
+fn go(url: &str, day: i64, signature: &str) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    s.append_pair("u", url);
+    s.append_pair("d", &day.to_string());
+    s.append_pair("s", signature);
+    format!("{GO}?{}", s.finish())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,10 +114,10 @@ mod tests {
         assert_eq!(signer.verify(1, &link.replace("kids.example", "evil.example")), Err(LinkProblem::Forged));
         assert_eq!(signer.verify(1, "u=https%3A%2F%2Fkids.example%2Fa&d=1&s=00"), Err(LinkProblem::Forged));
         let old_day = today() - 2;
-        let old = query(&paths::go("https://kids.example/a", old_day, &signer.sign(1, old_day, "https://kids.example/a")));
+        let old = query(&go("https://kids.example/a", old_day, &signer.sign(1, old_day, "https://kids.example/a")));
         assert_eq!(signer.verify(1, &old), Err(LinkProblem::Expired));
         let yesterday = today() - 1;
-        let recent = query(&paths::go("https://kids.example/a", yesterday, &signer.sign(1, yesterday, "https://kids.example/a")));
+        let recent = query(&go("https://kids.example/a", yesterday, &signer.sign(1, yesterday, "https://kids.example/a")));
         assert!(signer.verify(1, &recent).is_ok(), "a page cached over midnight still works");
         let again = LinkSigner::load_or_create(&dir).unwrap();
         assert!(again.verify(1, &link).is_ok());

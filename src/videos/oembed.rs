@@ -10,13 +10,12 @@ use serde::Deserialize;
 use url::Url;
 
 use super::link::VideoId;
+use crate::config::YOUTUBE_OEMBED;
 use crate::engines::definition::Method;
 use crate::engines::request::UpstreamRequest;
 use crate::engines::EngineError;
 use crate::outbound::GuardedClient;
 
-/// YouTube's own endpoint (the default `video_oembed_url`).
-pub const YOUTUBE_OEMBED: &str = "https://www.youtube.com/oembed";
 /// An oEmbed answer is about 1 KB; anything much larger is not one.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
 const MAX_TITLE_CHARS: usize = 200;

@@ -40,22 +40,14 @@ pub fn search(query: &str, page: u32) -> String {
     format!("{SEARCH}?{}", s.finish())
 }
 
-pub const GO: &str = "/go";
+/// The signed click-through, whose format is `policy::golink`'s.
+pub use crate::policy::golink::GO;
 /// A picture through the gateway: `/img/<sig>/<token>` (`images::sign`).
 pub const PICTURE: &str = "/img/{sig}/{token}";
 
 /// `/video/N`: approved video N's page (the number is the approval's, never the video's id).
 pub fn video(approval: i64) -> String {
     format!("/video/{approval}")
-}
-
-/// `/go?u=…&d=…&s=…`: the signed click-through for a result link (`policy::golink`).
-pub fn go(url: &str, day: i64, signature: &str) -> String {
-    let mut s = url::form_urlencoded::Serializer::new(String::new());
-    s.append_pair("u", url);
-    s.append_pair("d", &day.to_string());
-    s.append_pair("s", signature);
-    format!("{GO}?{}", s.finish())
 }
 
 pub const STAFF: &str = "/staff";
