@@ -151,7 +151,7 @@ fn compile_engine(ctx: &mut Ctx<'_>, id: &str, spanned: &Spanned<EngineDef>, loc
     let mut url = ctx.url(&request_def.url, id, "request url");
     let mut token_url = def.token.as_ref().and_then(|t| ctx.url(&t.url, id, "token url"));
     for (u, span) in [(&url, request_def.url.span().start), (&token_url, def.token.as_ref().map_or(at, |t| t.url.span().start))] {
-        if let Some(u) = u.as_ref().filter(|u| !crate::outbound::host_listed(&hosts, u)) {
+        if let Some(u) = u.as_ref().filter(|u| !super::host_listed(&hosts, u)) {
             let host = &u[url::Position::BeforeHost..url::Position::AfterPort];
             ctx.problem(span, format!("engine {id}: {host} is not in its hosts list"), format!("add \"{host}\" to hosts, or fix the URL"));
         }

@@ -7,7 +7,6 @@
 pub mod budget;
 mod compile;
 pub mod definition;
-pub mod fetch;
 pub mod html;
 pub mod json;
 pub mod request;
@@ -192,4 +191,20 @@ impl Engine {
             }
         }
     }
+}
+
+/// Is the URL's host (and port) one of `hosts`? An entry without a port allows only the
+/// scheme's default port, so `www.bing.com` does not open `www.bing.com:8443`.
+pub fn host_listed(hosts: &[String], url: &url::Url) -> bool {
+    let Some(host) = url.host_str().map(str::to_ascii_lowercase) else {
+        return false;
+    };
+    let with_port = url.port_or_known_default().map(|p| format!("{host}:{p}"));
+    hosts.iter().any(|entry| {
+        if entry.contains(':') && !entry.starts_with('[') || entry.contains("]:") {
+            with_port.as_deref() == Some(entry.as_str())
+        } else {
+            *entry == host && url.port().is_none()
+        }
+    })
 }

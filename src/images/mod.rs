@@ -29,8 +29,9 @@ use bytes::Bytes;
 use url::Url;
 
 use crate::cache::LoadingCache;
+use crate::engines::host_listed;
 use crate::engines::{EngineError, EngineSet};
-use crate::outbound::{host_listed, GuardedClient};
+use crate::outbound::GuardedClient;
 pub use sign::ImageSigner;
 
 /// The largest picture body read from upstream.

@@ -9,6 +9,7 @@
 //! - bodies are capped in size and every request in time.
 
 mod address;
+pub mod fetch;
 
 use std::error::Error as _;
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use url::Url;
 
 use crate::engines::definition::Method;
 use crate::engines::request::UpstreamRequest;
-use crate::engines::{Engine, EngineError};
+use crate::engines::{host_listed, Engine, EngineError};
 
 pub use address::is_public_address;
 
@@ -82,22 +83,6 @@ impl std::fmt::Display for RefusedRedirect {
 impl std::error::Error for RefusedRedirect {}
 
 const MAX_REDIRECTS: usize = 3;
-
-/// Is the URL's host (and port) one of `hosts`? An entry without a port allows only the
-/// scheme's default port, so `www.bing.com` does not open `www.bing.com:8443`.
-pub fn host_listed(hosts: &[String], url: &Url) -> bool {
-    let Some(host) = url.host_str().map(str::to_ascii_lowercase) else {
-        return false;
-    };
-    let with_port = url.port_or_known_default().map(|p| format!("{host}:{p}"));
-    hosts.iter().any(|entry| {
-        if entry.contains(':') && !entry.starts_with('[') || entry.contains("]:") {
-            with_port.as_deref() == Some(entry.as_str())
-        } else {
-            *entry == host && url.port().is_none()
-        }
-    })
-}
 
 impl GuardedClient {
     pub fn for_engine(engine: &Engine, user_agent: &str, max_body: usize) -> Result<GuardedClient, String> {
@@ -178,7 +163,7 @@ impl GuardedClient {
     }
 
     /// As `open`, with the whole body read (up to the cap): for small answers such as a token
-    /// script. Results pages are read as they arrive (`engines::fetch::read_answer`).
+    /// script. Results pages are read as they arrive (`fetch::read_answer`).
     pub async fn send(&self, req: &UpstreamRequest) -> Result<UpstreamResponse, EngineError> {
         let mut answer = self.open(req).await?;
         let mut body = Vec::new();

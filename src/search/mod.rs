@@ -34,9 +34,9 @@ use serde::Serialize;
 
 use crate::config::ServerConfig;
 use crate::engines::budget::{ReadBudget, PAGE_READ_LIMIT};
-use crate::engines::fetch::{fetch_answer, fetch_token, read_answer};
 use crate::engines::{EngineError, EnginePage, EngineSet};
 use crate::metrics::{CacheLabels, Metrics};
+use crate::outbound::fetch::{fetch_answer, fetch_token, read_answer};
 use crate::outbound::GuardedClient;
 use crate::policy::golink::LinkSigner;
 use crate::policy::{Filtered, LivePolicy, Policy};

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::budget::ReadBudget;
-use super::{Engine, EngineError, EnginePage, EngineSet};
-use crate::outbound::{GuardedClient, UpstreamAnswer};
+use super::{GuardedClient, UpstreamAnswer};
+use crate::engines::budget::ReadBudget;
+use crate::engines::{Engine, EngineError, EnginePage, EngineSet};
 
 /// Fetches one page's answer up to its headers: a successful response whose body is still to
 /// be read (`read_answer`). `token` and `carried` come from earlier requests.
@@ -82,7 +82,7 @@ pub async fn fetch_token(engine: &Engine, client: &GuardedClient) -> Result<Vec<
     let Some(url) = engine.request.token_request_url() else {
         return Ok(Vec::new());
     };
-    let request = crate::engines::request::UpstreamRequest { method: super::definition::Method::Get, url, form: None, headers: Vec::new() };
+    let request = crate::engines::request::UpstreamRequest { method: crate::engines::definition::Method::Get, url, form: None, headers: Vec::new() };
     let response = client.send(&request).await?;
     if !(200..300).contains(&response.status) {
         return Err(EngineError::Status(response.status));
