@@ -596,7 +596,7 @@ fn run_canary(settings: Settings) -> i32 {
                 return 1;
             }
         };
-        let Ok(query) = crate::search::Query::parse(crate::canary::QUERY) else { return 1 };
+        let Ok(query) = crate::query::Query::parse(crate::canary::QUERY) else { return 1 };
         let results = search.canary(&query).await;
         println!("engine canary (\"{}\", page 1, straight to each engine):", crate::canary::QUERY);
         for r in &results {

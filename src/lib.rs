@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod outbound;
 pub mod overblocks;
 pub mod policy;
+pub mod query;
 pub mod reload;
 pub mod safeguarding;
 pub mod schools;

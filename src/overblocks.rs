@@ -77,7 +77,7 @@ impl OverBlocks {
     /// A member of staff says this refused search should not have been refused. Only a query
     /// the policy refuses today can be reported (nothing else needs a way back).
     pub async fn report(&self, school: SchoolId, query: String, by: String) -> Result<Option<i64>, StoreError> {
-        let Ok(parsed) = crate::search::Query::parse(&query) else { return Ok(None) };
+        let Ok(parsed) = crate::query::Query::parse(&query) else { return Ok(None) };
         let Some(category) = self.policy.current().check_query(&parsed).map(str::to_string) else { return Ok(None) };
         let now = self.clock.now_ms();
         let id = self
@@ -130,7 +130,7 @@ impl OverBlocks {
     /// or the part of it the admin kept). False when there is no such open report.
     pub async fn make_exception(&self, id: i64, scope: Scope, phrase: String, by: String) -> Result<bool, StoreError> {
         let phrase = phrase.split_whitespace().collect::<Vec<_>>().join(" ");
-        if phrase.is_empty() || phrase.chars().count() > crate::search::query::MAX_QUERY_CHARS {
+        if phrase.is_empty() || phrase.chars().count() > crate::query::MAX_QUERY_CHARS {
             return Ok(false);
         }
         let now = self.clock.now_ms();

@@ -6,7 +6,7 @@ mod common;
 use common::FixtureUpstream;
 use kidsearch::engines::budget::ReadBudget;
 use kidsearch::engines::text::{strip_html, tidy};
-use kidsearch::search::Query;
+use kidsearch::query::Query;
 use kidsearch::settings::Settings;
 use proptest::prelude::*;
 

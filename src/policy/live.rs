@@ -205,7 +205,7 @@ mod tests {
         let source = PolicySource { allowlist_dir: dir.clone(), walled_garden: false, categories_off: vec![], config_file: "<settings>".into() };
         let (policy, _) = load_policy_with(&dir, false, &[], "<settings>").unwrap();
         let live = LivePolicy::new(policy, source);
-        let query = crate::search::Query::parse("zzyzx quux").unwrap();
+        let query = crate::query::Query::parse("zzyzx quux").unwrap();
         assert_eq!(live.current().check_query(&query), None);
 
         std::fs::write(dir.join("terms/local.txt"), "zzyzx quux\nzz*yzx\n").unwrap();

@@ -24,8 +24,7 @@ mod load;
 use serde::Serialize;
 
 use crate::engines::EnginePage;
-use crate::search::merge::MergedResult;
-use crate::search::Query;
+use crate::query::Query;
 pub use domains::DomainSet;
 pub use live::{LivePolicy, PolicySource};
 pub use load::{category_of, garden_domains, load_policy, load_policy_with};
@@ -111,19 +110,19 @@ impl Policy {
     /// Drops results from blocked domains (and outside the walled garden), then ranks kids'
     /// sites, then trusted sites, then the rest, keeping the merge order within each tier. The
     /// word lists were applied to each engine's page before the merge (`screen_words`).
-    pub fn filter_and_rank(&self, results: Vec<MergedResult>) -> (Vec<MergedResult>, Filtered) {
+    pub fn filter_and_rank<R: Hosted>(&self, results: Vec<R>) -> (Vec<R>, Filtered) {
         let mut filtered = Filtered::default();
-        let mut kept: Vec<(u8, MergedResult)> = Vec::with_capacity(results.len());
+        let mut kept: Vec<(u8, R)> = Vec::with_capacity(results.len());
         for result in results {
-            let host = result.host.clone();
-            if self.domain_category(&host).is_some() {
+            let host = result.host();
+            if self.domain_category(host).is_some() {
                 filtered.domain += 1;
-            } else if self.garden.as_ref().is_some_and(|g| !g.covers(&host)) {
+            } else if self.garden.as_ref().is_some_and(|g| !g.covers(host)) {
                 filtered.garden += 1;
             } else {
-                let tier = if self.kids.covers(&host) {
+                let tier = if self.kids.covers(host) {
                     0
-                } else if self.trusted.covers(&host) {
+                } else if self.trusted.covers(host) {
                     1
                 } else {
                     2
@@ -134,6 +133,12 @@ impl Policy {
         kept.sort_by_key(|(tier, _)| *tier);
         (kept.into_iter().map(|(_, r)| r).collect(), filtered)
     }
+}
+
+/// What the domain lists need of a result: its host as they compare it (lowercase, no `www.`).
+/// The search's merged results carry it; the policy knows nothing else of them.
+pub trait Hosted {
+    fn host(&self) -> &str;
 }
 
 #[cfg(test)]

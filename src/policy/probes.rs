@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::Policy;
-use crate::search::Query;
+use crate::query::Query;
 
 /// The probes compiled into the binary (used when `allowlist/probes.txt` is missing).
 pub const SHIPPED: &str = include_str!("../../allowlist/probes.txt");

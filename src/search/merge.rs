@@ -34,6 +34,12 @@ pub struct MergedResult {
     score: f64,
 }
 
+impl crate::policy::Hosted for MergedResult {
+    fn host(&self) -> &str {
+        &self.host
+    }
+}
+
 impl MergedResult {
     /// A result served from a teacher's frozen approval.
     pub fn from_frozen(f: &crate::approvals::FrozenResult, go: String) -> MergedResult {

@@ -17,7 +17,6 @@
 pub mod breaker;
 pub mod card;
 pub mod merge;
-pub mod query;
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -40,13 +39,13 @@ use crate::outbound::fetch::{fetch_answer, fetch_token, read_answer};
 use crate::outbound::GuardedClient;
 use crate::policy::golink::LinkSigner;
 use crate::policy::{Filtered, LivePolicy, Policy};
+use crate::query::Query;
 use crate::safeguarding::hidden::HiddenResults;
 use crate::schools::SchoolId;
 use crate::spelling::Vocabulary;
 use breaker::{BreakerState, Breakers, Permit};
 use merge::{dedupe_key, merge, EngineAnswer, MergedResult};
 use prometheus_client::metrics::counter::Counter;
-pub use query::{Query, QueryError};
 
 type PageAnswer = Arc<Result<EnginePage, EngineError>>;
 type TokenAnswer = Arc<Result<Vec<(String, String)>, EngineError>>;

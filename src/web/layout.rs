@@ -119,7 +119,7 @@ pub fn search_box(value: &str) -> Markup {
                 (speak_button("What do you want to find out about?", Some("q")))
             }
             div.search-row {
-                input #q type="search" name="q" value=(value) maxlength=(crate::search::query::MAX_QUERY_CHARS) autocomplete="off" autocapitalize="off" spellcheck="true" enterkeyhint="search" required;
+                input #q type="search" name="q" value=(value) maxlength=(crate::query::MAX_QUERY_CHARS) autocomplete="off" autocapitalize="off" spellcheck="true" enterkeyhint="search" required;
                 button type="submit" { "Search" }
             }
         }

@@ -24,8 +24,8 @@ use maud::{html, DOCTYPE};
 use super::gate::{self, Pupil};
 use crate::approvals::school_day::school_day;
 use crate::devices::CodeCheck;
+use crate::query::Query;
 use crate::safeguarding::Report;
-use crate::search::Query;
 use crate::web::form::{field, non_empty, query};
 use crate::web::{origin, paths, AppState};
 

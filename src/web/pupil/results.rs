@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use crate::approvals::Approval;
 use crate::devices::Device;
+use crate::query::{Query, QueryError};
 use crate::search::card::AnswerCard;
 use crate::search::merge::MergedResult;
-use crate::search::{Query, QueryError, SearchOutcome, Status};
+use crate::search::{SearchOutcome, Status};
 use crate::store::{Activity, ActivityKind};
 use crate::web::layout::{
     closing_soon, help_button, message_card, pupil_page, pupil_page_showing, search_box, speak_card_button, OnScreen, CLOSING_SOON_MINUTES,

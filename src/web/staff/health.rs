@@ -8,9 +8,9 @@ use maud::html;
 
 use super::{csrf_token, html_page, require, require_form, see_other, store_failed, ANY_STAFF};
 use crate::engines::{Audience, Availability};
+use crate::query::Query;
 use crate::safeguarding::export::local_time;
 use crate::search::breaker::BreakerState;
-use crate::search::Query;
 use crate::staff::accounts::security_event;
 use crate::staff::Role;
 use crate::web::{paths, AppState};
