@@ -23,6 +23,7 @@ pub mod policy;
 pub mod query;
 pub mod reload;
 pub mod safeguarding;
+pub mod same_page;
 pub mod schools;
 pub mod search;
 pub mod secrets;

@@ -22,7 +22,7 @@ pub struct HiddenResults {
 
 /// The form of a URL that hiding compares: the same normalisation merging uses to dedupe.
 pub fn hide_key(url: &str) -> String {
-    Url::parse(url).map(|u| crate::search::merge::dedupe_key(&u)).unwrap_or_else(|_| url.to_string())
+    Url::parse(url).map(|u| crate::same_page::dedupe_key(&u)).unwrap_or_else(|_| url.to_string())
 }
 
 impl HiddenResults {

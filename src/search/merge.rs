@@ -7,6 +7,7 @@ use serde::Serialize;
 use url::Url;
 
 use crate::engines::RawResult;
+use crate::same_page::dedupe_key;
 
 /// One result as shown to a pupil.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -125,19 +126,6 @@ pub fn merge(answers: &[EngineAnswer<'_>], refused: &HashSet<String>) -> Vec<Mer
     // Stable sort: equal scores keep engine order, so the page does not shuffle between loads.
     merged.sort_by(|a, b| b.score.total_cmp(&a.score));
     merged
-}
-
-/// The same page reached by `http`/`https`, with or without `www.`, a trailing slash, a
-/// fragment or tracking parameters, is one result.
-pub fn dedupe_key(url: &Url) -> String {
-    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-    let host = host.strip_prefix("www.").unwrap_or(&host);
-    let path = url.path().trim_end_matches('/');
-    let mut pairs: Vec<(String, String)> =
-        url.query_pairs().filter(|(k, _)| !k.starts_with("utm_") && k != "fbclid" && k != "gclid").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    pairs.sort();
-    let query: Vec<String> = pairs.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
-    format!("{host}{}{path}?{}", url.port().map(|p| format!(":{p}")).unwrap_or_default(), query.join("&"))
 }
 
 /// What a pupil sees as the site's name: the host without `www.`.

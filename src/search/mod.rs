@@ -41,10 +41,11 @@ use crate::policy::golink::LinkSigner;
 use crate::policy::{Filtered, LivePolicy, Policy};
 use crate::query::Query;
 use crate::safeguarding::hidden::HiddenResults;
+use crate::same_page::dedupe_key;
 use crate::schools::SchoolId;
 use crate::spelling::Vocabulary;
 use breaker::{BreakerState, Breakers, Permit};
-use merge::{dedupe_key, merge, EngineAnswer, MergedResult};
+use merge::{merge, EngineAnswer, MergedResult};
 use prometheus_client::metrics::counter::Counter;
 
 type PageAnswer = Arc<Result<EnginePage, EngineError>>;
