@@ -9,8 +9,9 @@
 
 mod common;
 
+use kidsearch::engines::html::strip_html;
 use kidsearch::engines::html::{HtmlParser, HtmlSelectors};
-use kidsearch::engines::text::{safe_link, strip_html, tidy, MAX_SNIPPET_CHARS, MAX_TITLE_CHARS};
+use kidsearch::engines::text::{safe_link, tidy, MAX_SNIPPET_CHARS, MAX_TITLE_CHARS};
 use kidsearch::engines::unwrap::unwrap_link;
 use kidsearch::engines::{EngineError, EnginePage, RawResult};
 use proptest::prelude::*;

@@ -5,7 +5,8 @@ mod common;
 
 use common::FixtureUpstream;
 use kidsearch::engines::budget::ReadBudget;
-use kidsearch::engines::text::{strip_html, tidy};
+use kidsearch::engines::html::strip_html;
+use kidsearch::engines::text::tidy;
 use kidsearch::query::Query;
 use kidsearch::settings::Settings;
 use proptest::prelude::*;

@@ -268,7 +268,7 @@ pub(super) enum ReadError {
 
 /// Runs lol_html over `html` for its handlers alone (the rewritten output is dropped), in
 /// chunks, looking at `budget` between them. Used for results pages here and for JSON
-/// engines' snippets (`text::strip_html`).
+/// engines' snippets (`strip_html`).
 pub(super) fn read_only<'h>(
     html: &str,
     element_content_handlers: Vec<(Cow<'_, Selector>, ElementContentHandlers<'h>)>,
@@ -528,9 +528,35 @@ fn text_into(reading: &Rc<RefCell<Reading>>, which: Which) -> impl FnMut(&mut Te
     }
 }
 
+/// Text of an HTML fragment (as JSON APIs embed `<b>`/`<span>` in snippets): tags removed,
+/// entities decoded once. Read in one streaming pass like results pages: a
+/// document tree per snippet cost more than the rest of reading a JSON answer.
+pub fn strip_html(fragment: &str, max_chars: usize) -> String {
+    if !fragment.contains('<') && !fragment.contains('&') {
+        return tidy(fragment, max_chars);
+    }
+    let text = std::cell::RefCell::new(String::with_capacity(fragment.len()));
+    let collect = |chunk: &mut lol_html::html_content::TextChunk<'_>| -> lol_html::HandlerResult {
+        text.borrow_mut().push_str(chunk.as_str());
+        Ok(())
+    };
+    // Never fails without selectors or memory limits; a fragment it could not read would
+    // leave only the text read so far, never markup. Without selectors reading is linear in
+    // the fragment's length, so the page budget is only a backstop.
+    let budget = super::budget::ReadBudget::page();
+    let _ = read_only(fragment, Vec::new(), vec![lol_html::DocumentContentHandlers::default().text(collect)], &budget);
+    let raw = text.take();
+    tidy(&html_escape::decode_html_entities(&raw), max_chars)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strip_html_decodes_entities_once() {
+        assert_eq!(strip_html("<b>Rock</b> &amp;amp; <span class=\"searchmatch\">roll</span>", 50), "Rock &amp; roll");
+    }
 
     #[test]
     fn selector_lists_split_at_top_level_commas_only() {

@@ -3,7 +3,8 @@
 use serde_json::Value;
 use url::Url;
 
-use super::text::{strip_html, tidy, MAX_SNIPPET_CHARS, MAX_TITLE_CHARS};
+use super::html::strip_html;
+use super::text::{tidy, MAX_SNIPPET_CHARS, MAX_TITLE_CHARS};
 use super::{EngineError, EnginePage, RawResult};
 
 #[derive(Debug)]

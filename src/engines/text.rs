@@ -45,27 +45,6 @@ pub fn is_invisible(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}' | '\u{034F}' | '\u{180E}' | '\u{115F}' | '\u{1160}' | '\u{3164}')
 }
 
-/// Text of an HTML fragment (as JSON APIs embed `<b>`/`<span>` in snippets): tags removed,
-/// entities decoded once. Read in one streaming pass like results pages (`html.rs`): a
-/// document tree per snippet cost more than the rest of reading a JSON answer.
-pub fn strip_html(fragment: &str, max_chars: usize) -> String {
-    if !fragment.contains('<') && !fragment.contains('&') {
-        return tidy(fragment, max_chars);
-    }
-    let text = std::cell::RefCell::new(String::with_capacity(fragment.len()));
-    let collect = |chunk: &mut lol_html::html_content::TextChunk<'_>| -> lol_html::HandlerResult {
-        text.borrow_mut().push_str(chunk.as_str());
-        Ok(())
-    };
-    // Never fails without selectors or memory limits; a fragment it could not read would
-    // leave only the text read so far, never markup. Without selectors reading is linear in
-    // the fragment's length, so the page budget is only a backstop.
-    let budget = super::budget::ReadBudget::page();
-    let _ = super::html::read_only(fragment, Vec::new(), vec![lol_html::DocumentContentHandlers::default().text(collect)], &budget);
-    let raw = text.take();
-    tidy(&html_escape::decode_html_entities(&raw), max_chars)
-}
-
 /// Resolves a link against the page it came from and keeps it only if it is an absolute
 /// `http(s)` URL with a host. `javascript:`, `data:` and the like are dropped.
 pub fn safe_link(href: &str, base: &Url) -> Option<Url> {
@@ -95,11 +74,6 @@ mod tests {
     #[test]
     fn tidy_cuts_long_text_on_a_character_boundary() {
         assert_eq!(tidy("ééééé", 3), "ééé…");
-    }
-
-    #[test]
-    fn strip_html_decodes_entities_once() {
-        assert_eq!(strip_html("<b>Rock</b> &amp;amp; <span class=\"searchmatch\">roll</span>", 50), "Rock &amp; roll");
     }
 
     #[test]
