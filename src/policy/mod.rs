@@ -10,6 +10,7 @@
 //!   word is written do not change whether it is refused.
 
 pub mod domains;
+pub mod exceptions;
 pub mod golink;
 pub mod letter_filter;
 pub mod live;

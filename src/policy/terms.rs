@@ -17,8 +17,8 @@
 
 use std::collections::HashMap;
 
+use super::exceptions::ExceptionSet;
 use super::letter_filter::{push_without_repeats, without_repeats, LetterFilter};
-use super::local::ExceptionSet;
 use super::normalise::{fold, fold_native, has_held_letter, has_native_word, is_stretch, normalise, normalise_native, runs, words_of_folded, Normalised};
 use super::segment::Segmenter;
 use crate::config::ConfigProblem;
