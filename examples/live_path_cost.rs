@@ -14,7 +14,8 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use kidsearch::config::ServerConfig;
-use kidsearch::search::merge::{dedupe_key, merge, EngineAnswer};
+use kidsearch::same_page::dedupe_key;
+use kidsearch::search::merge::{merge, EngineAnswer};
 use kidsearch::settings::Settings;
 
 /// The engines `benches/run.sh` asks, with the fixture page each one answers with.
