@@ -44,9 +44,10 @@ fi
 if [ $SOAK_ONLY = 1 ]; then
   SOAK=$(( ${2:-60} * 60 )); CONNS=""
 fi
-KS_PORT=8091
-BASE_PORT=8092
-GZ_PORT=8093
+# Overridable, so a second run (another build, beside a long soak) can share the machine.
+KS_PORT=${KS_PORT:-8091}
+BASE_PORT=${BASE_PORT:-8092}
+GZ_PORT=${GZ_PORT:-8093}
 WORK=$(mktemp -d)
 OUT=target/bench
 mkdir -p "$OUT"
