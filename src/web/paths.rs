@@ -108,6 +108,7 @@ pub fn staff_site_remove(id: i64) -> String {
 
 /// The security log (admins).
 pub const STAFF_SECURITY: &str = "/staff/security";
+pub const STAFF_REVIEW: &str = "/staff/review";
 /// Any staff member's own password.
 pub const STAFF_PASSWORD: &str = "/staff/password";
 
