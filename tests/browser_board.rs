@@ -76,6 +76,18 @@ async fn the_board_shows_a_video_and_a_site_and_the_video_page_has_one_private_f
             }
         }
         assert!(tiles[0][2].as_str().unwrap_or_default().contains("Volcanoes for Kids"), "{tiles}");
+        // The video's picture is on its tile, decoded (from the gateway's /img/ path).
+        let mut picture = json!(null);
+        for _ in 0..100 {
+            picture = pupil
+                .run("var i = document.querySelector('a.video-tile img'); return i ? [i.complete, i.naturalWidth, i.getAttribute('src')] : null;", vec![])
+                .await;
+            if picture[0] == json!(true) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(picture[1].as_u64().unwrap_or(0) > 0 && picture[2].as_str().unwrap_or_default().starts_with("/img/"), "{picture}");
         assert!(tiles[1][2].as_str().unwrap_or_default().contains("GoBubble"), "{tiles}");
         problems.extend(audit(&pupil, &axe).await.into_iter().map(|v| format!("{name} home: {v}")));
         let site_href = pupil.run("return document.querySelector('a.site-tile').getAttribute('href');", vec![]).await;

@@ -23,7 +23,7 @@ fn ms(s: &str) -> i64 {
 }
 
 struct Setup {
-    _upstream: FixtureUpstream,
+    upstream: FixtureUpstream,
     oembed: OEmbedFixture,
     app: TestApp,
 }
@@ -37,7 +37,7 @@ async fn setup(clock: Arc<ManualClock>, tweak: impl FnOnce(&mut kidsearch::confi
     assert_eq!(add_user(&config.data_dir, "teacher", "Mr Oak", PASSWORD).0, 0);
     assert_eq!(add_user(&config.data_dir, "admin", "Ms Ash", PASSWORD).0, 0);
     let app = spawn_app_with_clock(config, clock).await;
-    Setup { _upstream: upstream, oembed, app }
+    Setup { upstream: upstream, oembed, app }
 }
 
 async fn signed_in<'a>(app: &'a TestApp, name: &str) -> Browser<'a> {
@@ -179,6 +179,20 @@ async fn an_approved_video_is_on_todays_board_plays_in_the_privacy_enhanced_play
     assert!(html.contains(&format!("data-say=\"{VOLCANO_TITLE}\"")), "its title read aloud: {html}");
     assert!(html.contains("Turn off screen and tell an adult") && html.contains("class=\"back-button\""), "{html}");
     assert_eq!(s.oembed.requests().len(), asked, "pupils never make kidsearch ask YouTube");
+
+    // Its tile shows the video's picture, re-encoded through the gateway from YouTube's picture
+    // host (the fixture stands in for i.ytimg.com), never the upstream address.
+    let tile = between(&home, "class=\"board-button video-tile\"", "</a>").expect("the tile");
+    let picture = between(tile, "<img src=\"", "\"").unwrap_or_else(|| panic!("a picture in the tile: {tile}"));
+    assert!(picture.starts_with("/img/") && !home.contains("ytimg"), "{tile}");
+    let jpeg = s.app.get(picture).await;
+    assert_eq!(jpeg.status(), 200);
+    assert_eq!(jpeg.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("image/jpeg"));
+    assert!(jpeg.bytes().await.expect("bytes").starts_with(&[0xFF, 0xD8]), "a JPEG kidsearch made");
+    assert_eq!(s.upstream.pictures.requests(&format!("/vi/{VOLCANO}/hqdefault.jpg")), 1);
+    // The teacher's look-up shows the same picture.
+    let (_, looked) = look_up(&mut teacher, &format!("https://youtu.be/{VOLCANO}")).await;
+    assert!(looked.contains(&format!("src=\"{picture}\"")), "{looked}");
 
     // Staff's activity log has the approval and the pupil's visit.
     let events = db_rows(&s.app.data_dir, "SELECT kind, detail FROM security_events WHERE kind = 'video_approval'", vec![]).await;
