@@ -287,6 +287,8 @@ const SQLITE: &[M<'static>] = &[
     );
     CREATE INDEX check_runs_at ON check_runs (at_ms);",
     ),
+    // A school site's uploaded tile picture (issue 27), re-encoded; base64 text as pictures are.
+    M::up("CREATE TABLE site_pictures (site_id INTEGER PRIMARY KEY, jpeg TEXT NOT NULL);"),
 ];
 
 /// PostgreSQL's spelling of the same steps: `BIGINT` for every integer (rows hold i64 times
@@ -506,6 +508,7 @@ const POSTGRES: &[&str] = &[
         by_name TEXT
     );
     CREATE INDEX check_runs_at ON check_runs (at_ms);",
+    "CREATE TABLE site_pictures (site_id BIGINT PRIMARY KEY, jpeg TEXT NOT NULL);",
 ];
 
 pub fn run_sqlite(conn: &mut Connection) -> Result<(), StoreError> {

@@ -59,7 +59,11 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
                         li {
                             // Through /go: checked against the block lists when tapped, and recorded.
                             a.board-button.site-tile href=(state.links.go_link(school, &s.url)) {
-                                span.picture aria-hidden="true" { (s.picture) }
+                                @if s.photo {
+                                    span.picture.site-picture { img src=(paths::site_picture(s.id)) alt="" width="128" height="96" loading="lazy"; }
+                                } @else {
+                                    span.picture aria-hidden="true" { (s.picture) }
+                                }
                                 span.words { (s.name) }
                             }
                         }
