@@ -7,12 +7,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # systemd-analyze (deploy tests verify the unit), chromium + chromedriver (browser tests),
-# wrk (the benchmark suite's smoke run), an emoji font (the browser tests' screenshots).
+# wrk (the benchmark suite's smoke run), poppler-utils (pdftoppm: the printed annual review),
+# an emoji font (the browser tests' screenshots).
 missing=()
 command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 # An emoji font: pupil pages' state pictures are emoji (the iPad has Apple's), and without one
 # Chromium draws empty boxes in the screenshots people look at.
 [ -n "$(fc-list ':charset=1f3c1' 2>/dev/null)" ] || missing+=(fonts-noto-color-emoji)

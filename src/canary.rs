@@ -59,8 +59,12 @@ pub fn summary(results: &[CanaryResult], engines: &EngineSet) -> String {
 /// What a failing staff-only engine means for pupils: nothing.
 pub const STAFF_ONLY: &str = "pre-runs only: pupils never search staff-only engines";
 
-/// Keeps the latest result per engine.
-pub async fn record(store: &Store, results: Vec<CanaryResult>) -> Result<(), StoreError> {
+/// Keeps the latest result per engine, and the run itself in the checks' history
+/// (`checks`: `summary` as `summary` made it; `by` the staff account, `None` from the command line).
+pub async fn record(store: &Store, results: Vec<CanaryResult>, summary: String, by: Option<String>) -> Result<(), StoreError> {
+    let ok = results.iter().all(|r| r.ok);
+    let at_ms = results.iter().map(|r| r.at_ms).max().unwrap_or_else(crate::store::now_ms);
+    let summary: String = summary.chars().take(500).collect();
     store
         .call(move |db| {
             transaction(db, |db| {
@@ -71,6 +75,10 @@ pub async fn record(store: &Store, results: Vec<CanaryResult>) -> Result<(), Sto
                         args![&r.engine, r.at_ms, r.ok, r.results, r.error.as_deref(), r.millis],
                     )?;
                 }
+                db.execute(
+                    "INSERT INTO check_runs (at_ms, kind, ok, summary, by_name) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    args![at_ms, crate::checks::CANARY, ok, &summary, by.as_deref()],
+                )?;
                 Ok(())
             })
         })

@@ -438,11 +438,17 @@ fn check_config(common: &Common, canary: bool, filter_test: bool) -> i32 {
                 println!("warning: no engine is ready for pupils' live searches");
             }
             let warnings = settings.warnings.len();
-            if filter_test && !run_filter_test(&settings) {
+            let filter = filter_test.then(|| run_filter_test(&settings));
+            if filter.as_ref().is_some_and(|t| !t.ok()) && !canary {
                 return 1;
             }
             if canary {
-                let canary_code = run_canary(settings);
+                // With the canary the database is open anyway: the filter test is kept too.
+                let filter_ok = filter.as_ref().is_none_or(|t| t.ok());
+                let canary_code = run_canary(settings, filter);
+                if !filter_ok {
+                    return 1;
+                }
                 if canary_code != 0 || warnings > 0 {
                     return 1;
                 }
@@ -472,8 +478,8 @@ fn healthz_url(given: &str) -> String {
 }
 
 /// The filter self-test part of `check --filter-test`: one line per category, then every
-/// problem. True when every probe did as expected.
-fn run_filter_test(settings: &Settings) -> bool {
+/// problem. `ok()` when every probe did as expected.
+fn run_filter_test(settings: &Settings) -> crate::policy::probes::FilterTest {
     let (text, file) = crate::policy::probes::read(&settings.server.allowlist_dir);
     let test = crate::policy::probes::run(&settings.policy, &text, &file, &settings.server.categories_off);
     println!("filter test ({file}), no engine asked:");
@@ -497,7 +503,7 @@ fn run_filter_test(settings: &Settings) -> bool {
     } else {
         println!("{} problem(s): the filter does not do what the probes expect", test.problems.len());
     }
-    test.ok()
+    test
 }
 
 /// `kidsearch health [--url URL]`: 0 when `/healthz` answers `200 ok` within 5 s, else 1.
@@ -550,8 +556,9 @@ pub fn health(common: &Common, url: Option<&str>) -> i32 {
 }
 
 /// The canary part of `check --canary`: prints one line per engine, records the results in
-/// the data dir's database (for the staff Engine health page).
-fn run_canary(settings: Settings) -> i32 {
+/// the data dir's database (for the staff Engine health page and the annual review), with the
+/// filter test's run when `--filter-test` came too.
+fn run_canary(settings: Settings, filter: Option<crate::policy::probes::FilterTest>) -> i32 {
     let config = settings.server.clone();
     let Ok(runtime) = tokio::runtime::Runtime::new() else {
         eprintln!("error: cannot start the canary's runtime");
@@ -571,6 +578,18 @@ fn run_canary(settings: Settings) -> i32 {
                 return 1;
             }
         };
+        if let Some(test) = filter {
+            let run = crate::checks::CheckRun {
+                at_ms: crate::store::now_ms(),
+                kind: crate::checks::FILTER_TEST.into(),
+                ok: test.ok(),
+                summary: test.summary(),
+                by: None,
+            };
+            if let Err(e) = crate::checks::record(&store, run).await {
+                eprintln!("warning: the filter test could not be kept for the annual review: {e}");
+            }
+        }
         let keys = crate::secrets::Keys::from_config(&config.data_dir, config.shared_secret_file.as_deref());
         let links = match keys.and_then(|keys| crate::policy::golink::LinkSigner::new(&keys)) {
             Ok(l) => l,
@@ -607,7 +626,7 @@ fn run_canary(settings: Settings) -> i32 {
         }
         let failed = results.iter().filter(|r| !r.ok).count();
         let summary = crate::canary::summary(&results, search.engines());
-        if let Err(e) = crate::canary::record(&store, results).await {
+        if let Err(e) = crate::canary::record(&store, results, summary.clone(), None).await {
             eprintln!("warning: the result could not be kept for the staff page: {e}");
         }
         if failed == 0 {

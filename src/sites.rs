@@ -8,6 +8,9 @@
 
 use std::sync::Arc;
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+
 use url::Url;
 
 use crate::args;
@@ -30,6 +33,8 @@ pub struct Site {
     pub url: String,
     pub picture: String,
     pub class: Option<String>,
+    /// An uploaded picture is kept for the tile (`Sites::photo`), shown instead of `picture`.
+    pub photo: bool,
 }
 
 impl Site {
@@ -44,6 +49,8 @@ pub struct SiteForm<'a> {
     pub url: &'a str,
     pub picture: &'a str,
     pub class: Option<&'a str>,
+    /// An uploaded picture file's bytes (empty: none chosen).
+    pub photo: &'a [u8],
 }
 
 /// A site that may be stored.
@@ -52,7 +59,12 @@ pub struct NewSite {
     pub url: String,
     pub picture: String,
     pub class: Option<String>,
+    /// The uploaded picture, re-encoded: a small baseline JPEG kidsearch made (`images::encode`).
+    pub photo: Option<Vec<u8>>,
 }
+
+/// An uploaded picture's largest size: a phone photo, not a video.
+pub const MAX_PHOTO_BYTES: usize = 5 * 1024 * 1024;
 
 impl SiteForm<'_> {
     /// The site to store, or what to fix (in words for the admin).
@@ -71,19 +83,32 @@ impl SiteForm<'_> {
             return Err("Leave the login out of the address: pupils sign in on the site itself.".into());
         }
         let picture = tidy(self.picture, MAX_PICTURE_CHARS + 1);
-        if picture.is_empty() || picture.chars().count() > MAX_PICTURE_CHARS {
-            return Err("Choose a picture for the tile: one emoji (🫧, 🎨, 🔤) or a short word.".into());
+        if picture.chars().count() > MAX_PICTURE_CHARS || (picture.is_empty() && self.photo.is_empty()) {
+            return Err("Choose a picture for the tile: one emoji (🫧, 🎨, 🔤) or a short word, or a picture file.".into());
         }
+        // The file's own bytes decide what it is (JPEG, PNG, GIF or WebP, within the decoder's
+        // limits); only pixels kidsearch re-encoded are kept and shown.
+        let photo = match self.photo {
+            [] => None,
+            bytes if bytes.len() > MAX_PHOTO_BYTES => {
+                return Err(format!("That picture file is over {} MB: choose a smaller one.", MAX_PHOTO_BYTES / (1024 * 1024)))
+            }
+            bytes => Some(
+                crate::images::encode::reencode(bytes)
+                    .map_err(|e| format!("That picture file cannot be used ({e}): choose a JPEG, PNG, GIF or WebP picture."))?,
+            ),
+        };
         let class = self.class.map(|c| tidy(c, 40)).filter(|c| !c.is_empty());
-        Ok(NewSite { name, url: url.to_string(), picture, class })
+        Ok(NewSite { name, url: url.to_string(), picture, class, photo })
     }
 }
 
 fn row_to_site(r: &Row) -> Result<Site, DbError> {
-    Ok(Site { id: r.get(0)?, school: r.get(1)?, name: r.get(2)?, url: r.get(3)?, picture: r.get(4)?, class: r.get(5)? })
+    Ok(Site { id: r.get(0)?, school: r.get(1)?, name: r.get(2)?, url: r.get(3)?, picture: r.get(4)?, class: r.get(5)?, photo: r.get(6)? })
 }
 
-const COLUMNS: &str = "id, school_id, name, url, picture, class";
+const COLUMNS: &str =
+    "id, school_id, name, url, picture, class, CASE WHEN EXISTS (SELECT 1 FROM site_pictures p WHERE p.site_id = school_sites.id) THEN 1 ELSE 0 END";
 
 pub struct Sites {
     store: Store,
@@ -138,6 +163,9 @@ impl Sites {
                             args![school, site.name, site.url, site.picture, site.class, added_by, now],
                         )?
                         .get(0)?;
+                    if let Some(jpeg) = &site.photo {
+                        db.execute("INSERT INTO site_pictures (site_id, jpeg) VALUES (?1, ?2)", args![id, STANDARD.encode(jpeg)])?;
+                    }
                     db.notify(&Change::Sites { school }.payload())?;
                     Ok(Some(id))
                 })
@@ -161,6 +189,7 @@ impl Sites {
                         .map(|r| r.get(0))
                         .transpose()?;
                     if let Some(school) = school {
+                        db.execute("DELETE FROM site_pictures WHERE site_id = ?1", args![id])?;
                         db.notify(&Change::Sites { school }.payload())?;
                     }
                     Ok(school)
@@ -179,6 +208,13 @@ impl Sites {
         self.store.call(move |db| db.query(&sql, args![scope])?.iter().map(row_to_site).collect()).await
     }
 
+    /// Site `id`'s uploaded picture (a JPEG kidsearch made), if it has one.
+    pub async fn photo(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        let b64: Option<String> =
+            self.store.call(move |db| db.query_opt("SELECT jpeg FROM site_pictures WHERE site_id = ?1", args![id])?.map(|r| r.get(0)).transpose()).await?;
+        Ok(b64.and_then(|b| STANDARD.decode(b).ok()))
+    }
+
     pub fn forget(&self, school: SchoolId) {
         self.by_school.invalidate(&school);
     }
@@ -193,7 +229,7 @@ mod tests {
     use super::*;
 
     fn form<'a>(name: &'a str, url: &'a str, picture: &'a str) -> SiteForm<'a> {
-        SiteForm { name, url, picture, class: None }
+        SiteForm { name, url, picture, class: None, photo: &[] }
     }
 
     #[test]

@@ -69,10 +69,20 @@ impl Application {
         }
         let keys = crate::secrets::Keys::from_config(&config.data_dir, config.shared_secret_file.as_deref())?;
         let links = LinkSigner::new(&keys)?;
-        let images = Arc::new(
+        let mut images =
             crate::images::Images::new(&settings.engines, crate::images::ImageSigner::new(&keys)?, store.clone(), &config.user_agent, config.image_cache_bytes)
-                .map_err(std::io::Error::other)?,
-        );
+                .map_err(std::io::Error::other)?;
+        // Approved videos' pictures go through the same signed, re-encoding path as results'.
+        images
+            .add_source(
+                crate::videos::THUMBNAILS,
+                crate::videos::THUMBNAIL_HOSTS,
+                config.video_thumbnail_base_url.as_deref(),
+                std::time::Duration::from_millis(config.engine_timeout_ms.max(3_000)),
+                &config.user_agent,
+            )
+            .map_err(std::io::Error::other)?;
+        let images = Arc::new(images);
         let metrics = Arc::new(Metrics::default());
         let devices = Arc::new(Devices::new(store.clone(), clock.clone(), &keys)?);
         let safeguarding = Arc::new(Safeguarding::open(store.clone(), clock.clone(), devices.clone()).map_err(std::io::Error::other)?);

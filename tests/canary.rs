@@ -39,7 +39,12 @@ async fn the_canary_reports_one_broken_engine_on_the_command_line_and_the_staff_
     let config_path = dir.join("kidsearch.toml");
     std::fs::write(&config_path, toml).expect("config");
 
-    let out = Command::new(env!("CARGO_BIN_EXE_kidsearch")).args(["check", "--canary", "--config"]).arg(&config_path).output().expect("check --canary");
+    // The nightly command: the canary with the filter self-test, both kept for the review.
+    let out = Command::new(env!("CARGO_BIN_EXE_kidsearch"))
+        .args(["check", "--canary", "--filter-test", "--config"])
+        .arg(&config_path)
+        .output()
+        .expect("check --canary");
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(1), "a failing engine fails the check:\n{text}");
     let canary_part = &text[text.find("engine canary").expect("the canary section")..];
@@ -67,4 +72,18 @@ async fn the_canary_reports_one_broken_engine_on_the_command_line_and_the_staff_
     let page = admin.get("/staff/health").await.text().await.expect("page");
     assert!(row(&page, "DuckDuckGo").contains("ok: "), "repaired: {}", row(&page, "DuckDuckGo"));
     assert!(row(&page, "Mojeek").contains("FAILED"), "{}", row(&page, "Mojeek"));
+
+    // The annual review lists every check made, oldest first: the nightly command's two (the
+    // canary's failure named), then the one run from the page, with who ran it.
+    let review = admin.get("/staff/review").await.text().await.expect("page");
+    let checks = common::between(&review, "<h2>Checks made</h2>", "</table>").unwrap_or_else(|| panic!("the checks section: {review}"));
+    let rows: Vec<&str> = checks.split("<tr>").skip(2).collect();
+    assert_eq!(rows.len(), 3, "{checks}");
+    assert!(rows[0].contains("Filter self-test") && rows[0].contains("passed: ") && rows[0].contains("nightly command"), "{}", rows[0]);
+    assert!(
+        rows[1].contains("Engine canary") && rows[1].contains("problem: ") && rows[1].contains("DuckDuckGo") && rows[1].contains("nightly command"),
+        "{}",
+        rows[1]
+    );
+    assert!(rows[2].contains("Engine canary") && rows[2].contains("Mojeek") && rows[2].contains("Tech"), "{}", rows[2]);
 }

@@ -23,7 +23,7 @@ fn ms(s: &str) -> i64 {
 }
 
 struct Setup {
-    _upstream: FixtureUpstream,
+    upstream: FixtureUpstream,
     oembed: OEmbedFixture,
     app: TestApp,
 }
@@ -37,7 +37,7 @@ async fn setup(clock: Arc<ManualClock>, tweak: impl FnOnce(&mut kidsearch::confi
     assert_eq!(add_user(&config.data_dir, "teacher", "Mr Oak", PASSWORD).0, 0);
     assert_eq!(add_user(&config.data_dir, "admin", "Ms Ash", PASSWORD).0, 0);
     let app = spawn_app_with_clock(config, clock).await;
-    Setup { _upstream: upstream, oembed, app }
+    Setup { upstream: upstream, oembed, app }
 }
 
 async fn signed_in<'a>(app: &'a TestApp, name: &str) -> Browser<'a> {
@@ -179,6 +179,20 @@ async fn an_approved_video_is_on_todays_board_plays_in_the_privacy_enhanced_play
     assert!(html.contains(&format!("data-say=\"{VOLCANO_TITLE}\"")), "its title read aloud: {html}");
     assert!(html.contains("Turn off screen and tell an adult") && html.contains("class=\"back-button\""), "{html}");
     assert_eq!(s.oembed.requests().len(), asked, "pupils never make kidsearch ask YouTube");
+
+    // Its tile shows the video's picture, re-encoded through the gateway from YouTube's picture
+    // host (the fixture stands in for i.ytimg.com), never the upstream address.
+    let tile = between(&home, "class=\"board-button video-tile\"", "</a>").expect("the tile");
+    let picture = between(tile, "<img src=\"", "\"").unwrap_or_else(|| panic!("a picture in the tile: {tile}"));
+    assert!(picture.starts_with("/img/") && !home.contains("ytimg"), "{tile}");
+    let jpeg = s.app.get(picture).await;
+    assert_eq!(jpeg.status(), 200);
+    assert_eq!(jpeg.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("image/jpeg"));
+    assert!(jpeg.bytes().await.expect("bytes").starts_with(&[0xFF, 0xD8]), "a JPEG kidsearch made");
+    assert_eq!(s.upstream.pictures.requests(&format!("/vi/{VOLCANO}/hqdefault.jpg")), 1);
+    // The teacher's look-up shows the same picture.
+    let (_, looked) = look_up(&mut teacher, &format!("https://youtu.be/{VOLCANO}")).await;
+    assert!(looked.contains(&format!("src=\"{picture}\"")), "{looked}");
 
     // Staff's activity log has the approval and the pupil's visit.
     let events = db_rows(&s.app.data_dir, "SELECT kind, detail FROM security_events WHERE kind = 'video_approval'", vec![]).await;
@@ -445,4 +459,93 @@ async fn telling_an_adult_about_a_video_names_it_and_hides_it_for_the_school() {
     let other = elm.get(&link).await;
     assert_eq!(other.status(), 403, "hidden for the school until a teacher looks");
     assert!(other.text().await.expect("page").contains("hidden for now"));
+}
+
+/// A multipart/form-data body as a browser sends the add form: text fields, then the file.
+fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "----kidsearchTestBoundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+    }
+    if let Some((filename, bytes)) = file {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"{filename}\"\r\nContent-Type: image/png\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn post_multipart(admin: &Browser<'_>, fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> reqwest::Response {
+    let (content_type, body) = multipart(fields, file);
+    admin
+        .app
+        .client
+        .post(format!("{}/staff/sites", admin.app.address))
+        .header("cookie", admin.cookie.clone().expect("signed in"))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("post")
+}
+
+#[tokio::test]
+async fn a_sites_uploaded_picture_is_re_encoded_for_its_tile_and_hostile_files_are_refused_with_the_reason() {
+    let s = setup(Arc::new(ManualClock::new(ms("2026-11-23T09:00:00Z"))), |_| {}).await;
+    let mut admin = signed_in(&s.app, "Ms Ash").await;
+    let csrf = admin.csrf_from("/staff/sites").await;
+    let page = admin.get("/staff/sites").await.text().await.expect("page");
+    assert!(page.contains("enctype=\"multipart/form-data\"") && page.contains("type=\"file\" name=\"photo\""), "{page}");
+    let site = [("csrf", csrf.as_str()), ("name", "Purple Mash"), ("url", "https://www.purplemash.com/"), ("picture", "")];
+
+    // Files that are no picture, or one no decoder should open, are refused with the reason.
+    let huge = common::pictures::huge_png();
+    let oversized = vec![0xFFu8; 5 * 1024 * 1024 + 1];
+    for (file, bytes, says) in [
+        ("drawing.svg", common::pictures::SVG_WITH_SCRIPT.as_bytes(), "cannot be used"),
+        ("page.png", b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>".as_slice(), "cannot be used"),
+        ("huge.png", huge.as_slice(), "cannot be used"),
+        ("big.jpg", oversized.as_slice(), "over 5 MB"),
+    ] {
+        let r = post_multipart(&admin, &site, Some((file, bytes))).await;
+        assert_eq!(r.status(), 400, "{file}");
+        let html = r.text().await.expect("page");
+        assert!(html.contains(says), "{file}: {html}");
+    }
+    let none = post_multipart(&admin, &site, None).await;
+    assert_eq!(none.status(), 400);
+    assert!(none.text().await.expect("page").contains("or a picture file"));
+    assert!(db_rows(&s.app.data_dir, "SELECT id FROM school_sites", vec![]).await.is_empty(), "nothing half-added");
+    // Without the form's token nothing is added, whatever the file.
+    let photo = common::pictures::photo_jpeg();
+    let forged = [("csrf", "nope"), ("name", "Purple Mash"), ("url", "https://www.purplemash.com/"), ("picture", "")];
+    assert_eq!(post_multipart(&admin, &forged, Some(("photo.jpg", &photo))).await.status(), 403);
+
+    // A real photo: kept as a small JPEG kidsearch made, without the file's metadata.
+    let added = post_multipart(&admin, &site, Some(("photo.jpg", &photo))).await;
+    assert_eq!(added.status(), 303, "{:?}", added.text().await);
+    let home = s.app.get("/").await.text().await.expect("home");
+    let tile = between(&home, "class=\"board-button site-tile\"", "</a>").expect("the tile");
+    let picture = between(tile, "<img src=\"", "\"").unwrap_or_else(|| panic!("the tile's picture: {tile}")).to_string();
+    assert!(picture.starts_with("/site-picture/"), "{tile}");
+    let jpeg = s.app.get(&picture).await;
+    assert_eq!((jpeg.status().as_u16(), jpeg.headers().get("content-type").and_then(|v| v.to_str().ok())), (200, Some("image/jpeg")));
+    let bytes = jpeg.bytes().await.expect("bytes");
+    assert!(bytes.starts_with(&[0xFF, 0xD8]) && bytes.len() < photo.len(), "{} bytes from {}", bytes.len(), photo.len());
+    assert!(!bytes.windows(common::pictures::SECRET_IN_METADATA.len()).any(|w| w == common::pictures::SECRET_IN_METADATA.as_bytes()), "metadata dropped");
+    let decoded = image::load_from_memory(&bytes).expect("decodes");
+    assert!(decoded.width() <= 256 && decoded.height() <= 256, "{}×{}", decoded.width(), decoded.height());
+    assert!(admin.get("/staff/sites").await.text().await.expect("page").contains(&format!("src=\"{picture}\"")), "shown to the admin too");
+
+    // Removed with its site; a number that is no site's picture is a 404.
+    assert_eq!(s.app.get("/site-picture/999").await.status(), 404);
+    assert_eq!(s.app.get("/site-picture/x").await.status(), 404);
+    let id = picture.trim_start_matches("/site-picture/").to_string();
+    let csrf = admin.csrf_from("/staff/sites").await;
+    assert_eq!(admin.post(&format!("/staff/sites/{id}/remove"), &[("csrf", &csrf)]).await.status(), 303);
+    assert_eq!(s.app.get(&picture).await.status(), 404);
 }

@@ -96,6 +96,10 @@ pub struct ServerConfig {
     /// The oEmbed endpoint asked for an approved video's title and picture (YouTube's own;
     /// a fixture or a mirror in tests). Its host is the only one that client may reach.
     pub video_oembed_url: String,
+    /// Where approved videos' pictures (YouTube's `i.ytimg.com`) are fetched from instead: a
+    /// fixture or a local mirror (scheme, host and port replaced, as an engine's
+    /// `image_base_url`). `None`: YouTube's own host, the only one that client may reach.
+    pub video_thumbnail_base_url: Option<String>,
     /// Local settings per engine id from `engines.toml`.
     pub engines: BTreeMap<String, EngineOverride>,
 }
@@ -150,6 +154,7 @@ impl Default for ServerConfig {
             retention_incident_days: 365,
             metrics_allow: vec!["127.0.0.1".to_string(), "::1".to_string()],
             video_oembed_url: YOUTUBE_OEMBED.to_string(),
+            video_thumbnail_base_url: None,
             engines: BTreeMap::new(),
         }
     }
@@ -262,6 +267,15 @@ impl ServerConfig {
                 format!("video_oembed_url = {:?} is not an http(s) URL", self.video_oembed_url),
                 "remove it to use YouTube's own (\"https://www.youtube.com/oembed\"), or write a full URL like \"http://127.0.0.1:9000/oembed\"",
             ));
+        }
+        if let Some(base) = &self.video_thumbnail_base_url {
+            if !url::Url::parse(base).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some()) {
+                problems.push(ConfigProblem::whole_file(
+                    &file,
+                    format!("video_thumbnail_base_url = {base:?} is not an http(s) URL"),
+                    "remove it to fetch videos' pictures from YouTube, or write one like \"http://127.0.0.1:9001\"",
+                ));
+            }
         }
         for proxy in &self.trusted_proxies {
             if proxy.parse::<std::net::IpAddr>().is_err() {

@@ -107,6 +107,24 @@ impl Images {
         Ok(Images { signer, engines: by_engine, cache: LoadingCache::new(cache), stored: stored::StoredImages::new(store) })
     }
 
+    /// Adds a picture source that is not an engine (approved videos' pictures): `id` signs its
+    /// paths as an engine id would, `declared` are the hosts its URLs may name, and a local
+    /// `base` (a fixture, a mirror) replaces their scheme, host and port, as `image_base_url`.
+    pub fn add_source(&mut self, id: &str, declared: &[&str], base: Option<&str>, timeout: Duration, user_agent: &str) -> Result<(), String> {
+        let declared: Vec<String> = declared.iter().map(|h| h.to_ascii_lowercase()).collect();
+        let base = base.map(|b| Url::parse(b).map_err(|e| format!("picture source {id}: {b:?}: {e}"))).transpose()?;
+        let (hosts, private_ok) = match &base {
+            Some(b) => {
+                let host = b.host_str().ok_or_else(|| format!("picture source {id}: {b} has no host"))?.to_ascii_lowercase();
+                (vec![b.port_or_known_default().map_or(host.clone(), |port| format!("{host}:{port}"))], true)
+            }
+            None => (declared.clone(), false),
+        };
+        let client = GuardedClient::for_hosts(hosts, private_ok, timeout, user_agent, MAX_IMAGE_BYTES).map_err(|e| format!("picture source {id}: {e}"))?;
+        self.engines.insert(id.to_string(), PictureHosts { client, declared, base });
+        Ok(())
+    }
+
     /// The gateway path for a picture `engine` gave at `url`, if that engine may show
     /// pictures from its host.
     pub fn path_for(&self, engine: &str, url: &Url) -> Option<String> {

@@ -39,6 +39,26 @@ impl FilterTest {
     pub fn ok(&self) -> bool {
         self.problems.is_empty()
     }
+
+    /// The run in one line, for the checks' history: how many probes did as expected, and
+    /// the categories that did not ("31 of 33 probes as expected; wrong in: scary, drugs").
+    pub fn summary(&self) -> String {
+        let on = self.categories.iter().filter(|c| !c.off);
+        let (probes, right) = on.clone().fold((0, 0), |(p, r), c| (p + c.probes, r + c.as_expected));
+        let wrong: Vec<&str> = on.filter(|c| c.as_expected < c.probes).map(|c| c.category.as_str()).collect();
+        let off: Vec<&str> = self.categories.iter().filter(|c| c.off).map(|c| c.category.as_str()).collect();
+        let mut line = format!("{right} of {probes} probes as expected");
+        if !wrong.is_empty() {
+            line.push_str(&format!("; wrong in: {}", wrong.join(", ")));
+        }
+        if !self.problems.is_empty() && wrong.is_empty() {
+            line.push_str(&format!("; {} problem(s)", self.problems.len()));
+        }
+        if !off.is_empty() {
+            line.push_str(&format!("; off: {}", off.join(", ")));
+        }
+        line
+    }
 }
 
 /// The probe file of this allowlist (or the compiled-in one), and its name for messages.

@@ -40,6 +40,12 @@ impl VideoId {
         format!("https://www.youtube.com/watch?v={}", self.0)
     }
 
+    /// The video's picture as YouTube serves it (480 × 360; the oEmbed answer names the same),
+    /// fetched and re-encoded through the gateway's image path (`videos::THUMBNAILS`).
+    pub fn thumbnail_url(&self) -> Option<url::Url> {
+        url::Url::parse(&format!("https://i.ytimg.com/vi/{}/hqdefault.jpg", self.0)).ok()
+    }
+
     /// The privacy-enhanced embed, as pupils get it: no related videos from other channels, no
     /// annotations, inline on an iPad.
     pub fn embed_url(&self) -> String {

@@ -14,6 +14,11 @@
 pub mod link;
 pub mod oembed;
 
+/// The picture source approved videos' thumbnails are signed under (`images::Images::add_source`),
+/// and the one host they come from.
+pub const THUMBNAILS: &str = "video-thumbnails";
+pub const THUMBNAIL_HOSTS: &[&str] = &["i.ytimg.com"];
+
 use std::sync::Arc;
 
 use ring::hmac;

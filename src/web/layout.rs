@@ -230,6 +230,7 @@ pub fn staff_nav(role: Role) -> Markup {
                 @if leads {
                     li { a href=(paths::STAFF_INCIDENTS) { "Incident register" } }
                     li { a href=(paths::STAFF_HIDDEN) { "Results kept hidden" } }
+                    li { a href=(paths::STAFF_REVIEW) { "Annual review" } }
                 }
                 li { a href=(paths::STAFF_HEALTH) { "Engine health" } }
                 @if role == Role::Admin {

@@ -101,6 +101,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(paths::GO, web::get().to(pupil::go::page))
         .route("/video/{id}", web::get().to(pupil::video::page))
         .route(paths::PICTURE, web::get().to(pupil::picture::serve))
+        .route(paths::SITE_PICTURE, web::get().to(pupil::picture::site))
         .service(web::resource(paths::HELP).wrap(Compress::default()).route(web::post().to(pupil::help::press)).route(web::get().to(pupil::help::covered)))
         .route(paths::HELP_STATUS, web::get().to(pupil::help::status))
         .route(paths::WINDOW, web::get().to(pupil::gate::window))

@@ -45,6 +45,13 @@ pub use crate::policy::golink::GO;
 /// A picture through the gateway: `/img/<sig>/<token>` (`images::sign`).
 pub const PICTURE: &str = "/img/{sig}/{token}";
 
+/// `/site-picture/N`: school site N's uploaded tile picture (a JPEG kidsearch made).
+pub const SITE_PICTURE: &str = "/site-picture/{id}";
+
+pub fn site_picture(site: i64) -> String {
+    format!("/site-picture/{site}")
+}
+
 /// `/video/N`: approved video N's page (the number is the approval's, never the video's id).
 pub fn video(approval: i64) -> String {
     format!("/video/{approval}")
@@ -108,6 +115,7 @@ pub fn staff_site_remove(id: i64) -> String {
 
 /// The security log (admins).
 pub const STAFF_SECURITY: &str = "/staff/security";
+pub const STAFF_REVIEW: &str = "/staff/review";
 /// Any staff member's own password.
 pub const STAFF_PASSWORD: &str = "/staff/password";
 

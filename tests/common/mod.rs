@@ -159,6 +159,8 @@ pub fn test_config(upstream: &FixtureUpstream) -> ServerConfig {
         supervised_sessions: false,
         // Never YouTube: a closed port, unless a test starts the oEmbed fixture (common::oembed).
         video_oembed_url: "http://127.0.0.1:9/oembed".into(),
+        // Approved videos' pictures from the fixture picture host, never i.ytimg.com.
+        video_thumbnail_base_url: Some(upstream.pictures.base_url()),
         ..ServerConfig::default()
     };
     // Tests never reach the internet: every shipped engine without a fixture here is off.

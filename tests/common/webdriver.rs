@@ -208,6 +208,13 @@ impl Session {
         std::fs::write(path, png).expect("write screenshot");
     }
 
+    /// Prints the page to PDF as the browser's Print would (W3C "Print Page"): A4 portrait,
+    /// backgrounds as the print style sheet has them. Returns the PDF's bytes.
+    pub async fn print_pdf(&self) -> Vec<u8> {
+        let b64 = self.cmd(reqwest::Method::POST, "/print", Some(json!({ "page": { "width": 21.0, "height": 29.7 }, "orientation": "portrait" }))).await;
+        base64::engine::general_purpose::STANDARD.decode(b64.as_str().expect("base64")).expect("pdf")
+    }
+
     pub async fn close(self) {
         let _ = self.http.delete(&self.base).send().await;
     }

@@ -40,7 +40,10 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
                     @for v in &videos {
                         li {
                             a.board-button.video-tile href=(paths::video(v.id)) {
-                                span.picture.play aria-hidden="true" { "▶" }
+                                @match v.video.thumbnail_url().and_then(|u| state.images.path_for(crate::videos::THUMBNAILS, &u)) {
+                                    Some(picture) => span.picture.video-picture { img src=(picture) alt="" width="160" height="120" loading="lazy"; span.play-badge aria-hidden="true" { "▶" } },
+                                    None => span.picture.play aria-hidden="true" { "▶" },
+                                }
                                 span.words { span.visually-hidden { "Video: " } (v.title) }
                             }
                         }
@@ -56,7 +59,11 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
                         li {
                             // Through /go: checked against the block lists when tapped, and recorded.
                             a.board-button.site-tile href=(state.links.go_link(school, &s.url)) {
-                                span.picture aria-hidden="true" { (s.picture) }
+                                @if s.photo {
+                                    span.picture.site-picture { img src=(paths::site_picture(s.id)) alt="" width="128" height="96" loading="lazy"; }
+                                } @else {
+                                    span.picture aria-hidden="true" { (s.picture) }
+                                }
                                 span.words { (s.name) }
                             }
                         }

@@ -25,3 +25,18 @@ pub async fn serve(path: web::Path<(String, String)>, state: web::Data<AppState>
         }
     }
 }
+
+/// `GET /site-picture/N`: a school site's uploaded tile picture, re-encoded when it was added.
+/// A site's picture never changes (a new picture is a new site), so a browser keeps it a day.
+pub async fn site(path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+    let not_found = || HttpResponse::NotFound().content_type("text/plain; charset=utf-8").body("No such picture.\n");
+    let Ok(id) = path.into_inner().parse::<i64>() else { return not_found() };
+    match state.sites.photo(id).await {
+        Ok(Some(jpeg)) => HttpResponse::Ok().content_type("image/jpeg").insert_header(("Cache-Control", "private, max-age=86400")).body(jpeg),
+        Ok(None) => not_found(),
+        Err(e) => {
+            tracing::error!(error = %e, "could not read a site's picture");
+            HttpResponse::ServiceUnavailable().content_type("text/plain; charset=utf-8").body("The picture cannot be read just now.\n")
+        }
+    }
+}

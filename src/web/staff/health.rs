@@ -7,6 +7,7 @@ use actix_web::{web, HttpResponse};
 use maud::html;
 
 use super::{csrf_token, html_page, require, require_form, see_other, store_failed, ANY_STAFF};
+use crate::checks::{CheckRun, FILTER_TEST};
 use crate::engines::{Audience, Availability};
 use crate::query::Query;
 use crate::safeguarding::export::local_time;
@@ -111,9 +112,13 @@ pub async fn filter_test(body: web::Bytes, session: Session, state: web::Data<Ap
     };
     let (text, file) = &state.filter_probes;
     let test = crate::policy::probes::run(&state.policy.current(), text, file, &state.categories_off);
+    let run = CheckRun { at_ms: state.safeguarding.now_ms(), kind: FILTER_TEST.into(), ok: test.ok(), summary: test.summary(), by: Some(account.name.clone()) };
+    // The result is shown whether or not it could be kept; a failure to keep it says so.
+    let kept = crate::checks::record(&state.store, run).await;
     let body = html! {
         p { a href=(paths::STAFF_HEALTH) { "← Engine health" } }
         h1 { "Filter test" }
+        @if let Err(e) = &kept { p.notice role="alert" { "This run could not be kept for the annual review: " (e.to_string()) "." } }
         @if test.ok() { p.notice role="status" { "Every probe did as expected." } }
         @else { p.notice role="alert" { (test.problems.len()) " problem(s): the filter does not do what the probes expect." } }
         table {
@@ -146,7 +151,7 @@ pub async fn run_now(body: web::Bytes, session: Session, state: web::Data<AppSta
     let results = state.search.canary(&query).await;
     let failed = results.iter().filter(|r| !r.ok).count();
     let summary = crate::canary::summary(&results, state.search.engines());
-    if let Err(e) = crate::canary::record(&state.store, results).await {
+    if let Err(e) = crate::canary::record(&state.store, results, summary.clone(), Some(account.name.clone())).await {
         return store_failed("keeping the canary result", &e);
     }
     security_event(&state.store, "canary_run", Some(&account.name), Some(&format!("{failed} failed"))).await;

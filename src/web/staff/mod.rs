@@ -16,6 +16,7 @@ mod incidents;
 mod login;
 mod overblocks;
 mod password;
+mod review;
 mod security;
 mod setup;
 mod sites;
@@ -113,6 +114,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, store: Store, key: Key, secure_cooki
             .route("/activity", web::get().to(activity::page))
             .route("/activity.csv", web::get().to(activity::csv))
             .route("/security", web::get().to(security::page))
+            .route("/review", web::get().to(review::page))
             .route("/health", web::get().to(health::page))
             .route("/health/canary", web::post().to(health::run_now))
             .route("/health/filter-test", web::post().to(health::filter_test))

@@ -3,12 +3,14 @@
 //! block lists refuse, or outside the walled garden when it is on, is not added.
 
 use actix_session::Session;
-use actix_web::{web, HttpResponse};
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt as _;
 use maud::html;
 
 use super::{csrf_token, html_page, own_school, require, require_form, see_other, store_failed};
 use crate::policy::domains::host_of;
-use crate::sites::{SiteForm, MAX_SITES};
+use crate::sites::{SiteForm, MAX_PHOTO_BYTES, MAX_SITES};
 use crate::staff::accounts::security_event;
 use crate::staff::Role;
 use crate::web::form::field;
@@ -40,7 +42,11 @@ async fn sites_page(session: &Session, state: &AppState, account: &crate::staff:
                 tbody {
                     @for s in &sites {
                         tr {
-                            td { span aria-hidden="true" { (s.picture) " " } (s.name) }
+                            td {
+                                @if s.photo { img src=(paths::site_picture(s.id)) alt="" width="64" height="48"; " " }
+                                @else { span aria-hidden="true" { (s.picture) " " } }
+                                (s.name)
+                            }
                             td { (s.url) }
                             td { (s.class.clone().unwrap_or_else(|| "whole school".into())) }
                             td {
@@ -55,14 +61,16 @@ async fn sites_page(session: &Session, state: &AppState, account: &crate::staff:
             }
         }
         h2 { "Add a site" }
-        form method="post" action=(paths::STAFF_SITES) {
+        form method="post" action=(paths::STAFF_SITES) enctype="multipart/form-data" {
             input type="hidden" name="csrf" value=(token);
             label for="site-name" { "Name pupils see" }
             input #site-name type="text" name="name" maxlength="40" required placeholder="GoBubble";
             label for="site-url" { "Address" }
             input #site-url type="text" name="url" maxlength="500" required placeholder="https://www.gobubble.school/";
-            label for="site-picture" { "Picture (one emoji)" }
-            input #site-picture type="text" name="picture" maxlength="8" required placeholder="🫧";
+            label for="site-picture" { "Picture: one emoji" }
+            input #site-picture type="text" name="picture" maxlength="8" placeholder="🫧";
+            label for="site-photo" { "… or a picture file (JPEG, PNG, GIF or WebP; kidsearch makes a small copy of it)" }
+            input #site-photo type="file" name="photo" accept="image/jpeg,image/png,image/gif,image/webp";
             label for="site-class" { "For" }
             (crate::web::layout::class_choice("site-class", &classes, Some("The whole school")))
             button type="submit" { "Add the site" }
@@ -75,18 +83,95 @@ async fn sites_page(session: &Session, state: &AppState, account: &crate::staff:
     answer
 }
 
-pub async fn add(body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
-    let account = match require_form(&session, &state, &body, ADMINS).await {
+/// The add form's fields: from a multipart form (the page's, which may carry a picture file)
+/// or a urlencoded one (no file). Text fields are capped, the file at `MAX_PHOTO_BYTES`.
+#[derive(Default)]
+struct AddForm {
+    fields: std::collections::HashMap<String, String>,
+    photo: Vec<u8>,
+}
+
+impl AddForm {
+    fn get(&self, name: &str) -> Option<String> {
+        self.fields.get(name).cloned()
+    }
+}
+
+const MAX_TEXT_FIELD_BYTES: usize = 4 * 1024;
+
+async fn read_add_form(req: &HttpRequest, payload: web::Payload) -> Result<AddForm, String> {
+    let multipart = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("multipart/form-data"));
+    if !multipart {
+        let body = read_capped(payload, MAX_TEXT_FIELD_BYTES * 4).await?;
+        let fields = ["csrf", "name", "url", "picture", "class"].iter().filter_map(|n| field(&body, n).map(|v| (n.to_string(), v))).collect();
+        return Ok(AddForm { fields, photo: Vec::new() });
+    }
+    let mut form = AddForm::default();
+    let mut parts = actix_multipart::Multipart::new(req.headers(), payload);
+    while let Some(part) = parts.next().await {
+        let mut part = part.map_err(|e| format!("the form did not arrive whole ({e}): try again"))?;
+        let name = part.name().unwrap_or_default().to_string();
+        let is_photo = name == "photo";
+        let cap = if is_photo { MAX_PHOTO_BYTES } else { MAX_TEXT_FIELD_BYTES };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = part.next().await {
+            let chunk = chunk.map_err(|e| format!("the form did not arrive whole ({e}): try again"))?;
+            if bytes.len() + chunk.len() > cap {
+                return Err(if is_photo {
+                    format!("That picture file is over {} MB: choose a smaller one.", MAX_PHOTO_BYTES / (1024 * 1024))
+                } else {
+                    format!("The {name} field is too long.")
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if is_photo {
+            form.photo = bytes;
+        } else if !name.is_empty() {
+            form.fields.insert(name, String::from_utf8_lossy(&bytes).into_owned());
+        }
+    }
+    Ok(form)
+}
+
+async fn read_capped(mut payload: web::Payload, cap: usize) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| format!("the form did not arrive whole ({e}): try again"))?;
+        if body.len() + chunk.len() > cap {
+            return Err("The form is too long.".into());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+pub async fn add(req: HttpRequest, payload: web::Payload, session: Session, state: web::Data<AppState>) -> HttpResponse {
+    let account = match require(&session, &state, ADMINS).await {
         Ok(a) => a,
         Err(answer) => return answer,
     };
+    let form = match read_add_form(&req, payload).await {
+        Ok(form) => form,
+        // Whoever sent a form this broken is signed in as an admin: the page says why.
+        Err(problem) => return sites_page(&session, &state, &account, Some(problem)).await,
+    };
+    if !super::csrf_ok(&session, form.get("csrf").as_deref()) {
+        return super::expired_form();
+    }
     let school = match own_school(&account) {
         Ok(s) => s,
         Err(answer) => return answer,
     };
     let (name, url, picture, class) =
-        (field(&body, "name").unwrap_or_default(), field(&body, "url").unwrap_or_default(), field(&body, "picture").unwrap_or_default(), field(&body, "class"));
-    let checked = SiteForm { name: &name, url: &url, picture: &picture, class: class.as_deref() }.check().and_then(|site| {
+        (form.get("name").unwrap_or_default(), form.get("url").unwrap_or_default(), form.get("picture").unwrap_or_default(), form.get("class"));
+    let class = class.filter(|c| !c.trim().is_empty());
+    let photo = form.photo.clone();
+    // Decoding and re-encoding a picture is CPU work: off the async workers.
+    let checked = web::block(move || SiteForm { name: &name, url: &url, picture: &picture, class: class.as_deref(), photo: &photo }.check())
+        .await
+        .unwrap_or_else(|_| Err("The picture could not be read just now: try again.".into()));
+    let checked = checked.and_then(|site| {
         let host = url::Url::parse(&site.url).ok().and_then(|u| host_of(&u)).unwrap_or_default();
         let policy = state.policy.current();
         if let Some(category) = policy.domain_category(&host) {

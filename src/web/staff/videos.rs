@@ -66,6 +66,10 @@ pub async fn page(req: HttpRequest, session: Session, state: web::Data<AppState>
                     section.video-check aria-labelledby="found" {
                         h2 #found { "Pupils will see: " (title) }
                         @if !channel.is_empty() { p { "From the channel " strong { (channel) } } }
+                        // The picture pupils' tile will show, through the gateway as theirs is.
+                        @if let Some(picture) = video.thumbnail_url().and_then(|u| state.images.path_for(crate::videos::THUMBNAILS, &u)) {
+                            p { img.video-check-picture src=(picture) alt=(format!("The picture on pupils' tile for {title}")) width="160" height="120"; }
+                        }
                         p { a href=(video.watch_url()) target="_blank" rel="noopener noreferrer" { "Watch it on YouTube first" } }
                         p.notice role="status" {
                             "Pupils get this one video in YouTube's privacy-enhanced player, without comments, adverts around it or suggestions from other channels, until midnight."
