@@ -73,6 +73,9 @@ pub struct TermLists {
     rules: Vec<Rule>,
     /// Whole single words of rules' sets: word → (rule, side) pairs it satisfies.
     rule_words: HashMap<String, Vec<(usize, usize)>>,
+    /// Those words by their letters without repeats, to find stretched spellings ("gaaay
+    /// joookeees") as `whole_by_letters` does for entries.
+    rule_words_by_letters: HashMap<String, Vec<String>>,
     /// The other alternatives (phrases, `word*`…): (rule, side, alternative).
     rule_scanned: Vec<(usize, usize, Alternative)>,
     /// Whether any entry or rule is written in a non-Latin script (else `fold` alone decides).
@@ -271,6 +274,9 @@ impl TermLists {
                 lists.entries.push(Entry { words, runs: entry_runs, letters, shape, category });
             }
         }
+        for word in lists.rule_words.keys() {
+            lists.rule_words_by_letters.entry(without_repeats(word)).or_default().push(word.clone());
+        }
         lists.has_native = lists.entries.iter().flat_map(|e| &e.words).chain(lists.rule_words.keys()).any(|w| !w.is_ascii())
             || lists.rule_scanned.iter().flat_map(|(_, _, a)| &a.words).any(|w| !w.is_ascii());
         let vocabulary = files.iter().filter(|f| f.category == "vocabulary").flat_map(|f| entries_of(f.text)).flat_map(|(_, w)| w.split_whitespace());
@@ -410,7 +416,7 @@ impl TermLists {
             let mut hits: Vec<(usize, usize)> = Vec::new();
             for (i, word) in words.iter().enumerate() {
                 if !cover.word[i] {
-                    if let Some(found) = forms(word).find_map(|f| self.rule_words.get(f)) {
+                    if let Some(found) = forms(word).find_map(|f| self.rule_words.get(f)).or_else(|| self.stretched_rule_word(word)) {
                         hits.extend(found);
                     }
                 }
@@ -476,6 +482,23 @@ impl TermLists {
                 };
                 if hit {
                     return Some(entry.category);
+                }
+            }
+        }
+        None
+    }
+
+    /// The (rule, side) pairs of the rule word `word` is a stretched spelling of, if any.
+    fn stretched_rule_word(&self, word: &str) -> Option<&Vec<(usize, usize)>> {
+        if !has_held_letter(word) {
+            return None;
+        }
+        let word_runs = runs(word);
+        for form in stretched_forms(&word_runs) {
+            let letters: String = form.iter().map(|(c, _)| c).collect();
+            if let Some(candidates) = self.rule_words_by_letters.get(&letters) {
+                if let Some(found) = candidates.iter().find(|w| same_or_stretch(form, &runs(w))) {
+                    return self.rule_words.get(found);
                 }
             }
         }
@@ -828,6 +851,16 @@ mod tests {
         let l = lists("@a = mass shooting, gore\n@b = video, videos\n@a + @b\n", "mass\n");
         assert_eq!(l.check_query("mass shooting video"), Some("sexual"));
         assert_eq!(l.check_query("mass of a video camera"), None);
+    }
+
+    #[test]
+    fn a_rules_words_match_stretched_as_entries_do() {
+        let l = lists("@group = gay people, gay\n@insult = joke, jokes\n@group + @insult\nhow to + hurt\n", "");
+        assert_eq!(l.check_query("gay jokes"), Some("sexual"));
+        assert_eq!(l.check_query("gaaay joookeees"), Some("sexual"), "both words stretched");
+        assert_eq!(l.check_query("hooow tooo huuurt"), Some("sexual"), "a phrase and a word stretched");
+        assert_eq!(l.check_query("gaaay"), None, "one side alone is no rule");
+        assert_eq!(l.check_query("gy jks"), None, "fewer letters is not a stretch");
     }
 
     #[test]
