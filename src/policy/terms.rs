@@ -73,6 +73,9 @@ pub struct TermLists {
     rules: Vec<Rule>,
     /// Whole single words of rules' sets: word → (rule, side) pairs it satisfies.
     rule_words: HashMap<String, Vec<(usize, usize)>>,
+    /// Those words by their letters without repeats, to find stretched spellings ("gaaay
+    /// joookeees") as `whole_by_letters` does for entries.
+    rule_words_by_letters: HashMap<String, Vec<String>>,
     /// The other alternatives (phrases, `word*`…): (rule, side, alternative).
     rule_scanned: Vec<(usize, usize, Alternative)>,
     /// Whether any entry or rule is written in a non-Latin script (else `fold` alone decides).
@@ -271,6 +274,9 @@ impl TermLists {
                 lists.entries.push(Entry { words, runs: entry_runs, letters, shape, category });
             }
         }
+        for word in lists.rule_words.keys() {
+            lists.rule_words_by_letters.entry(without_repeats(word)).or_default().push(word.clone());
+        }
         lists.has_native = lists.entries.iter().flat_map(|e| &e.words).chain(lists.rule_words.keys()).any(|w| !w.is_ascii())
             || lists.rule_scanned.iter().flat_map(|(_, _, a)| &a.words).any(|w| !w.is_ascii());
         let vocabulary = files.iter().filter(|f| f.category == "vocabulary").flat_map(|f| entries_of(f.text)).flat_map(|(_, w)| w.split_whitespace());
@@ -356,10 +362,54 @@ impl TermLists {
                 return Some(self.categories[c].as_str());
             }
         }
+        // A word with letters masked by `*` ("f*ck", "sh*t"), as the listed word it fits.
+        if let Some(c) = self.masked(text) {
+            return Some(self.categories[c].as_str());
+        }
         // Last, a glued or spaced-out query read as the words it is made of.
         let (words, alone) = self.unglued(&forms[0].collapsed, local)?;
         let streams: [&[String]; 1] = [&words];
         self.check_words(&words, Some(&alone), local).or_else(|| self.check_rules(&streams, local)).map(|c| self.categories[c].as_str())
+    }
+
+    /// The category of the first one-word entry that a query's masked word fits: a word of three or
+    /// more characters, letters and `*` only (after folding), with at least one of each, where
+    /// each `*` stands for one letter ("f*ck", "sh*t", "f***"). Pupils mask a word only to
+    /// type a rude one, and `normalise` reads `*` as a gap ("f", "ck"), so without this every
+    /// masked spelling passed. Queries only: a `*` in a result's text is a footnote or a star.
+    fn masked(&self, text: &str) -> Option<usize> {
+        if !text.contains('*') {
+            return None;
+        }
+        for token in text.split_whitespace().filter(|t| t.contains('*')) {
+            let token = token.trim_matches(|c: char| !c.is_alphanumeric() && c != '*');
+            // Digits and stars alone are sums ("3*4"), not a word.
+            if !token.chars().any(char::is_alphabetic) {
+                continue;
+            }
+            let mut pattern: Vec<Option<char>> = Vec::new();
+            for c in token.chars() {
+                if c == '*' {
+                    pattern.push(None);
+                } else {
+                    pattern.extend(fold(&c.to_string()).chars().map(Some));
+                }
+            }
+            let letters = pattern.iter().flatten().count();
+            if pattern.len() < 3 || letters == pattern.len() || !pattern.iter().flatten().all(char::is_ascii_lowercase) {
+                continue;
+            }
+            let fits = |entry: &str| entry.len() == pattern.len() && entry.chars().zip(&pattern).all(|(e, p)| p.is_none_or(|p| p == e));
+            // Any one-word entry, read as the whole word ("p*rn" for `*porn*`). Masks hide rude
+            // words, so a swear word, then a sexual word, then a slur is the reading taken
+            // ("f***" is "fuck", not the scary list's "fnaf"); else the first in the files' order.
+            let rank = |c: usize| ["swearing", "sexual", "hate"].iter().position(|n| *n == self.categories[c]).unwrap_or(3);
+            let fitting = self.entries.iter().filter(|e| e.words.len() == 1 && fits(&e.words[0]));
+            if let Some(entry) = fitting.min_by_key(|e| rank(e.category)) {
+                return Some(entry.category);
+            }
+        }
+        None
     }
 
     /// `words` with each glued run the exceptions do not cover read as the known words it is
@@ -410,7 +460,7 @@ impl TermLists {
             let mut hits: Vec<(usize, usize)> = Vec::new();
             for (i, word) in words.iter().enumerate() {
                 if !cover.word[i] {
-                    if let Some(found) = forms(word).find_map(|f| self.rule_words.get(f)) {
+                    if let Some(found) = forms(word).find_map(|f| self.rule_words.get(f)).or_else(|| self.stretched_rule_word(word)) {
                         hits.extend(found);
                     }
                 }
@@ -476,6 +526,23 @@ impl TermLists {
                 };
                 if hit {
                     return Some(entry.category);
+                }
+            }
+        }
+        None
+    }
+
+    /// The (rule, side) pairs of the rule word `word` is a stretched spelling of, if any.
+    fn stretched_rule_word(&self, word: &str) -> Option<&Vec<(usize, usize)>> {
+        if !has_held_letter(word) {
+            return None;
+        }
+        let word_runs = runs(word);
+        for form in stretched_forms(&word_runs) {
+            let letters: String = form.iter().map(|(c, _)| c).collect();
+            if let Some(candidates) = self.rule_words_by_letters.get(&letters) {
+                if let Some(found) = candidates.iter().find(|w| same_or_stretch(form, &runs(w))) {
+                    return self.rule_words.get(found);
                 }
             }
         }
@@ -828,6 +895,31 @@ mod tests {
         let l = lists("@a = mass shooting, gore\n@b = video, videos\n@a + @b\n", "mass\n");
         assert_eq!(l.check_query("mass shooting video"), Some("sexual"));
         assert_eq!(l.check_query("mass of a video camera"), None);
+    }
+
+    #[test]
+    fn a_rules_words_match_stretched_as_entries_do() {
+        let l = lists("@group = gay people, gay\n@insult = joke, jokes\n@group + @insult\nhow to + hurt\n", "");
+        assert_eq!(l.check_query("gay jokes"), Some("sexual"));
+        assert_eq!(l.check_query("gaaay joookeees"), Some("sexual"), "both words stretched");
+        assert_eq!(l.check_query("hooow tooo huuurt"), Some("sexual"), "a phrase and a word stretched");
+        assert_eq!(l.check_query("gaaay"), None, "one side alone is no rule");
+        assert_eq!(l.check_query("gy jks"), None, "fewer letters is not a stretch");
+    }
+
+    #[test]
+    fn a_word_masked_with_stars_is_read_as_the_listed_word_it_fits() {
+        let l = lists("fuck\nshit\n*porn*\n", "");
+        assert_eq!(l.check_query("f*ck"), Some("sexual"));
+        assert_eq!(l.check_query("F*** off"), Some("sexual"), "every letter but the first masked");
+        assert_eq!(l.check_query("what the sh*t"), Some("sexual"));
+        assert_eq!(l.check_query("p0*n videos"), Some("sexual"), "a digit read as its letter");
+        assert_eq!(l.check_query("f*sh and chips"), None, "the letters shown must fit");
+        assert_eq!(l.check_query("5* hotels"), None);
+        assert_eq!(l.check_query("3*4 = 12"), None);
+        assert_eq!(l.check_query("****"), None, "no letter shown: nothing to fit");
+        assert_eq!(l.check_query("s*x* ab*"), None, "fits no listed word");
+        assert_eq!(l.check("f*ck"), None, "results' texts are not read this way");
     }
 
     #[test]
