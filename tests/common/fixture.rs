@@ -311,7 +311,9 @@ async fn search_answer(state: &FixtureState, recorded: &Recorded) -> HttpRespons
                 tokio::time::sleep(pause).await;
                 second
             });
-            HttpResponse::Ok().content_type(content_type).streaming(futures_util::stream::once(async move { first }).chain(later).map(Ok::<_, std::convert::Infallible>))
+            HttpResponse::Ok()
+                .content_type(content_type)
+                .streaming(futures_util::stream::once(async move { first }).chain(later).map(Ok::<_, std::convert::Infallible>))
         }
     }
 }
