@@ -7,7 +7,7 @@
 #   KIDSEARCH_BIN=target/prof/release/kidsearch bash benches/run.sh --live   # the same against another build (perf)
 #   bash benches/run.sh --mixed    # the mixed-speed run (benches/mixed.sh): a new search's wait with one slow or stalled engine
 #   bash benches/run.sh --soak [MINUTES]   # only the soak (default 60 min), release build: RSS every 30 s
-#                                  # into target/bench/soak-rss.csv, the curve and the slope of its second half
+#                                  # into target/bench/soak-rss.csv (with the server's thread count), the curve and the slope of its second half
 #
 # It builds kidsearch and the helpers, starts a fixture upstream on 127.0.0.1 (3 engines answering
 # after DELAY_MS, default 100), kidsearch with an enrolled "iPad" in an open class and one approved
@@ -74,12 +74,18 @@ to_ms() { awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 } else if
 "$BIN/examples/fixture_upstream" "$WORK/kidsearch.toml" "$DELAY" duckduckgo bing simple_wikipedia 2>"$WORK/fixture.log" &
 FIXTURE=$!
 for _ in $(seq 100); do [ -s "$WORK/kidsearch.toml" ] && break; sleep 0.1; done
+# SERVER_TOML: server settings put before the fixture's engine tables, e.g. to compare a soak
+# with a smaller cache: SERVER_TOML='cache_capacity = 500' bash benches/run.sh --soak 3
+if [ -n "${SERVER_TOML:-}" ]; then
+  { printf '%s\n' "$SERVER_TOML"; cat "$WORK/kidsearch.toml"; } >"$WORK/kidsearch.toml.new" && mv "$WORK/kidsearch.toml.new" "$WORK/kidsearch.toml"
+fi
 START=$(date +%s%N)
 RUST_LOG=warn "$KIDSEARCH" --config "$WORK/kidsearch.toml" --listen "127.0.0.1:$KS_PORT" --data-dir "$WORK/data" >"$WORK/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1000); do curl -sf "http://127.0.0.1:$KS_PORT/healthz" >/dev/null && break; sleep 0.005; done
 COLD=$(( ($(date +%s%N) - START) / 1000000 ))
 rss() { awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+threads() { awk '/^Threads/ { print $2 }' "/proc/$1/status"; }
 RSS_IDLE=$(rss $SERVER)
 record "{\"metric\":\"cold_start_ms\",\"value\":$COLD}"
 record "{\"metric\":\"rss_idle_mb\",\"value\":$RSS_IDLE}"
@@ -221,7 +227,8 @@ function request()
 end
 LUA
 SOAK_CSV="$OUT/soak-rss.csv"
-echo "seconds,rss_mb" >"$SOAK_CSV"
+# With the server's thread count beside it: each thread keeps an allocator heap of its own.
+echo "seconds,rss_mb,threads" >"$SOAK_CSV"
 wrk -t2 -c300 -d"${SOAK}s" --timeout 5s -s "$WORK/soak.lua" "${PUPIL[@]}" "$B/" >"$WORK/soak.txt" 2>&1 &
 SOAKER=$!
 SOAK_START=$(date +%s)
@@ -229,7 +236,7 @@ SAMPLES=""
 while kill -0 $SOAKER 2>/dev/null; do
   now=$(rss $SERVER)
   SAMPLES="$SAMPLES$now,"
-  echo "$(( $(date +%s) - SOAK_START )),$now" >>"$SOAK_CSV"
+  echo "$(( $(date +%s) - SOAK_START )),$now,$(threads $SERVER)" >>"$SOAK_CSV"
   sleep "$SAMPLE"
 done
 wait $SOAKER || true
@@ -246,6 +253,9 @@ step = 60 if rows and rows[-1][0] >= 120 else 1
 shown = [r for r in rows if r[0] % step < 30 or step == 1]
 print("soak RSS curve (minute, RSS MB):" if step == 60 else "soak RSS curve (second, RSS MB):")
 print("  " + "  ".join(f"{s // step}:{mb:.1f}" for s, mb in shown))
+threads = [int(r["threads"]) for r in csv.DictReader(open(sys.argv[1])) if r.get("threads")]
+if threads:
+    print(f"server threads: first {threads[0]}, most {max(threads)}, last {threads[-1]}")
 half = rows[len(rows) // 2:]
 if len(half) >= 2:
     n = len(half)

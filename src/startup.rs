@@ -24,6 +24,14 @@ use crate::supervision::Supervision;
 use crate::tls::{spawn_reloading, CertReloader};
 use crate::web::{routes, security_headers, AppState};
 
+/// Threads of each HTTP worker's blocking pool (actix's default is 512 divided by the cores:
+/// 256 on a two-core school server). Issue 21's soak (one request in ten a new search, 300
+/// connections) had ~200 of them alive at once, each with an allocator heap of its own, and RSS
+/// at ~360 MB; held to 8, ~250 MB, and no fewer requests answered. 32 leaves room beside the
+/// engines' readings, which take at most `fetch::READINGS_PER_ENGINE` per engine, for the
+/// store's queue, password checks and pictures; what finds the pool busy waits its turn.
+pub const BLOCKING_THREADS_PER_WORKER: usize = 32;
+
 /// A bound, ready-to-run server. Binding happens in `build`, so `port()` is known before `run`
 /// (tests listen on port 0).
 pub struct Application {
@@ -173,6 +181,10 @@ impl Application {
                 .configure(routes)
         })
         .workers(workers)
+        // Each worker's blocking pool (engine answers being read, the store's queue, password
+        // checks, pictures) is held to BLOCKING_THREADS_PER_WORKER rather than actix's 512 per
+        // core count: every thread alive keeps an allocator heap of its own (issue 21's soak).
+        .worker_max_blocking_threads(BLOCKING_THREADS_PER_WORKER)
         // A whole school's iPads may connect at once (the bench opens 3,000): a short accept
         // queue (std's listener asks for 128) would leave some waiting for a SYN retry.
         .backlog(4096)

@@ -35,8 +35,19 @@ pub async fn fetch_answer(
 /// engine's big answer waits in the connection (which the cap closes) rather than here.
 const PIECES_IN_FLIGHT: usize = 4;
 
+/// Readings of one engine's answers at once, each on a blocking-pool thread of its own that
+/// waits for the answer's pieces (issue 21's soak). Unbounded, a burst of new searches kept
+/// ~200 such threads alive under the soak's load (one request in ten a new search at 300
+/// connections), and each thread keeps an allocator heap of its own: RSS rose to ~360 MB within
+/// seconds, against ~250 MB with the blocking pool held to 16 threads. Eight per engine read a
+/// class's burst of new searches side by side (a reading is a few ms of CPU and the network's
+/// time between pieces); more wait for a turn, asynchronously, within the engine's timeout. Per
+/// engine, so an engine whose answers stall half-way only holds up its own readings.
+pub const READINGS_PER_ENGINE: usize = 8;
+
 /// Reads `answer` into engine `index`'s results as it arrives, then runs `finish` on them (the
-/// word lists' pass), on the blocking pool. Why there: reading a page is about a millisecond
+/// word lists' pass), on the blocking pool, holding `turn` (one of the engine's
+/// `READINGS_PER_ENGINE`) until the reading ends. Why there: reading a page is about a millisecond
 /// of CPU, which on this task would hold up the other engines' answers it also polls; there
 /// the engines' pages are read side by side, on every core. Why as it arrives: the page is
 /// never held whole, so a 50 MB answer costs what a 24 KB one does until the cap stops it
@@ -48,11 +59,14 @@ pub async fn read_answer(
     index: usize,
     mut answer: UpstreamAnswer,
     budget: ReadBudget,
+    turn: tokio::sync::OwnedSemaphorePermit,
     finish: impl FnOnce(&mut EnginePage) + Send + 'static,
 ) -> Result<EnginePage, EngineError> {
     let (pieces_out, mut pieces_in) = tokio::sync::mpsc::channel(PIECES_IN_FLIGHT);
     let url = answer.url.clone();
     let reading = tokio::task::spawn_blocking(move || {
+        // Given back when the thread is done with the reading, not when its waiter is.
+        let _turn = turn;
         // `None` from the channel: the sending side was dropped before the answer's end.
         let pieces = std::iter::from_fn(|| match pieces_in.blocking_recv() {
             Some(Ok(Some(piece))) => Some(Ok(piece)),

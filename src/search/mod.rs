@@ -35,7 +35,7 @@ use crate::config::ServerConfig;
 use crate::engines::budget::{ReadBudget, PAGE_READ_LIMIT};
 use crate::engines::{EngineError, EnginePage, EngineSet};
 use crate::metrics::{CacheLabels, Metrics};
-use crate::outbound::fetch::{fetch_answer, fetch_token, read_answer};
+use crate::outbound::fetch::{fetch_answer, fetch_token, read_answer, READINGS_PER_ENGINE};
 use crate::outbound::GuardedClient;
 use crate::policy::golink::LinkSigner;
 use crate::policy::{Filtered, LivePolicy, Policy};
@@ -100,6 +100,8 @@ pub struct SearchService {
     answer_misses: Counter,
     /// One circuit breaker per engine (by index in `engines.all()`).
     breakers: Breakers,
+    /// Each engine's turns to read an answer (`fetch::READINGS_PER_ENGINE`), by index.
+    readings: Vec<Arc<tokio::sync::Semaphore>>,
     /// How long a new search waits for its slower engines once one has answered well
     /// (`answer_deadline_ms`; None: for every engine).
     answer_deadline: Option<Duration>,
@@ -244,8 +246,10 @@ impl SearchService {
         let counter = |result: &str| metrics.answer_cache.get_or_create(&CacheLabels { result: result.into() }).clone();
         let (answer_hits, answer_misses) = (counter("hit"), counter("miss"));
         let breakers = Breakers::new(engines.all().len(), clock);
+        let readings = engines.all().iter().map(|_| Arc::new(tokio::sync::Semaphore::new(READINGS_PER_ENGINE))).collect();
         Ok(SearchService {
             breakers,
+            readings,
             answer_deadline: (config.answer_deadline_ms > 0).then(|| Duration::from_millis(config.answer_deadline_ms)),
             engines: Arc::new(engines),
             clients,
@@ -590,8 +594,11 @@ impl SearchService {
             // cancelled, and a hostile page would go on costing CPU for an answer nobody waits for.
             // (`policy` is the one this search started with: a reload mid-search changes nothing.)
             let policy = policy.clone();
+            // A turn to read (the engine's readings at once are bounded, `READINGS_PER_ENGINE`),
+            // waited for within the engine's timeout; the answer waits in its connection.
+            let turn = self.readings[index].clone().acquire_owned().await.map_err(|_| EngineError::Unparseable("reading the answer failed".into()))?;
             let (budget, _abandon) = ReadBudget::new(PAGE_READ_LIMIT);
-            read_answer(self.engines.clone(), index, answer, budget, move |page| policy.screen_words(page)).await
+            read_answer(self.engines.clone(), index, answer, budget, turn, move |page| policy.screen_words(page)).await
         };
         let result = match tokio::time::timeout(engine.timeout, work).await {
             Ok(r) => r,

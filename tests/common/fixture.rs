@@ -40,6 +40,9 @@ pub enum Scenario {
     /// learns it is too big by reading. Each answer repeats one 64 KB chunk, so the fixture
     /// itself stays small however many are sent at once.
     Huge(usize),
+    /// The realistic results page in two halves, the second after this pause: an answer
+    /// still arriving, as a distant engine's does (its reading waits between the pieces).
+    Trickle(Duration),
 }
 
 /// The body `Scenario::DeeplyNested` serves (under the default `max_upstream_bytes`).
@@ -298,6 +301,20 @@ async fn search_answer(state: &FixtureState, recorded: &Recorded) -> HttpRespons
         Scenario::DeeplyNested => HttpResponse::Ok().content_type(content_type).body(deeply_nested_page()),
         Scenario::Page(name) => file_response(state, name, 200, content_type),
         Scenario::Huge(bytes) => HttpResponse::Ok().content_type(content_type).streaming(huge_body(bytes, state.huge_sent.clone())),
+        Scenario::Trickle(pause) => {
+            use futures_util::StreamExt as _;
+            let path = state.dir.join(format!("results.{}", extension(&state.engine)));
+            let page = web::Bytes::from(std::fs::read(&path).unwrap_or_default());
+            let half = page.len() / 2;
+            let (first, second) = (page.slice(..half), page.slice(half..));
+            let later = futures_util::stream::once(async move {
+                tokio::time::sleep(pause).await;
+                second
+            });
+            HttpResponse::Ok()
+                .content_type(content_type)
+                .streaming(futures_util::stream::once(async move { first }).chain(later).map(Ok::<_, std::convert::Infallible>))
+        }
     }
 }
 
