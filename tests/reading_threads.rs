@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{FixtureUpstream, RealServer, Scenario};
-use kidsearch::engines::fetch::READINGS_PER_ENGINE;
+use kidsearch::outbound::fetch::READINGS_PER_ENGINE;
 
 /// The server's threads now, from /proc (the server is a process of its own).
 fn threads(pid: u32) -> usize {
