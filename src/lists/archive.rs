@@ -186,6 +186,76 @@ fn copy_capped(from: &mut impl Read, to: &Path, max: u64) -> Result<u64, Copy> {
 mod tests {
     use super::*;
 
+    /// A gzip tar of (path, kind, body, link target) entries, the path written as is.
+    fn archive(entries: &[(&str, tar::EntryType, &[u8], &str)]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()));
+        for (path, kind, body, link) in entries {
+            let mut header = tar::Header::new_ustar();
+            let ustar = header.as_ustar_mut().unwrap();
+            ustar.name[..path.len()].copy_from_slice(path.as_bytes());
+            ustar.linkname[..link.len()].copy_from_slice(link.as_bytes());
+            header.set_size(body.len() as u64);
+            header.set_entry_type(*kind);
+            header.set_mode(0o644);
+            header.set_cksum();
+            builder.append(&header, *body).unwrap();
+        }
+        builder.into_inner().unwrap().finish().unwrap()
+    }
+
+    fn unpack(bytes: &[u8]) -> (Result<Unpacked, ArchiveProblem>, PathBuf) {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("kidsearch-archive-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        (unpack_domains(bytes, "adult", &dir, 1024 * 1024), dir)
+    }
+
+    const REGULAR: tar::EntryType = tar::EntryType::Regular;
+
+    #[test]
+    fn a_sound_archive_gives_its_domains_file_and_nothing_else() {
+        let (done, dir) = unpack(&archive(&[
+            ("adult/", tar::EntryType::Directory, b"", ""),
+            ("adult/domains", REGULAR, b"bad.example\n", ""),
+            ("./adult/urls", REGULAR, b"bad.example/x\n", ""),
+        ]));
+        assert_eq!(done.unwrap().bytes, 12);
+        assert_eq!(std::fs::read_to_string(dir.join("domains")).unwrap(), "bad.example\n");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "urls is not written");
+    }
+
+    #[test]
+    fn links_devices_absolute_paths_and_other_folders_refuse_the_whole_archive() {
+        let domains = ("adult/domains", REGULAR, &b"bad.example\n"[..], "");
+        for (entry, says) in [
+            (("adult/urls", tar::EntryType::Symlink, &b""[..], "/etc/passwd"), "is a symbolic link"),
+            (("adult/urls", tar::EntryType::Link, &b""[..], "adult/domains"), "is a hard link"),
+            (("adult/dev", tar::EntryType::Char, &b""[..], ""), "is a character device"),
+            (("adult/fifo", tar::EntryType::Fifo, &b""[..], ""), "is a FIFO"),
+            (("/etc/cron.d/x", REGULAR, &b"* * * * * root x\n"[..], ""), "outside its adult/ folder"),
+            (("gambling/domains", REGULAR, &b"x.example\n"[..], ""), "outside its adult/ folder"),
+            (("adult/domains", REGULAR, &b"again.example\n"[..], ""), "holds adult/domains twice"),
+        ] {
+            let (done, _) = unpack(&archive(&[domains, entry]));
+            let problem = done.expect_err(says).to_string();
+            assert!(problem.contains(says), "{problem}");
+        }
+    }
+
+    #[test]
+    fn an_archive_that_is_not_gzip_or_has_no_domains_or_is_too_large_is_refused() {
+        let (done, _) = unpack(b"<html>Service unavailable</html>");
+        assert!(matches!(done, Err(ArchiveProblem::Damaged(_))));
+        let (done, _) = unpack(&archive(&[("adult/urls", REGULAR, b"x.example/y\n", "")]));
+        assert!(matches!(done, Err(ArchiveProblem::NoDomains(_))));
+        let big = vec![b'a'; 1024 * 1024 + 1];
+        let (done, dir) = unpack(&archive(&[("adult/domains", REGULAR, &big, "")]));
+        assert!(matches!(done, Err(ArchiveProblem::TooLarge { .. })));
+        assert!(!dir.join("domains").exists());
+    }
+
     #[test]
     fn only_paths_under_the_category_folder_are_inside() {
         assert_eq!(inside_folder(Path::new("adult/domains"), "adult"), Some(PathBuf::from("domains")));
