@@ -139,3 +139,16 @@ async fn a_category_ut1_does_not_have_is_named_with_ut1s_own_names() {
     assert!(said.contains("404 Not Found: UT1 has no category \"drugs\"") && said.contains("drugs is \"drogue\""), "{said}");
     assert!(said.contains("No list of this category was fetched before"), "{said}");
 }
+
+#[tokio::test]
+async fn bad_lists_settings_are_named_with_their_fix() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let server = RealServer::with_settings(&upstream, "lists_url = \"ftp://mirror.example/ut1\"\nlists_categories = [\"../adult\"]\nlists_max_file_bytes = 10\n");
+    for command in [&["check"][..], &["lists", "update"][..]] {
+        let (code, said) = server.run(command);
+        assert_eq!(code, 1, "{said}");
+        assert!(said.contains("lists_url = \"ftp://mirror.example/ut1\" is not an http(s) URL"), "{said}");
+        assert!(said.contains("lists_categories: \"../adult\" is not a UT1 category name") && said.contains("use UT1's folder names"), "{said}");
+        assert!(said.contains("lists_max_file_bytes = 10 is too small"), "{said}");
+    }
+}
