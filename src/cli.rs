@@ -524,13 +524,15 @@ fn print_fetched_lists(settings: &Settings) {
     println!("fetched lists (UT1, {}):", fetched.dir.display());
     for list in crate::lists::states(&fetched) {
         let in_force = settings.policy.fetched.iter().find(|(c, _)| *c == list.category).map_or(0, |(_, s)| s.len());
+        // `ut1/<category>`: a UT1 name may be a term list's too (gambling), whose filter-test
+        // line below starts with the bare name.
+        let name = format!("ut1/{}", list.category);
         match (&list.fetched, list.age_words(now)) {
             (Some(f), Some(age)) => println!(
-                "  {:<14} {in_force} domains, fetched {age} ago ({})",
-                list.category,
+                "  {name:<14} {in_force} domains, fetched {age} ago ({})",
                 jiff::Timestamp::from_millisecond(f.at_ms).map(|t| t.to_string()).unwrap_or_default()
             ),
-            _ => println!("  {:<14} never fetched: run `kidsearch lists update`", list.category),
+            _ => println!("  {name:<14} never fetched: run `kidsearch lists update`"),
         }
         if let Some(last) = list.last.as_ref().filter(|o| !o.installed) {
             println!("  {:<14} the last update did not install it: {}", "", last.message);
