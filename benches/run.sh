@@ -6,6 +6,7 @@
 #   bash benches/run.sh --live     # only the live-query overhead (3.), release build, ~1 minute after the build
 #   KIDSEARCH_BIN=target/prof/release/kidsearch bash benches/run.sh --live   # the same against another build (perf)
 #   bash benches/run.sh --mixed    # the mixed-speed run (benches/mixed.sh): a new search's wait with one slow or stalled engine
+#   bash benches/run.sh --reload   # a million-domain block list reloaded while 300 connections search (benches/reload.sh)
 #   bash benches/run.sh --soak [MINUTES]   # only the soak (default 60 min), release build: RSS every 30 s
 #                                  # into target/bench/soak-rss.csv (with the server's thread count), the curve and the slope of its second half
 #
@@ -28,6 +29,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 [ "${1:-}" = "--mixed" ] && exec bash benches/mixed.sh
+[ "${1:-}" = "--reload" ] && exec bash benches/reload.sh "${@:2}"
 SMOKE=0
 LIVE_ONLY=0
 SOAK_ONLY=0

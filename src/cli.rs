@@ -64,6 +64,9 @@ pub enum Command {
     /// Manage the schools of a trust's deployment (one install has one school already).
     #[command(subcommand)]
     School(SchoolCommand),
+    /// The UT1 block lists the settings name (`lists_categories`), fetched into the data dir.
+    #[command(subcommand)]
+    Lists(ListsCommand),
     /// Write a consistent copy of the database to PATH while the server runs.
     Backup {
         /// The file to write (must not exist yet).
@@ -197,6 +200,55 @@ pub enum UserCommand {
     },
     /// List the current accounts: name, role, school.
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ListsCommand {
+    /// Fetch every category in `lists_categories` from `lists_url` (UT1), check it and install
+    /// it in the data dir; a running server picks the new lists up within seconds. A download
+    /// that is damaged, too large or not a UT1 list is refused and the list in force stays.
+    /// Exit 1 if any category was not installed. Run nightly by deploy/kidsearch-lists.timer.
+    Update,
+}
+
+/// `kidsearch lists update`: one line per category, then what to do if any failed.
+pub fn lists(common: &Common, command: &ListsCommand) -> i32 {
+    let ListsCommand::Update = command;
+    let server = match Settings::load(&common.sources()) {
+        Ok(s) => s.server,
+        Err(problems) => {
+            eprint!("kidsearch cannot read its configuration:\n{problems}");
+            return 1;
+        }
+    };
+    if server.lists_categories.is_empty() {
+        println!("lists_categories is empty in the settings: nothing to fetch (name UT1's categories there, e.g. [\"adult\", \"gambling\"])");
+        return 0;
+    }
+    let Ok(runtime) = tokio::runtime::Runtime::new() else {
+        eprintln!("error: cannot start the runtime");
+        return 1;
+    };
+    println!("fetching {} UT1 list(s) from {} into {}:", server.lists_categories.len(), server.lists_url, server.fetched_lists_dir().display());
+    match runtime.block_on(crate::lists::update(&server)) {
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+        Ok(outcomes) => {
+            for o in &outcomes {
+                println!("  {:<14} {}", o.category, o.message);
+            }
+            let failed = outcomes.iter().filter(|o| !o.installed).count();
+            if failed == 0 {
+                println!("ok: every list installed; a running kidsearch reads them within seconds");
+                0
+            } else {
+                println!("{failed} list(s) not installed (see above); the ones installed before stay in force");
+                1
+            }
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -430,6 +482,7 @@ fn check_config(common: &Common, canary: bool, filter_test: bool) -> i32 {
                 policy.trusted.len(),
                 policy.garden.as_ref().map_or("off".to_string(), |g| format!("{} domains", g.len())),
             );
+            print_fetched_lists(&settings);
             for w in &settings.warnings {
                 println!("warning: {w}");
             }
@@ -461,6 +514,34 @@ fn check_config(common: &Common, canary: bool, filter_test: bool) -> i32 {
                 println!("{} warning(s): the server would start, but fix them to be sure the lists do what you expect.", settings.warnings.len());
                 1
             }
+        }
+    }
+}
+
+/// `check`'s lines on the fetched UT1 lists: each one's domains and age, or that it was never
+/// fetched, and a last update that did not install it. Notes, not warnings: a new install has
+/// fetched nothing yet and is still sound (the shipped lists apply).
+fn print_fetched_lists(settings: &Settings) {
+    let fetched = crate::policy::FetchedLists::of(&settings.server);
+    if fetched.categories.is_empty() {
+        return;
+    }
+    let now = jiff::Timestamp::now().as_millisecond();
+    println!("fetched lists (UT1, {}):", fetched.dir.display());
+    for list in crate::lists::states(&fetched) {
+        let in_force = settings.policy.fetched.iter().find(|(c, _)| *c == list.category).map_or(0, |(_, s)| s.len());
+        // `ut1/<category>`: a UT1 name may be a term list's too (gambling), whose filter-test
+        // line below starts with the bare name.
+        let name = format!("ut1/{}", list.category);
+        match (&list.fetched, list.age_words(now)) {
+            (Some(f), Some(age)) => println!(
+                "  {name:<14} {in_force} domains, fetched {age} ago ({})",
+                jiff::Timestamp::from_millisecond(f.at_ms).map(|t| t.to_string()).unwrap_or_default()
+            ),
+            _ => println!("  {name:<14} never fetched: run `kidsearch lists update`"),
+        }
+        if let Some(last) = list.last.as_ref().filter(|o| !o.installed) {
+            println!("  {:<14} the last update did not install it: {}", "", last.message);
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod deploy;
 pub mod devices;
 pub mod engines;
 pub mod images;
+pub mod lists;
 pub mod metrics;
 pub mod outbound;
 pub mod overblocks;

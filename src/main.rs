@@ -26,6 +26,7 @@ fn main() {
         Some(Command::Check { canary, filter_test, database }) => check(&cli.common, canary, filter_test, database),
         Some(Command::User(ref action)) => user(&cli.common, action),
         Some(Command::School(ref action)) => kidsearch::cli::school(&cli.common, action),
+        Some(Command::Lists(ref action)) => kidsearch::cli::lists(&cli.common, action),
         Some(Command::IpadProfile { ref url, ref class, filter, ref allowlist, ref out }) => ipad_profile(url, class, filter, allowlist, out.as_deref()),
         Some(ref command @ (Command::Backup { .. } | Command::Restore { .. })) => backup_or_restore(&cli.common, command),
         Some(Command::Health { ref url }) => kidsearch::cli::health(&cli.common, url.as_deref()),

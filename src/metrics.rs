@@ -78,6 +78,12 @@ pub struct Metrics {
     pub records_lost: Gauge<u64, AtomicU64>,
     /// 1 while the database takes writes (the storage probe), 0 while it does not.
     pub storage_writable: Gauge<u64, AtomicU64>,
+    /// Seconds since each fetched UT1 list in force was fetched (`kidsearch lists update`);
+    /// a category never fetched has no series. Read at scrape.
+    pub list_age: Family<CategoryLabels, Gauge<u64, AtomicU64>>,
+    /// 1 when the last `lists update` did not install a category (its older list, if any,
+    /// stays in force), 0 when it did.
+    pub list_update_failed: Family<CategoryLabels, Gauge<u64, AtomicU64>>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -100,6 +106,8 @@ impl Default for Metrics {
         let records_waiting = Gauge::<u64, AtomicU64>::default();
         let records_lost = Gauge::<u64, AtomicU64>::default();
         let storage_writable = Gauge::<u64, AtomicU64>::default();
+        let list_age = Family::<CategoryLabels, Gauge<u64, AtomicU64>>::default();
+        let list_update_failed = Family::<CategoryLabels, Gauge<u64, AtomicU64>>::default();
         registry.register("requests", "HTTP requests by route and status class", requests.clone());
         registry.register("request_duration_seconds", "Time to answer, by route", latency.clone());
         registry.register("engine_fetches", "Upstream fetches by engine and outcome (ok, timeout, resting, error)", engine_fetches.clone());
@@ -120,6 +128,12 @@ impl Default for Metrics {
         );
         registry.register("storage_writable", "1 while the database takes writes (a probe every few seconds), 0 while it does not", storage_writable.clone());
         registry.register("records_lost", "Safeguarding records that found the in-memory queue full (only in the log)", records_lost.clone());
+        registry.register("list_age_seconds", "Seconds since the fetched UT1 block list in force was fetched, by category", list_age.clone());
+        registry.register(
+            "list_update_failed",
+            "1 when the last `kidsearch lists update` did not install this category (the list before it stays in force)",
+            list_update_failed.clone(),
+        );
         Metrics {
             registry: Mutex::new(registry),
             requests,
@@ -134,6 +148,8 @@ impl Default for Metrics {
             records_waiting,
             records_lost,
             storage_writable,
+            list_age,
+            list_update_failed,
         }
     }
 }

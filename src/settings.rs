@@ -68,7 +68,8 @@ impl Settings {
         let (engines_toml, engines_source) = read_engines_file(&server.allowlist_dir)?;
         let engines = EngineSet::from_toml(&engines_toml, &engines_source, &server);
         let config_file = config_file.unwrap_or("<settings>").to_string();
-        let policy = crate::policy::load_policy_with(&server.allowlist_dir, server.walled_garden, &server.categories_off, &config_file);
+        let fetched = crate::policy::FetchedLists::of(&server);
+        let policy = crate::policy::load_policy_with(&server.allowlist_dir, server.walled_garden, &server.categories_off, &config_file, Some(&fetched));
         match (engines, policy) {
             (Ok(engines), Ok((policy, warnings))) => Ok(Settings { server, engines, engines_source, policy, warnings, config_file }),
             (engines, policy) => {

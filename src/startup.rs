@@ -63,6 +63,7 @@ impl Application {
                 walled_garden: config.walled_garden,
                 categories_off: config.categories_off.clone(),
                 config_file: settings.config_file.clone(),
+                fetched: Some(crate::policy::FetchedLists::of(&config)),
             },
         ));
         // The database first, before any key is made: a key file beside a missing database

@@ -70,6 +70,36 @@ fn the_canary_timer_and_its_service_verify() {
     assert!(out.status.success() && !messages.contains("kidsearch-canary"), "systemd-analyze verify:\n{messages}");
 }
 
+#[test]
+fn the_lists_timer_and_its_service_verify_and_run_nightly_as_the_servers_user() {
+    let dir = temp_dir("systemd-lists");
+    let service = std::fs::read_to_string(repo_dir().join("deploy/kidsearch-lists.service")).expect("lists service");
+    let argv = exec_start(&service);
+    assert_eq!(&argv[1..3], ["lists", "update"]);
+    let mut args: Vec<String> = argv[1..].to_vec();
+    args.push("--help".into());
+    let out = Command::new(env!("CARGO_BIN_EXE_kidsearch")).args(&args).output().expect("run");
+    assert!(out.status.success(), "the binary takes the unit's command line: {}", String::from_utf8_lossy(&out.stderr));
+    // The same dynamic user as the server, so the lists it installs are the server's to read.
+    for setting in ["DynamicUser=yes", "User=kidsearch", "StateDirectory=kidsearch", "ProtectSystem=strict", "CapabilityBoundingSet="] {
+        assert!(service.lines().any(|l| l == setting), "missing {setting}");
+    }
+    let timer = std::fs::read_to_string(repo_dir().join("deploy/kidsearch-lists.timer")).expect("lists timer");
+    for setting in ["OnCalendar=*-*-* 01:00", "RandomizedDelaySec=3h", "Persistent=true"] {
+        assert!(timer.lines().any(|l| l == setting), "missing {setting}");
+    }
+    std::fs::write(dir.join("kidsearch-lists.service"), service.replace(&argv[0], env!("CARGO_BIN_EXE_kidsearch"))).expect("write");
+    std::fs::write(dir.join("kidsearch-lists.timer"), timer).expect("write");
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(dir.join("kidsearch-lists.service"))
+        .arg(dir.join("kidsearch-lists.timer"))
+        .output()
+        .expect("systemd-analyze");
+    let messages = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && !messages.contains("kidsearch-lists"), "systemd-analyze verify:\n{messages}");
+}
+
 fn dockerfile() -> String {
     std::fs::read_to_string(repo_dir().join("deploy/Dockerfile")).expect("deploy/Dockerfile")
 }
@@ -163,6 +193,15 @@ fn the_compose_file_matches_the_image() {
     assert_eq!(service["cap_drop"][0].as_str(), Some("ALL"));
     let health: Vec<&str> = service["healthcheck"]["test"].as_vec().expect("healthcheck").iter().filter_map(|v| v.as_str()).collect();
     assert_eq!(health, vec!["CMD", "/app/kidsearch", "health"]);
+    // The nightly lists update: the same image, volume and settings, running `lists update`.
+    let lists = &docs[0]["services"]["lists"];
+    assert_eq!(lists["image"].as_str(), service["image"].as_str());
+    let command: Vec<&str> = lists["command"].as_vec().expect("lists command").iter().filter_map(|v| v.as_str()).collect();
+    assert_eq!(command, ["lists", "update"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_kidsearch")).args(["lists", "update", "--help"]).output().expect("run");
+    assert!(out.status.success(), "`kidsearch lists update` exists");
+    assert_eq!(lists["volumes"], service["volumes"], "the lists land on the server's volume, with its settings");
+    assert_eq!(lists["environment"]["KIDSEARCH_DATA_DIR"].as_str(), Some(data_dir));
     let port = service["ports"][0].as_str().expect("port").rsplit(':').next().expect("container port").to_string();
     assert_eq!(service["environment"]["KIDSEARCH_LISTEN"].as_str().map(|l| l.rsplit(':').next().unwrap_or_default().to_string()), Some(port));
 }

@@ -10,4 +10,4 @@ mod problem;
 mod server;
 
 pub use problem::{ConfigProblem, ConfigProblems};
-pub use server::{EngineOverride, ServerConfig, YOUTUBE_OEMBED};
+pub use server::{EngineOverride, ServerConfig, FETCHED_LISTS_FOLDER, UT1_LISTS_URL, YOUTUBE_OEMBED};

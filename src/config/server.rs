@@ -12,6 +12,14 @@ use super::{ConfigProblem, ConfigProblems};
 /// not be private (`videos::oembed`).
 pub const YOUTUBE_OEMBED: &str = "https://www.youtube.com/oembed";
 
+/// UT1's own distribution of its block lists, one `<category>.tar.gz` per category: the default
+/// `lists_url`, and the one address that must not be private (`lists`).
+pub const UT1_LISTS_URL: &str = "https://dsi.ut-capitole.fr/blacklists/download";
+
+/// The folder under `data_dir` that `kidsearch lists update` installs the fetched lists in
+/// (`lists/<category>/domains`) and the policy reads them from.
+pub const FETCHED_LISTS_FOLDER: &str = "lists";
+
 /// Typed server settings. Unknown keys are errors, so a misspelt option never silently does nothing.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -100,6 +108,16 @@ pub struct ServerConfig {
     /// fixture or a local mirror (scheme, host and port replaced, as an engine's
     /// `image_base_url`). `None`: YouTube's own host, the only one that client may reach.
     pub video_thumbnail_base_url: Option<String>,
+    /// The UT1 block-list categories `kidsearch lists update` fetches, by UT1's own names
+    /// ("drogue" is drugs, "agressif" violence), each installed as
+    /// `<data_dir>/lists/<category>/domains` and loaded beside `allowlist/domains/`.
+    pub lists_categories: Vec<String>,
+    /// Where the categories' archives are fetched from: `<lists_url>/<category>.tar.gz`.
+    pub lists_url: String,
+    /// Largest archive downloaded for one category, in bytes.
+    pub lists_max_download_bytes: u64,
+    /// Largest file unpacked from an archive (a category's `domains`), in bytes.
+    pub lists_max_file_bytes: u64,
     /// Local settings per engine id from `engines.toml`.
     pub engines: BTreeMap<String, EngineOverride>,
 }
@@ -155,6 +173,11 @@ impl Default for ServerConfig {
             metrics_allow: vec!["127.0.0.1".to_string(), "::1".to_string()],
             video_oembed_url: YOUTUBE_OEMBED.to_string(),
             video_thumbnail_base_url: None,
+            lists_categories: ["adult", "agressif", "drogue", "gambling"].map(String::from).to_vec(),
+            lists_url: UT1_LISTS_URL.to_string(),
+            // UT1's largest category (adult: ~4.6 million domains) is ~25 MB packed, ~100 MB unpacked.
+            lists_max_download_bytes: 128 * 1024 * 1024,
+            lists_max_file_bytes: 512 * 1024 * 1024,
             engines: BTreeMap::new(),
         }
     }
@@ -184,6 +207,11 @@ fn fix_for(error: &toml::de::Error) -> String {
 }
 
 impl ServerConfig {
+    /// Where `kidsearch lists update` installs the fetched lists: `<data_dir>/lists`.
+    pub fn fetched_lists_dir(&self) -> PathBuf {
+        self.data_dir.join(FETCHED_LISTS_FOLDER)
+    }
+
     /// Reads a config file.
     pub fn from_file(path: &Path) -> Result<ServerConfig, ConfigProblems> {
         let file = path.display().to_string();
@@ -274,6 +302,34 @@ impl ServerConfig {
                     &file,
                     format!("video_thumbnail_base_url = {base:?} is not an http(s) URL"),
                     "remove it to fetch videos' pictures from YouTube, or write one like \"http://127.0.0.1:9001\"",
+                ));
+            }
+        }
+        if !url::Url::parse(&self.lists_url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some()) {
+            problems.push(ConfigProblem::whole_file(
+                &file,
+                format!("lists_url = {:?} is not an http(s) URL", self.lists_url),
+                format!("remove it to use UT1's own ({UT1_LISTS_URL:?}), or write a full URL like \"https://mirror.trust.lan/ut1\""),
+            ));
+        }
+        for category in &self.lists_categories {
+            let name_ok = !category.is_empty()
+                && category.len() <= 64
+                && category.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+            if !name_ok {
+                problems.push(ConfigProblem::whole_file(
+                    &file,
+                    format!("lists_categories: {category:?} is not a UT1 category name"),
+                    "use UT1's folder names, lowercase letters, digits, '-' and '_' only: e.g. [\"adult\", \"agressif\", \"drogue\", \"gambling\"]",
+                ));
+            }
+        }
+        for (name, bytes) in [("lists_max_download_bytes", self.lists_max_download_bytes), ("lists_max_file_bytes", self.lists_max_file_bytes)] {
+            if bytes < 1024 {
+                problems.push(ConfigProblem::whole_file(
+                    &file,
+                    format!("{name} = {bytes} is too small to hold a list"),
+                    "remove it for the default (128 MiB download, 512 MiB unpacked), or give a number of bytes of at least 1024",
                 ));
             }
         }

@@ -15,6 +15,13 @@ pub struct DomainSet {
     spans: Vec<(u32, u16)>,
 }
 
+/// What [`DomainSet::parse_counting`] read: entries (not blank, not a comment) and those skipped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParseCounts {
+    pub entries: usize,
+    pub skipped: usize,
+}
+
 /// Problems reported per file at most; a million-line list with a broken export should not
 /// print a million lines.
 const MAX_PROBLEMS_PER_FILE: usize = 20;
@@ -23,6 +30,14 @@ impl DomainSet {
     /// Reads a list. Lines that are not domains, and public suffixes (which would block every
     /// site under them, e.g. `co.uk`), are skipped and reported.
     pub fn parse(text: &str, file: &str, problems: &mut Vec<ConfigProblem>) -> DomainSet {
+        DomainSet::parse_counting(text, file, problems).0
+    }
+
+    /// As [`DomainSet::parse`], also saying how many entries (lines that are not blank or a
+    /// comment) there were and how many of them were skipped: `lists update` refuses a fetched
+    /// file that is mostly not domains.
+    pub fn parse_counting(text: &str, file: &str, problems: &mut Vec<ConfigProblem>) -> (DomainSet, ParseCounts) {
+        let mut entries = 0;
         let mut arena = String::with_capacity(text.len());
         let mut spans = Vec::new();
         let mut reported = 0;
@@ -32,6 +47,7 @@ impl DomainSet {
             if entry.is_empty() {
                 continue;
             }
+            entries += 1;
             match normalise_host(entry) {
                 Some(host) if !is_public_suffix(&host) && host.len() <= u16::MAX as usize && arena.len() <= u32::MAX as usize - host.len() => {
                     spans.push((arena.len() as u32, host.len() as u16));
@@ -62,7 +78,7 @@ impl DomainSet {
         spans.sort_unstable_by(|a, b| text_of(a).cmp(text_of(b)));
         spans.dedup_by(|a, b| text_of(a) == text_of(b));
         spans.shrink_to_fit();
-        DomainSet { arena, spans }
+        (DomainSet { arena, spans }, ParseCounts { entries, skipped })
     }
 
     pub fn len(&self) -> usize {

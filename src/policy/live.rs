@@ -9,11 +9,11 @@
 //!   no answer built under the old lists is served once the new ones are in force;
 //! - the local exceptions (`local`) are the same live set before and after a reload.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
-use super::{load_policy_with, Policy};
+use super::{load_policy_with, FetchedLists, Policy};
 use crate::config::ConfigProblems;
 
 /// Where the policy is read from, as the server was started.
@@ -24,6 +24,8 @@ pub struct PolicySource {
     pub categories_off: Vec<String>,
     /// The settings file, for a problem with `categories_off`.
     pub config_file: String,
+    /// The lists `kidsearch lists update` installs in the data dir (read and watched too).
+    pub fetched: Option<FetchedLists>,
 }
 
 /// What the last reload did, for the staff Engine health page.
@@ -56,7 +58,7 @@ fn now_ms() -> i64 {
 
 impl LivePolicy {
     pub fn new(policy: Policy, source: PolicySource) -> LivePolicy {
-        let seen = (fingerprint(&source.allowlist_dir), None);
+        let seen = (fingerprint(&source), None);
         LivePolicy {
             current: RwLock::new(Arc::new(policy)),
             source,
@@ -68,7 +70,10 @@ impl LivePolicy {
 
     /// A policy that is never reloaded (tests, CLI commands).
     pub fn fixed(policy: Policy) -> LivePolicy {
-        LivePolicy::new(policy, PolicySource { allowlist_dir: PathBuf::new(), walled_garden: false, categories_off: Vec::new(), config_file: String::new() })
+        LivePolicy::new(
+            policy,
+            PolicySource { allowlist_dir: PathBuf::new(), walled_garden: false, categories_off: Vec::new(), config_file: String::new(), fetched: None },
+        )
     }
 
     /// The policy in force now. Hold the `Arc` for one whole check or answer, so every step of
@@ -90,9 +95,9 @@ impl LivePolicy {
     /// workers. `because` says what asked (for the log and the health page).
     pub fn reload(&self, because: &str) -> Result<u64, ConfigProblems> {
         let _one = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
-        let before = fingerprint(&self.source.allowlist_dir);
+        let before = fingerprint(&self.source);
         let s = &self.source;
-        let loaded = load_policy_with(&s.allowlist_dir, s.walled_garden, &s.categories_off, &s.config_file);
+        let loaded = load_policy_with(&s.allowlist_dir, s.walled_garden, &s.categories_off, &s.config_file, s.fetched.as_ref());
         let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner());
         match loaded {
             Ok((mut policy, warnings)) => {
@@ -125,7 +130,7 @@ impl LivePolicy {
         match tokio::task::spawn_blocking(move || live.reload(&why)).await {
             Ok(Ok(generation)) => {
                 let policy = self.current();
-                let domains: usize = policy.blocked.iter().map(|(_, set)| set.len()).sum();
+                let domains: usize = policy.blocked.iter().chain(&policy.fetched).map(|(_, set)| set.len()).sum();
                 tracing::info!(
                     generation,
                     terms = policy.terms.len(),
@@ -149,7 +154,7 @@ impl LivePolicy {
     /// Polled every few seconds: true when the files changed since the last load and have
     /// then stayed the same for one poll (a copy still being written is not read half-way).
     pub fn changed_and_settled(&self) -> bool {
-        let now = fingerprint(&self.source.allowlist_dir);
+        let now = fingerprint(&self.source);
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         if now == seen.0 {
             seen.1 = None;
@@ -164,11 +169,16 @@ impl LivePolicy {
 }
 
 /// Every list file's path, size and modification time (the engine definitions are not part
-/// of the policy: they need a restart). A few hundred `stat` calls for a full UT1 set.
-fn fingerprint(allowlist_dir: &Path) -> Fingerprint {
+/// of the policy: they need a restart), the fetched lists' `domains` files included (what
+/// `lists update` keeps beside them — the previous copy, its notes — is not read, so not
+/// watched). A few hundred `stat` calls for a full UT1 set.
+fn fingerprint(source: &PolicySource) -> Fingerprint {
     let mut files = Vec::new();
     for folder in ["terms", "domains", "ranking", "garden"] {
-        super::load::collect_files(&allowlist_dir.join(folder), &mut files);
+        super::load::collect_files(&source.allowlist_dir.join(folder), &mut files);
+    }
+    if let Some(fetched) = &source.fetched {
+        files.extend(fetched.files().into_iter().map(|(_, path)| path));
     }
     files.sort();
     files
@@ -184,6 +194,7 @@ fn fingerprint(allowlist_dir: &Path) -> Fingerprint {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn copy_dir(from: &Path, to: &Path) {
         std::fs::create_dir_all(to).unwrap();
@@ -202,8 +213,8 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("kidsearch-live-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("allowlist"), &dir);
-        let source = PolicySource { allowlist_dir: dir.clone(), walled_garden: false, categories_off: vec![], config_file: "<settings>".into() };
-        let (policy, _) = load_policy_with(&dir, false, &[], "<settings>").unwrap();
+        let source = PolicySource { allowlist_dir: dir.clone(), walled_garden: false, categories_off: vec![], config_file: "<settings>".into(), fetched: None };
+        let (policy, _) = load_policy_with(&dir, false, &[], "<settings>", None).unwrap();
         let live = LivePolicy::new(policy, source);
         let query = crate::query::Query::parse("zzyzx quux").unwrap();
         assert_eq!(live.current().check_query(&query), None);

@@ -118,6 +118,50 @@ pub fn garden_domains(allowlist_dir: &Path) -> Vec<String> {
     text.lines().map(|l| l.split('#').next().unwrap_or_default().trim().to_lowercase()).filter(|l| !l.is_empty()).collect()
 }
 
+/// The block lists `kidsearch lists update` fetched (`lists`): `<dir>/<category>/domains` for
+/// each category the settings name. Each was parsed with [`DomainSet::parse`] before it was
+/// installed, and what that skipped was reported then.
+#[derive(Debug, Clone, Default)]
+pub struct FetchedLists {
+    pub dir: PathBuf,
+    pub categories: Vec<String>,
+}
+
+impl FetchedLists {
+    /// The fetched lists the settings name, in their data dir.
+    pub fn of(config: &crate::config::ServerConfig) -> FetchedLists {
+        FetchedLists { dir: config.fetched_lists_dir(), categories: config.lists_categories.clone() }
+    }
+
+    /// The `domains` file of each named category (whether or not it was fetched yet).
+    pub fn files(&self) -> Vec<(String, PathBuf)> {
+        self.categories.iter().map(|c| (c.clone(), self.dir.join(c).join("domains"))).collect()
+    }
+
+    /// The fetched lists there are, by category; a category not fetched yet is left out (the
+    /// shipped `allowlist/domains/` still apply).
+    fn load(&self, problems: &mut Vec<ConfigProblem>) -> Vec<(String, DomainSet)> {
+        let mut sets = Vec::new();
+        for (category, path) in self.files() {
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    // Skipped lines were reported by `lists update` when it installed the file;
+                    // a real UT1 list has a few, and they must not make every `check` fail.
+                    let mut skipped = Vec::new();
+                    sets.push((category, DomainSet::parse(&text, &path.display().to_string(), &mut skipped)));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => problems.push(ConfigProblem::whole_file(
+                    path.display().to_string(),
+                    format!("cannot read the fetched list: {e}"),
+                    "check the data dir belongs to the kidsearch user, or run `kidsearch lists update` again",
+                )),
+            }
+        }
+        sets
+    }
+}
+
 /// One list file: where it came from (for messages) and its text.
 struct Loaded {
     /// Path under `allowlist/`, e.g. `terms/drugs.txt`.
@@ -185,16 +229,18 @@ pub fn category_of(relative: &str) -> &str {
 /// Loads every list. Errors stop the server; warnings are returned for `check` and the log.
 /// Term files of a category in `categories_off` (the school's choice) are not loaded.
 pub fn load_policy(allowlist_dir: &Path, walled_garden: bool) -> Result<(Policy, Vec<ConfigProblem>), ConfigProblems> {
-    load_policy_with(allowlist_dir, walled_garden, &[], "<settings>")
+    load_policy_with(allowlist_dir, walled_garden, &[], "<settings>", None)
 }
 
 /// `load_policy` with the categories a school has switched off.
-/// `config_file` names the settings file in a problem with `categories_off`.
+/// `config_file` names the settings file in a problem with `categories_off`; `fetched`, the
+/// lists `kidsearch lists update` installed, blocked beside `allowlist/domains/`.
 pub fn load_policy_with(
     allowlist_dir: &Path,
     walled_garden: bool,
     categories_off: &[String],
     config_file: &str,
+    fetched: Option<&FetchedLists>,
 ) -> Result<(Policy, Vec<ConfigProblem>), ConfigProblems> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
@@ -246,6 +292,7 @@ pub fn load_policy_with(
             (category, DomainSet::parse(&f.text, &f.shown, &mut warnings))
         })
         .collect();
+    let fetched = fetched.map(|f| f.load(&mut errors)).unwrap_or_default();
 
     let mut one = |folder: &str, name: &str| -> DomainSet {
         part(allowlist_dir, folder, &mut errors)
@@ -266,7 +313,7 @@ pub fn load_policy_with(
     }
 
     if errors.is_empty() {
-        Ok((Policy { terms, blocked, kids, trusted, garden, local: Default::default(), generation: 0 }, warnings))
+        Ok((Policy { terms, blocked, fetched, kids, trusted, garden, local: Default::default(), generation: 0 }, warnings))
     } else {
         // Report everything at once, so a technician fixes the file in one go.
         errors.extend(warnings);

@@ -28,7 +28,7 @@ use crate::engines::EnginePage;
 use crate::query::Query;
 pub use domains::DomainSet;
 pub use live::{LivePolicy, PolicySource};
-pub use load::{category_of, garden_domains, load_policy, load_policy_with};
+pub use load::{category_of, garden_domains, load_policy, load_policy_with, FetchedLists};
 pub use terms::TermLists;
 
 /// Everything the policy needs, loaded at start-up and again on each reload (`live`).
@@ -37,6 +37,9 @@ pub struct Policy {
     pub terms: TermLists,
     /// Block lists by category (UT1 folder name).
     pub blocked: Vec<(String, DomainSet)>,
+    /// The UT1 lists `kidsearch lists update` fetched into the data dir, by category: blocked
+    /// like `blocked` (a category may be in both: the shipped few and UT1's many).
+    pub fetched: Vec<(String, DomainSet)>,
     /// "Written for children": ranked first.
     pub kids: DomainSet,
     /// "Simple and trusted": ranked next.
@@ -89,7 +92,7 @@ impl Policy {
 
     /// The block-list category of a host (or a parent domain), if any.
     pub fn domain_category(&self, host: &str) -> Option<&str> {
-        self.blocked.iter().find(|(_, set)| set.covers(host)).map(|(c, _)| c.as_str())
+        self.blocked.iter().chain(&self.fetched).find(|(_, set)| set.covers(host)).map(|(c, _)| c.as_str())
     }
 
     /// The word lists' pass over one engine's page: takes out every result whose title or

@@ -154,6 +154,18 @@ async fn metrics(req: actix_web::HttpRequest, state: web::Data<AppState>) -> Htt
     state.metrics.records_waiting.set(waiting as u64);
     state.metrics.records_lost.set(lost);
     state.metrics.storage_writable.set(u64::from(state.storage.writable()));
+    if let Some(fetched) = &state.policy.source().fetched {
+        let now = jiff::Timestamp::now().as_millisecond();
+        for list in crate::lists::states(fetched) {
+            let label = crate::metrics::CategoryLabels { category: list.category.clone() };
+            if let Some(age) = list.age_secs(now) {
+                state.metrics.list_age.get_or_create(&label).set(age);
+            }
+            if let Some(last) = &list.last {
+                state.metrics.list_update_failed.get_or_create(&label).set(u64::from(!last.installed));
+            }
+        }
+    }
     if let Ok((new, covered)) = state.safeguarding.open_counts().await {
         state.metrics.incidents_new.set(new);
         state.metrics.screens_covered.set(covered);

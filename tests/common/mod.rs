@@ -2,6 +2,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod fixture;
+pub mod lists;
 pub mod oembed;
 pub mod pictures;
 pub mod small_disk;

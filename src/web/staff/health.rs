@@ -94,11 +94,58 @@ fn lists_section(state: &AppState) -> maud::Markup {
             ". Edit the files in " code { (state.policy.source().allowlist_dir.display()) } ": changes are read within seconds, or at once with "
             code { "systemctl reload kidsearch" } " (SIGHUP)."
         }
+        @if let Some(fetched) = &state.policy.source().fetched {
+            (fetched_lists(state, fetched, &policy))
+        }
         @if let Some((at_ms, because, problems)) = &status.refused {
             div.notice role="alert" {
                 p { strong { "A change to the lists was not loaded" } " (" (because) ", " (local_time(*at_ms, &state.tz)) "). "
                     "The lists above stay in force until this is fixed:" }
                 pre { (problems) }
+            }
+        }
+    }
+}
+
+/// The UT1 lists `kidsearch lists update` fetches: each one's size and age, and what the last
+/// run said of it (a refused download names what was wrong and the fix).
+fn fetched_lists(state: &AppState, fetched: &crate::policy::FetchedLists, policy: &crate::policy::Policy) -> maud::Markup {
+    let now = jiff::Timestamp::now().as_millisecond();
+    let lists = crate::lists::states(fetched);
+    html! {
+        h3 { "Fetched block lists (UT1)" }
+        @if lists.is_empty() {
+            p { "None: " code { "lists_categories" } " is empty in the settings." }
+        } @else {
+            p { "Fetched nightly by " code { "kidsearch lists update" } " (deploy/kidsearch-lists.timer) into " code { (fetched.dir.display()) } "." }
+            table {
+                thead { tr { th { "Category" } th { "Domains in force" } th { "Fetched" } th { "Last update" } } }
+                tbody {
+                    @for list in &lists {
+                        tr {
+                            td { (list.category) }
+                            td {
+                                @match policy.fetched.iter().find(|(c, _)| *c == list.category) {
+                                    Some((_, set)) => (set.len()),
+                                    None => "none",
+                                }
+                            }
+                            td {
+                                @match (&list.fetched, list.age_words(now)) {
+                                    (Some(f), Some(age)) => { (age) " ago (" (local_time(f.at_ms, &state.tz)) ")" }
+                                    _ => { strong { "never" } ": run " code { "kidsearch lists update" } }
+                                }
+                            }
+                            td {
+                                @match &list.last {
+                                    Some(o) if o.installed => "installed",
+                                    Some(o) => { strong { "not installed" } ": " (o.message) }
+                                    None => "—",
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
     }
