@@ -128,7 +128,7 @@ pub async fn gather(store: &Store, scope: Scope, tz: &TimeZone, period: Period) 
         .call(move |db| {
             let school = scope;
             let searches = db.query(
-                "SELECT at_ms / 3600000, SUM(repeats) FROM activity
+                "SELECT at_ms / 3600000, CAST(SUM(repeats) AS BIGINT) FROM activity
                  WHERE kind IN ('query', 'refused') AND at_ms >= ?1 AND at_ms < ?2 AND (CAST(?3 AS BIGINT) IS NULL OR school_id = ?3)
                  GROUP BY at_ms / 3600000",
                 args![from_ms, to_ms, school],

@@ -131,7 +131,17 @@ async fn a_morning_in_chromium_pupil_and_staff_pages_at_ipad_sizes() {
     pupil.click(&pupil.wait_for("button.help-card", WAIT).await).await;
     pupil.wait_for("body.covered", WAIT).await;
     dsl.goto(&format!("{base}/staff")).await;
+    // The form's answer (303 back to the dashboard) is waited for: a page asked for before it
+    // lands is replaced by it (a race met with the machine loaded).
+    let before = dsl.run("return performance.timeOrigin;", vec![]).await;
     dsl.click(&dsl.wait_for("#alerts li[data-incident] form[action$='/keep-hidden'] button", WAIT).await).await;
+    for _ in 0..500 {
+        let now = dsl.run("return document.readyState === 'complete' ? performance.timeOrigin : null;", vec![]).await;
+        if !now.is_null() && now != before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     dsl.goto(&format!("{base}/staff/hidden")).await;
     let kept = dsl.text(&dsl.wait_for("table tbody", WAIT).await).await;
     assert!(kept.contains("Ms Safe"), "who kept it hidden: {kept}");

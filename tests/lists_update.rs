@@ -127,6 +127,11 @@ async fn lists_update_installs_only_sound_archives_and_a_refused_one_leaves_the_
         assert!(Instant::now() < deadline, "the health page never showed the new adult list:\n{page}");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    // The annual review lists each fetched list with its size and when it was fetched.
+    let review = admin.get("/staff/review").await.text().await.expect("review");
+    let fetched = common::between(&review, "Block lists fetched from UT1", "</table>").unwrap_or_else(|| panic!("the fetched lists: {review}"));
+    let adult = fetched.split("<tr>").find(|r| r.contains("<td>adult</td>")).unwrap_or_else(|| panic!("{fetched}"));
+    assert!(adult.contains("<td class=\"num\">2000</td>") && adult.contains("<td>20"), "{adult}");
     assert_eq!(server.terminate(), Some(0));
 }
 

@@ -105,6 +105,26 @@ fn what_is_filtered(state: &AppState, exceptions: &[crate::overblocks::LocalExce
                 }
             }
         }
+        @if let Some(fetched) = &source.fetched {
+            @let lists = crate::lists::states(fetched);
+            @if !lists.is_empty() {
+                p { "Block lists fetched from UT1 (Université Toulouse Capitole) by the nightly " code { "kidsearch lists update" } ":" }
+                table {
+                    thead { tr { th { "Category (UT1's name)" } th.num { "Sites in force" } th { "Fetched" } } }
+                    tbody {
+                        @for list in &lists {
+                            tr {
+                                td { (list.category) }
+                                td.num {
+                                    @match policy.fetched.iter().find(|(c, _)| *c == list.category) { Some((_, set)) => (set.len()), None => "none" }
+                                }
+                                td { @match &list.fetched { Some(f) => (local_time(f.at_ms, &state.tz)), None => strong { "never" } } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         p { "Block lists in force: " (policy.blocked.iter().map(|(c, s)| format!("{c} {} sites", s.len())).collect::<Vec<_>>().join(", ")) ". "
             "Children's sites ranked first: " (policy.kids.len()) "; trusted sites: " (policy.trusted.len()) "." }
         h3 { "The school's own exceptions" }
