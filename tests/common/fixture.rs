@@ -105,6 +105,19 @@ fn extension(engine: &str) -> &'static str {
     }
 }
 
+/// Starts a stand-in server on a free 127.0.0.1 port, one worker, sharing `state` with its
+/// handlers, with the routes `routes` adds; returns the port. Every fixture (engines, pictures,
+/// oEmbed, UT1 lists) starts this way.
+pub fn serve_loopback<T: Send + Sync + 'static>(what: &str, state: Arc<T>, routes: fn(&mut web::ServiceConfig)) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind the {what} fixture: {e}"));
+    let port = listener.local_addr().expect("addr").port();
+    let data = web::Data::from(state);
+    let server =
+        HttpServer::new(move || App::new().app_data(data.clone()).configure(routes)).workers(1).disable_signals().listen(listener).expect("listen").run();
+    tokio::spawn(server);
+    port
+}
+
 impl FixtureUpstream {
     pub async fn start(engines: &[&str]) -> FixtureUpstream {
         let mut servers = BTreeMap::new();
@@ -122,16 +135,9 @@ impl FixtureUpstream {
                 huge_sent: Arc::new(AtomicU64::new(0)),
                 summaries: AtomicUsize::new(0),
             });
-            let listener = TcpListener::bind("127.0.0.1:0").expect("bind fixture");
-            let port = listener.local_addr().expect("addr").port();
-            let data = web::Data::from(state.clone());
-            let server = HttpServer::new(move || App::new().app_data(data.clone()).default_service(web::to(answer)))
-                .workers(1)
-                .disable_signals()
-                .listen(listener)
-                .expect("listen")
-                .run();
-            tokio::spawn(server);
+            let port = serve_loopback("engine", state.clone(), |cfg| {
+                cfg.default_service(web::to(answer));
+            });
             servers.insert(engine.to_string(), (port, state));
         }
         FixtureUpstream { servers, pictures: super::pictures::PictureHost::start() }

@@ -5,10 +5,9 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::{web, HttpResponse};
 
 #[derive(Default)]
 pub struct ListsState {
@@ -24,16 +23,9 @@ pub struct ListsFixture {
 impl ListsFixture {
     pub async fn start() -> ListsFixture {
         let state = Arc::new(ListsState::default());
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind lists fixture");
-        let port = listener.local_addr().expect("addr").port();
-        let data = web::Data::from(state.clone());
-        let server = HttpServer::new(move || App::new().app_data(data.clone()).route("/ut1/{file}", web::get().to(answer)))
-            .workers(1)
-            .disable_signals()
-            .listen(listener)
-            .expect("listen")
-            .run();
-        tokio::spawn(server);
+        let port = super::fixture::serve_loopback("lists", state.clone(), |cfg| {
+            cfg.route("/ut1/{file}", web::get().to(answer));
+        });
         // Serving before it returns: a test may next block this thread on the CLI, and the
         // server's start-up runs on it.
         let client = reqwest::Client::new();

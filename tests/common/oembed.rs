@@ -3,10 +3,9 @@
 //! unknown or private one, `401 Unauthorized` for one whose owner turned embedding off,
 //! `400 Bad Request` for a URL that names no video. Every request is recorded.
 
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 /// Videos the fixture knows: (id, title, channel).
 pub const VIDEOS: &[(&str, &str, &str)] = &[
@@ -31,16 +30,9 @@ pub struct OEmbedFixture {
 impl OEmbedFixture {
     pub async fn start() -> OEmbedFixture {
         let state = Arc::new(OEmbedState::default());
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind oembed fixture");
-        let port = listener.local_addr().expect("addr").port();
-        let data = web::Data::from(state.clone());
-        let server = HttpServer::new(move || App::new().app_data(data.clone()).route("/oembed", web::get().to(answer)))
-            .workers(1)
-            .disable_signals()
-            .listen(listener)
-            .expect("listen")
-            .run();
-        tokio::spawn(server);
+        let port = super::fixture::serve_loopback("oembed", state.clone(), |cfg| {
+            cfg.route("/oembed", web::get().to(answer));
+        });
         OEmbedFixture { port, state }
     }
 
