@@ -62,9 +62,8 @@ pub const STAFF_ONLY: &str = "pre-runs only: pupils never search staff-only engi
 /// Keeps the latest result per engine, and the run itself in the checks' history
 /// (`checks`: `summary` as `summary` made it; `by` the staff account, `None` from the command line).
 pub async fn record(store: &Store, results: Vec<CanaryResult>, summary: String, by: Option<String>) -> Result<(), StoreError> {
-    let ok = results.iter().all(|r| r.ok);
     let at_ms = results.iter().map(|r| r.at_ms).max().unwrap_or_else(crate::store::now_ms);
-    let summary: String = summary.chars().take(500).collect();
+    let run = crate::checks::CheckRun { at_ms, kind: crate::checks::CANARY.into(), ok: results.iter().all(|r| r.ok), summary, by };
     store
         .call(move |db| {
             transaction(db, |db| {
@@ -75,11 +74,7 @@ pub async fn record(store: &Store, results: Vec<CanaryResult>, summary: String, 
                         args![&r.engine, r.at_ms, r.ok, r.results, r.error.as_deref(), r.millis],
                     )?;
                 }
-                db.execute(
-                    "INSERT INTO check_runs (at_ms, kind, ok, summary, by_name) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    args![at_ms, crate::checks::CANARY, ok, &summary, by.as_deref()],
-                )?;
-                Ok(())
+                crate::checks::insert(db, &run)
             })
         })
         .await

@@ -4,7 +4,7 @@
 //! keeps only each engine's latest answer, this keeps the history.
 
 use crate::args;
-use crate::store::{DbError, Row, Store, StoreError};
+use crate::store::{Db, DbError, Row, Store, StoreError};
 
 /// What was checked.
 pub const CANARY: &str = "canary";
@@ -33,18 +33,20 @@ impl CheckRun {
     }
 }
 
-/// Keeps one run. A summary is cut to 500 characters: it is a line, not a report.
+/// Keeps one run.
 pub async fn record(store: &Store, run: CheckRun) -> Result<(), StoreError> {
+    store.call(move |db| insert(db, &run)).await
+}
+
+/// Writes `run` in the caller's transaction (the canary writes its run with its results). A
+/// summary is cut to 500 characters: it is a line, not a report.
+pub fn insert(db: &mut dyn Db, run: &CheckRun) -> Result<(), DbError> {
     let summary: String = run.summary.chars().take(500).collect();
-    store
-        .call(move |db| {
-            db.execute(
-                "INSERT INTO check_runs (at_ms, kind, ok, summary, by_name) VALUES (?1, ?2, ?3, ?4, ?5)",
-                args![run.at_ms, run.kind, run.ok, summary, run.by],
-            )
-            .map(|_| ())
-        })
-        .await
+    db.execute(
+        "INSERT INTO check_runs (at_ms, kind, ok, summary, by_name) VALUES (?1, ?2, ?3, ?4, ?5)",
+        args![run.at_ms, &run.kind, run.ok, summary, run.by.as_deref()],
+    )
+    .map(|_| ())
 }
 
 /// Every run from `from_ms` (inclusive) to `to_ms` (exclusive), oldest first.
