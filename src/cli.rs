@@ -706,7 +706,7 @@ fn run_canary(settings: Settings, filter: Option<crate::policy::probes::FilterTe
             }
         }
         let failed = results.iter().filter(|r| !r.ok).count();
-        let summary = crate::canary::summary(&results, search.engines());
+        let summary = crate::canary::summary(&results, &search.engines());
         if let Err(e) = crate::canary::record(&store, results, summary.clone(), None).await {
             eprintln!("warning: the result could not be kept for the staff page: {e}");
         }

@@ -15,7 +15,7 @@ use crate::approvals::Approvals;
 use crate::changes::Change;
 use crate::devices::Devices;
 use crate::overblocks::OverBlocks;
-use crate::policy::LivePolicy;
+use crate::reload::Reloader;
 use crate::safeguarding::Safeguarding;
 use crate::sites::Sites;
 use crate::store::{Notice, Store};
@@ -29,7 +29,7 @@ pub struct Followers {
     pub supervision: Arc<Supervision>,
     pub safeguarding: Arc<Safeguarding>,
     pub overblocks: Arc<OverBlocks>,
-    pub policy: Arc<LivePolicy>,
+    pub reloader: Arc<Reloader>,
     pub videos: Arc<Videos>,
     pub sites: Arc<Sites>,
 }
@@ -70,7 +70,7 @@ async fn apply(to: &Followers, change: Change) {
             }
         }
         Change::Lists => {
-            to.policy.reload_logged("another instance reloaded its lists").await;
+            to.reloader.reload_logged("another instance reloaded its lists").await;
         }
         Change::Videos { school } => to.videos.forget(school),
         Change::Sites { school } => to.sites.forget(school),

@@ -15,6 +15,8 @@ pub struct Settings {
     pub engines: EngineSet,
     /// Where the engine definitions came from, for logs and `kidsearch check`.
     pub engines_source: String,
+    /// The definitions' text as read, so a reload can tell whether it changed (`reload`).
+    pub engines_toml: String,
     /// Term lists, domain lists and ranking tiers from `allowlist/`.
     pub policy: Policy,
     /// Problems that do not stop the server (duplicate entries, skipped lines): `check`
@@ -71,7 +73,7 @@ impl Settings {
         let fetched = crate::policy::FetchedLists::of(&server);
         let policy = crate::policy::load_policy_with(&server.allowlist_dir, server.walled_garden, &server.categories_off, &config_file, Some(&fetched));
         match (engines, policy) {
-            (Ok(engines), Ok((policy, warnings))) => Ok(Settings { server, engines, engines_source, policy, warnings, config_file }),
+            (Ok(engines), Ok((policy, warnings))) => Ok(Settings { server, engines, engines_source, engines_toml, policy, warnings, config_file }),
             (engines, policy) => {
                 let mut all = engines.err().map(|p| p.0).unwrap_or_default();
                 all.extend(policy.err().map(|p| p.0).unwrap_or_default());
@@ -83,7 +85,7 @@ impl Settings {
 
 /// Reads `allowlist/engines.toml` from disk when the allowlist folder exists, otherwise the copy
 /// compiled into the binary, so `cargo run` works from anywhere.
-fn read_engines_file(allowlist_dir: &Path) -> Result<(String, String), ConfigProblems> {
+pub fn read_engines_file(allowlist_dir: &Path) -> Result<(String, String), ConfigProblems> {
     let path = allowlist_dir.join("engines.toml");
     if allowlist_dir.is_dir() {
         match std::fs::read_to_string(&path) {

@@ -120,6 +120,8 @@ impl Application {
         );
         let sites = Arc::new(crate::sites::Sites::new(store.clone(), clock.clone()));
         let overblocks = Arc::new(OverBlocks::open(store.clone(), clock.clone(), policy.clone(), search.clone()).map_err(std::io::Error::other)?);
+        // One reload of `allowlist/` puts the lists and the engines in force together.
+        let reloader = Arc::new(crate::reload::Reloader::new(policy.clone(), search.clone(), images.clone(), config.clone(), settings.engines_toml));
         crate::cluster::follow(
             &store,
             crate::cluster::Followers {
@@ -128,14 +130,14 @@ impl Application {
                 supervision: supervision.clone(),
                 safeguarding: safeguarding.clone(),
                 overblocks: overblocks.clone(),
-                policy: policy.clone(),
+                reloader: reloader.clone(),
                 videos: videos.clone(),
                 sites: sites.clone(),
             },
         );
         // SIGHUP reloads the lists (and, with TLS, the certificate): the handler is installed
         // whether or not TLS is on, as without one a SIGHUP ends the server.
-        crate::reload::spawn(policy.clone(), store.clone())?;
+        crate::reload::spawn(reloader, store.clone())?;
         spawn_retention_job(store.clone(), clock, retention);
         seed_spelling(search.clone(), approvals.clone());
         let state = web::Data::new(AppState {

@@ -127,3 +127,65 @@ async fn a_changed_list_file_takes_effect_with_no_signal_and_no_restart() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// `engines.toml` is part of `allowlist/`: a change to it takes effect on SIGHUP and when the
+/// file changes, with no restart; a broken definition keeps the old engines and the old lists
+/// whole (a good list change made beside it waits too) and names its line; no page fetched with
+/// the old definitions is served after the change.
+#[tokio::test]
+async fn engines_toml_is_reloaded_with_the_lists_and_a_broken_one_changes_nothing() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let allowlist = copy_of_allowlist();
+    let mut server = RealServer::with_allowlist(&upstream, &allowlist, "");
+    let app = server.start().await;
+    let (status, before) = hosts(&app, "volcano facts").await;
+    assert_eq!(status, "ok");
+    assert!(before.iter().any(|h| h == "lava.example.com"), "{before:?}");
+    let asked = upstream.searches("bing");
+    assert!(asked >= 1);
+
+    // A broken engine definition, and a good list change beside it: neither is loaded.
+    let engines_path = allowlist.join("engines.toml");
+    let shipped = std::fs::read_to_string(&engines_path).expect("engines.toml");
+    let weight = "[engines.bing]\nname = \"Bing\"\naudience = \"pupils\"\nenabled = true\nkind = \"html\"\nweight = 1.0\n";
+    assert!(shipped.contains(weight), "the shipped Bing definition starts as this test expects");
+    let broken_line = shipped[..shipped.find(weight).expect("bing")].lines().count() + 6;
+    std::fs::write(&engines_path, shipped.replace(weight, &weight.replace("weight = 1.0", "weight = \"heavy\""))).expect("write");
+    let domains = allowlist.join("domains/local/domains");
+    let local_domains = std::fs::read_to_string(&domains).expect("local domains");
+    std::fs::write(&domains, format!("{local_domains}\nlava.example.com\n")).expect("write");
+    hang_up(&server);
+    let log = log_says(&server, "lists not reloaded (SIGHUP)", 1).await;
+    assert!(log.contains(&format!("engines.toml:{broken_line}:")), "the log names the broken line of engines.toml:\n{log}");
+    let (status, during) = hosts(&app, "volcano facts").await;
+    assert_eq!(status, "ok", "the old engines still search");
+    assert!(during.iter().any(|h| h == "lava.example.com"), "the good list change waited for the broken file: {during:?}");
+
+    // Fixed, with a new parameter for Bing: the next search (the same one, cached before) asks
+    // Bing again with it, and the list change comes in with it.
+    let request = "url = \"https://www.bing.com/search\"\nparams = { q = \"{query}\" }";
+    assert!(shipped.contains(request));
+    std::fs::write(&engines_path, shipped.replace(request, "url = \"https://www.bing.com/search\"\nparams = { q = \"{query}\", setlang = \"en-GB\" }"))
+        .expect("write");
+    hang_up(&server);
+    log_says(&server, "engines reloaded from engines.toml (SIGHUP)", 1).await;
+    let (status, after) = hosts(&app, "volcano facts").await;
+    assert_eq!(status, "ok");
+    assert!(!after.iter().any(|h| h == "lava.example.com"), "a page cached under the old lists was served: {after:?}");
+    assert_eq!(upstream.searches("bing"), asked + 1, "the page fetched with the old definition was not served again");
+    let last = upstream.requests("bing").into_iter().last().expect("a request");
+    assert_eq!(last.param("setlang"), Some("en-GB"), "the new definition is the one asked with");
+    assert_eq!(last.param("adlt"), Some("strict"), "and the safe-search lock still holds");
+
+    // Turned off in the file, with no signal: picked up by the poll, and the health page says so.
+    std::fs::write(&engines_path, shipped.replace(weight, &weight.replace("enabled = true", "enabled = false"))).expect("write");
+    log_says(&server, "engines reloaded from engines.toml (files changed)", 1).await;
+    let (code, body) = app.search_json("volcano facts", 1).await;
+    assert_eq!((code, body["status"].as_str()), (503, Some("unavailable")), "no pupil engine is left on: {body}");
+    add_user(&server.data_dir, "admin", "Mr Engines", "plum tree under snow");
+    let mut admin = Browser::new(&app);
+    admin.sign_in("Mr Engines", "plum tree under snow").await;
+    let page = admin.get("/staff/health").await.text().await.expect("health page");
+    assert!(page.contains("enabled = false in engines.toml"), "{page}");
+    assert_eq!(server.terminate(), Some(0));
+}

@@ -23,6 +23,7 @@ pub mod sign;
 pub mod stored;
 
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -74,10 +75,27 @@ struct PictureHosts {
 
 pub struct Images {
     signer: ImageSigner,
-    engines: HashMap<String, PictureHosts>,
+    /// By engine id (and the extra sources' ids); replaced when `engines.toml` is reloaded
+    /// (`replace_engines`), the extra sources kept.
+    engines: RwLock<HashMap<String, Arc<PictureHosts>>>,
+    /// The ids `add_source` added: not engines, so not replaced with them.
+    sources: Vec<String>,
     /// Re-encoded pictures and refusals, by signed token; weighed in bytes.
     cache: LoadingCache<String, Loaded>,
     stored: stored::StoredImages,
+    user_agent: String,
+}
+
+/// One picture client per engine that declares `image_hosts`.
+fn picture_hosts(engines: &EngineSet, user_agent: &str) -> Result<HashMap<String, Arc<PictureHosts>>, String> {
+    let mut by_engine = HashMap::new();
+    for engine in engines.all().iter().filter(|e| !e.images.hosts.is_empty()) {
+        let pictures = &engine.images;
+        let client = GuardedClient::for_hosts(pictures.hosts.clone(), pictures.private_ok, engine.timeout, user_agent, MAX_IMAGE_BYTES)
+            .map_err(|e| format!("engine {}: picture client: {e}", engine.id))?;
+        by_engine.insert(engine.id.clone(), Arc::new(PictureHosts { client, declared: pictures.declared.clone(), base: pictures.base.clone() }));
+    }
+    Ok(by_engine)
 }
 
 struct ExpireByOutcome;
@@ -92,19 +110,40 @@ impl Images {
     /// One picture client per engine that declares `image_hosts`; `cache_bytes` is the
     /// in-memory budget for re-encoded pictures.
     pub fn new(engines: &EngineSet, signer: ImageSigner, store: crate::store::Store, user_agent: &str, cache_bytes: u64) -> Result<Images, String> {
-        let mut by_engine = HashMap::new();
-        for engine in engines.all().iter().filter(|e| !e.images.hosts.is_empty()) {
-            let pictures = &engine.images;
-            let client = GuardedClient::for_hosts(pictures.hosts.clone(), pictures.private_ok, engine.timeout, user_agent, MAX_IMAGE_BYTES)
-                .map_err(|e| format!("engine {}: picture client: {e}", engine.id))?;
-            by_engine.insert(engine.id.clone(), PictureHosts { client, declared: pictures.declared.clone(), base: pictures.base.clone() });
-        }
+        let by_engine = picture_hosts(engines, user_agent)?;
         let cache = moka::sync::Cache::builder()
             .max_capacity(cache_bytes)
             .weigher(|key: &String, value: &Loaded| (key.len() + value.as_ref().map_or(64, Bytes::len)).try_into().unwrap_or(u32::MAX))
             .expire_after(ExpireByOutcome)
             .build();
-        Ok(Images { signer, engines: by_engine, cache: LoadingCache::new(cache), stored: stored::StoredImages::new(store) })
+        Ok(Images {
+            signer,
+            engines: RwLock::new(by_engine),
+            sources: Vec::new(),
+            user_agent: user_agent.to_string(),
+            cache: LoadingCache::new(cache),
+            stored: stored::StoredImages::new(store),
+        })
+    }
+
+    /// The picture hosts of a reloaded `engines.toml`: each engine's client made again from its
+    /// `image_hosts` (the extra sources stay). Pictures already re-encoded stay in memory: they
+    /// were checked when fetched, and a picture path is only ever made for a host the engine
+    /// declares when the page is built. Nothing changes if a client cannot be made.
+    pub fn replace_engines(&self, engines: &EngineSet) -> Result<(), String> {
+        let mut next = picture_hosts(engines, &self.user_agent)?;
+        let mut current = self.engines.write().unwrap_or_else(|e| e.into_inner());
+        for id in &self.sources {
+            if let Some(source) = current.get(id) {
+                next.insert(id.clone(), source.clone());
+            }
+        }
+        *current = next;
+        Ok(())
+    }
+
+    fn hosts_of(&self, id: &str) -> Option<Arc<PictureHosts>> {
+        self.engines.read().unwrap_or_else(|e| e.into_inner()).get(id).cloned()
     }
 
     /// Adds a picture source that is not an engine (approved videos' pictures): `id` signs its
@@ -121,14 +160,15 @@ impl Images {
             None => (declared.clone(), false),
         };
         let client = GuardedClient::for_hosts(hosts, private_ok, timeout, user_agent, MAX_IMAGE_BYTES).map_err(|e| format!("picture source {id}: {e}"))?;
-        self.engines.insert(id.to_string(), PictureHosts { client, declared, base });
+        self.engines.get_mut().unwrap_or_else(|e| e.into_inner()).insert(id.to_string(), Arc::new(PictureHosts { client, declared, base }));
+        self.sources.push(id.to_string());
         Ok(())
     }
 
     /// The gateway path for a picture `engine` gave at `url`, if that engine may show
     /// pictures from its host.
     pub fn path_for(&self, engine: &str, url: &Url) -> Option<String> {
-        let hosts = self.engines.get(engine)?;
+        let hosts = self.hosts_of(engine)?;
         if !host_listed(&hosts.declared, url) {
             return None;
         }
@@ -177,7 +217,7 @@ impl Images {
     }
 
     async fn fetch(&self, engine: &str, url: &str) -> Loaded {
-        let hosts = self.engines.get(engine).ok_or_else(|| ImageRefusal::UnknownEngine(engine.to_string()))?;
+        let hosts = self.hosts_of(engine).ok_or_else(|| ImageRefusal::UnknownEngine(engine.to_string()))?;
         let url = Url::parse(url).map_err(|_| ImageRefusal::Forged)?;
         if !hosts.client.allows(&url) {
             return Err(ImageRefusal::HostRefused(url.host_str().unwrap_or("?").to_string()));

@@ -94,13 +94,29 @@ impl LivePolicy {
     /// the problems. Blocking (a full UT1 set is a second or two of CPU): call it off the async
     /// workers. `because` says what asked (for the log and the health page).
     pub fn reload(&self, because: &str) -> Result<u64, ConfigProblems> {
+        self.reload_with(because, || Ok(())).map(|(generation, ())| generation)
+    }
+
+    /// As `reload`, with `also` — the rest of `allowlist/` read in the same step (the engine
+    /// definitions, `reload::Reloader`): the new lists are swapped in only if `also` found no
+    /// problem either, and then `also`'s value is returned for the caller to put in force. Its
+    /// problems and the lists' are reported together.
+    pub fn reload_with<T>(&self, because: &str, also: impl FnOnce() -> Result<T, ConfigProblems>) -> Result<(u64, T), ConfigProblems> {
         let _one = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
         let before = fingerprint(&self.source);
         let s = &self.source;
         let loaded = load_policy_with(&s.allowlist_dir, s.walled_garden, &s.categories_off, &s.config_file, s.fetched.as_ref());
+        let loaded = match (also(), loaded) {
+            (Ok(value), Ok(policy)) => Ok((value, policy)),
+            (also, loaded) => {
+                let mut problems = also.err().map(|p| p.0).unwrap_or_default();
+                problems.extend(loaded.err().map(|p| p.0).unwrap_or_default());
+                Err(ConfigProblems(problems))
+            }
+        };
         let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner());
         match loaded {
-            Ok((mut policy, warnings)) => {
+            Ok((value, (mut policy, warnings))) => {
                 for warning in &warnings {
                     tracing::warn!("{warning}");
                 }
@@ -111,42 +127,13 @@ impl LivePolicy {
                 *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(policy);
                 *status = ReloadStatus { loaded_ms: now_ms(), loaded_because: because.to_string(), refused: None };
                 *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = (before, None);
-                Ok(generation)
+                Ok((generation, value))
             }
             Err(problems) => {
                 status.refused = Some((now_ms(), because.to_string(), problems.to_string()));
                 // Not tried again until the files change again.
                 *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = (before, None);
                 Err(problems)
-            }
-        }
-    }
-
-    /// Reads the lists again off the async workers and logs the outcome: the new generation, or
-    /// every problem (file, line, fix) and that the old lists stay in force.
-    pub async fn reload_logged(self: &Arc<Self>, because: &str) -> bool {
-        let (live, why) = (self.clone(), because.to_string());
-        let started = std::time::Instant::now();
-        match tokio::task::spawn_blocking(move || live.reload(&why)).await {
-            Ok(Ok(generation)) => {
-                let policy = self.current();
-                let domains: usize = policy.blocked.iter().chain(&policy.fetched).map(|(_, set)| set.len()).sum();
-                tracing::info!(
-                    generation,
-                    terms = policy.terms.len(),
-                    blocked_domains = domains,
-                    millis = started.elapsed().as_millis() as u64,
-                    "lists reloaded ({because})"
-                );
-                true
-            }
-            Ok(Err(problems)) => {
-                tracing::error!("lists not reloaded ({because}); the lists loaded before stay in force until this is fixed:\n{problems}");
-                false
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "lists not reloaded ({because}); the lists loaded before stay in force");
-                false
             }
         }
     }
@@ -168,8 +155,8 @@ impl LivePolicy {
     }
 }
 
-/// Every list file's path, size and modification time (the engine definitions are not part
-/// of the policy: they need a restart), the fetched lists' `domains` files included (what
+/// Every list file's path, size and modification time, `engines.toml`'s (reloaded with the
+/// lists, `reload::Reloader`) and the fetched lists' `domains` files included (what
 /// `lists update` keeps beside them — the previous copy, its notes — is not read, so not
 /// watched). A few hundred `stat` calls for a full UT1 set.
 fn fingerprint(source: &PolicySource) -> Fingerprint {
@@ -180,6 +167,7 @@ fn fingerprint(source: &PolicySource) -> Fingerprint {
     if let Some(fetched) = &source.fetched {
         files.extend(fetched.files().into_iter().map(|(_, path)| path));
     }
+    files.push(source.allowlist_dir.join("engines.toml"));
     files.sort();
     files
         .into_iter()

@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::{Query, SearchService};
+use super::{EnginesInForce, Query, SearchService};
 use crate::engines::text::tidy;
 use crate::engines::{Audience, EnginePage, RawResult};
 use crate::policy::Policy;
@@ -81,12 +81,12 @@ struct PageUrl {
 
 impl SearchService {
     /// The card for `query` at `school`, if the query names an article that passes the lists.
-    pub async fn answer_card(&self, policy: &Policy, school: SchoolId, query: &Query) -> Option<AnswerCard> {
+    pub async fn answer_card(&self, policy: &Policy, engines: &EnginesInForce, school: SchoolId, query: &Query) -> Option<AnswerCard> {
         let words = query.as_str().split_whitespace().count();
         if !self.answer_cards || words == 0 || words > MAX_WORDS {
             return None;
         }
-        let lead = self.cards.get_with(query.key(), async { self.fetch_lead(query).await.map(Arc::new) }).await?;
+        let lead = self.cards.get_with(query.key(), async { self.fetch_lead(engines, query).await.map(Arc::new) }).await?;
         if self.hidden.is_hidden(school, lead.url.as_str()) {
             return None;
         }
@@ -113,12 +113,12 @@ impl SearchService {
         })
     }
 
-    async fn fetch_lead(&self, query: &Query) -> Option<Lead> {
-        let (i, engine) = self.engines.all().iter().enumerate().find(|(_, e)| e.id == CARD_ENGINE && e.is_ready() && e.audience == Audience::Pupils)?;
+    async fn fetch_lead(&self, engines: &EnginesInForce, query: &Query) -> Option<Lead> {
+        let (i, engine) = engines.set.all().iter().enumerate().find(|(_, e)| e.id == CARD_ENGINE && e.is_ready() && e.audience == Audience::Pupils)?;
         let mut url = engine.request.url.clone();
         url.set_query(None);
         url.path_segments_mut().ok()?.clear().extend(["api", "rest_v1", "page", "summary", &title_of(query.as_str())]);
-        let (status, body) = match self.clients[i].get_bytes(&url).await {
+        let (status, body) = match engines.clients[i].get_bytes(&url).await {
             Ok(answer) => answer,
             Err(e) => {
                 tracing::info!(error = %e, "no answer card: the summary could not be fetched");

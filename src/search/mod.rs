@@ -16,6 +16,7 @@
 
 pub mod breaker;
 pub mod card;
+pub mod in_force;
 pub mod merge;
 
 use std::collections::HashSet;
@@ -35,8 +36,7 @@ use crate::config::ServerConfig;
 use crate::engines::budget::{ReadBudget, PAGE_READ_LIMIT};
 use crate::engines::{EngineError, EnginePage, EngineSet};
 use crate::metrics::{CacheLabels, Metrics};
-use crate::outbound::fetch::{fetch_answer, fetch_token, read_answer, READINGS_PER_ENGINE};
-use crate::outbound::GuardedClient;
+use crate::outbound::fetch::{fetch_answer, fetch_token, read_answer};
 use crate::policy::golink::LinkSigner;
 use crate::policy::{Filtered, LivePolicy, Policy};
 use crate::query::Query;
@@ -44,7 +44,8 @@ use crate::safeguarding::hidden::HiddenResults;
 use crate::same_page::dedupe_key;
 use crate::schools::SchoolId;
 use crate::spelling::Vocabulary;
-use breaker::{BreakerState, Breakers, Permit};
+use breaker::{BreakerState, Permit};
+pub use in_force::EnginesInForce;
 use merge::{merge, EngineAnswer, MergedResult};
 use prometheus_client::metrics::counter::Counter;
 
@@ -58,6 +59,8 @@ struct PageKey {
     page: u32,
     /// The policy generation the page was screened under (`Policy::screen_words`).
     policy: u64,
+    /// The engines' generation (`EnginesInForce`): `engine` is an index into that set.
+    engines: u64,
 }
 
 /// Good answers live for the cache TTL, failures only for the (short) error TTL.
@@ -76,16 +79,20 @@ impl<K, T> Expiry<K, Arc<Result<T, EngineError>>> for AnswerExpiry {
 const TOKEN_TTL: Duration = Duration::from_secs(3600);
 
 pub struct SearchService {
-    /// Shared with the blocking pool, where answers are parsed (see `load_page`).
-    engines: Arc<EngineSet>,
-    clients: Vec<GuardedClient>,
+    /// The engines with their clients, breakers and reading turns, replaced whole when
+    /// `engines.toml` is reloaded (`replace_engines`); a search holds the set it started with.
+    in_force: std::sync::RwLock<Arc<EnginesInForce>>,
+    /// What a reloaded set's clients and breakers are made with.
+    config: ServerConfig,
+    clock: Arc<dyn crate::clock::Clock>,
     pages: LoadingCache<PageKey, PageAnswer>,
-    tokens: LoadingCache<usize, TokenAnswer>,
+    /// The element-API token by (engines' generation, engine index).
+    tokens: LoadingCache<(u64, usize), TokenAnswer>,
     /// Whole answers (merged, filtered, ranked) by query and page, so a cached page costs a
     /// lookup, not a merge and a policy pass over every result.
     /// Keyed by the hidden-results generation too: a result hidden school-wide is never served
     /// from an answer built before it was hidden; and by the policy's, so no answer built under
-    /// lists a reload replaced is served after it.
+    /// lists a reload replaced is served after it; and by the engines', likewise.
     outcomes: LoadingCache<OutcomeKey, Arc<SearchOutcome>>,
     hidden: Arc<HiddenResults>,
     max_pages: u32,
@@ -98,10 +105,6 @@ pub struct SearchService {
     /// The answer cache's two counters, looked up in their family once.
     answer_hits: Counter,
     answer_misses: Counter,
-    /// One circuit breaker per engine (by index in `engines.all()`).
-    breakers: Breakers,
-    /// Each engine's turns to read an answer (`fetch::READINGS_PER_ENGINE`), by index.
-    readings: Vec<Arc<tokio::sync::Semaphore>>,
     /// How long a new search waits for its slower engines once one has answered well
     /// (`answer_deadline_ms`; None: for every engine).
     answer_deadline: Option<Duration>,
@@ -114,8 +117,8 @@ pub struct SearchService {
 }
 
 /// The key of a whole answer in the outcome cache.
-/// (school, query key, page, hidden-results generation, policy generation)
-type OutcomeKey = (SchoolId, String, u32, u64, u64);
+/// (school, query key, page, hidden-results generation, policy generation, engines' generation)
+type OutcomeKey = (SchoolId, String, u32, u64, u64, u64);
 
 /// A whole answer lives as long as its engines' answers: the cache TTL when every engine
 /// answered, the error TTL when one was left out (so it is asked again soon).
@@ -215,11 +218,6 @@ impl SearchService {
         clock: Arc<dyn crate::clock::Clock>,
         config: &ServerConfig,
     ) -> Result<SearchService, String> {
-        let clients = engines
-            .all()
-            .iter()
-            .map(|e| GuardedClient::for_engine(e, &config.user_agent, config.max_upstream_bytes).map_err(|err| format!("engine {}: {err}", e.id)))
-            .collect::<Result<Vec<_>, _>>()?;
         let pages = LoadingCache::new(
             Cache::builder()
                 .max_capacity(config.cache_capacity)
@@ -245,14 +243,12 @@ impl SearchService {
         );
         let counter = |result: &str| metrics.answer_cache.get_or_create(&CacheLabels { result: result.into() }).clone();
         let (answer_hits, answer_misses) = (counter("hit"), counter("miss"));
-        let breakers = Breakers::new(engines.all().len(), clock);
-        let readings = engines.all().iter().map(|_| Arc::new(tokio::sync::Semaphore::new(READINGS_PER_ENGINE))).collect();
+        let in_force = EnginesInForce::new(engines, 0, clock.clone(), config)?;
         Ok(SearchService {
-            breakers,
-            readings,
+            in_force: std::sync::RwLock::new(Arc::new(in_force)),
+            config: config.clone(),
+            clock,
             answer_deadline: (config.answer_deadline_ms > 0).then(|| Duration::from_millis(config.answer_deadline_ms)),
-            engines: Arc::new(engines),
-            clients,
             pages,
             tokens,
             outcomes,
@@ -277,8 +273,32 @@ impl SearchService {
         self
     }
 
-    pub fn engines(&self) -> &EngineSet {
-        &self.engines
+    /// The engines in force now. Hold it for one whole page: a reload replaces the set, not
+    /// what is in it.
+    pub fn engines(&self) -> Arc<EngineSet> {
+        self.in_force().set.clone()
+    }
+
+    /// The engines with their clients and breakers, as one search uses them.
+    pub fn in_force(&self) -> Arc<EnginesInForce> {
+        self.in_force.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Puts a reloaded `engines.toml` in force: new clients, breakers and reading turns, the
+    /// next generation. Searches already under way finish with the set they started with; no
+    /// page or answer cached with the old set is served after this (their keys name its
+    /// generation, and they are dropped now to free the memory). Returns the new generation.
+    pub fn replace_engines(&self, set: EngineSet) -> Result<u64, String> {
+        let mut in_force = self.in_force.write().unwrap_or_else(|e| e.into_inner());
+        let next = EnginesInForce::new(set, in_force.generation + 1, self.clock.clone(), &self.config)?;
+        let generation = next.generation;
+        *in_force = Arc::new(next);
+        drop(in_force);
+        self.pages.invalidate_all();
+        self.tokens.invalidate_all();
+        self.outcomes.invalidate_all();
+        self.cards.invalidate_all();
+        Ok(generation)
     }
 
     pub fn links(&self) -> &LinkSigner {
@@ -311,7 +331,8 @@ impl SearchService {
     pub async fn live_search(self: &Arc<Self>, school: SchoolId, query: &Query, page: u32) -> Arc<SearchOutcome> {
         let page = page.max(1);
         let policy = self.policy.current();
-        let key = (school, query.key(), page, self.hidden.generation(), policy.generation);
+        let engines = self.in_force();
+        let key = (school, query.key(), page, self.hidden.generation(), policy.generation, engines.generation);
         // Most pupil requests are repeats: a plain lookup is cheaper than `get_with`'s.
         if let Some(outcome) = self.outcomes.get(&key) {
             self.answer_hits.inc();
@@ -342,10 +363,10 @@ impl SearchService {
                     if page != 1 {
                         return None;
                     }
-                    tokio::time::timeout(card::CARD_WAIT, self.answer_card(&policy, school, query)).await.ok().flatten()
+                    tokio::time::timeout(card::CARD_WAIT, self.answer_card(&policy, &engines, school, query)).await.ok().flatten()
                 };
                 let (mut outcome, suggestion, card) =
-                    futures_util::future::join3(self.fetch_and_merge(&policy, school, query, outcome, key), suggest, card).await;
+                    futures_util::future::join3(self.fetch_and_merge(&policy, &engines, school, query, outcome, key), suggest, card).await;
                 outcome.did_you_mean = suggestion.and_then(|s| self.did_you_mean(&policy, query, &s, &outcome.results));
                 if outcome.status == Status::Ok {
                     outcome.card = card;
@@ -383,14 +404,15 @@ impl SearchService {
     async fn fetch_and_merge(
         self: &Arc<Self>,
         policy: &Arc<Policy>,
+        engines: &Arc<EnginesInForce>,
         school: SchoolId,
         query: &Query,
         outcome: SearchOutcome,
         key: OutcomeKey,
     ) -> SearchOutcome {
-        let chosen: Vec<usize> = self.engines.for_pupils().map(|(i, _)| i).collect();
-        let answers = self.answers_by_deadline(policy, &chosen, query, outcome.page, key).await;
-        self.merge_answers(policy, school, answers, outcome)
+        let chosen: Vec<usize> = engines.set.for_pupils().map(|(i, _)| i).collect();
+        let answers = self.answers_by_deadline(policy, engines, &chosen, query, outcome.page, key).await;
+        self.merge_answers(policy, engines, school, answers, outcome)
     }
 
     /// Each chosen engine's page, as far as it has arrived by the answer deadline (None:
@@ -402,6 +424,7 @@ impl SearchService {
     async fn answers_by_deadline(
         self: &Arc<Self>,
         policy: &Arc<Policy>,
+        engines: &Arc<EnginesInForce>,
         chosen: &[usize],
         query: &Query,
         page: u32,
@@ -411,8 +434,8 @@ impl SearchService {
         let mut pending: FuturesUnordered<_> = chosen
             .iter()
             .map(|&i| {
-                let (this, query, policy) = (self.clone(), query.clone(), policy.clone());
-                let task = tokio::spawn(async move { this.engine_page(&policy, i, &query, page).await });
+                let (this, query, policy, engines) = (self.clone(), query.clone(), policy.clone(), engines.clone());
+                let task = tokio::spawn(async move { this.engine_page(&policy, &engines, i, &query, page).await });
                 async move { (i, task.await.unwrap_or_else(|_| Arc::new(Err(EngineError::Unparseable("reading the answer failed".into()))))) }
             })
             .collect();
@@ -474,21 +497,37 @@ impl SearchService {
         if let Some(category) = policy.check_query(query) {
             return SearchOutcome { status: Status::Blocked, category: Some(category.to_string()), ..outcome };
         }
-        let chosen: Vec<usize> = self.engines.all().iter().enumerate().filter(|(_, e)| e.is_ready() && engine_ids.contains(&e.id)).map(|(i, _)| i).collect();
-        self.merge_engines(&policy, school, &chosen, query, outcome).await
+        let engines = self.in_force();
+        let chosen: Vec<usize> = engines.set.all().iter().enumerate().filter(|(_, e)| e.is_ready() && engine_ids.contains(&e.id)).map(|(i, _)| i).collect();
+        self.merge_engines(&policy, &engines, school, &chosen, query, outcome).await
     }
 
     /// Every chosen engine's page (a teacher's pre-run waits for all of them), merged.
-    async fn merge_engines(&self, policy: &Arc<Policy>, school: SchoolId, chosen: &[usize], query: &Query, outcome: SearchOutcome) -> SearchOutcome {
+    async fn merge_engines(
+        &self,
+        policy: &Arc<Policy>,
+        engines: &Arc<EnginesInForce>,
+        school: SchoolId,
+        chosen: &[usize],
+        query: &Query,
+        outcome: SearchOutcome,
+    ) -> SearchOutcome {
         let page = outcome.page;
-        let answers = join_all(chosen.iter().map(|&i| self.engine_page(policy, i, query, page))).await;
-        self.merge_answers(policy, school, chosen.iter().copied().zip(answers.into_iter().map(Some)).collect(), outcome)
+        let answers = join_all(chosen.iter().map(|&i| self.engine_page(policy, engines, i, query, page))).await;
+        self.merge_answers(policy, engines, school, chosen.iter().copied().zip(answers.into_iter().map(Some)).collect(), outcome)
     }
 
     /// Merges the engines' pages (None: late), applies the policy and the school's hidden
     /// results, and signs each result's link.
-    fn merge_answers(&self, policy: &Policy, school: SchoolId, answers: Vec<(usize, Option<PageAnswer>)>, mut outcome: SearchOutcome) -> SearchOutcome {
-        let all = self.engines.all();
+    fn merge_answers(
+        &self,
+        policy: &Policy,
+        engines: &EnginesInForce,
+        school: SchoolId,
+        answers: Vec<(usize, Option<PageAnswer>)>,
+        mut outcome: SearchOutcome,
+    ) -> SearchOutcome {
+        let all = engines.set.all();
         let mut good = Vec::new();
         // Pages the word lists refused on any engine's answer (read where each page was parsed,
         // `load_page`): left out of every engine's.
@@ -530,14 +569,15 @@ impl SearchService {
     /// The engine canary: one known query to every ready engine (pupil and staff engines),
     /// straight upstream (never from the cache, which could hide a breakage), concurrently.
     pub async fn canary(&self, query: &Query) -> Vec<crate::canary::CanaryResult> {
-        let ready: Vec<usize> = self.engines.all().iter().enumerate().filter(|(_, e)| e.is_ready()).map(|(i, _)| i).collect();
+        let engines = self.in_force();
+        let ready: Vec<usize> = engines.set.all().iter().enumerate().filter(|(_, e)| e.is_ready()).map(|(i, _)| i).collect();
         let policy = self.policy.current();
         let runs = ready.iter().map(|&i| {
-            let policy = policy.clone();
+            let (policy, engines) = (policy.clone(), engines.clone());
             async move {
                 let started = Instant::now();
-                let answer = self.load_page(&policy, i, query, 1).await;
-                crate::canary::CanaryResult::from_answer(&self.engines.all()[i].id, answer.as_ref(), started.elapsed())
+                let answer = self.load_page(&policy, &engines, i, query, 1).await;
+                crate::canary::CanaryResult::from_answer(&engines.set.all()[i].id, answer.as_ref(), started.elapsed())
             }
         });
         join_all(runs).await
@@ -546,48 +586,60 @@ impl SearchService {
     /// One engine's page, from the cache or from one shared upstream request (unless the
     /// engine is resting).
     /// `policy` screens the page, and its generation is in the key.
-    fn engine_page<'a>(&'a self, policy: &'a Arc<Policy>, engine: usize, query: &'a Query, page: u32) -> Pin<Box<dyn Future<Output = PageAnswer> + Send + 'a>> {
+    fn engine_page<'a>(
+        &'a self,
+        policy: &'a Arc<Policy>,
+        engines: &'a Arc<EnginesInForce>,
+        engine: usize,
+        query: &'a Query,
+        page: u32,
+    ) -> Pin<Box<dyn Future<Output = PageAnswer> + Send + 'a>> {
         Box::pin(async move {
-            let key = PageKey { engine, query: query.key(), page, policy: policy.generation };
-            self.pages.get_with(key, self.ask_unless_resting(policy, engine, query, page)).await
+            let key = PageKey { engine, query: query.key(), page, policy: policy.generation, engines: engines.generation };
+            self.pages.get_with(key, self.ask_unless_resting(policy, engines, engine, query, page)).await
         })
     }
 
     /// Asks the engine upstream if its breaker lets it, and tells the breaker how it went.
-    async fn ask_unless_resting(&self, policy: &Arc<Policy>, engine: usize, query: &Query, page: u32) -> PageAnswer {
-        let probe = match self.breakers.permit(engine) {
+    async fn ask_unless_resting(&self, policy: &Arc<Policy>, engines: &Arc<EnginesInForce>, engine: usize, query: &Query, page: u32) -> PageAnswer {
+        let breakers = &engines.breakers;
+        let probe = match breakers.permit(engine) {
             Permit::Rest { until_ms } => {
-                let seconds = (until_ms - self.breakers.now_ms()).max(0) as u64 / 1000;
+                let seconds = (until_ms - breakers.now_ms()).max(0) as u64 / 1000;
                 return Arc::new(Err(EngineError::Resting(seconds)));
             }
-            Permit::Probe => Some(breaker::ProbeOut::new(&self.breakers, engine)),
+            Permit::Probe => Some(breaker::ProbeOut::new(breakers, engine)),
             Permit::Ask => None,
         };
-        let answer = self.load_page(policy, engine, query, page).await;
+        let answer = self.load_page(policy, engines, engine, query, page).await;
         let result = answer.as_ref().as_ref().map(|_| ());
         match probe {
             Some(probe) => probe.finish(result),
-            None => self.breakers.finish(engine, result, false),
+            None => breakers.finish(engine, result, false),
         }
         answer
     }
 
     /// Every engine's circuit breaker, with the engine's id (staff Engine health, `/metrics`).
-    pub fn breaker_states(&self) -> Vec<(&str, BreakerState)> {
-        self.engines.all().iter().map(|e| e.id.as_str()).zip(self.breakers.states()).collect()
+    pub fn breaker_states(&self) -> Vec<(String, BreakerState)> {
+        let engines = self.in_force();
+        engines.set.all().iter().map(|e| e.id.clone()).zip(engines.breakers.states()).collect()
     }
 
-    async fn load_page(&self, policy: &Arc<Policy>, index: usize, query: &Query, page: u32) -> PageAnswer {
-        let engine = &self.engines.all()[index];
+    async fn load_page(&self, policy: &Arc<Policy>, engines: &Arc<EnginesInForce>, index: usize, query: &Query, page: u32) -> PageAnswer {
+        let engine = &engines.set.all()[index];
         let work = async {
             let token = match engine.request.token_url {
-                Some(_) => self.token(index).await.as_ref().clone()?,
+                Some(_) => self.token(engines, index).await.as_ref().clone()?,
                 None => Vec::new(),
             };
             // Later pages of some engines need values from page 1 (DuckDuckGo's vqd).
-            let carried =
-                if page > 1 && engine.carries_state() { self.engine_page(policy, index, query, 1).await.as_ref().clone()?.carried } else { Vec::new() };
-            let answer = fetch_answer(engine, &self.clients[index], query.as_str(), page, &token, &carried).await?;
+            let carried = if page > 1 && engine.carries_state() {
+                self.engine_page(policy, engines, index, query, 1).await.as_ref().clone()?.carried
+            } else {
+                Vec::new()
+            };
+            let answer = fetch_answer(engine, &engines.clients[index], query.as_str(), page, &token, &carried).await?;
             // Read on the blocking pool as it arrives (`read_answer` says why), with the word
             // lists' pass. The reading stops when its budget is spent or, through `_abandon`,
             // when this future is dropped (the engine's timeout): the blocking pool cannot be
@@ -596,9 +648,9 @@ impl SearchService {
             let policy = policy.clone();
             // A turn to read (the engine's readings at once are bounded, `READINGS_PER_ENGINE`),
             // waited for within the engine's timeout; the answer waits in its connection.
-            let turn = self.readings[index].clone().acquire_owned().await.map_err(|_| EngineError::Unparseable("reading the answer failed".into()))?;
+            let turn = engines.readings[index].clone().acquire_owned().await.map_err(|_| EngineError::Unparseable("reading the answer failed".into()))?;
             let (budget, _abandon) = ReadBudget::new(PAGE_READ_LIMIT);
-            read_answer(self.engines.clone(), index, answer, budget, turn, move |page| policy.screen_words(page)).await
+            read_answer(engines.set.clone(), index, answer, budget, turn, move |page| policy.screen_words(page)).await
         };
         let result = match tokio::time::timeout(engine.timeout, work).await {
             Ok(r) => r,
@@ -614,11 +666,11 @@ impl SearchService {
         Arc::new(result)
     }
 
-    async fn token(&self, index: usize) -> TokenAnswer {
+    async fn token(&self, engines: &EnginesInForce, index: usize) -> TokenAnswer {
         self.tokens
-            .get_with(index, async {
-                let engine = &self.engines.all()[index];
-                Arc::new(fetch_token(engine, &self.clients[index]).await)
+            .get_with((engines.generation, index), async {
+                let engine = &engines.set.all()[index];
+                Arc::new(fetch_token(engine, &engines.clients[index]).await)
             })
             .await
     }

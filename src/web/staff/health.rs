@@ -197,7 +197,7 @@ pub async fn run_now(body: web::Bytes, session: Session, state: web::Data<AppSta
     let Ok(query) = Query::parse(crate::canary::QUERY) else { return see_other(paths::STAFF_HEALTH) };
     let results = state.search.canary(&query).await;
     let failed = results.iter().filter(|r| !r.ok).count();
-    let summary = crate::canary::summary(&results, state.search.engines());
+    let summary = crate::canary::summary(&results, &state.search.engines());
     if let Err(e) = crate::canary::record(&state.store, results, summary.clone(), Some(account.name.clone())).await {
         return store_failed("keeping the canary result", &e);
     }

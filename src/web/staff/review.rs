@@ -80,7 +80,7 @@ fn what_is_filtered(state: &AppState, exceptions: &[crate::overblocks::LocalExce
     html! {
         h2 { "What is filtered" }
         h3 { "Search engines" }
-        (engines_table(state.search.engines()))
+        (engines_table(&state.search.engines()))
         h3 { "Categories refused" }
         p {
             "A pupil's search is refused, and a result taken out, when it matches a word list; a result is also taken out when its site is on a block list. "
