@@ -25,6 +25,11 @@ struct Trust {
 
 impl Trust {
     async fn start(upstream: &FixtureUpstream, n: usize) -> Trust {
+        Trust::start_with(n, |extra| RealServer::with_sqlite(upstream, extra)).await
+    }
+
+    /// As `start`, each instance made by `make` from the trust's settings lines.
+    async fn start_with(n: usize, make: impl Fn(&str) -> RealServer) -> Trust {
         let dir = common::temp_dir("trust");
         let url = common::test_database(&dir).expect("KIDSEARCH_TEST_DATABASE_URL names the PostgreSQL server these tests need");
         let secret = dir.join("shared.secret");
@@ -37,7 +42,7 @@ impl Trust {
         // 127.0.0.1 is the trust's proxy here: presses name their own LAN address in
         // X-Forwarded-For (a browser without a device may raise 5 alerts per address).
         let extra = format!("database_url = {url:?}\nshared_secret_file = {:?}\ntrusted_proxies = [\"127.0.0.1\"]\n", secret.display().to_string());
-        let mut servers: Vec<RealServer> = (0..n).map(|_| RealServer::with_sqlite(upstream, &extra)).collect();
+        let mut servers: Vec<RealServer> = (0..n).map(|_| make(&extra)).collect();
         for server in &servers {
             common::share_database(&server.data_dir, &url);
         }
@@ -323,4 +328,51 @@ async fn a_local_exception_made_on_one_instance_is_applied_on_the_other_without_
     assert_eq!(status(a).await, "ok");
     let took = until("the exception on the second instance", || async { status(b).await == "ok" }).await;
     assert!(took < Duration::from_secs(1), "took {took:?}");
+}
+
+/// Waits (up to 10 s) until `server`'s log says `text`.
+async fn log_says(server: &RealServer, text: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = std::fs::read_to_string(&server.log_path).unwrap_or_default();
+        if log.contains(text) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the log never said {text:?}:\n{log}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: run by scripts/test.sh's PostgreSQL pass"]
+async fn a_sighup_to_one_instance_makes_every_instance_read_its_own_lists_and_engines_again() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let allowlists = [common::copy_of_allowlist(), common::copy_of_allowlist()];
+    let next = AtomicUsize::new(0);
+    let trust = Trust::start_with(2, |extra| RealServer::with_allowlist_only(&upstream, &allowlists[next.fetch_add(1, Ordering::Relaxed)], extra)).await;
+    let (a, b) = (&trust.apps[0], &trust.apps[1]);
+    assert_eq!(b.search_json("volcano facts", 2).await.0, 200);
+    assert_eq!(upstream.requests("bing").into_iter().last().and_then(|r| r.param("first").map(str::to_string)).as_deref(), Some("11"));
+
+    // Bing's page 2 now starts at 12, in both instances' copies. Same size and the same
+    // modification time as before, so that only the notice — not B's own file poll — can make
+    // B read it.
+    let paging = "paging = { param = \"first\", page2 = 11, step = 10 }";
+    for allowlist in &allowlists {
+        let path = allowlist.join("engines.toml");
+        let modified = std::fs::metadata(&path).and_then(|m| m.modified()).expect("mtime");
+        let text = std::fs::read_to_string(&path).expect("engines.toml");
+        assert!(text.contains(paging), "the shipped Bing paging is as this test expects");
+        std::fs::write(&path, text.replace(paging, &paging.replace("11", "12"))).expect("write");
+        std::fs::File::options().write(true).open(&path).and_then(|f| f.set_modified(modified)).expect("keep the mtime");
+    }
+    let pid = trust.servers[0].pid().expect("A runs").to_string();
+    assert!(std::process::Command::new("kill").args(["-HUP", &pid]).status().expect("kill").success());
+    log_says(&trust.servers[0], "engines reloaded from engines.toml (SIGHUP)").await;
+    log_says(&trust.servers[1], "engines reloaded from engines.toml (another instance reloaded its lists)").await;
+
+    // B asks with its new definition, for the same search it had cached before.
+    assert_eq!(b.search_json("volcano facts", 2).await.0, 200);
+    assert_eq!(upstream.requests("bing").into_iter().last().and_then(|r| r.param("first").map(str::to_string)).as_deref(), Some("12"));
+    assert_eq!(a.search_json("volcano facts", 2).await.0, 200);
 }

@@ -413,6 +413,13 @@ impl RealServer {
         RealServer::in_dir_with(upstream, dir.join("data"), dir, allowlist, &format!("{database}{extra}"))
     }
 
+    /// As `with_allowlist`, without a database of the test pass's own: `extra` names one (a
+    /// trust's instances, each with its own copy of the lists).
+    pub fn with_allowlist_only(upstream: &FixtureUpstream, allowlist: &std::path::Path, extra: &str) -> RealServer {
+        let dir = temp_dir("real");
+        RealServer::in_dir_with(upstream, dir.join("data"), dir, allowlist, extra)
+    }
+
     fn in_dir(upstream: &FixtureUpstream, data_dir: PathBuf, dir: PathBuf, extra: &str) -> RealServer {
         RealServer::in_dir_with(upstream, data_dir, dir, &repo_dir().join("allowlist"), extra)
     }
