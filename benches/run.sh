@@ -273,6 +273,10 @@ if [ $SOAK_ONLY = 1 ]; then
   {
     echo "Soak $(date -u +%F): $SOAK s at 300 connections, one request in $NEW_EVERY a new search; $PROFILE build; idle RSS $RSS_IDLE MB."
     echo "wrk: ${SOAK_RPS:-0} req/s, errors $SOAK_ERRORS; searches sent to the engines (answer cache misses): ${NEW_SEARCHES:-0}; RSS after $(rss $SERVER) MB"
+    # Which errors: a 503 is a search all of whose engines failed or timed out (answered calmly);
+    # socket errors are connections the server did not answer in wrk's 5 s.
+    grep -E "Non-2xx|Socket errors" "$WORK/soak.txt" | sed 's/^ */wrk: /' || true
+    curl -s "$B/metrics" | grep -E '^kidsearch_engine_fetches_total' | sed 's/^/metrics: /' || true
     soak_curve
   } | tee "$OUT/soak.md"
   exit 0
