@@ -34,7 +34,7 @@ pub use lost::NewDatabase;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -365,8 +365,15 @@ impl Store {
     }
 
     /// Queues a command for the writer; the queue is bounded, and waiting for room happens off
-    /// the async worker.
+    /// the async worker. Only then: while the queue has room (nearly always) the command goes
+    /// straight in, with no blocking-pool thread taken for it — under issue 21's soak each
+    /// database call took one, and a thread kept alive keeps an allocator heap of its own.
     async fn send(&self, command: Command) -> Result<(), StoreError> {
+        let command = match self.tx.try_send(command) {
+            Ok(()) => return Ok(()),
+            Err(TrySendError::Disconnected(_)) => return Err(StoreError::WriterGone),
+            Err(TrySendError::Full(command)) => command,
+        };
         let tx = self.tx.clone();
         tokio::task::spawn_blocking(move || tx.send(command).is_ok()).await.ok().filter(|sent| *sent).map(drop).ok_or(StoreError::WriterGone)
     }
