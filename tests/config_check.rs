@@ -38,7 +38,22 @@ fn line_of(text: &str, needle: &str) -> usize {
 fn the_shipped_configuration_passes_check_and_names_every_engine() {
     let (code, out) = kidsearch(&["check"], &repo_dir());
     assert_eq!(code, 0, "{out}");
-    for id in ["kiddle", "kidrex", "swiggle", "duckduckgo", "bing", "mojeek", "simple_wikipedia", "brave_api", "google_cse_api", "google", "yahoo"] {
+    for id in [
+        "kiddle",
+        "kidrex",
+        "swiggle",
+        "duckduckgo",
+        "bing",
+        "mojeek",
+        "simple_wikipedia",
+        "brave_api",
+        "google_cse_api",
+        "google",
+        "yahoo",
+        "openverse",
+        "google_cse_images",
+        "bing_images",
+    ] {
         assert!(out.contains(id), "{id} missing from:\n{out}");
     }
     assert!(out.contains("needs the school's API key"), "{out}");
