@@ -247,3 +247,20 @@ fn the_filter_test_names_an_unexpected_pass_and_an_unexpected_refusal_with_file_
     assert!(out.contains("violence") && out.contains("off (categories_off)"), "{out}");
     assert_eq!(code, 0, "{out}");
 }
+
+#[test]
+fn a_picture_engine_that_reads_no_picture_or_half_a_json_link_is_reported_with_file_line_and_fix() {
+    let dir = allowlist_with(|s| s.replace("thumbnail = \"/thumbnail\"\n", ""));
+    let text = std::fs::read_to_string(dir.join("allowlist/engines.toml")).expect("read");
+    let line = line_of(&text, "[engines.openverse]");
+    let (code, out) = kidsearch(&["check"], &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("engines.toml:{line}:")) && out.contains("openverse is a picture engine"), "{out}");
+    assert!(out.contains("reads no picture") && out.contains("fix:"), "{out}");
+
+    // Bing images' link is JSON in its `m` attribute: the attribute without its pointer is no link.
+    let dir = allowlist_with(|s| s.replace("link_json = \"/purl\"\n", ""));
+    let (code, out) = kidsearch(&["check"], &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("bing_images: link_attr, link_json and thumbnail_json go together") && out.contains("fix:"), "{out}");
+}
