@@ -34,7 +34,24 @@ pub fn repo_dir() -> PathBuf {
 
 pub const PUPIL_ENGINES: &[&str] = &["kiddle", "kidrex", "swiggle", "duckduckgo", "bing", "mojeek", "simple_wikipedia", "brave_api", "google_cse_api"];
 pub const STAFF_ENGINES: &[&str] = &["google", "yahoo"];
-const ALL: &[&str] = &["kiddle", "kidrex", "swiggle", "duckduckgo", "bing", "mojeek", "simple_wikipedia", "brave_api", "google_cse_api", "google", "yahoo"];
+/// Picture search's engines (`purpose = "pictures"`).
+pub const PICTURE_ENGINES: &[&str] = &["openverse", "google_cse_images", "bing_images"];
+const ALL: &[&str] = &[
+    "kiddle",
+    "kidrex",
+    "swiggle",
+    "duckduckgo",
+    "bing",
+    "mojeek",
+    "simple_wikipedia",
+    "brave_api",
+    "google_cse_api",
+    "google",
+    "yahoo",
+    "openverse",
+    "google_cse_images",
+    "bing_images",
+];
 
 #[tokio::main]
 async fn main() {
@@ -57,10 +74,10 @@ async fn main() {
         if let Some((_, own)) = named.iter().find(|(e, _)| e == id) {
             upstream.set_delay(id, Duration::from_millis(*own));
             config.push_str(&format!("[engines.{id}]\nbase_url = \"{}\"\n", upstream.base_url(id)));
-            if matches!(*id, "kiddle" | "kidrex" | "swiggle" | "google_cse_api") {
+            if matches!(*id, "kiddle" | "kidrex" | "swiggle" | "google_cse_api" | "google_cse_images") {
                 config.push_str(&format!("cx = \"bench-{id}\"\n"));
             }
-            if matches!(*id, "brave_api" | "google_cse_api") {
+            if matches!(*id, "brave_api" | "google_cse_api" | "google_cse_images") {
                 config.push_str("api_key = \"bench-key\"\n");
             }
         } else {

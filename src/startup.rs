@@ -152,6 +152,7 @@ impl Application {
                 moka::sync::Cache::builder().max_capacity(2_000).time_to_live(std::time::Duration::from_secs(600)).build(),
             ),
             pupil_live_search: config.pupil_live_search,
+            pupil_live_picture_search: config.pupil_live_picture_search,
             metrics: metrics.clone(),
             metrics_allow: config.metrics_allow.clone(),
             devices,

@@ -6,7 +6,9 @@ mod common;
 
 use std::process::Command;
 
-use common::{add_user, repo_dir, spawn_app_with, temp_dir, test_config, Browser, FixtureUpstream, Scenario, OFF_ENGINES, PUPIL_ENGINES, STAFF_ENGINES};
+use common::{
+    add_user, repo_dir, spawn_app_with, temp_dir, test_config, Browser, FixtureUpstream, Scenario, OFF_ENGINES, PICTURE_ENGINES, PUPIL_ENGINES, STAFF_ENGINES,
+};
 
 const PASSWORD: &str = "plum tree under snow";
 
@@ -29,7 +31,7 @@ async fn the_canary_reports_one_broken_engine_on_the_command_line_and_the_staff_
     if let Some(url) = &config.database_url {
         toml.push_str(&format!("database_url = {url:?}\n"));
     }
-    for id in PUPIL_ENGINES.iter().chain(STAFF_ENGINES).chain(OFF_ENGINES) {
+    for id in PUPIL_ENGINES.iter().chain(PICTURE_ENGINES).chain(STAFF_ENGINES).chain(OFF_ENGINES) {
         if upstream.engines().iter().any(|e| e == id) {
             toml.push_str(&format!("[engines.{id}]\nbase_url = {:?}\n", upstream.base_url(id)));
         } else {

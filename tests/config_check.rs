@@ -38,7 +38,22 @@ fn line_of(text: &str, needle: &str) -> usize {
 fn the_shipped_configuration_passes_check_and_names_every_engine() {
     let (code, out) = kidsearch(&["check"], &repo_dir());
     assert_eq!(code, 0, "{out}");
-    for id in ["kiddle", "kidrex", "swiggle", "duckduckgo", "bing", "mojeek", "simple_wikipedia", "brave_api", "google_cse_api", "google", "yahoo"] {
+    for id in [
+        "kiddle",
+        "kidrex",
+        "swiggle",
+        "duckduckgo",
+        "bing",
+        "mojeek",
+        "simple_wikipedia",
+        "brave_api",
+        "google_cse_api",
+        "google",
+        "yahoo",
+        "openverse",
+        "google_cse_images",
+        "bing_images",
+    ] {
         assert!(out.contains(id), "{id} missing from:\n{out}");
     }
     assert!(out.contains("needs the school's API key"), "{out}");
@@ -231,4 +246,21 @@ fn the_filter_test_names_an_unexpected_pass_and_an_unexpected_refusal_with_file_
     let (code, out) = kidsearch(&["check", "--filter-test", "--config", "kidsearch.toml"], &dir);
     assert!(out.contains("violence") && out.contains("off (categories_off)"), "{out}");
     assert_eq!(code, 0, "{out}");
+}
+
+#[test]
+fn a_picture_engine_that_reads_no_picture_or_half_a_json_link_is_reported_with_file_line_and_fix() {
+    let dir = allowlist_with(|s| s.replace("thumbnail = \"/thumbnail\"\n", ""));
+    let text = std::fs::read_to_string(dir.join("allowlist/engines.toml")).expect("read");
+    let line = line_of(&text, "[engines.openverse]");
+    let (code, out) = kidsearch(&["check"], &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("engines.toml:{line}:")) && out.contains("openverse is a picture engine"), "{out}");
+    assert!(out.contains("reads no picture") && out.contains("fix:"), "{out}");
+
+    // Bing images' link is JSON in its `m` attribute: the attribute without its pointer is no link.
+    let dir = allowlist_with(|s| s.replace("link_json = \"/purl\"\n", ""));
+    let (code, out) = kidsearch(&["check"], &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("bing_images: link_attr, link_json and thumbnail_json go together") && out.contains("fix:"), "{out}");
 }

@@ -57,10 +57,17 @@ fn tree_read(p: &HtmlParser, body: &str, page_url: &Url) -> Result<EnginePage, E
         }
         let read = || -> Option<RawResult> {
             let title = tidy(&text_of(element.select(&title).next()?), MAX_TITLE_CHARS);
-            let href = element.select(&link).find_map(|a| a.value().attr("href"))?;
-            let url = unwrap_link(safe_link(href, page_url)?, &p.unwrap)?;
+            // The link's attribute: `href`, or one holding JSON (Bing images' `m`), read by
+            // the same pointers.
+            let attr = p.link_json.as_ref().map_or("href", |j| j.attr.as_str());
+            let value = element.select(&link).find_map(|a| a.value().attr(attr))?;
+            let (href, thumbnail) = match &p.link_json {
+                Some(json) => json.read(value)?,
+                None => (value.to_string(), None),
+            };
+            let url = unwrap_link(safe_link(&href, page_url)?, &p.unwrap)?;
             let snippet = snippet.as_ref().and_then(|s| element.select(s).next()).map(|el| tidy(&text_of(el), MAX_SNIPPET_CHARS)).unwrap_or_default();
-            (!title.is_empty()).then_some(RawResult { title, url, snippet, thumbnail: None })
+            (!title.is_empty()).then_some(RawResult { title, url, snippet, thumbnail })
         };
         results.extend(read());
     }

@@ -58,8 +58,8 @@ proptest! {
     }
 
     #[test]
-    fn mangled_real_pages_never_panic(cut in 0usize..30_000, engine_index in 0usize..11) {
-        let ids = ["kiddle", "kidrex", "swiggle", "duckduckgo", "bing", "mojeek", "simple_wikipedia", "brave_api", "google_cse_api", "google", "yahoo"];
+    fn mangled_real_pages_never_panic(cut in 0usize..30_000, engine_index in 0usize..14) {
+        let ids = ["kiddle", "kidrex", "swiggle", "duckduckgo", "bing", "mojeek", "simple_wikipedia", "brave_api", "google_cse_api", "google", "yahoo", "openverse", "google_cse_images", "bing_images"];
         let id = ids[engine_index];
         let page = FixtureUpstream::file(id, "results");
         let cut = page.char_indices().map(|(i, _)| i).take_while(|i| *i <= cut).last().unwrap_or(0);

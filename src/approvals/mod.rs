@@ -25,6 +25,16 @@ use crate::clock::Clock;
 use crate::schools::{SchoolId, Scope};
 use crate::store::{Db, DbError, Row, Store, StoreError};
 
+/// Picture searches are approved apart from web searches of the same words: their query key is
+/// the words' approval key after this prefix. Its separator is a control character, which
+/// `Query` never keeps, so no typed search has a key that starts with it.
+pub const PICTURES_KEY_PREFIX: &str = "pictures\u{1f}";
+
+/// The key a picture search of `query` is approved under.
+pub fn pictures_key(query: &crate::query::Query) -> String {
+    format!("{PICTURES_KEY_PREFIX}{}", query.approval_key())
+}
+
 /// One result as frozen in an approval.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FrozenResult {
@@ -286,6 +296,11 @@ impl Approvals {
 }
 
 impl Approval {
+    /// Is this an approved picture search (shown on the picture grid)?
+    pub fn is_pictures(&self) -> bool {
+        self.query_key.starts_with(PICTURES_KEY_PREFIX)
+    }
+
     /// Is this approval for pupils of `class` (None: a browser that is not enrolled)?
     pub fn is_for(&self, class: Option<&str>) -> bool {
         for_class(self.class.as_deref(), class)

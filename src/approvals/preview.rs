@@ -27,6 +27,9 @@ pub struct Preview {
     pub query: String,
     pub engines: Vec<String>,
     pub made_ms: i64,
+    /// A picture search (approved apart from a web search of the same words).
+    #[serde(default)]
+    pub pictures: bool,
     /// Page by page, the results shown (the policy, the school's hidden results and the page
     /// limit already applied).
     pub pages: Vec<Vec<FrozenResult>>,
@@ -84,7 +87,16 @@ mod tests {
             engines: vec!["bing".into()],
             picture: String::new(),
         };
-        Preview { account: 7, generation: 0, school: 1, query: "volcanoes".into(), engines: vec!["bing".into()], made_ms: 1_000_000, pages: vec![vec![result]] }
+        Preview {
+            account: 7,
+            generation: 0,
+            school: 1,
+            query: "volcanoes".into(),
+            engines: vec!["bing".into()],
+            made_ms: 1_000_000,
+            pictures: false,
+            pages: vec![vec![result]],
+        }
     }
 
     #[test]

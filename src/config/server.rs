@@ -74,6 +74,10 @@ pub struct ServerConfig {
     pub walled_garden: bool,
     /// false: pupils may only use searches a teacher approved today (the strictest setting).
     pub pupil_live_search: bool,
+    /// true: pupils may search pictures live (through the picture engines, strict modes
+    /// forced). false (the default): pupils get pictures only from a search a teacher pre-ran,
+    /// looked at picture by picture and approved; pictures are the riskiest thing a pupil sees.
+    pub pupil_live_picture_search: bool,
     /// Term-list categories this school does not refuse (e.g. `["scary"]`): their files in
     /// `allowlist/terms/` are not loaded. Every name must be a category; `check` says which are.
     pub categories_off: Vec<String>,
@@ -160,6 +164,7 @@ impl Default for ServerConfig {
             workers: 0,
             walled_garden: false,
             pupil_live_search: true,
+            pupil_live_picture_search: false,
             categories_off: Vec::new(),
             time_zone: "Europe/London".to_string(),
             secure_cookies: false,

@@ -8,8 +8,8 @@ use std::time::Duration;
 use toml::Spanned;
 use url::Url;
 
-use super::definition::{Audience, EngineDef, EnginesFile, HtmlDef, JsonDef, JsonTextField, Kind};
-use super::html::{check_selector, HtmlParser, HtmlSelectors};
+use super::definition::{Audience, EngineDef, EnginesFile, HtmlDef, JsonDef, JsonTextField, Kind, Purpose};
+use super::html::{check_selector, HtmlParser, HtmlSelectors, LinkJson};
 use super::json::{JsonParser, UrlSource};
 use super::request::{placeholders, RequestTemplate, KNOWN_PLACEHOLDERS};
 use super::{Availability, Engine, ImageHosts, Parser};
@@ -125,9 +125,14 @@ impl EngineSet {
         self.engines.iter().find(|e| e.id == id)
     }
 
-    /// Engines a pupil's live query may use: ready and meant for pupils.
+    /// Engines a pupil's live query may use: ready, meant for pupils, and finding web pages.
     pub fn for_pupils(&self) -> impl Iterator<Item = (usize, &Engine)> {
-        self.engines.iter().enumerate().filter(|(_, e)| e.is_ready() && e.audience == Audience::Pupils)
+        self.for_pupils_finding(Purpose::Web)
+    }
+
+    /// Engines a pupil's live search for `purpose` (web pages or pictures) may use.
+    pub fn for_pupils_finding(&self, purpose: Purpose) -> impl Iterator<Item = (usize, &Engine)> {
+        self.engines.iter().enumerate().filter(move |(_, e)| e.is_ready() && e.audience == Audience::Pupils && e.purpose == purpose)
     }
 }
 
@@ -216,7 +221,15 @@ fn compile_engine(ctx: &mut Ctx<'_>, id: &str, spanned: &Spanned<EngineDef>, loc
     }
 
     let images = image_hosts(ctx, id, def, local);
-    if def.json.as_ref().is_some_and(|j| j.thumbnail.is_some()) && def.image_hosts.is_empty() {
+    let reads_thumbnail = def.json.as_ref().is_some_and(|j| j.thumbnail.is_some()) || def.html.as_ref().is_some_and(|h| h.thumbnail_json.is_some());
+    if def.purpose == Purpose::Pictures && !reads_thumbnail {
+        ctx.problem(
+            at,
+            format!("engine {id} is a picture engine (purpose = \"pictures\") but reads no picture"),
+            "add thumbnail = \"/…\" to its [json] table (or thumbnail_json to its [html] table)",
+        );
+    }
+    if reads_thumbnail && def.image_hosts.is_empty() {
         ctx.problem(
             at,
             format!("engine {id} reads a thumbnail but declares no image_hosts"),
@@ -253,6 +266,7 @@ fn compile_engine(ctx: &mut Ctx<'_>, id: &str, spanned: &Spanned<EngineDef>, loc
         id: id.to_string(),
         name: def.name.clone(),
         audience: def.audience,
+        purpose: def.purpose,
         weight: local.weight.or(def.weight).unwrap_or(1.0),
         timeout: Duration::from_millis(local.timeout_ms.or(def.timeout_ms).unwrap_or(server.engine_timeout_ms)),
         availability,
@@ -369,8 +383,25 @@ fn compile_html(ctx: &mut Ctx<'_>, id: &str, h: &HtmlDef) -> Option<HtmlParser> 
         carry: h.carry.iter().map(|(name, s)| (name.clone(), s.get_ref().clone())).collect(),
         strip: text(&h.strip),
     };
+    let link_json = match (&h.link_attr, &h.link_json) {
+        (None, None) if h.thumbnail_json.is_none() => None,
+        (Some(attr), Some(url)) if [Some(url), h.thumbnail_json.as_ref()].into_iter().flatten().all(|p| p.starts_with('/')) => {
+            Some(LinkJson { attr: attr.clone(), url: url.clone(), thumbnail: h.thumbnail_json.clone() })
+        }
+        _ => {
+            ctx.problem(
+                h.result.span().start,
+                format!("engine {id}: link_attr, link_json and thumbnail_json go together (an attribute holding JSON, and pointers into it)"),
+                "write link_attr = \"m\", link_json = \"/purl\" (and thumbnail_json = \"/turl\"), pointers starting with /",
+            );
+            return None;
+        }
+    };
     match HtmlParser::new(selectors, h.blocked_text.clone(), h.unwrap.clone()) {
-        Ok(parser) => Some(parser),
+        Ok(parser) => Some(match link_json {
+            Some(json) => parser.with_link_json(json),
+            None => parser,
+        }),
         Err(problem) => {
             // Each selector alone was checked above; only their combination can fail here.
             ctx.problem(

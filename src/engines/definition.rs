@@ -22,6 +22,16 @@ pub enum Audience {
     Staff,
 }
 
+/// What an engine finds: web pages (the results list) or pictures (the picture grid).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Purpose {
+    #[default]
+    Web,
+    /// Image search: each result is a picture (its `thumbnail`) and the page it is on.
+    Pictures,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
@@ -34,6 +44,9 @@ pub enum Kind {
 pub struct EngineDef {
     pub name: String,
     pub audience: Audience,
+    /// `"web"` (the default) or `"pictures"`: a picture engine is asked only by picture search.
+    #[serde(default)]
+    pub purpose: Purpose,
     pub enabled: bool,
     pub disabled_reason: Option<String>,
     #[serde(default)]
@@ -126,6 +139,11 @@ pub struct HtmlDef {
     #[serde(default)]
     pub unwrap: Vec<UnwrapRule>,
     pub strip: Option<Spanned<String>>,
+    /// The link element's attribute holding a JSON object (Bing images' `m`) instead of
+    /// `href`: `link_json` points at the page's URL in it, `thumbnail_json` at the picture's.
+    pub link_attr: Option<String>,
+    pub link_json: Option<String>,
+    pub thumbnail_json: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

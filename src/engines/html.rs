@@ -57,12 +57,35 @@ pub struct SelectorProblem {
     pub error: String,
 }
 
+/// A result link kept as JSON in an attribute of the link element instead of `href` (Bing
+/// images: `<a class="iusc" m='{"purl": …, "turl": …}'>`).
+#[derive(Debug, Clone)]
+pub struct LinkJson {
+    pub attr: String,
+    /// Pointer to the result page's URL.
+    pub url: String,
+    /// Pointer to the result's picture.
+    pub thumbnail: Option<String>,
+}
+
+impl LinkJson {
+    /// The page URL and picture of an attribute's value (entities already decoded).
+    pub fn read(&self, value: &str) -> Option<(String, Option<Url>)> {
+        let doc: serde_json::Value = serde_json::from_str(value).ok()?;
+        let url = doc.pointer(&self.url)?.as_str()?.to_string();
+        let thumbnail = self.thumbnail.as_deref().and_then(|p| doc.pointer(p)).and_then(serde_json::Value::as_str).and_then(super::text::picture_url);
+        Some((url, thumbnail))
+    }
+}
+
 /// Compiled selectors for one engine's results page.
 #[derive(Debug)]
 pub struct HtmlParser {
     pub selectors: HtmlSelectors,
     pub blocked_text: Vec<String>,
     pub unwrap: Vec<UnwrapRule>,
+    /// Where the link is, when it is not the link element's `href`.
+    pub link_json: Option<LinkJson>,
     /// Boxed: an engine is an HTML or a JSON one, and this is the bigger of the two.
     compiled: Box<Compiled>,
 }
@@ -122,7 +145,13 @@ impl HtmlParser {
             blocked: optional("blocked", &s.blocked)?,
             carry: s.carry.iter().map(|(_, selector)| compile("carry", selector)).collect::<Result<_, _>>()?,
         };
-        Ok(HtmlParser { selectors, blocked_text, unwrap, compiled: Box::new(compiled) })
+        Ok(HtmlParser { selectors, blocked_text, unwrap, link_json: None, compiled: Box::new(compiled) })
+    }
+
+    /// The same parser, reading each result's link (and picture) from JSON in an attribute.
+    pub fn with_link_json(mut self, link_json: LinkJson) -> HtmlParser {
+        self.link_json = Some(link_json);
+        self
     }
 
     /// Reads a results page. A page that is neither results, nor a recognised "no results"
@@ -153,7 +182,8 @@ impl HtmlParser {
                 blocked_text.look_in(bytes.as_ref());
             }
         });
-        let reading = Rc::new(RefCell::new(Reading { carried: vec![None; self.compiled.carry.len()], ..Reading::default() }));
+        let link_attr = self.link_json.as_ref().map_or("href", |j| j.attr.as_str()).to_string();
+        let reading = Rc::new(RefCell::new(Reading { carried: vec![None; self.compiled.carry.len()], link_attr, ..Reading::default() }));
         let read = self.read(pieces, &reading, budget);
         // A bot check's words anywhere in what was read make it a bot check, however the
         // rest of the reading went (the words were looked for before reading, when the whole
@@ -240,12 +270,16 @@ impl HtmlParser {
             return None;
         }
         let title = tidy(&decode(&result.title.text), MAX_TITLE_CHARS);
-        let url = unwrap_link(safe_link(&decode(&result.href?), page_url)?, &self.unwrap)?;
+        let (href, thumbnail) = match &self.link_json {
+            Some(json) => json.read(&decode(&result.href?))?,
+            None => (decode(&result.href?), None),
+        };
+        let url = unwrap_link(safe_link(&href, page_url)?, &self.unwrap)?;
         let snippet = if result.snippet.seen { tidy(&decode(&result.snippet.text), MAX_SNIPPET_CHARS) } else { String::new() };
         if title.is_empty() {
             return None;
         }
-        Some(RawResult { title, url, snippet, thumbnail: None })
+        Some(RawResult { title, url, snippet, thumbnail })
     }
 }
 
@@ -405,6 +439,8 @@ struct Reading {
     no_results: bool,
     blocked: bool,
     carried: Vec<Option<String>>,
+    /// The link element's attribute read as the link (`href`, or `LinkJson::attr`).
+    link_attr: String,
 }
 
 #[derive(Default)]
@@ -453,9 +489,11 @@ impl Reading {
     }
 
     fn link(&mut self, el: &mut Element<'_, '_>, _: &Rc<RefCell<Reading>>) {
-        if let Some(result) = self.current_mut() {
+        // Fields borrowed apart: the attribute's name beside the result being read.
+        let (attr, result) = (&self.link_attr, self.current.and_then(|i| self.results.get_mut(i)));
+        if let Some(result) = result {
             if result.href.is_none() {
-                result.href = el.get_attribute("href");
+                result.href = el.get_attribute(attr);
             }
         }
     }

@@ -4,7 +4,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::html::strip_html;
-use super::text::{tidy, MAX_SNIPPET_CHARS, MAX_TITLE_CHARS};
+use super::text::{picture_url, tidy, MAX_SNIPPET_CHARS, MAX_TITLE_CHARS};
 use super::{EngineError, EnginePage, RawResult};
 
 #[derive(Debug)]
@@ -86,14 +86,6 @@ impl JsonParser {
     }
 }
 
-/// A picture URL as engines write it: absolute http(s), or protocol-relative (`//upload…`,
-/// Wikipedia's), taken as https.
-fn picture_url(text: &str) -> Option<Url> {
-    let text = text.trim();
-    let absolute = if text.starts_with("//") { format!("https:{text}") } else { text.to_string() };
-    Url::parse(&absolute).ok().filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-}
-
 fn jsonp_payload(body: &str) -> Result<&str, EngineError> {
     match (body.find('{'), body.rfind('}')) {
         (Some(start), Some(end)) if start < end => Ok(&body[start..=end]),
@@ -108,7 +100,8 @@ fn classify_error(doc: &Value, message: &Value) -> EngineError {
         other => other.to_string(),
     };
     let whole = doc.to_string().to_ascii_lowercase();
-    if whole.contains("429") || whole.contains("rate") || whole.contains("quota") {
+    // Openverse's limit says "Request was throttled".
+    if whole.contains("429") || whole.contains("rate") || whole.contains("quota") || whole.contains("throttl") {
         EngineError::Blocked
     } else {
         EngineError::Upstream(super::text::tidy(&text, 200))

@@ -16,7 +16,7 @@ pub mod unwrap;
 use std::time::Duration;
 
 pub use compile::{EngineSet, Unsearchable};
-pub use definition::Audience;
+pub use definition::{Audience, Purpose};
 
 /// The engine definitions shipped with the binary, used when no `allowlist/` folder is present.
 pub const EMBEDDED_ENGINES_TOML: &str = include_str!("../../allowlist/engines.toml");
@@ -104,6 +104,8 @@ pub struct Engine {
     pub id: String,
     pub name: String,
     pub audience: Audience,
+    /// Web pages or pictures: picture engines answer picture search only.
+    pub purpose: Purpose,
     pub weight: f64,
     pub timeout: Duration,
     pub availability: Availability,

@@ -45,6 +45,14 @@ pub fn is_invisible(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}' | '\u{034F}' | '\u{180E}' | '\u{115F}' | '\u{1160}' | '\u{3164}')
 }
 
+/// A picture URL as engines write it: absolute http(s), or protocol-relative (`//upload…`,
+/// Wikipedia's), taken as https.
+pub fn picture_url(text: &str) -> Option<Url> {
+    let text = text.trim();
+    let absolute = if text.starts_with("//") { format!("https:{text}") } else { text.to_string() };
+    Url::parse(&absolute).ok().filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+}
+
 /// Resolves a link against the page it came from and keeps it only if it is an absolute
 /// `http(s)` URL with a host. `javascript:`, `data:` and the like are dropped.
 pub fn safe_link(href: &str, base: &Url) -> Option<Url> {

@@ -34,7 +34,7 @@ use serde::Serialize;
 
 use crate::config::ServerConfig;
 use crate::engines::budget::{ReadBudget, PAGE_READ_LIMIT};
-use crate::engines::{EngineError, EnginePage, EngineSet};
+use crate::engines::{EngineError, EnginePage, EngineSet, Purpose};
 use crate::metrics::{CacheLabels, Metrics};
 use crate::outbound::fetch::{fetch_answer, fetch_token, read_answer};
 use crate::policy::golink::LinkSigner;
@@ -117,8 +117,9 @@ pub struct SearchService {
 }
 
 /// The key of a whole answer in the outcome cache.
-/// (school, query key, page, hidden-results generation, policy generation, engines' generation)
-type OutcomeKey = (SchoolId, String, u32, u64, u64, u64);
+/// (school, query key, page, hidden-results generation, policy generation, engines' generation,
+/// web or pictures)
+type OutcomeKey = (SchoolId, String, u32, u64, u64, u64, Purpose);
 
 /// A whole answer lives as long as its engines' answers: the cache TTL when every engine
 /// answered, the error TTL when one was left out (so it is asked again soon).
@@ -193,6 +194,9 @@ pub struct SearchOutcome {
     /// Page 1's answer card, for a search naming a thing (`card.rs`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub card: Option<card::AnswerCard>,
+    /// A picture search: every result is a picture (results without one are left out).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pictures: bool,
     /// The rendered page and JSON, made once per cached answer (see `web::pupil::results`).
     #[serde(skip)]
     pub rendered: Rendered,
@@ -329,10 +333,22 @@ impl SearchService {
     /// Per school: results hidden at one school are still shown at another (each engine's
     /// page underneath is shared).
     pub async fn live_search(self: &Arc<Self>, school: SchoolId, query: &Query, page: u32) -> Arc<SearchOutcome> {
+        self.live(school, query, page, Purpose::Web).await
+    }
+
+    /// A pupil's live picture search (only where the school allows it: the web layer decides)
+    /// through the ready pupil picture engines: the same policy, caches and merge as
+    /// `live_search`, every result a picture on the gateway's path; no answer card or spelling.
+    pub async fn live_pictures(self: &Arc<Self>, school: SchoolId, query: &Query, page: u32) -> Arc<SearchOutcome> {
+        self.live(school, query, page, Purpose::Pictures).await
+    }
+
+    async fn live(self: &Arc<Self>, school: SchoolId, query: &Query, page: u32, purpose: Purpose) -> Arc<SearchOutcome> {
         let page = page.max(1);
         let policy = self.policy.current();
         let engines = self.in_force();
-        let key = (school, query.key(), page, self.hidden.generation(), policy.generation, engines.generation);
+        let key = (school, query.key(), page, self.hidden.generation(), policy.generation, engines.generation, purpose);
+        let pictures = purpose == Purpose::Pictures;
         // Most pupil requests are repeats: a plain lookup is cheaper than `get_with`'s.
         if let Some(outcome) = self.outcomes.get(&key) {
             self.answer_hits.inc();
@@ -343,7 +359,7 @@ impl SearchService {
             .outcomes
             .get_with(key.clone(), async {
                 built.store(true, std::sync::atomic::Ordering::Relaxed);
-                let outcome = self.empty_outcome(query, page);
+                let outcome = SearchOutcome { pictures, ..self.empty_outcome(query, page) };
                 if let Some(category) = policy.check_query(query) {
                     return Arc::new(SearchOutcome { status: Status::Blocked, category: Some(category.to_string()), ..outcome });
                 }
@@ -355,12 +371,16 @@ impl SearchService {
                 // yield first lets the engines' requests go out.
                 let suggest = async {
                     tokio::task::yield_now().await;
+                    // A suggestion leads to a web search: none on the picture grid.
+                    if pictures {
+                        return None;
+                    }
                     self.misspelt(query)
                 };
                 // Page 1's answer card is looked up beside the engines, and never waited for
                 // past `CARD_WAIT`.
                 let card = async {
-                    if page != 1 {
+                    if page != 1 || pictures {
                         return None;
                     }
                     tokio::time::timeout(card::CARD_WAIT, self.answer_card(&policy, &engines, school, query)).await.ok().flatten()
@@ -395,6 +415,7 @@ impl SearchService {
             approved_by_class: None,
             did_you_mean: None,
             card: None,
+            pictures: false,
             rendered: Rendered::default(),
         }
     }
@@ -410,7 +431,8 @@ impl SearchService {
         outcome: SearchOutcome,
         key: OutcomeKey,
     ) -> SearchOutcome {
-        let chosen: Vec<usize> = engines.set.for_pupils().map(|(i, _)| i).collect();
+        let purpose = if outcome.pictures { Purpose::Pictures } else { Purpose::Web };
+        let chosen: Vec<usize> = engines.set.for_pupils_finding(purpose).map(|(i, _)| i).collect();
         let answers = self.answers_by_deadline(policy, engines, &chosen, query, outcome.page, key).await;
         self.merge_answers(policy, engines, school, answers, outcome)
     }
@@ -491,8 +513,9 @@ impl SearchService {
     /// A teacher's pre-run: the same pipeline as a pupil's search (policy included) through the
     /// engines the teacher picked, which may include staff-only general engines. Not cached as a
     /// whole (each engine's answer is), and never offered to pupils except as a frozen approval.
-    pub async fn prerun(&self, school: SchoolId, engine_ids: &[String], query: &Query, page: u32) -> SearchOutcome {
-        let outcome = self.empty_outcome(query, page.max(1));
+    /// With `pictures`, a picture search (every result a picture; the teacher's picture engines).
+    pub async fn prerun(&self, school: SchoolId, engine_ids: &[String], query: &Query, page: u32, pictures: bool) -> SearchOutcome {
+        let outcome = SearchOutcome { pictures, ..self.empty_outcome(query, page.max(1)) };
         let policy = self.policy.current();
         if let Some(category) = policy.check_query(query) {
             return SearchOutcome { status: Status::Blocked, category: Some(category.to_string()), ..outcome };
@@ -560,6 +583,11 @@ impl SearchService {
             if let (Some(pictures), Some((engine, url))) = (&self.pictures, &result.thumbnail) {
                 result.picture = pictures.path_for(engine, url).unwrap_or_default();
             }
+        }
+        // A picture search shows pictures: a result without one (or with one from a host its
+        // engine does not declare) has nothing to show on the grid.
+        if outcome.pictures {
+            results.retain(|r| !r.picture.is_empty());
         }
         outcome.results = results;
         outcome.filtered = filtered;

@@ -121,6 +121,8 @@ pub fn search_box(value: &str) -> Markup {
             div.search-row {
                 input #q type="search" name="q" value=(value) maxlength=(crate::query::MAX_QUERY_CHARS) autocomplete="off" autocapitalize="off" spellcheck="true" enterkeyhint="search" required;
                 button type="submit" { "Search" }
+                // The same words as a picture search (a second submit: works without script).
+                button.pictures type="submit" formaction=(paths::PICTURES) { "Pictures" }
             }
         }
     }

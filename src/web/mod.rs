@@ -40,6 +40,8 @@ pub struct AppState {
     pub approved_pages: crate::cache::LoadingCache<(i64, u32, u64), Arc<crate::search::SearchOutcome>>,
     /// false: pupils may only use approved searches.
     pub pupil_live_search: bool,
+    /// true: pupils may search pictures live; false: only approved picture searches.
+    pub pupil_live_picture_search: bool,
     pub metrics: Arc<crate::metrics::Metrics>,
     pub metrics_allow: Vec<String>,
     pub devices: Arc<crate::devices::Devices>,
@@ -98,6 +100,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     use actix_web::middleware::Compress;
     cfg.service(web::resource(paths::HOME).wrap(Compress::default()).route(web::get().to(pupil::home::page)))
         .route(paths::SEARCH, web::get().to(pupil::results::page))
+        .route(paths::PICTURES, web::get().to(pupil::pictures::page))
         .route(paths::GO, web::get().to(pupil::go::page))
         .route("/video/{id}", web::get().to(pupil::video::page))
         .route(paths::PICTURE, web::get().to(pupil::picture::serve))

@@ -2,6 +2,8 @@
 
 pub const HOME: &str = "/";
 pub const SEARCH: &str = "/search";
+/// Picture search: the same words, answered as a grid of pictures.
+pub const PICTURES: &str = "/pictures";
 pub const HEALTHZ: &str = "/healthz";
 pub const METRICS: &str = "/metrics";
 pub const STYLESHEET: &str = "/static/kidsearch.css";
@@ -38,6 +40,16 @@ pub fn search(query: &str, page: u32) -> String {
         s.append_pair("page", &page.to_string());
     }
     format!("{SEARCH}?{}", s.finish())
+}
+
+/// `/pictures?q=…&page=N` with the query encoded.
+pub fn pictures(query: &str, page: u32) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    s.append_pair("q", query);
+    if page > 1 {
+        s.append_pair("page", &page.to_string());
+    }
+    format!("{PICTURES}?{}", s.finish())
 }
 
 /// The signed click-through, whose format is `policy::golink`'s.

@@ -95,12 +95,12 @@ pub struct FixtureUpstream {
 }
 
 /// Paging parameters across the shipped engines: their presence means "page 2 or later".
-const PAGING_PARAMS: &[&str] = &["s", "first", "start", "sroffset", "offset", "b"];
+const PAGING_PARAMS: &[&str] = &["s", "first", "start", "sroffset", "offset", "b", "page"];
 
 fn extension(engine: &str) -> &'static str {
     match engine {
         "kiddle" | "kidrex" | "swiggle" => "js",
-        "simple_wikipedia" | "brave_api" | "google_cse_api" => "json",
+        "simple_wikipedia" | "brave_api" | "google_cse_api" | "openverse" | "google_cse_images" => "json",
         _ => "html",
     }
 }
@@ -143,9 +143,9 @@ impl FixtureUpstream {
         FixtureUpstream { servers, pictures: super::pictures::PictureHost::start() }
     }
 
-    /// Every pupil and staff engine the product ships.
+    /// Every pupil, picture and staff engine the product ships.
     pub async fn start_all() -> FixtureUpstream {
-        let all: Vec<&str> = super::PUPIL_ENGINES.iter().chain(super::STAFF_ENGINES).copied().collect();
+        let all: Vec<&str> = super::PUPIL_ENGINES.iter().chain(super::PICTURE_ENGINES).chain(super::STAFF_ENGINES).copied().collect();
         FixtureUpstream::start(&all).await
     }
 

@@ -33,6 +33,8 @@ pub struct TestApp {
 /// Engines whose fixtures stand in for the real thing in every test.
 pub const PUPIL_ENGINES: &[&str] = &["kiddle", "kidrex", "swiggle", "duckduckgo", "bing", "mojeek", "simple_wikipedia", "brave_api", "google_cse_api"];
 pub const STAFF_ENGINES: &[&str] = &["google", "yahoo"];
+/// Picture search's engines (`purpose = "pictures"`): asked only by picture search.
+pub const PICTURE_ENGINES: &[&str] = &["openverse", "google_cse_images", "bing_images"];
 /// Shipped engines that are off by definition (no endpoint to search). None now: GoBubble and
 /// ViewPure are a site tile and the approved-video page (issue 27), not engines.
 pub const OFF_ENGINES: &[&str] = &[];
@@ -165,12 +167,12 @@ pub fn test_config(upstream: &FixtureUpstream) -> ServerConfig {
         ..ServerConfig::default()
     };
     // Tests never reach the internet: every shipped engine without a fixture here is off.
-    for engine in PUPIL_ENGINES.iter().chain(STAFF_ENGINES).chain(OFF_ENGINES) {
+    for engine in PUPIL_ENGINES.iter().chain(PICTURE_ENGINES).chain(STAFF_ENGINES).chain(OFF_ENGINES) {
         config.engines.insert(engine.to_string(), EngineOverride { enabled: Some(false), ..EngineOverride::default() });
     }
     for engine in upstream.engines() {
-        let needs_cx = matches!(engine.as_str(), "kiddle" | "kidrex" | "swiggle" | "google_cse_api");
-        let needs_key = matches!(engine.as_str(), "brave_api" | "google_cse_api");
+        let needs_cx = matches!(engine.as_str(), "kiddle" | "kidrex" | "swiggle" | "google_cse_api" | "google_cse_images");
+        let needs_key = matches!(engine.as_str(), "brave_api" | "google_cse_api" | "google_cse_images");
         config.engines.insert(
             engine.clone(),
             EngineOverride {
@@ -426,7 +428,13 @@ impl RealServer {
 
     fn in_dir_with(upstream: &FixtureUpstream, data_dir: PathBuf, dir: PathBuf, allowlist: &std::path::Path, extra: &str) -> RealServer {
         let config_path = dir.join("kidsearch.toml");
-        let off: String = PUPIL_ENGINES.iter().chain(STAFF_ENGINES).filter(|e| **e != "bing").map(|e| format!("[engines.{e}]\nenabled = false\n")).collect();
+        let off: String = PUPIL_ENGINES
+            .iter()
+            .chain(PICTURE_ENGINES)
+            .chain(STAFF_ENGINES)
+            .filter(|e| **e != "bing")
+            .map(|e| format!("[engines.{e}]\nenabled = false\n"))
+            .collect();
         let config = format!(
             "data_dir = \"{}\"\nallowlist_dir = \"{}\"\nrequire_enrolment = false\nsupervised_sessions = false\n{extra}\n{off}[engines.bing]\nbase_url = \"{}\"\n",
             data_dir.display(),

@@ -31,9 +31,10 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
                 ul.board-buttons {
                     @for a in &today {
                         li {
-                            a.board-button href=(paths::search(&a.query, 1)) {
+                            // An approved picture search opens its picture grid.
+                            a.board-button href=(if a.is_pictures() { paths::pictures(&a.query, 1) } else { paths::search(&a.query, 1) }) {
                                 @if let Some(p) = &a.picture { span.picture aria-hidden="true" { (p) } }
-                                span.words { (a.query) }
+                                span.words { @if a.is_pictures() { span.visually-hidden { "Pictures: " } } (a.query) }
                             }
                         }
                     }

@@ -8,5 +8,6 @@ pub mod help;
 pub mod home;
 pub mod not_found;
 pub mod picture;
+pub mod pictures;
 pub mod results;
 pub mod video;

@@ -24,14 +24,14 @@ const SLOW_PAGE: Duration = Duration::from_secs(1);
 
 /// The query string, read leniently: a malformed parameter is treated as absent, never a 400
 /// from the framework with a developer's message.
-struct Params {
+pub(super) struct Params {
     q: String,
-    page: u32,
-    json: bool,
+    pub(super) page: u32,
+    pub(super) json: bool,
 }
 
 impl Params {
-    fn from_request(req: &HttpRequest) -> Params {
+    pub(super) fn from_request(req: &HttpRequest) -> Params {
         let mut params = Params { q: String::new(), page: 1, json: false };
         for (k, v) in url::form_urlencoded::parse(req.query_string().as_bytes()) {
             match k.as_ref() {
@@ -45,47 +45,91 @@ impl Params {
     }
 }
 
-pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let params = Params::from_request(&req);
+/// A pupil's search as asked: past the gate, its words parsed.
+pub(super) struct Asked {
+    pub(super) params: Params,
+    pub(super) device: super::gate::Pupil,
+    pub(super) query: Query,
+    pub(super) school: crate::schools::SchoolId,
+    started: Instant,
+    gated: Duration,
+}
+
+impl Asked {
+    /// The pupil's class (None: a browser that is not enrolled).
+    pub(super) fn class(&self) -> Option<&str> {
+        self.device.as_deref().map(|d| d.class.as_str())
+    }
+}
+
+/// The gate, then the words (web and picture search alike): the page to answer with instead
+/// when the pupil may not search now or the words are empty or too long.
+pub(super) async fn ask(req: &HttpRequest, state: &AppState) -> Result<Asked, HttpResponse> {
+    let params = Params::from_request(req);
     let started = Instant::now();
-    let device = match super::gate::check(&req, &state, params.json).await {
-        Ok(device) => device,
-        Err(stop) => return stop,
-    };
+    let device = super::gate::check(req, state, params.json).await?;
     let query = match Query::parse(&params.q) {
         Ok(q) => q,
-        Err(e) => return invalid_query(&params, e),
+        Err(e) => return Err(invalid_query(&params, e)),
     };
-    let gated = started.elapsed();
     let school = super::gate::school_of(device.as_deref());
-    // A teacher's approved search wins: pupils get the frozen copy, no engine is asked.
-    let outcome = if let Some(approval) = state.approvals.live_for(school, device.as_deref().map(|d| d.class.as_str()), &query.approval_key()).await {
-        // Each page of an approval is built (and later rendered) once; withdrawal and expiry
-        // are checked by `live_for` above on every request, before this cache.
-        let page = params.page.max(1);
-        let key = (approval.id, page, state.search.hidden().generation());
-        state.approved_pages.get_with(key, async { Arc::new(from_approval(&state, &query, &approval, page)) }).await
-    } else if !state.pupil_live_search {
-        // No engine is asked, but the query is still checked (and a refusal recorded as an
-        // incident below): the DSL must see every attempt to reach blocked material, whatever
-        // the school's setting.
-        let mut outcome = state.search.empty_outcome(&query, params.page);
-        match state.policy.current().check_query(&query) {
-            Some(category) => {
-                outcome.status = Status::Blocked;
-                outcome.category = Some(category.to_string());
-            }
-            None => outcome.status = Status::ApprovedOnly,
+    Ok(Asked { params, device, query, school, started, gated: started.elapsed() })
+}
+
+/// When live searching is off (for web pages or for pictures): no engine is asked, but the
+/// query is still checked (and a refusal recorded as an incident): the DSL must see every
+/// attempt to reach blocked material, whatever the school's setting.
+pub(super) fn approved_only(state: &AppState, query: &Query, page: u32, pictures: bool) -> Arc<SearchOutcome> {
+    let mut outcome = SearchOutcome { pictures, ..state.search.empty_outcome(query, page) };
+    match state.policy.current().check_query(query) {
+        Some(category) => {
+            outcome.status = Status::Blocked;
+            outcome.category = Some(category.to_string());
         }
-        Arc::new(outcome)
-    } else {
-        state.search.live_search(school, &query, params.page).await
+        None => outcome.status = Status::ApprovedOnly,
+    }
+    Arc::new(outcome)
+}
+
+pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let asked = match ask(&req, &state).await {
+        Ok(asked) => asked,
+        Err(stop) => return stop,
     };
+    let (params, query, school) = (&asked.params, &asked.query, asked.school);
+    // A teacher's approved search wins: pupils get the frozen copy, no engine is asked.
+    let outcome = if let Some(approval) = state.approvals.live_for(school, asked.class(), &query.approval_key()).await {
+        approved_page(&state, query, &approval, params.page).await
+    } else if !state.pupil_live_search {
+        approved_only(&state, query, params.page, false)
+    } else {
+        state.search.live_search(school, query, params.page).await
+    };
+    answer(&req, &state, &asked, outcome, results_page).await
+}
+
+/// A page of an approval. Each is built (and later rendered) once; withdrawal and expiry are
+/// checked by `live_for` on every request, before this cache.
+pub(super) async fn approved_page(state: &AppState, query: &Query, approval: &Approval, page: u32) -> Arc<SearchOutcome> {
+    let page = page.max(1);
+    let key = (approval.id, page, state.search.hidden().generation());
+    state.approved_pages.get_with(key, async { Arc::new(from_approval(state, query, approval, page)) }).await
+}
+
+/// Records the search and sends its page (rendered by `render`) or its JSON.
+pub(super) async fn answer(
+    req: &HttpRequest,
+    state: &AppState,
+    asked: &Asked,
+    outcome: Arc<SearchOutcome>,
+    render: fn(&SearchOutcome, Option<Markup>) -> Markup,
+) -> HttpResponse {
+    let (params, device, started, gated) = (&asked.params, &asked.device, asked.started, asked.gated);
     let answered = started.elapsed();
     // Another site may navigate an iPad here (its cookie goes along): what it makes the iPad
     // ask is answered, but never written to that pupil's record.
-    if crate::web::origin::pupil_started(&req) {
-        record(&state, &outcome, device.as_deref()).await;
+    if crate::web::origin::pupil_started(req) {
+        record(state, &outcome, device.as_deref()).await;
     }
     let took = started.elapsed();
     if took > SLOW_PAGE {
@@ -105,13 +149,13 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     // In a class's last minutes the page says that search rests soon: drawn for this iPad
     // then, not from the shared bytes (a page drawn earlier learns it from `/window`).
     if !params.json {
-        if let Some(ends) = super::gate::window_end(&state, device.as_deref()).await {
+        if let Some(ends) = super::gate::window_end(state, device.as_deref()).await {
             let now = state.supervision.now_ms();
             if ends - now <= CLOSING_SOON_MINUTES * 60_000 {
                 return HttpResponse::build(status)
                     .content_type("text/html; charset=utf-8")
                     .insert_header(("Cache-Control", "no-store"))
-                    .body(results_page(&outcome, Some(closing_soon(ends, now))).into_string());
+                    .body(render(&outcome, Some(closing_soon(ends, now))).into_string());
             }
         }
     }
@@ -119,7 +163,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     let (plain, packed, content_type) = if params.json {
         (rendered.json.get_or_init(|| serde_json::to_vec(outcome.as_ref()).unwrap_or_default().into()), &rendered.json_gzip, "application/json")
     } else {
-        (rendered.html.get_or_init(|| results_page(&outcome, None).into_string().into()), &rendered.html_gzip, "text/html; charset=utf-8")
+        (rendered.html.get_or_init(|| render(&outcome, None).into_string().into()), &rendered.html_gzip, "text/html; charset=utf-8")
     };
     use actix_web::http::header::{HeaderValue, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, VARY};
     let mut response = HttpResponse::build(status);
@@ -127,7 +171,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
         .insert_header((CONTENT_TYPE, HeaderValue::from_static(content_type)))
         .insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .insert_header((VARY, HeaderValue::from_static("Accept-Encoding")));
-    if compress::accepts_gzip(&req) {
+    if compress::accepts_gzip(req) {
         let body = packed.get_or_init(|| compress::gzip(plain));
         return response.insert_header((CONTENT_ENCODING, HeaderValue::from_static("gzip"))).body(body.clone());
     }
@@ -142,6 +186,7 @@ fn from_approval(state: &AppState, query: &Query, approval: &Approval, page: u32
     outcome.page_limit_reached = page > approval.max_pages;
     outcome.approved = true;
     outcome.approved_by_class = Some(approval.class.clone());
+    outcome.pictures = approval.is_pictures();
     if !outcome.page_limit_reached {
         if let Some(results) = approval.pages.get(page as usize - 1) {
             let links = state.search.links();
@@ -242,7 +287,7 @@ fn results_page(outcome: &SearchOutcome, closing: Option<Markup>) -> Markup {
 
 /// "That's all for this search": a picture, read aloud on a tap, and the way back to the
 /// board of today's searches.
-fn end_of_search() -> Markup {
+pub(super) fn end_of_search() -> Markup {
     html! {
         (message_card("🏁", "That's all for this search", "You have seen all the pages your teacher allows. Try a new search!"))
         p.end { a.button href=(paths::HOME) { "Back to today's searches" } }

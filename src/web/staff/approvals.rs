@@ -10,7 +10,8 @@ use maud::{html, Markup};
 
 use super::{csrf_ok, csrf_token, expired_form, own_school, require_form, signed_in, to_login, ANY_STAFF};
 use crate::approvals::preview::{Preview, PreviewProblem};
-use crate::approvals::{Approval, NewApproval};
+use crate::approvals::{pictures_key, Approval, NewApproval};
+use crate::engines::Purpose;
 use crate::query::Query;
 use crate::schools::{SchoolId, DEFAULT_SCHOOL};
 use crate::search::{SearchOutcome, Status};
@@ -48,10 +49,10 @@ fn html_page(account: &crate::staff::StaffAccount, title: &str, body: Markup) ->
 
 /// Runs the teacher's search for pages 1..=pages through the chosen engines.
 /// (Results hidden at `school` are left out, as its pupils would never see them.)
-async fn run_pages(state: &AppState, school: SchoolId, engines: &[String], query: &Query, pages: u32) -> Vec<SearchOutcome> {
+async fn run_pages(state: &AppState, school: SchoolId, engines: &[String], query: &Query, pages: u32, pictures: bool) -> Vec<SearchOutcome> {
     let mut out = Vec::new();
     for page in 1..=pages {
-        out.push(state.search.prerun(school, engines, query, page).await);
+        out.push(state.search.prerun(school, engines, query, page, pictures).await);
     }
     out
 }
@@ -69,9 +70,15 @@ pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::D
     let school = account.school.unwrap_or(DEFAULT_SCHOOL);
     let params = pairs(req.query_string().as_bytes());
     let raw_query = one(&params, "q").unwrap_or("").to_string();
+    // A picture search (`find=pictures`) asks the picture engines and shows every picture;
+    // it is approved apart from a web search of the same words.
+    let pictures = one(&params, "find") == Some("pictures");
+    let purpose = if pictures { Purpose::Pictures } else { Purpose::Web };
+    let finds = |id: &str| state.search.engines().get(id).is_some_and(|e| e.purpose == purpose);
     let mut engines = all(&params, "engine");
+    engines.retain(|id| finds(id.as_str()));
     if engines.is_empty() {
-        engines = state.search.engines().for_pupils().map(|(_, e)| e.id.clone()).collect();
+        engines = state.search.engines().for_pupils_finding(purpose).map(|(_, e)| e.id.clone()).collect();
     }
     let pages = page_count(&params);
     let token = csrf_token(&session);
@@ -80,7 +87,7 @@ pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::D
         .engines()
         .all()
         .iter()
-        .filter(|e| e.is_ready())
+        .filter(|e| e.is_ready() && e.purpose == purpose)
         .map(|e| {
             (
                 e.id.clone(),
@@ -95,6 +102,11 @@ pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::D
         form method="get" action=(paths::STAFF_PRERUN) {
             label for="q" { "Search words" }
             input #q type="text" name="q" value=(raw_query) required maxlength="100";
+            fieldset {
+                legend { "Find" }
+                label.hide-result { input type="radio" name="find" value="web" checked[!pictures]; "Web pages (the results list)" }
+                label.hide-result { input type="radio" name="find" value="pictures" checked[pictures]; "Pictures (the picture grid: see every picture before pupils do)" }
+            }
             fieldset {
                 legend { "Engines" }
                 @for (id, label, checked) in &ready {
@@ -111,7 +123,7 @@ pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::D
     let Ok(query) = Query::parse(&raw_query) else {
         return html_page(&account, "Pre-run a search", search_form);
     };
-    let outcomes = run_pages(&state, school, &engines, &query, pages).await;
+    let outcomes = run_pages(&state, school, &engines, &query, pages, pictures).await;
     let classes = state.devices.classes(account.scope()).await.unwrap_or_default();
     let refused = outcomes.first().filter(|o| o.status == Status::Blocked).and_then(|o| o.category.clone());
     let preview = Preview {
@@ -121,6 +133,7 @@ pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::D
         query: query.as_str().to_string(),
         engines: engines.clone(),
         made_ms: state.approvals.now_ms(),
+        pictures,
         pages: outcomes.iter().map(|o| o.results.iter().map(|r| r.to_frozen()).collect()).collect(),
     };
     let (preview_json, preview_sig) = preview.sign(&preview_key(&req));
@@ -130,7 +143,11 @@ pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::D
             p.notice role="alert" { "The safety policy refuses this search (" (category) "), so it cannot be approved for pupils." }
         } @else {
             p.notice role="status" {
-                "These are the cards pupils will get. \"Approve for today\" keeps exactly these pages — the engines are not asked again — less the ones you tick to hide."
+                @if pictures {
+                    "These are the pictures pupils will get, every one of them. \"Approve for today\" keeps exactly these pictures — the engines are not asked again, and pupils' iPads get them from kidsearch — less the ones you tick to hide."
+                } @else {
+                    "These are the cards pupils will get. \"Approve for today\" keeps exactly these pages — the engines are not asked again — less the ones you tick to hide."
+                }
             }
             form method="post" action=(paths::STAFF_APPROVALS) {
                 input type="hidden" name="csrf" value=(token);
@@ -142,6 +159,7 @@ pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::D
                         p.notice { (failed.id) ": " (failed.detail.clone().unwrap_or_default()) }
                     }
                     @if outcome.results.is_empty() { p { "No results on this page." } }
+                    @if pictures { (picture_preview(&outcome.results)) } @else {
                     ol.results.preview {
                         @for r in &outcome.results {
                             li { article.card.has-picture[!r.picture.is_empty()] {
@@ -160,6 +178,7 @@ pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::D
                             } }
                         }
                     }
+                    }
                 }
                 label for="picture" { "Picture for the button (an emoji or a word, optional)" }
                 input #picture type="text" name="picture" maxlength="16";
@@ -170,6 +189,29 @@ pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::D
         }
     };
     html_page(&account, "Pre-run a search", body)
+}
+
+/// A picture search's pages for the teacher: every picture big enough to judge, its title, site
+/// and page to open, and the tick that hides it from pupils.
+fn picture_preview(results: &[crate::search::merge::MergedResult]) -> Markup {
+    html! {
+        ul.picture-grid.preview {
+            @for r in results {
+                li { article.picture-card {
+                    figure {
+                        img src=(r.picture) alt={ "Picture: " (r.title) } width="220" height="165";
+                        figcaption { (r.title) }
+                    }
+                    p.site { (r.site) }
+                    p { a href=(r.url) target="_blank" rel="noopener noreferrer" { "Open its page to check it" } }
+                    label.hide-result {
+                        input type="checkbox" name="hide" value=(r.url);
+                        "Hide this picture from pupils"
+                    }
+                } }
+            }
+        }
+    }
 }
 
 pub async fn approve(req: actix_web::HttpRequest, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
@@ -207,6 +249,7 @@ pub async fn approve(req: actix_web::HttpRequest, body: web::Bytes, session: Ses
     let request = ApprovalRequest {
         query,
         engines: preview.engines,
+        pictures: preview.pictures,
         pages: Seen(preview.pages),
         hidden: all(&form, "hide"),
         picture: clean(one(&form, "picture"), 16),
@@ -229,6 +272,8 @@ struct Seen(Vec<Vec<crate::approvals::FrozenResult>>);
 struct ApprovalRequest {
     query: Query,
     engines: Vec<String>,
+    /// A picture search (its own approval key: `approvals::pictures_key`).
+    pictures: bool,
     pages: Seen,
     hidden: Vec<String>,
     picture: Option<String>,
@@ -251,7 +296,7 @@ async fn freeze_and_approve(state: &AppState, school: SchoolId, staff_id: i64, r
     let max_pages = (frozen.len() as u32).clamp(1, MAX_APPROVED_PAGES);
     let new = NewApproval {
         school,
-        query_key: r.query.approval_key(),
+        query_key: if r.pictures { pictures_key(&r.query) } else { r.query.approval_key() },
         query: r.query.as_str().to_string(),
         picture: r.picture,
         class: r.class,
@@ -297,7 +342,7 @@ pub async fn list(session: Session, state: web::Data<AppState>) -> HttpResponse 
             tbody {
                 @for a in &approvals {
                     tr {
-                        td { @if let Some(p) = &a.picture { (p) " " } (a.query) }
+                        td { @if let Some(p) = &a.picture { (p) " " } (a.query) @if a.is_pictures() { " (pictures)" } }
                         td { (a.class.clone().unwrap_or_else(|| "whole school".into())) }
                         td { (a.max_pages) " (" (a.pages.iter().map(Vec::len).sum::<usize>()) " results)" }
                         td { (a.approved_by) }
@@ -358,7 +403,8 @@ pub async fn renew(path: web::Path<i64>, body: web::Bytes, session: Session, sta
     let Ok(query) = Query::parse(&old.query) else {
         return HttpResponse::BadRequest().body("The stored search words are not valid.");
     };
-    let request = ApprovalRequest { query, engines: old.engines, pages: Seen(old.pages), hidden: old.hidden, picture: old.picture, class: old.class };
+    let pictures = old.is_pictures();
+    let request = ApprovalRequest { query, engines: old.engines, pictures, pages: Seen(old.pages), hidden: old.hidden, picture: old.picture, class: old.class };
     match freeze_and_approve(&state, school, account.id, request).await {
         Ok(_) => HttpResponse::SeeOther().insert_header(("Location", paths::STAFF_APPROVALS)).finish(),
         Err(why) => HttpResponse::BadRequest().body(why),
