@@ -11,7 +11,7 @@
 use ring::hmac;
 use serde::{Deserialize, Serialize};
 
-use super::FrozenResult;
+use super::{FrozenCard, FrozenResult};
 use crate::schools::SchoolId;
 
 /// How long a pre-run can be approved after it was shown.
@@ -30,6 +30,9 @@ pub struct Preview {
     /// Page by page, the results shown (the policy, the school's hidden results and the page
     /// limit already applied).
     pub pages: Vec<Vec<FrozenResult>>,
+    /// Page 1's answer card as shown, if there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<FrozenCard>,
 }
 
 /// Why a preview cannot be approved.
@@ -84,7 +87,7 @@ mod tests {
             engines: vec!["bing".into()],
             picture: String::new(),
         };
-        Preview { account: 7, generation: 0, school: 1, query: "volcanoes".into(), engines: vec!["bing".into()], made_ms: 1_000_000, pages: vec![vec![result]] }
+        Preview { account: 7, generation: 0, school: 1, query: "volcanoes".into(), engines: vec!["bing".into()], made_ms: 1_000_000, pages: vec![vec![result]], card: None }
     }
 
     #[test]
