@@ -216,7 +216,8 @@ fn compile_engine(ctx: &mut Ctx<'_>, id: &str, spanned: &Spanned<EngineDef>, loc
     }
 
     let images = image_hosts(ctx, id, def, local);
-    if def.json.as_ref().is_some_and(|j| j.thumbnail.is_some()) && def.image_hosts.is_empty() {
+    let reads_thumbnail = def.json.as_ref().is_some_and(|j| j.thumbnail.is_some()) || def.html.as_ref().is_some_and(|h| h.thumbnail.is_some());
+    if reads_thumbnail && def.image_hosts.is_empty() {
         ctx.problem(
             at,
             format!("engine {id} reads a thumbnail but declares no image_hosts"),
@@ -339,7 +340,7 @@ fn compile_html(ctx: &mut Ctx<'_>, id: &str, h: &HtmlDef) -> Option<HtmlParser> 
     for (s, field) in
         [(Some(&h.result), "result"), (Some(&h.title), "title"), (Some(&h.link), "link"), (h.skip.as_ref(), "skip"), (h.snippet.as_ref(), "snippet")]
             .into_iter()
-            .chain([(h.no_results.as_ref(), "no_results"), (h.blocked.as_ref(), "blocked"), (h.strip.as_ref(), "strip")])
+            .chain([(h.no_results.as_ref(), "no_results"), (h.blocked.as_ref(), "blocked"), (h.strip.as_ref(), "strip"), (h.thumbnail.as_ref(), "thumbnail")])
             .chain(h.carry.values().map(|s| (Some(s), "carry")))
     {
         if let Some(s) = s {
@@ -368,6 +369,7 @@ fn compile_html(ctx: &mut Ctx<'_>, id: &str, h: &HtmlDef) -> Option<HtmlParser> 
         blocked: text(&h.blocked),
         carry: h.carry.iter().map(|(name, s)| (name.clone(), s.get_ref().clone())).collect(),
         strip: text(&h.strip),
+        thumbnail: text(&h.thumbnail),
     };
     match HtmlParser::new(selectors, h.blocked_text.clone(), h.unwrap.clone()) {
         Ok(parser) => Some(parser),

@@ -126,6 +126,9 @@ pub struct HtmlDef {
     #[serde(default)]
     pub unwrap: Vec<UnwrapRule>,
     pub strip: Option<Spanned<String>>,
+    /// The result's picture, an `<img>` inside the result (its `data-src` or `src`), served
+    /// through the image path from the engine's `image_hosts` only.
+    pub thumbnail: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
