@@ -7,6 +7,8 @@
 #   KIDSEARCH_BIN=target/prof/release/kidsearch bash benches/run.sh --live   # the same against another build (perf)
 #   bash benches/run.sh --mixed    # the mixed-speed run (benches/mixed.sh): a new search's wait with one slow or stalled engine
 #   bash benches/run.sh --reload   # a million-domain block list reloaded while 300 connections search (benches/reload.sh)
+#   bash benches/run.sh --pictures [--smoke]   # issue 26's picture budgets (benches/pictures.sh): cold page with
+#                                  # its pictures, CPU per picture, a cached picture's req/s, RSS with the image cache full
 #   bash benches/run.sh --soak [MINUTES]   # only the soak (default 60 min), release build: RSS every 30 s
 #                                  # into target/bench/soak-rss.csv (with the server's thread count), the curve and the slope of its second half
 #
@@ -30,6 +32,7 @@ cd "$(dirname "$0")/.."
 
 [ "${1:-}" = "--mixed" ] && exec bash benches/mixed.sh
 [ "${1:-}" = "--reload" ] && exec bash benches/reload.sh "${@:2}"
+[ "${1:-}" = "--pictures" ] && exec bash benches/pictures.sh "${@:2}"
 SMOKE=0
 LIVE_ONLY=0
 SOAK_ONLY=0

@@ -1,6 +1,8 @@
 //! Runs the test suite's fixture upstream on its own, for benchmarks and manual trials:
 //! one server per engine on 127.0.0.1, each answering with that engine's fixture pages after a
-//! fixed delay. Writes a kidsearch config pointing every engine at its fixture.
+//! fixed delay, and the picture host serving every engine's thumbnails (photos of the sizes the
+//! real engines serve, `tests/common/pictures.rs`). Writes a kidsearch config pointing every
+//! engine and its pictures at the fixtures.
 //!
 //!   cargo run --release --example fixture_upstream -- CONFIG_OUT DELAY_MS ENGINE[=DELAY_MS]...
 //!
@@ -73,7 +75,9 @@ async fn main() {
     for id in ALL {
         if let Some((_, own)) = named.iter().find(|(e, _)| e == id) {
             upstream.set_delay(id, Duration::from_millis(*own));
-            config.push_str(&format!("[engines.{id}]\nbase_url = \"{}\"\n", upstream.base_url(id)));
+            // Pictures too: an engine's thumbnails (and the answer card's) come from the
+            // fixture picture host, never from the engine's real picture hosts.
+            config.push_str(&format!("[engines.{id}]\nbase_url = \"{}\"\nimage_base_url = \"{}\"\n", upstream.base_url(id), upstream.pictures.base_url()));
             if matches!(*id, "kiddle" | "kidrex" | "swiggle" | "google_cse_api" | "google_cse_images") {
                 config.push_str(&format!("cx = \"bench-{id}\"\n"));
             }

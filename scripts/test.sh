@@ -50,3 +50,6 @@ bash benches/run.sh --smoke
 # The mixed-speed run in seconds too (the answer deadline, the circuit breaker, coalescing past
 # the deadline): it fails if an engine is asked twice for 300 identical searches.
 bash benches/mixed.sh --smoke
+# The picture budgets' run in seconds (issue 26): a cold page with its pictures, the CPU per
+# picture, the image cache filled, a cached picture under load; no figure is judged.
+bash benches/run.sh --pictures --smoke

@@ -75,6 +75,31 @@ fn every_engine_reads_its_results_pages_exactly() {
     }
 }
 
+/// An HTML engine's result pictures (`thumbnail` selector) are read from its markup exactly:
+/// `expected.json` names each result's picture (none where it has no `thumbnail`), and a site
+/// icon or a placeholder is never taken for one.
+#[test]
+fn html_engines_read_each_result_s_picture_exactly() {
+    let settings = shipped();
+    let mut pictures = 0;
+    for id in SEARCHABLE {
+        let engine = settings.engines.get(id).expect("engine");
+        if !matches!(engine.parser, kidsearch::engines::Parser::Html(_)) {
+            continue;
+        }
+        let text = std::fs::read_to_string(repo_dir().join("tests/fixtures").join(id).join("expected.json")).expect("expected.json");
+        let json: serde_json::Value = serde_json::from_str(&text).expect("expected.json is JSON");
+        for (file, page) in [("results", "page1"), ("page2", "page2")] {
+            let got = parse(engine, &FixtureUpstream::file(id, file)).unwrap_or_else(|e| panic!("{id} {file}: {e}"));
+            let want: Vec<Option<String>> = json[page].as_array().expect("page").iter().map(|r| r["thumbnail"].as_str().map(str::to_string)).collect();
+            let read: Vec<Option<String>> = got.iter().map(|r| r.thumbnail.as_ref().map(|u| u.to_string())).collect();
+            assert_eq!(read, want, "{id} {file}");
+            pictures += read.iter().flatten().count();
+        }
+    }
+    assert!(pictures >= 5, "the Bing fixtures carry thumbnails: {pictures}");
+}
+
 #[test]
 fn ads_and_javascript_links_never_come_through() {
     let settings = shipped();

@@ -10,7 +10,7 @@
 mod common;
 
 use kidsearch::engines::html::strip_html;
-use kidsearch::engines::html::{HtmlParser, HtmlSelectors};
+use kidsearch::engines::html::{HtmlParser, HtmlSelectors, THUMBNAIL_ATTRIBUTES};
 use kidsearch::engines::text::{safe_link, tidy, MAX_SNIPPET_CHARS, MAX_TITLE_CHARS};
 use kidsearch::engines::unwrap::unwrap_link;
 use kidsearch::engines::{EngineError, EnginePage, RawResult};
@@ -31,6 +31,7 @@ fn tree_read(p: &HtmlParser, body: &str, page_url: &Url) -> Result<EnginePage, E
         return Err(EngineError::Blocked);
     }
     let (result, title, link, snippet, skip, strip) = (sel(&s.result), sel(&s.title), sel(&s.link), opt(&s.snippet), opt(&s.skip), opt(&s.strip));
+    let thumbnail = opt(&s.thumbnail);
     let text_of = |element: ElementRef<'_>| -> String {
         let mut out = String::new();
         for node in element.descendants() {
@@ -61,12 +62,19 @@ fn tree_read(p: &HtmlParser, body: &str, page_url: &Url) -> Result<EnginePage, E
             // the same pointers.
             let attr = p.link_json.as_ref().map_or("href", |j| j.attr.as_str());
             let value = element.select(&link).find_map(|a| a.value().attr(attr))?;
-            let (href, thumbnail) = match &p.link_json {
+            let (href, json_thumbnail) = match &p.link_json {
                 Some(json) => json.read(value)?,
                 None => (value.to_string(), None),
             };
             let url = unwrap_link(safe_link(&href, page_url)?, &p.unwrap)?;
             let snippet = snippet.as_ref().and_then(|s| element.select(s).next()).map(|el| tidy(&text_of(el), MAX_SNIPPET_CHARS)).unwrap_or_default();
+            // Bing images' picture comes with its link; otherwise the first thumbnail element
+            // with a web address in one of its attributes.
+            let thumbnail = json_thumbnail.or_else(|| {
+                thumbnail
+                    .as_ref()
+                    .and_then(|t| element.select(t).find_map(|img| THUMBNAIL_ATTRIBUTES.iter().find_map(|a| safe_link(img.value().attr(a)?, page_url))))
+            });
             (!title.is_empty()).then_some(RawResult { title, url, snippet, thumbnail })
         };
         results.extend(read());
@@ -119,6 +127,7 @@ fn synthetic() -> HtmlParser {
         blocked: Some("form#captcha".into()),
         carry: vec![("vqd".into(), "input[name=vqd]".into())],
         strip: Some("span.icon".into()),
+        thumbnail: Some("img.t, div.pic span[data-src]".into()),
     };
     HtmlParser::new(selectors, vec!["unusual traffic".into()], Vec::new()).expect("synthetic selectors compile")
 }
@@ -151,6 +160,39 @@ fn href() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A picture element: the thumbnail selector's or a look-alike, its address in data-src, src,
+/// both, or neither (a placeholder, a relative or a script address).
+fn thumbnail() -> impl Strategy<Value = String> {
+    let address = prop_oneof![
+        Just("https://th.example/th?id=1&amp;w=192".to_string()),
+        Just("data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP".to_string()),
+        Just("/th?id=2".to_string()),
+        Just("javascript:alert(1)".to_string()),
+        "https://[a-z]{1,6}\\.example/[a-z]{0,5}\\.jpg",
+    ];
+    (
+        prop_oneof![Just("img class=\"t\""), Just("img class=\"u\""), Just("span")],
+        proptest::option::of(address.clone()),
+        proptest::option::of(address),
+        any::<bool>(),
+    )
+        .prop_map(|(tag, data_src, src, in_pic)| {
+            let mut el = format!("<{tag}");
+            if let Some(a) = data_src {
+                el.push_str(&format!(" data-src=\"{a}\""));
+            }
+            if let Some(a) = src {
+                el.push_str(&format!(" src=\"{a}\""));
+            }
+            el.push_str(if tag == "span" { "></span>" } else { ">" });
+            if in_pic {
+                format!("<div class=\"pic\">{el}</div>")
+            } else {
+                el
+            }
+        })
+}
+
 /// One result block (maybe an ad, maybe with a result nested inside it).
 fn result_block() -> impl Strategy<Value = String> {
     (
@@ -161,8 +203,9 @@ fn result_block() -> impl Strategy<Value = String> {
         any::<bool>(),
         any::<bool>(),
         proptest::option::of(words()),
+        prop::collection::vec(thumbnail(), 0..3),
     )
-        .prop_map(|(class, title, alt, snippet, ad_label, nested, second_title)| {
+        .prop_map(|(class, title, alt, snippet, ad_label, nested, second_title, thumbnails)| {
             let mut out = format!("<div class=\"{class}\">");
             if nested {
                 out.push_str("<div class=\"r\"><h3><a href=\"https://inner.example/\">Inner</a></h3></div>");
@@ -182,6 +225,7 @@ fn result_block() -> impl Strategy<Value = String> {
             if ad_label {
                 out.push_str("<span data-ad=\"1\">Sponsored</span>");
             }
+            out.push_str(&thumbnails.concat());
             out.push_str("</div>");
             out
         })

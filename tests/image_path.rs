@@ -113,7 +113,7 @@ async fn a_path_the_gateway_did_not_sign_fetches_nothing() {
     let signer = ImageSigner::new(&kidsearch::secrets::Keys::per_data_dir(&app.data_dir)).expect("key");
     let (status, _, body) = get(&app, &signer.path("simple_wikipedia", "http://localhost:9/photo.jpg")).await;
     assert_eq!(status, 502, "{}", String::from_utf8_lossy(&body));
-    let (status, _, _) = get(&app, &signer.path("bing", &format!("{}/photo.jpg", upstream.pictures.base_url()))).await;
+    let (status, _, _) = get(&app, &signer.path("duckduckgo", &format!("{}/photo.jpg", upstream.pictures.base_url()))).await;
     assert_eq!(status, 502, "an engine that declares no picture hosts shows none");
     assert_eq!(upstream.pictures.total_requests(), 0, "nothing was fetched");
     let csp = app.get("/").await.headers().get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();

@@ -1,5 +1,6 @@
 //! Pictures on result cards (issue 26, item 2), through the real server: each engine's own
-//! thumbnail, only ever at the gateway's `/img/` path; a hidden result's picture goes with it;
+//! thumbnail (JSON engines' pointers, HTML engines' `thumbnail` selector), only ever at the
+//! gateway's `/img/` path; a hidden result's picture goes with it;
 //! an approved search's pictures are frozen in the database and served with no upstream call,
 //! by this instance and by a fresh one on the same database.
 
@@ -47,12 +48,49 @@ async fn result_cards_show_each_engine_s_picture_only_through_the_gateway() {
     assert_eq!(in_json, pictures);
 }
 
+/// Bing (an HTML engine) gives its thumbnails in its markup: read by the `thumbnail`
+/// selector, shown only from its `image_hosts` through the gateway.
+#[tokio::test]
+async fn bing_s_result_pictures_come_from_its_markup_only_through_the_gateway() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let app = spawn_app_with(test_config(&upstream)).await;
+    let (status, html) = app.search_html("volcanoes").await;
+    assert_eq!(status, 200);
+    let pictures = card_pictures(&html);
+    // Four results carry a picture; the fourth's is on www.bing.com, not a picture host.
+    assert_eq!(pictures.len(), 3, "{pictures:?}");
+    assert!(picture_sources(&html).iter().all(|s| s.starts_with("/img/") || s.starts_with("/static/")), "nothing from another host");
+    for picture in &pictures {
+        assert_eq!(jpeg(&app, picture).await, (200, "image/jpeg".to_string()), "{picture}");
+    }
+    assert_eq!(upstream.pictures.requests("/th"), 3, "Bing's thumbnail paths, fetched once each from the (fixture) picture host");
+    let (_, body) = app.search_json("volcanoes", 1).await;
+    let mut with_picture: Vec<&str> =
+        body["results"].as_array().expect("results").iter().filter(|r| r["picture"].is_string()).filter_map(|r| r["url"].as_str()).collect();
+    with_picture.sort_unstable();
+    assert_eq!(
+        with_picture,
+        [
+            "https://kids.nationalgeographic.com/science/article/volcano/",
+            "https://spaceplace.nasa.gov/volcanoes/en/",
+            "https://www.bbc.co.uk/bitesize/topics/zkgg87h"
+        ]
+    );
+}
+
 #[tokio::test]
 async fn a_result_hidden_after_tell_an_adult_loses_its_picture_too() {
-    let upstream = FixtureUpstream::start(&["brave_api"]).await;
+    // A JSON engine's picture, and an HTML engine's.
+    for engine in ["brave_api", "bing"] {
+        a_hidden_result_loses_its_picture(engine).await;
+    }
+}
+
+async fn a_hidden_result_loses_its_picture(engine: &str) {
+    let upstream = FixtureUpstream::start(&[engine]).await;
     let app = spawn_app_with(test_config(&upstream)).await;
     let (_, html) = app.search_html("volcanoes").await;
-    let first = card_pictures(&html).into_iter().next().expect("a card with a picture");
+    let first = card_pictures(&html).into_iter().next().unwrap_or_else(|| panic!("{engine}: a card with a picture"));
     // The card that picture is on: its own tell-an-adult form carries its /go link.
     let card = html.split("<article").skip(1).find(|c| c.contains(&first)).expect("the picture's card");
     let go = common::hidden_field(card, "go");
@@ -62,9 +100,9 @@ async fn a_result_hidden_after_tell_an_adult_loses_its_picture_too() {
     assert_eq!(press.status(), 303);
 
     let (_, again) = app.search_html("volcanoes").await;
-    assert!(!again.contains(&first), "the hidden result's picture is gone");
-    assert!(!again.contains(&go.replace('&', "&amp;")), "and the result");
-    assert!(!card_pictures(&again).is_empty(), "the other cards keep theirs");
+    assert!(!again.contains(&first), "{engine}: the hidden result's picture is gone");
+    assert!(!again.contains(&go.replace('&', "&amp;")), "{engine}: and the result");
+    assert_eq!(card_pictures(&again).len(), card_pictures(&html).len() - 1, "{engine}: the other cards keep theirs");
 }
 
 #[tokio::test]

@@ -48,6 +48,20 @@ pub struct FrozenResult {
     pub picture: String,
 }
 
+/// The answer card a teacher saw at the top of page 1 (`search::card`), as frozen in an
+/// approval: pupils get exactly this text and picture, never a fresh summary.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FrozenCard {
+    pub title: String,
+    pub text: String,
+    /// The article's address: the card's `/go` link is signed from it for each pupil's school,
+    /// and hiding it (a tick on the pre-run, a tell-an-adult press) names it.
+    pub url: String,
+    /// The picture's signed path; its JPEG is frozen with the results' (`images::stored`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub picture: String,
+}
+
 /// An approval as pupils get it.
 #[derive(Debug)]
 pub struct Approval {
@@ -65,6 +79,8 @@ pub struct Approval {
     pub expires_ms: i64,
     pub withdrawn: bool,
     pub pages: Vec<Vec<FrozenResult>>,
+    /// Page 1's answer card as the teacher saw it, unless there was none or it was hidden.
+    pub card: Option<FrozenCard>,
 }
 
 /// What a teacher approves.
@@ -79,6 +95,7 @@ pub struct NewApproval {
     pub hidden: Vec<String>,
     pub approved_by: i64,
     pub pages: Vec<Vec<FrozenResult>>,
+    pub card: Option<FrozenCard>,
 }
 
 pub struct Approvals {
@@ -105,7 +122,7 @@ fn approved_keys_at(db: &mut dyn Db, now: i64) -> Result<Vec<(SchoolId, String)>
 }
 
 const COLUMNS: &str =
-    "a.id, a.query_key, a.query, a.picture, a.class, a.max_pages, a.engines, a.hidden, s.name, a.school_day, a.expires_ms, a.withdrawn_ms, a.frozen, a.school_id";
+    "a.id, a.query_key, a.query, a.picture, a.class, a.max_pages, a.engines, a.hidden, s.name, a.school_day, a.expires_ms, a.withdrawn_ms, a.frozen, a.school_id, a.card";
 
 fn row_to_approval(r: &Row) -> Result<Approval, DbError> {
     let engines: String = r.get(6)?;
@@ -126,6 +143,8 @@ fn row_to_approval(r: &Row) -> Result<Approval, DbError> {
         expires_ms: r.get(10)?,
         withdrawn: r.get::<Option<i64>>(11)?.is_some(),
         pages: serde_json::from_str(&frozen).unwrap_or_default(),
+        // NULL: no card (or an approval from before cards were frozen).
+        card: r.get::<Option<String>>(14)?.and_then(|json| serde_json::from_str(&json).ok()),
     })
 }
 
@@ -188,6 +207,7 @@ impl Approvals {
         let (day, expires) = school_day::school_day(now, &self.tz);
         let frozen = serde_json::to_string(&new.pages).unwrap_or_else(|_| "[]".into());
         let hidden = serde_json::to_string(&new.hidden).unwrap_or_else(|_| "[]".into());
+        let card = new.card.as_ref().and_then(|c| serde_json::to_string(c).ok());
         let key = (new.school, new.query_key.clone());
         // Before the write: once the row is committed, pupils' lookups must reach it.
         self.add_approved_keys([key.clone()]);
@@ -197,9 +217,9 @@ impl Approvals {
                 transaction(db, |db| {
                     let id = db
                         .query_one(
-                            "INSERT INTO approvals (query_key, query, picture, class, max_pages, engines, hidden, approved_by, school_day, expires_ms, created_ms, frozen, school_id)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING id",
-                            args![&new.query_key, new.query, new.picture, new.class, new.max_pages, new.engines.join(","), hidden, new.approved_by, day, expires, now, frozen, new.school],
+                            "INSERT INTO approvals (query_key, query, picture, class, max_pages, engines, hidden, approved_by, school_day, expires_ms, created_ms, frozen, school_id, card)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
+                            args![&new.query_key, new.query, new.picture, new.class, new.max_pages, new.engines.join(","), hidden, new.approved_by, day, expires, now, frozen, new.school, card],
                         )?
                         .get(0)?;
                     db.notify(&Change::Approval { school: new.school, key: new.query_key }.payload())?;

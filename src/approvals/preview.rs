@@ -11,7 +11,7 @@
 use ring::hmac;
 use serde::{Deserialize, Serialize};
 
-use super::FrozenResult;
+use super::{FrozenCard, FrozenResult};
 use crate::schools::SchoolId;
 
 /// How long a pre-run can be approved after it was shown.
@@ -33,6 +33,9 @@ pub struct Preview {
     /// Page by page, the results shown (the policy, the school's hidden results and the page
     /// limit already applied).
     pub pages: Vec<Vec<FrozenResult>>,
+    /// Page 1's answer card as shown, if there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<FrozenCard>,
 }
 
 /// Why a preview cannot be approved.
@@ -96,6 +99,7 @@ mod tests {
             made_ms: 1_000_000,
             pictures: false,
             pages: vec![vec![result]],
+            card: None,
         }
     }
 

@@ -221,12 +221,13 @@ fn compile_engine(ctx: &mut Ctx<'_>, id: &str, spanned: &Spanned<EngineDef>, loc
     }
 
     let images = image_hosts(ctx, id, def, local);
-    let reads_thumbnail = def.json.as_ref().is_some_and(|j| j.thumbnail.is_some()) || def.html.as_ref().is_some_and(|h| h.thumbnail_json.is_some());
+    let reads_thumbnail =
+        def.json.as_ref().is_some_and(|j| j.thumbnail.is_some()) || def.html.as_ref().is_some_and(|h| h.thumbnail_json.is_some() || h.thumbnail.is_some());
     if def.purpose == Purpose::Pictures && !reads_thumbnail {
         ctx.problem(
             at,
             format!("engine {id} is a picture engine (purpose = \"pictures\") but reads no picture"),
-            "add thumbnail = \"/…\" to its [json] table (or thumbnail_json to its [html] table)",
+            "add thumbnail = \"/…\" to its [json] table (or thumbnail / thumbnail_json to its [html] table)",
         );
     }
     if reads_thumbnail && def.image_hosts.is_empty() {
@@ -353,7 +354,7 @@ fn compile_html(ctx: &mut Ctx<'_>, id: &str, h: &HtmlDef) -> Option<HtmlParser> 
     for (s, field) in
         [(Some(&h.result), "result"), (Some(&h.title), "title"), (Some(&h.link), "link"), (h.skip.as_ref(), "skip"), (h.snippet.as_ref(), "snippet")]
             .into_iter()
-            .chain([(h.no_results.as_ref(), "no_results"), (h.blocked.as_ref(), "blocked"), (h.strip.as_ref(), "strip")])
+            .chain([(h.no_results.as_ref(), "no_results"), (h.blocked.as_ref(), "blocked"), (h.strip.as_ref(), "strip"), (h.thumbnail.as_ref(), "thumbnail")])
             .chain(h.carry.values().map(|s| (Some(s), "carry")))
     {
         if let Some(s) = s {
@@ -382,6 +383,7 @@ fn compile_html(ctx: &mut Ctx<'_>, id: &str, h: &HtmlDef) -> Option<HtmlParser> 
         blocked: text(&h.blocked),
         carry: h.carry.iter().map(|(name, s)| (name.clone(), s.get_ref().clone())).collect(),
         strip: text(&h.strip),
+        thumbnail: text(&h.thumbnail),
     };
     let link_json = match (&h.link_attr, &h.link_json) {
         (None, None) if h.thumbnail_json.is_none() => None,

@@ -144,6 +144,9 @@ pub struct HtmlDef {
     pub link_attr: Option<String>,
     pub link_json: Option<String>,
     pub thumbnail_json: Option<String>,
+    /// The result's picture, an `<img>` inside the result (its `data-src` or `src`), served
+    /// through the image path from the engine's `image_hosts` only.
+    pub thumbnail: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -48,7 +48,17 @@ pub struct HtmlSelectors {
     pub carry: Vec<(String, String)>,
     /// Elements whose text is not part of a title or snippet (Bing's "WEB" slug icon).
     pub strip: Option<String>,
+    /// The result's picture: an `<img>` whose `data-src` or `src` (`THUMBNAIL_ATTRIBUTES`)
+    /// names it. Shown only from the engine's `image_hosts`, through the image path.
+    pub thumbnail: Option<String>,
 }
+
+/// Where a thumbnail `<img>` names its picture, in the order they are tried: a lazy-loaded
+/// picture's `src` is a placeholder (often a `data:` GIF) and `data-src` the real address.
+/// The first that is an http(s) URL (after resolving against the page) is the picture.
+pub const THUMBNAIL_ATTRIBUTES: [&str; 2] = ["data-src", "src"];
+/// Candidate addresses kept per result: a real result has one or two.
+const MAX_THUMBNAIL_CANDIDATES: usize = 16;
 
 /// A selector the reader cannot use, for the config check to report.
 #[derive(Debug)]
@@ -104,6 +114,7 @@ struct Compiled {
     snippet: Option<Selector>,
     /// `result title strip` and `result snippet strip`.
     strip: Option<(Selector, Option<Selector>)>,
+    thumbnail: Option<Selector>,
     no_results: Option<Selector>,
     blocked: Option<Selector>,
     carry: Vec<Selector>,
@@ -141,6 +152,7 @@ impl HtmlParser {
                 )),
                 None => None,
             },
+            thumbnail: s.thumbnail.as_deref().map(|thumbnail| inside("thumbnail", &s.result, thumbnail)).transpose()?,
             no_results: optional("no_results", &s.no_results)?,
             blocked: optional("blocked", &s.blocked)?,
             carry: s.carry.iter().map(|(_, selector)| compile("carry", selector)).collect::<Result<_, _>>()?,
@@ -241,6 +253,9 @@ impl HtmlParser {
                 handlers.push((Cow::Borrowed(in_snippet), on_element(|r, el, rc| r.strip_starts(el, rc, Which::Snippet))));
             }
         }
+        if let Some(thumbnail) = &c.thumbnail {
+            handlers.push((Cow::Borrowed(thumbnail), on_element(Reading::thumbnail)));
+        }
         if let Some(no_results) = &c.no_results {
             handlers.push((Cow::Borrowed(no_results), on_element(|r, _, _| r.no_results = true)));
         }
@@ -270,7 +285,7 @@ impl HtmlParser {
             return None;
         }
         let title = tidy(&decode(&result.title.text), MAX_TITLE_CHARS);
-        let (href, thumbnail) = match &self.link_json {
+        let (href, json_thumbnail) = match &self.link_json {
             Some(json) => json.read(&decode(&result.href?))?,
             None => (decode(&result.href?), None),
         };
@@ -279,6 +294,9 @@ impl HtmlParser {
         if title.is_empty() {
             return None;
         }
+        // Bing images' picture comes with its link; otherwise the first thumbnail candidate that
+        // is a web address (`data:` placeholders and the like are not).
+        let thumbnail = json_thumbnail.or_else(|| result.thumbnails.iter().find_map(|raw| safe_link(&decode(raw), page_url)));
         Some(RawResult { title, url, snippet, thumbnail })
     }
 }
@@ -449,6 +467,8 @@ struct Partial {
     title: Field,
     snippet: Field,
     href: Option<String>,
+    /// `THUMBNAIL_ATTRIBUTES` of the thumbnail elements, as written, in order.
+    thumbnails: Vec<String>,
 }
 
 /// A title or snippet: the text of the first matching element in a result.
@@ -494,6 +514,16 @@ impl Reading {
         if let Some(result) = result {
             if result.href.is_none() {
                 result.href = el.get_attribute(attr);
+            }
+        }
+    }
+
+    fn thumbnail(&mut self, el: &mut Element<'_, '_>, _: &Rc<RefCell<Reading>>) {
+        if let Some(result) = self.current_mut() {
+            for name in THUMBNAIL_ATTRIBUTES {
+                if result.thumbnails.len() < MAX_THUMBNAIL_CANDIDATES {
+                    result.thumbnails.extend(el.get_attribute(name));
+                }
             }
         }
     }

@@ -43,6 +43,18 @@ pub struct AnswerCard {
     pub picture: String,
 }
 
+impl AnswerCard {
+    /// The card as an approval freezes it (the `/go` link is signed again for each pupil).
+    pub fn to_frozen(&self) -> crate::approvals::FrozenCard {
+        crate::approvals::FrozenCard { title: self.title.clone(), text: self.text.clone(), url: self.url.clone(), picture: self.picture.clone() }
+    }
+
+    /// A card served from a teacher's frozen approval: no summary is fetched.
+    pub fn from_frozen(f: &crate::approvals::FrozenCard, go: String) -> AnswerCard {
+        AnswerCard { title: f.title.clone(), text: f.text.clone(), url: f.url.clone(), go, picture: f.picture.clone() }
+    }
+}
+
 /// What the summary says, the same for every school.
 #[derive(Debug)]
 pub struct Lead {

@@ -522,7 +522,20 @@ impl SearchService {
         }
         let engines = self.in_force();
         let chosen: Vec<usize> = engines.set.all().iter().enumerate().filter(|(_, e)| e.is_ready() && engine_ids.contains(&e.id)).map(|(i, _)| i).collect();
-        self.merge_engines(&policy, &engines, school, &chosen, query, outcome).await
+        // Page 1's answer card as pupils' live page would have it (whichever engines were
+        // picked: the card is not an engine's result), so the teacher sees it, and may hide it,
+        // before it is frozen with the approval. A picture search has none, as pupils' has none.
+        let card = async {
+            if page > 1 || pictures {
+                return None;
+            }
+            tokio::time::timeout(card::CARD_WAIT, self.answer_card(&policy, &engines, school, query)).await.ok().flatten()
+        };
+        let (mut outcome, card) = futures_util::future::join(self.merge_engines(&policy, &engines, school, &chosen, query, outcome), card).await;
+        if outcome.status == Status::Ok {
+            outcome.card = card;
+        }
+        outcome
     }
 
     /// Every chosen engine's page (a teacher's pre-run waits for all of them), merged.

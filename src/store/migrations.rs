@@ -289,6 +289,9 @@ const SQLITE: &[M<'static>] = &[
     ),
     // A school site's uploaded tile picture (issue 27), re-encoded; base64 text as pictures are.
     M::up("CREATE TABLE site_pictures (site_id INTEGER PRIMARY KEY, jpeg TEXT NOT NULL);"),
+    // The answer card an approved search showed the teacher (issue 26), as JSON; NULL: none.
+    // Its picture's JPEG is in approval_pictures with the results' pictures.
+    M::up("ALTER TABLE approvals ADD COLUMN card TEXT;"),
 ];
 
 /// PostgreSQL's spelling of the same steps: `BIGINT` for every integer (rows hold i64 times
@@ -509,6 +512,7 @@ const POSTGRES: &[&str] = &[
     );
     CREATE INDEX check_runs_at ON check_runs (at_ms);",
     "CREATE TABLE site_pictures (site_id BIGINT PRIMARY KEY, jpeg TEXT NOT NULL);",
+    "ALTER TABLE approvals ADD COLUMN card TEXT;",
 ];
 
 pub fn run_sqlite(conn: &mut Connection) -> Result<(), StoreError> {

@@ -2,6 +2,9 @@
 //! comment, a PNG with transparency, a GIF) and hostile ones (an SVG with script, a PNG
 //! declaring 100,000 × 100,000 pixels, a JPEG cut off half way, HTML served as image/png,
 //! 20 MB bodies, a redirect to a host no engine declares). Every request is counted by path.
+//! The engines' own thumbnail paths (rebased here) answer with photos of the sizes those
+//! engines really serve (`engine_thumbnail`), so the picture budgets are measured on realistic
+//! bytes (`benches/pictures.sh`).
 
 use std::collections::BTreeMap;
 use std::io::Cursor;
@@ -26,6 +29,7 @@ struct PictureState {
 impl PictureHost {
     pub fn start() -> PictureHost {
         big_jpeg();
+        engine_thumbnail("/th");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind picture host");
         let port = listener.local_addr().expect("addr").port();
         let state = Arc::new(PictureState { port, requests: Mutex::default() });
@@ -87,6 +91,53 @@ fn make_photo_jpeg() -> Vec<u8> {
         out.extend_from_slice(&payload);
     }
     out.extend_from_slice(&plain[2..]);
+    out
+}
+
+/// What each engine's thumbnail host really serves, as (width, height, JPEG quality): Bing's
+/// `th?id=…&w=192&h=192&c=7` crops, Brave's `rs:fit:200:200` proxy, Simple English Wikipedia's
+/// 320 px page image, Programmable Search's `encrypted-tbn` squares.
+pub const ENGINE_THUMBNAILS: [(&str, u32, u32, u8); 4] =
+    [("bing", 192, 192, 80), ("brave", 200, 150, 80), ("wikipedia", 320, 213, 85), ("gstatic", 225, 225, 75)];
+
+/// The photo an engine's thumbnail path answers with, if `path` is one (else None: the 800 ×
+/// 600 photo with metadata answers). Made once, all kinds together, when the host starts (an
+/// answer must not spend the gateway's time limit making them).
+pub fn engine_thumbnail(path: &str) -> Option<Vec<u8>> {
+    let kind = if path.starts_with("/th") {
+        "bing"
+    } else if path.contains("/rs:fit:") {
+        "brave"
+    } else if path.contains("/thumb/") && path.contains("px-") {
+        "wikipedia"
+    } else if path == "/images" {
+        "gstatic"
+    } else {
+        return None;
+    };
+    static MADE: std::sync::OnceLock<Vec<(&'static str, Vec<u8>)>> = std::sync::OnceLock::new();
+    let made = MADE.get_or_init(|| ENGINE_THUMBNAILS.iter().enumerate().map(|(i, (k, w, h, q))| (*k, photo(*w, *h, i as u32 + 1, *q))).collect());
+    made.iter().find(|(k, _)| *k == kind).map(|(_, bytes)| bytes.clone())
+}
+
+/// A photo-like JPEG: a sky-to-ground gradient, a few soft shapes and fine grain, so it
+/// compresses as a photo does (a flat test card would be a tenth of the bytes).
+pub fn photo(width: u32, height: u32, seed: u32, quality: u8) -> Vec<u8> {
+    let grain = |x: u32, y: u32| {
+        let mut n = x.wrapping_mul(374_761_393) ^ y.wrapping_mul(668_265_263) ^ seed.wrapping_mul(2_654_435_761);
+        n = (n ^ (n >> 13)).wrapping_mul(1_274_126_177);
+        ((n >> 24) as i32 % 41) - 20
+    };
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        let (fx, fy) = (x as f32 / width as f32, y as f32 / height as f32);
+        let hill = ((fx * 6.0 + seed as f32).sin() * 0.1 + 0.55 - fy).clamp(-0.2, 0.2) * 2.5;
+        let sun = (1.0 - ((fx - 0.7).powi(2) + (fy - 0.25).powi(2)).sqrt() * 4.0).max(0.0);
+        let base = if hill > 0.0 { [90.0 + 60.0 * fy, 110.0 - 40.0 * fx, 60.0] } else { [120.0 + 80.0 * sun, 160.0 + 60.0 * sun, 230.0 - 60.0 * fy] };
+        let g = grain(x, y) as f32;
+        image::Rgb(base.map(|c| (c + g).clamp(0.0, 255.0) as u8))
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality).encode_image(&img).expect("encode photo");
     out
 }
 
@@ -167,7 +218,8 @@ async fn answer(req: HttpRequest, state: web::Data<PictureState>) -> HttpRespons
         "/redirect.jpg" => HttpResponse::Found().insert_header(("Location", format!("http://localhost:{}/photo.jpg", state.port))).finish(),
         "/redirect-here.jpg" => HttpResponse::Found().insert_header(("Location", "/photo.jpg")).finish(),
         "/missing.jpg" => HttpResponse::NotFound().body("no such picture"),
-        // Every other path (the engines' own thumbnail paths, rebased here) is a photo.
-        _ => image("image/jpeg", photo_jpeg()),
+        // The engines' own thumbnail paths (rebased here) are photos of their real sizes;
+        // every other path is the 800 × 600 photo.
+        other => image("image/jpeg", engine_thumbnail(other).unwrap_or_else(photo_jpeg)),
     }
 }

@@ -198,6 +198,15 @@ fn from_approval(state: &AppState, query: &Query, approval: &Approval, page: u32
                 .collect();
             outcome.filtered.hidden = results.len() - outcome.results.len();
         }
+        // Page 1's card as the teacher saw it: no summary is fetched, its picture is frozen
+        // too. A card a pupil reported since (hidden at the school) is gone, as a result is.
+        if page == 1 {
+            outcome.card = approval
+                .card
+                .as_ref()
+                .filter(|c| !state.search.hidden().is_hidden(approval.school, &c.url))
+                .map(|c| AnswerCard::from_frozen(c, state.search.links().go_link(approval.school, &c.url)));
+        }
     }
     outcome
 }

@@ -135,6 +135,7 @@ pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::D
         made_ms: state.approvals.now_ms(),
         pictures,
         pages: outcomes.iter().map(|o| o.results.iter().map(|r| r.to_frozen()).collect()).collect(),
+        card: outcomes.first().and_then(|o| o.card.as_ref()).map(|c| c.to_frozen()),
     };
     let (preview_json, preview_sig) = preview.sign(&preview_key(&req));
     let body = html! {
@@ -158,6 +159,7 @@ pub async fn prerun(req: actix_web::HttpRequest, session: Session, state: web::D
                     @for failed in outcome.engines.iter().filter(|e| !e.ok) {
                         p.notice { (failed.id) ": " (failed.detail.clone().unwrap_or_default()) }
                     }
+                    @if let Some(card) = &outcome.card { (card_preview(card)) }
                     @if outcome.results.is_empty() { p { "No results on this page." } }
                     @if pictures { (picture_preview(&outcome.results)) } @else {
                     ol.results.preview {
@@ -214,6 +216,29 @@ fn picture_preview(results: &[crate::search::merge::MergedResult]) -> Markup {
     }
 }
 
+/// Page 1's answer card as pupils will get it (its picture and lead), with its own tick: the
+/// teacher sees the card, and can hide it, before it is frozen with the approval. Hiding names
+/// the article's address, as hiding a result names the result's.
+fn card_preview(card: &crate::search::card::AnswerCard) -> Markup {
+    html! {
+        section.answer aria-label="What it is (the answer card)" {
+            article.card.answer-card.has-picture[!card.picture.is_empty()] {
+                @if !card.picture.is_empty() {
+                    span.card-picture { img src=(card.picture) alt={ "Picture for " (card.title) } width="160" height="120"; }
+                }
+                div.card-title { h3 { "Answer card: " (card.title) } }
+                p.snippet { (card.text) }
+                p.site { "Simple English Wikipedia" }
+                p { a href=(card.url) target="_blank" rel="noopener noreferrer" { "Open this page to check it" } }
+                label.hide-result {
+                    input type="checkbox" name="hide" value=(card.url);
+                    @if card.picture.is_empty() { "Hide this card from pupils" } @else { "Hide this card and its picture from pupils" }
+                }
+            }
+        }
+    }
+}
+
 pub async fn approve(req: actix_web::HttpRequest, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
     let Some(account) = signed_in(&session, &state).await else {
         return to_login();
@@ -251,6 +276,7 @@ pub async fn approve(req: actix_web::HttpRequest, body: web::Bytes, session: Ses
         engines: preview.engines,
         pictures: preview.pictures,
         pages: Seen(preview.pages),
+        card: preview.card,
         hidden: all(&form, "hide"),
         picture: clean(one(&form, "picture"), 16),
         class: clean(one(&form, "class"), 40),
@@ -275,6 +301,8 @@ struct ApprovalRequest {
     /// A picture search (its own approval key: `approvals::pictures_key`).
     pictures: bool,
     pages: Seen,
+    /// Page 1's answer card as the teacher saw it.
+    card: Option<crate::approvals::FrozenCard>,
     hidden: Vec<String>,
     picture: Option<String>,
     class: Option<String>,
@@ -293,6 +321,7 @@ async fn freeze_and_approve(state: &AppState, school: SchoolId, staff_id: i64, r
         return Err("The safety policy refuses this search, so it cannot be approved.".into());
     }
     let frozen: Vec<Vec<_>> = r.pages.0.into_iter().map(|page| page.into_iter().filter(|x| !r.hidden.contains(&x.url)).collect()).collect();
+    let card = r.card.filter(|c| !r.hidden.contains(&c.url));
     let max_pages = (frozen.len() as u32).clamp(1, MAX_APPROVED_PAGES);
     let new = NewApproval {
         school,
@@ -305,12 +334,14 @@ async fn freeze_and_approve(state: &AppState, school: SchoolId, staff_id: i64, r
         hidden: r.hidden,
         approved_by: staff_id,
         pages: frozen,
+        card,
     };
-    let pictures: Vec<String> = new.pages.iter().flatten().map(|x| x.picture.clone()).filter(|p| !p.is_empty()).collect();
+    let card_picture = new.card.iter().map(|c| c.picture.clone());
+    let pictures: Vec<String> = new.pages.iter().flatten().map(|x| x.picture.clone()).chain(card_picture).filter(|p| !p.is_empty()).collect();
     state.search.learn_words(r.query.as_str());
     let id = state.approvals.approve(new).await.map_err(|e| format!("The approval could not be saved: {e}"))?;
-    // The pictures the teacher saw (re-encoded already, in memory since the pre-run page
-    // loaded them) go into the database with the approval: pupils get exactly these, with no
+    // The pictures the teacher saw, the answer card's too (re-encoded already, in memory since
+    // the pre-run page loaded them) go into the database with the approval: pupils get exactly these, with no
     // upstream call, after a restart and on every instance.
     if let Err(e) = state.images.freeze(id, &pictures).await {
         tracing::error!(approval = id, error = %e, "the approval's pictures could not be kept; pupils' pages fetch them instead");
@@ -404,7 +435,16 @@ pub async fn renew(path: web::Path<i64>, body: web::Bytes, session: Session, sta
         return HttpResponse::BadRequest().body("The stored search words are not valid.");
     };
     let pictures = old.is_pictures();
-    let request = ApprovalRequest { query, engines: old.engines, pictures, pages: Seen(old.pages), hidden: old.hidden, picture: old.picture, class: old.class };
+    let request = ApprovalRequest {
+        query,
+        engines: old.engines,
+        pictures,
+        pages: Seen(old.pages),
+        card: old.card,
+        hidden: old.hidden,
+        picture: old.picture,
+        class: old.class,
+    };
     match freeze_and_approve(&state, school, account.id, request).await {
         Ok(_) => HttpResponse::SeeOther().insert_header(("Location", paths::STAFF_APPROVALS)).finish(),
         Err(why) => HttpResponse::BadRequest().body(why),
