@@ -7,22 +7,10 @@ use common::{repo_dir, FixtureUpstream, OFF_ENGINES, PICTURE_ENGINES, PUPIL_ENGI
 use kidsearch::engines::{Engine, EngineError, RawResult};
 use kidsearch::settings::Settings;
 
-const SEARCHABLE: &[&str] = &[
-    "kiddle",
-    "kidrex",
-    "swiggle",
-    "duckduckgo",
-    "bing",
-    "mojeek",
-    "simple_wikipedia",
-    "brave_api",
-    "google_cse_api",
-    "google",
-    "yahoo",
-    "openverse",
-    "google_cse_images",
-    "bing_images",
-];
+/// Every engine that searches: pupils', pictures' and staff's.
+fn searchable() -> Vec<&'static str> {
+    PUPIL_ENGINES.iter().chain(PICTURE_ENGINES).chain(STAFF_ENGINES).copied().collect()
+}
 
 fn shipped() -> &'static Settings {
     common::shipped_settings()
@@ -65,7 +53,7 @@ fn the_test_lists_cover_every_shipped_engine_so_no_test_reaches_the_internet() {
 #[test]
 fn every_engine_reads_its_results_pages_exactly() {
     let settings = shipped();
-    for id in SEARCHABLE {
+    for id in searchable() {
         let engine = settings.engines.get(id).expect("engine");
         for (file, page) in [("results", "page1"), ("page2", "page2")] {
             let got = parse(engine, &FixtureUpstream::file(id, file)).unwrap_or_else(|e| panic!("{id} {file}: {e}"));
@@ -82,7 +70,7 @@ fn every_engine_reads_its_results_pages_exactly() {
 fn html_engines_read_each_result_s_picture_exactly() {
     let settings = shipped();
     let mut pictures = 0;
-    for id in SEARCHABLE {
+    for id in searchable() {
         let engine = settings.engines.get(id).expect("engine");
         if !matches!(engine.parser, kidsearch::engines::Parser::Html(_)) {
             continue;
@@ -103,7 +91,7 @@ fn html_engines_read_each_result_s_picture_exactly() {
 #[test]
 fn ads_and_javascript_links_never_come_through() {
     let settings = shipped();
-    for id in SEARCHABLE {
+    for id in searchable() {
         let engine = settings.engines.get(id).expect("engine");
         let got = parse(engine, &FixtureUpstream::file(id, "results")).expect("results");
         assert!(!got.is_empty(), "{id}");
@@ -117,7 +105,7 @@ fn ads_and_javascript_links_never_come_through() {
 #[test]
 fn a_no_results_page_is_an_empty_answer_not_an_error() {
     let settings = shipped();
-    for id in SEARCHABLE {
+    for id in searchable() {
         let engine = settings.engines.get(id).expect("engine");
         let got = parse(engine, &FixtureUpstream::file(id, "empty")).unwrap_or_else(|e| panic!("{id}: {e}"));
         assert!(got.is_empty(), "{id}: {got:?}");
@@ -127,7 +115,7 @@ fn a_no_results_page_is_an_empty_answer_not_an_error() {
 #[test]
 fn a_bot_check_page_is_recognised_as_resting() {
     let settings = shipped();
-    for id in SEARCHABLE {
+    for id in searchable() {
         let engine = settings.engines.get(id).expect("engine");
         let got = parse(engine, &FixtureUpstream::file(id, "blocked"));
         assert_eq!(got, Err(EngineError::Blocked), "{id}");
@@ -137,7 +125,7 @@ fn a_bot_check_page_is_recognised_as_resting() {
 #[test]
 fn garbage_is_unparseable_not_an_empty_answer() {
     let settings = shipped();
-    for id in SEARCHABLE {
+    for id in searchable() {
         let engine = settings.engines.get(id).expect("engine");
         for garbage in ["", "<html><body><p>Welcome to our new look!</p></body></html>", "{\"what\": 1}", "\u{0}\u{1}binary"] {
             let got = parse(engine, garbage);

@@ -18,19 +18,6 @@ fn alive(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists() && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ")
 }
 
-/// Waits (up to 10 s) until the server's log holds `text` `times` times.
-async fn log_says(server: &RealServer, text: &str, times: usize) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let log = std::fs::read_to_string(&server.log_path).unwrap_or_default();
-        if log.matches(text).count() >= times {
-            return log;
-        }
-        assert!(Instant::now() < deadline, "the log never said {text:?} {times} time(s):\n{log}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// The hosts of the results a pupil's search shows, and the JSON status.
 async fn hosts(app: &TestApp, q: &str) -> (String, Vec<String>) {
     let (code, body) = app.search_json(q, 1).await;
@@ -52,7 +39,7 @@ async fn a_sighup_does_not_stop_a_server_without_tls() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(alive(pid), "kidsearch ended on SIGHUP");
     assert_eq!(app.get("/healthz").await.status(), 200, "the server still answers after SIGHUP");
-    log_says(&server, "lists reloaded (SIGHUP)", 1).await;
+    server.log_says("lists reloaded (SIGHUP)", 1).await;
     assert_eq!(server.terminate(), Some(0));
 }
 
@@ -75,7 +62,7 @@ async fn a_sighup_with_a_broken_list_keeps_the_old_lists_whole_and_a_fixed_one_t
     let broken_line = local_terms.lines().count() + 1;
     std::fs::write(&terms, format!("{local_terms}lav*a\n")).expect("write");
     hang_up(&server);
-    let log = log_says(&server, "lists not reloaded (SIGHUP)", 1).await;
+    let log = server.log_says("lists not reloaded (SIGHUP)", 1).await;
     assert!(log.contains(&format!("local.txt:{broken_line}:")), "the log names the broken line:\n{log}");
     assert!(log.contains("fix:"), "and how to fix it:\n{log}");
     assert!(alive(server.pid().expect("pid")));
@@ -94,7 +81,7 @@ async fn a_sighup_with_a_broken_list_keeps_the_old_lists_whole_and_a_fixed_one_t
     // Fixed: the new domain is blocked at once, for the same search that was cached before.
     std::fs::write(&terms, format!("{local_terms}lava party\n")).expect("write");
     hang_up(&server);
-    log_says(&server, "lists reloaded (SIGHUP)", 1).await;
+    server.log_says("lists reloaded (SIGHUP)", 1).await;
     let (status, after) = hosts(&app, "volcano facts").await;
     assert_eq!(status, "ok");
     assert!(!after.iter().any(|h| h == "lava.example.com"), "a page cached under the old lists was served: {after:?}");
@@ -155,7 +142,7 @@ async fn engines_toml_is_reloaded_with_the_lists_and_a_broken_one_changes_nothin
     let local_domains = std::fs::read_to_string(&domains).expect("local domains");
     std::fs::write(&domains, format!("{local_domains}\nlava.example.com\n")).expect("write");
     hang_up(&server);
-    let log = log_says(&server, "lists not reloaded (SIGHUP)", 1).await;
+    let log = server.log_says("lists not reloaded (SIGHUP)", 1).await;
     assert!(log.contains(&format!("engines.toml:{broken_line}:")), "the log names the broken line of engines.toml:\n{log}");
     let (status, during) = hosts(&app, "volcano facts").await;
     assert_eq!(status, "ok", "the old engines still search");
@@ -168,7 +155,7 @@ async fn engines_toml_is_reloaded_with_the_lists_and_a_broken_one_changes_nothin
     std::fs::write(&engines_path, shipped.replace(request, "url = \"https://www.bing.com/search\"\nparams = { q = \"{query}\", setlang = \"en-GB\" }"))
         .expect("write");
     hang_up(&server);
-    log_says(&server, "engines reloaded from engines.toml (SIGHUP)", 1).await;
+    server.log_says("engines reloaded from engines.toml (SIGHUP)", 1).await;
     let (status, after) = hosts(&app, "volcano facts").await;
     assert_eq!(status, "ok");
     assert!(!after.iter().any(|h| h == "lava.example.com"), "a page cached under the old lists was served: {after:?}");
@@ -179,7 +166,7 @@ async fn engines_toml_is_reloaded_with_the_lists_and_a_broken_one_changes_nothin
 
     // Turned off in the file, with no signal: picked up by the poll, and the health page says so.
     std::fs::write(&engines_path, shipped.replace(weight, &weight.replace("enabled = true", "enabled = false"))).expect("write");
-    log_says(&server, "engines reloaded from engines.toml (files changed)", 1).await;
+    server.log_says("engines reloaded from engines.toml (files changed)", 1).await;
     let (code, body) = app.search_json("volcano facts", 1).await;
     assert_eq!((code, body["status"].as_str()), (503, Some("unavailable")), "no pupil engine is left on: {body}");
     add_user(&server.data_dir, "admin", "Mr Engines", "plum tree under snow");

@@ -330,19 +330,6 @@ async fn a_local_exception_made_on_one_instance_is_applied_on_the_other_without_
     assert!(took < Duration::from_secs(1), "took {took:?}");
 }
 
-/// Waits (up to 10 s) until `server`'s log says `text`.
-async fn log_says(server: &RealServer, text: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let log = std::fs::read_to_string(&server.log_path).unwrap_or_default();
-        if log.contains(text) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "the log never said {text:?}:\n{log}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL: run by scripts/test.sh's PostgreSQL pass"]
 async fn a_sighup_to_one_instance_makes_every_instance_read_its_own_lists_and_engines_again() {
@@ -368,8 +355,8 @@ async fn a_sighup_to_one_instance_makes_every_instance_read_its_own_lists_and_en
     }
     let pid = trust.servers[0].pid().expect("A runs").to_string();
     assert!(std::process::Command::new("kill").args(["-HUP", &pid]).status().expect("kill").success());
-    log_says(&trust.servers[0], "engines reloaded from engines.toml (SIGHUP)").await;
-    log_says(&trust.servers[1], "engines reloaded from engines.toml (another instance reloaded its lists)").await;
+    trust.servers[0].log_says("engines reloaded from engines.toml (SIGHUP)", 1).await;
+    trust.servers[1].log_says("engines reloaded from engines.toml (another instance reloaded its lists)", 1).await;
 
     // B asks with its new definition, for the same search it had cached before.
     assert_eq!(b.search_json("volcano facts", 2).await.0, 200);

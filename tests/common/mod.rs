@@ -446,6 +446,19 @@ impl RealServer {
         RealServer { config_path, port, data_dir, log_path: dir.join("server.log"), env: Vec::new(), child: None }
     }
 
+    /// Waits (up to 10 s) until the server's log holds `text` `times` times; the log so far.
+    pub async fn log_says(&self, text: &str, times: usize) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let log = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+            if log.matches(text).count() >= times {
+                return log;
+            }
+            assert!(std::time::Instant::now() < deadline, "the log never said {text:?} {times} time(s):\n{log}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// Runs `kidsearch ARGS --config …` to completion.
     pub fn run(&self, args: &[&str]) -> (i32, String) {
         let out = Command::new(env!("CARGO_BIN_EXE_kidsearch"))
