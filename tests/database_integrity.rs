@@ -11,8 +11,17 @@ use std::time::{Duration, Instant};
 
 use common::{FixtureUpstream, RealServer};
 
-/// Runs `kidsearch ARGS --config …` on `server`'s port and waits up to 10 s. `None` when it was
-/// still running then (it started serving; it is killed).
+/// Does a server on `port` answer `/healthz`?
+fn serving(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut conn) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut head = [0u8; 12];
+    conn.write_all(b"GET /healthz HTTP/1.0\r\n\r\n").is_ok() && conn.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") && head.ends_with(b" 200")
+}
+
+/// Runs `kidsearch ARGS --config …` on `server`'s port until it exits or serves (then it is
+/// killed), for at most 30 s. `None` when it started serving.
 fn run_briefly(server: &RealServer, args: &[&str]) -> Option<(i32, String)> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kidsearch"))
         .args(args)
@@ -22,11 +31,12 @@ fn run_briefly(server: &RealServer, args: &[&str]) -> Option<(i32, String)> {
         .spawn()
         .expect("run kidsearch");
     let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(10) {
+    while !serving(server.port) {
         if child.try_wait().expect("wait").is_some() {
             let out = child.wait_with_output().expect("output");
             return Some((out.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))));
         }
+        assert!(started.elapsed() < Duration::from_secs(30), "kidsearch {args:?} neither exited nor served in 30 s");
         std::thread::sleep(Duration::from_millis(50));
     }
     let _ = child.kill();

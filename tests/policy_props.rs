@@ -124,6 +124,19 @@ fn trick() -> impl Strategy<Value = Trick> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
+    /// The block lists' fast path for plain domains (`is_plain_domain`) only ever accepts what
+    /// the full WHATWG host parse would give back unchanged; everything else takes the full parse.
+    #[test]
+    fn the_plain_domain_fast_path_agrees_with_the_full_host_parse(s in "([a-z0-9-]{0,6}|xn--[a-z0-9]{1,6}|0x[0-9a-f]{1,3}|[0-9]{1,3})(\\.([a-z0-9-]{0,6}|xn--[a-z0-9]{1,6}|0x[0-9a-f]{1,3}|[0-9]{1,3}|[A-Za-z\u{e9}\u{df}]{1,3})){0,4}") {
+        use kidsearch::policy::domains::is_plain_domain;
+        if is_plain_domain(&s) {
+            match url::Host::parse(&s) {
+                Ok(url::Host::Domain(d)) => prop_assert_eq!(d, s),
+                other => prop_assert!(false, "{s:?} was taken as plain but parses as {other:?}"),
+            }
+        }
+    }
+
     #[test]
     fn folding_is_idempotent(s in "\\PC{0,60}") {
         let once = fold(&s);
