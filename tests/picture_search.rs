@@ -40,6 +40,19 @@ fn engine_searches(upstream: &FixtureUpstream) -> usize {
     upstream.engines().iter().filter(|e| PICTURE_ENGINES.contains(&e.as_str())).map(|e| upstream.searches(e)).sum()
 }
 
+/// The activity log's answered searches (query, category), once there are `n` (the log is
+/// written after the page is sent).
+async fn logged_queries(app: &TestApp, n: usize) -> Vec<Vec<Option<String>>> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let rows = common::db_rows(&app.data_dir, "SELECT query, category FROM activity WHERE kind = 'query' ORDER BY id", vec![]).await;
+        if rows.len() >= n || std::time::Instant::now() > deadline {
+            return rows;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 async fn live_app(upstream: &FixtureUpstream) -> TestApp {
     spawn_app_with(ServerConfig { pupil_live_picture_search: true, ..test_config(upstream) }).await
 }
@@ -95,6 +108,8 @@ async fn with_live_picture_search_on_pupils_get_a_grid_from_every_picture_engine
     let shown = pictures_on(&html);
     assert!(shown.len() >= 10, "pictures from the three engines: {shown:?}");
     assert!(shown.iter().all(|s| s.starts_with("/img/")), "only the gateway's picture path: {shown:?}");
+    let logged = logged_queries(&app, 1).await;
+    assert_eq!(logged[0][1].as_deref(), Some("pictures"), "the activity log marks a picture search: {logged:?}");
     for host in ["gstatic.com", "bing.net", "api.openverse.org", "staticflickr", "wikimedia.org/wikipedia"] {
         assert!(!html.contains(host), "no upstream picture address ({host}) in the page");
     }
@@ -207,6 +222,10 @@ async fn an_approved_picture_search_is_served_with_no_upstream_request_also_by_a
         let (_, web) = instance.search_json("volcanoes", 1).await;
         assert_eq!(web["approved"], false, "{web}");
     }
+    // The activity log says these were picture searches, answered from the approval.
+    let logged = logged_queries(&app, 6).await;
+    assert_eq!(logged.iter().filter(|r| r[1].as_deref() == Some("approved pictures")).count(), 4, "{logged:?}");
+    assert_eq!(logged.iter().filter(|r| r[1].is_none()).count(), 2, "the live web searches are not marked: {logged:?}");
     assert_eq!(engine_searches(&upstream), searched, "no picture engine asked for the approved search");
     assert_eq!(upstream.pictures.total_requests(), fetched, "no picture fetched upstream: they are frozen in the database");
 }

@@ -103,7 +103,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(paths::PICTURES, web::get().to(pupil::pictures::page))
         .route(paths::GO, web::get().to(pupil::go::page))
         .route("/video/{id}", web::get().to(pupil::video::page))
-        .route(paths::PICTURE, web::get().to(pupil::picture::serve))
+        .service(web::scope(paths::PICTURES_PREFIX).default_service(web::to(pupil::picture::serve)))
         .route(paths::SITE_PICTURE, web::get().to(pupil::picture::site))
         .service(web::resource(paths::HELP).wrap(Compress::default()).route(web::post().to(pupil::help::press)).route(web::get().to(pupil::help::covered)))
         .route(paths::HELP_STATUS, web::get().to(pupil::help::status))

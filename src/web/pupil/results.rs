@@ -211,12 +211,20 @@ fn from_approval(state: &AppState, query: &Query, approval: &Approval, page: u32
     outcome
 }
 
-/// Every pupil query goes to the activity log (approved ones with the category "approved"); a refused one is committed before the pupil's
+/// Every pupil query goes to the activity log (approved ones with the category "approved",
+/// picture searches "pictures" or "approved pictures"); a refused one is committed before the pupil's
 /// page is sent (staff must be able to see every attempt to reach blocked material).
 /// A refused query is also an incident for the DSL's register and teachers' dashboards.
 async fn record(state: &AppState, outcome: &SearchOutcome, device: Option<&Device>) {
     let kind = if outcome.status == Status::Blocked { ActivityKind::Refused } else { ActivityKind::Query };
-    let category = if outcome.approved { Some("approved".to_string()) } else { outcome.category.clone() };
+    // An answered picture search says so in the log: a DSL looking into what a child saw
+    // needs to know it was a grid of pictures, not a list of titles.
+    let category = match (kind, outcome.approved, outcome.pictures) {
+        (ActivityKind::Query, true, true) => Some("approved pictures".to_string()),
+        (ActivityKind::Query, false, true) => Some("pictures".to_string()),
+        (ActivityKind::Query, true, false) => Some("approved".to_string()),
+        _ => outcome.category.clone(),
+    };
     let row = Activity {
         category,
         query: Some(outcome.query.clone()),
