@@ -42,7 +42,9 @@ JSON="$OUT/mixed.json"
 : >"$JSON"
 pct() { sort -n | awk -v p="$1" '{ a[NR] = $1 } END { i = int(NR * p); if (i < 1) i = 1; printf "%.1f", a[i] }'; }
 # Distinct ordinary words (skipping short ones), so every search is new.
-WORDS=$(grep -v '^#' allowlist/vocabulary/words.txt | awk 'length($0) >= 5' | head -n 1200)
+# One awk, no pipe into head: under pipefail a writer that head has stopped reading from dies
+# of SIGPIPE, which ended CI's run with exit code 141.
+WORDS=$(awk '!/^#/ && length($0) >= 5 && n++ < 1200' allowlist/vocabulary/words.txt)
 
 FIXTURE=""
 SERVER=""

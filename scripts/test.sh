@@ -55,7 +55,7 @@ for file in tests/*.rs; do
   esac
   postgres_tests+=(--test "$name")
 done
-echo "integration suite on PostgreSQL (…@${KIDSEARCH_TEST_DATABASE_URL##*@}): ${#postgres_tests[@]} of $(ls tests/*.rs | wc -l) test files"
+echo "integration suite on PostgreSQL (…@${KIDSEARCH_TEST_DATABASE_URL##*@}): $(( ${#postgres_tests[@]} / 2 )) of $(ls tests/*.rs | wc -l) test files"
 KIDSEARCH_TEST_DATABASE_URL="$KIDSEARCH_TEST_DATABASE_URL" cargo test --locked --no-fail-fast "${postgres_tests[@]}" -- --test-threads=2 --include-ignored || failed=1
 [ "$failed" = 0 ] || { echo "tests failed" >&2; exit 1; }
 # The benchmark suite in seconds (debug build, tiny durations): it must keep running end to

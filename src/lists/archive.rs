@@ -203,13 +203,35 @@ mod tests {
         builder.into_inner().unwrap().finish().unwrap()
     }
 
-    fn unpack(bytes: &[u8]) -> (Result<Unpacked, ArchiveProblem>, PathBuf) {
+    /// A folder of its own under the temp dir, removed when the test is done with it.
+    struct Scratch(PathBuf);
+
+    impl std::ops::Deref for Scratch {
+        type Target = std::path::Path;
+        fn deref(&self) -> &std::path::Path {
+            &self.0
+        }
+    }
+
+    impl AsRef<std::path::Path> for Scratch {
+        fn as_ref(&self) -> &std::path::Path {
+            &self.0
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn unpack(bytes: &[u8]) -> (Result<Unpacked, ArchiveProblem>, Scratch) {
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("kidsearch-archive-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        (unpack_domains(bytes, "adult", &dir, 1024 * 1024), dir)
+        let dir = Scratch(std::env::temp_dir().join(format!("kidsearch-archive-{}-{n}", std::process::id())));
+        let _ = std::fs::remove_dir_all(&dir.0);
+        std::fs::create_dir_all(&dir.0).unwrap();
+        (unpack_domains(bytes, "adult", &dir.0, 1024 * 1024), dir)
     }
 
     const REGULAR: tar::EntryType = tar::EntryType::Regular;
