@@ -100,8 +100,6 @@ async fn the_review_counts_what_the_database_holds_for_the_period_and_only_leads
     let status = review.status();
     let html = review.text().await.expect("page");
     assert_eq!(status, 200, "{html}");
-    let review_html = html;
-    let html = review_html;
     assert!(html.contains("Annual filtering review") && html.contains("Prepared ") && html.contains("Ms Safe"), "{html}");
     // What is filtered: the engine with its lock, the lists, the exception with who made it.
     let engines = between(&html, "<h3>Search engines</h3>", "</table>").expect("engines");

@@ -102,7 +102,7 @@ async fn render(session: &Session, state: &AppState, account: &StaffAccount, new
             }
         }
     };
-    html_page(&account, "Devices", body)
+    html_page(account, "Devices", body)
 }
 
 pub async fn create_link(req: HttpRequest, body: web::Bytes, session: Session, state: web::Data<AppState>) -> HttpResponse {
