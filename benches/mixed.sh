@@ -21,23 +21,15 @@
 # Writes target/bench/mixed.json and prints a table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/lib.sh
 
 SMOKE=0
 [ "${1:-}" = "--smoke" ] && SMOKE=1
 if [ $SMOKE = 1 ]; then N=4; PROFILE=debug; else N=${N:-100}; PROFILE=release; fi
 PORT=8095
-WORK=$(mktemp -d)
-OUT=target/bench
-mkdir -p "$OUT"
-trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+bench_scratch
 
-if [ $PROFILE = release ]; then
-  cargo build --release --quiet --bin kidsearch --example fixture_upstream
-  BIN=target/release
-else
-  cargo build --quiet --bin kidsearch --example fixture_upstream
-  BIN=target/debug
-fi
+bench_build "$PROFILE" fixture_upstream
 JSON="$OUT/mixed.json"
 : >"$JSON"
 pct() { sort -n | awk -v p="$1" '{ a[NR] = $1 } END { i = int(NR * p); if (i < 1) i = 1; printf "%.1f", a[i] }'; }

@@ -23,6 +23,7 @@
 # wrk shares the 2 cores with the server: compare only figures of one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/lib.sh
 
 SMOKE=0
 [ "${1:-}" = "--smoke" ] && SMOKE=1
@@ -32,20 +33,9 @@ else
   DURATION=${DURATION:-10}; CONNS=${CONNS:-"30 300"}; CPU_N=${CPU_N:-100}; CACHE_BYTES=${CACHE_BYTES:-$((32 * 1024 * 1024))}; PROFILE=release
 fi
 KS_PORT=${KS_PORT:-8091}
-WORK=$(mktemp -d)
-OUT=target/bench
-mkdir -p "$OUT"
-trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-
-command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-if [ $PROFILE = release ]; then
-  cargo build --release --quiet --bin kidsearch --example fixture_upstream --example picture_bench
-  BIN=${CARGO_TARGET_DIR:-target}/release
-else
-  cargo build --quiet --bin kidsearch --example fixture_upstream --example picture_bench
-  BIN=${CARGO_TARGET_DIR:-target}/debug
-fi
+bench_scratch
+bench_load_tools
+bench_build "$PROFILE" fixture_upstream picture_bench
 KIDSEARCH="${KIDSEARCH_BIN:-$BIN/kidsearch}"
 JSON="$WORK/pictures.jsonl"
 : >"$JSON"

@@ -17,6 +17,7 @@
 # request and how many took over 100 ms, RSS before and after. Writes target/bench/reload.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/lib.sh
 
 SMOKE=0
 [ "${1:-}" = "--smoke" ] && SMOKE=1
@@ -28,20 +29,10 @@ fi
 DELAY=${DELAY_MS:-50}
 PORT=8096
 LISTS_PORT=8097
-WORK=$(mktemp -d)
-OUT=target/bench
-mkdir -p "$OUT"
-trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+bench_scratch
+bench_load_tools
 
-if [ $PROFILE = release ]; then
-  cargo build --release --quiet --bin kidsearch --example fixture_upstream
-  BIN=${CARGO_TARGET_DIR:-target}/release
-else
-  cargo build --quiet --bin kidsearch --example fixture_upstream
-  BIN=${CARGO_TARGET_DIR:-target}/debug
-fi
+bench_build "$PROFILE" fixture_upstream
 
 # The UT1 stand-in and its archive: adult/domains (N lines) and adult/urls, as UT1 packs them.
 mkdir -p "$WORK/ut1"

@@ -29,6 +29,7 @@
 # The load generator shares the 2 cores with the server: compare figures from the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source benches/lib.sh
 
 [ "${1:-}" = "--mixed" ] && exec bash benches/mixed.sh
 [ "${1:-}" = "--reload" ] && exec bash benches/reload.sh "${@:2}"
@@ -53,20 +54,9 @@ fi
 KS_PORT=${KS_PORT:-8091}
 BASE_PORT=${BASE_PORT:-8092}
 GZ_PORT=${GZ_PORT:-8093}
-WORK=$(mktemp -d)
-OUT=target/bench
-mkdir -p "$OUT"
-trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
-ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-
-command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
-if [ $PROFILE = release ]; then
-  cargo build --release --quiet --bin kidsearch --example fixture_upstream --example baseline_server
-  BIN=${CARGO_TARGET_DIR:-target}/release
-else
-  cargo build --quiet --bin kidsearch --example fixture_upstream --example baseline_server
-  BIN=${CARGO_TARGET_DIR:-target}/debug
-fi
+bench_scratch
+bench_load_tools
+bench_build "$PROFILE" fixture_upstream baseline_server
 
 [ $LIVE_ONLY = 1 ] && CONNS=""
 KIDSEARCH="${KIDSEARCH_BIN:-$BIN/kidsearch}"
