@@ -43,15 +43,22 @@ async fn a_sighup_does_not_stop_a_server_without_tls() {
     assert_eq!(server.terminate(), Some(0));
 }
 
-#[tokio::test]
-async fn a_sighup_with_a_broken_list_keeps_the_old_lists_whole_and_a_fixed_one_takes_effect_with_no_stale_page() {
-    let upstream = FixtureUpstream::start(&["bing"]).await;
+/// A server reading its own copy of `allowlist/`, and that copy's folder; a search that its
+/// lists will block later is answered first.
+async fn serving_a_copy_of_the_lists(upstream: &FixtureUpstream) -> (std::path::PathBuf, RealServer, TestApp) {
     let allowlist = copy_of_allowlist();
-    let mut server = RealServer::with_allowlist(&upstream, &allowlist, "");
+    let mut server = RealServer::with_allowlist(upstream, &allowlist, "");
     let app = server.start().await;
     let (status, before) = hosts(&app, "volcano facts").await;
     assert_eq!(status, "ok");
     assert!(before.iter().any(|h| h == "lava.example.com"), "{before:?}");
+    (allowlist, server, app)
+}
+
+#[tokio::test]
+async fn a_sighup_with_a_broken_list_keeps_the_old_lists_whole_and_a_fixed_one_takes_effect_with_no_stale_page() {
+    let upstream = FixtureUpstream::start(&["bing"]).await;
+    let (allowlist, mut server, app) = serving_a_copy_of_the_lists(&upstream).await;
 
     // A new blocked domain and, in another file, a broken line: nothing of it is loaded.
     let domains = allowlist.join("domains/local/domains");
@@ -122,12 +129,7 @@ async fn a_changed_list_file_takes_effect_with_no_signal_and_no_restart() {
 #[tokio::test]
 async fn engines_toml_is_reloaded_with_the_lists_and_a_broken_one_changes_nothing() {
     let upstream = FixtureUpstream::start(&["bing"]).await;
-    let allowlist = copy_of_allowlist();
-    let mut server = RealServer::with_allowlist(&upstream, &allowlist, "");
-    let app = server.start().await;
-    let (status, before) = hosts(&app, "volcano facts").await;
-    assert_eq!(status, "ok");
-    assert!(before.iter().any(|h| h == "lava.example.com"), "{before:?}");
+    let (allowlist, mut server, app) = serving_a_copy_of_the_lists(&upstream).await;
     let asked = upstream.searches("bing");
     assert!(asked >= 1);
 
