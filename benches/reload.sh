@@ -68,7 +68,7 @@ FIRST_UPDATE_MS=$(( ($(date +%s%N) - T0) / 1000000 ))
 grep -q "installed $DOMAINS domains" "$WORK/update1.log" || { cat "$WORK/update1.log" >&2; exit 1; }
 
 T0=$(date +%s%N)
-RUST_LOG="warn,kidsearch::policy::live=info" "${KS[@]}" --listen "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
+RUST_LOG="warn,kidsearch::reload=info" "${KS[@]}" --listen "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 2000); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.01; done
 COLD_MS=$(( ($(date +%s%N) - T0) / 1000000 ))

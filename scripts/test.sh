@@ -67,3 +67,5 @@ bash benches/mixed.sh --smoke
 # The picture budgets' run in seconds (issue 26): a cold page with its pictures, the CPU per
 # picture, the image cache filled, a cached picture under load; no figure is judged.
 bash benches/run.sh --pictures --smoke
+# The reload run in seconds (issue 28): a list update under load, picked up without a restart.
+bash benches/run.sh --reload --smoke
