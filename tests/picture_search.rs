@@ -40,14 +40,22 @@ fn engine_searches(upstream: &FixtureUpstream) -> usize {
     upstream.engines().iter().filter(|e| PICTURE_ENGINES.contains(&e.as_str())).map(|e| upstream.searches(e)).sum()
 }
 
-/// The activity log's answered searches (query, category), once there are `n` (the log is
-/// written after the page is sent).
+/// The activity log's answered searches (query, category), one per search, once there are `n`
+/// (the log is written after the page is sent, and identical rows written together are one row
+/// with a `repeats` count).
 async fn logged_queries(app: &TestApp, n: usize) -> Vec<Vec<Option<String>>> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        let rows = common::db_rows(&app.data_dir, "SELECT query, category FROM activity WHERE kind = 'query' ORDER BY id", vec![]).await;
-        if rows.len() >= n || std::time::Instant::now() > deadline {
-            return rows;
+        let rows = common::db_rows(&app.data_dir, "SELECT query, category, repeats FROM activity WHERE kind = 'query' ORDER BY id", vec![]).await;
+        let searches: Vec<Vec<Option<String>>> = rows
+            .into_iter()
+            .flat_map(|r| {
+                let repeats: usize = r[2].as_deref().and_then(|n| n.parse().ok()).unwrap_or(1);
+                std::iter::repeat_n(r[..2].to_vec(), repeats)
+            })
+            .collect();
+        if searches.len() >= n || std::time::Instant::now() > deadline {
+            return searches;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
